@@ -1,0 +1,1 @@
+"""Accounts of area managers, planners and admins, and the wards area managers look after."""

@@ -1,0 +1,1 @@
+"""The area hierarchy (stadsdeel > gebied > wijk > buurt), its indicators and cohesion scores."""

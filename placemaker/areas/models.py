@@ -1,0 +1,118 @@
+"""Areas, their levels, indicator values and cohesion scores."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Numeric,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from placemaker.extensions import db
+from placemaker.geo import SRID
+
+# The cohesion ladder, top to bottom. Rung numbers are stored; labels live here and in the UI.
+LADDER = {
+    1: ("verplichte zorgzaamheid", "obligatory care"),
+    2: ("onderlinge zorg", "mutual care"),
+    3: ("alledaagse attentheid", "everyday attentiveness"),
+    4: ("publieke familiariteit", "public familiarity"),
+    5: ("anonimiteit", "anonymity"),
+    6: ("sociale spanningen", "social tension"),
+}
+
+
+class AreaLevel(db.Model):
+    """A level of the hierarchy. Data, not code: another city may have other levels."""
+
+    __tablename__ = "area_level"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_nl: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(80))
+    # 1 for the largest areas; a child's rank is greater than its parent's.
+    rank: Mapped[int] = mapped_column(SmallInteger, unique=True)
+
+
+class Area(db.Model):
+    __tablename__ = "area"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    # Another register's code for the same area (CBS BU0363…), used to join indicator files.
+    alt_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level_code: Mapped[str] = mapped_column(ForeignKey("area_level.code"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"), index=True)
+    geom: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=SRID))
+    source: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    level: Mapped[AreaLevel] = relationship(lazy="joined")
+    parent: Mapped[Area | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Area]] = relationship(back_populates="parent")
+
+    def __repr__(self) -> str:
+        return f"<Area {self.level_code} {self.code} {self.name!r}>"
+
+
+class Indicator(db.Model):
+    """What an indicator value means (population, share 65+, …)."""
+
+    __tablename__ = "indicator"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_nl: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    unit: Mapped[str] = mapped_column(String(20))  # "persons", "%", "score"
+
+
+class AreaIndicator(db.Model):
+    __tablename__ = "area_indicator"
+    __table_args__ = (UniqueConstraint("area_id", "indicator_code", "year", "source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id", ondelete="CASCADE"), index=True)
+    indicator_code: Mapped[str] = mapped_column(ForeignKey("indicator.code"))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    value: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    source: Mapped[str] = mapped_column(String(200))
+
+
+class CohesionScore(db.Model):
+    """A cohesion measurement of an area in a year, from one source.
+
+    ``score`` is on the source's own scale (BBGA LSOCCOH_R: 1-10); the ladder rungs are
+    1 (obligatory care) to 6 (social tension), as assessed and as residents want it.
+    """
+
+    __tablename__ = "cohesion_score"
+    __table_args__ = (
+        UniqueConstraint("area_id", "year", "source"),
+        CheckConstraint("rung_assessed BETWEEN 1 AND 6", name="rung_assessed_on_ladder"),
+        CheckConstraint("rung_wanted BETWEEN 1 AND 6", name="rung_wanted_on_ladder"),
+        CheckConstraint("scale_min < scale_max", name="scale_ordered"),
+        CheckConstraint(
+            "score IS NULL OR score BETWEEN scale_min AND scale_max", name="score_on_scale"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    source: Mapped[str] = mapped_column(String(200))
+    score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    scale_min: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=1)
+    scale_max: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=10)
+    rung_assessed: Mapped[int | None] = mapped_column(SmallInteger)
+    rung_wanted: Mapped[int | None] = mapped_column(SmallInteger)
+    note: Mapped[str | None] = mapped_column(String(2000))

@@ -1,0 +1,41 @@
+"""Login requirements and area permissions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask_login import current_user, login_required
+
+from placemaker.accounts.models import Role, User
+from placemaker.extensions import db, login_manager
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["login_required", "role_required"]
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def role_required(*roles: Role | str) -> Callable[[F], F]:
+    """Only logged-in users with one of these roles (admins always pass)."""
+    wanted = {Role(r) for r in roles} | {Role.admin}
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in wanted:
+                from placemaker.errors import Forbidden
+
+                raise Forbidden("Your role may not do this.")
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

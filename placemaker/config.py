@@ -1,0 +1,42 @@
+"""Default configuration. Override with FLASK_* environment variables (see README)."""
+
+from __future__ import annotations
+
+import os
+
+# The two settings every deployment sets; the FLASK_-prefixed form wins when both exist.
+SQLALCHEMY_DATABASE_URI = os.environ.get(
+    "DATABASE_URL", "postgresql+psycopg://postgres@localhost:5432/placemaker"
+)
+SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
+
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+SQLALCHEMY_RECORD_QUERIES = False
+
+# Residents' photos; larger requests are refused with 413 before they reach a view.
+MAX_CONTENT_LENGTH = 6 * 1024 * 1024
+
+BABEL_DEFAULT_LOCALE = "nl"
+BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
+LANGUAGES = ("nl", "en")
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+RATELIMIT_STORAGE_URI = REDIS_URL
+RATELIMIT_HEADERS_ENABLED = True
+
+# Base map. PDOK's BRT-Achtergrondkaart is the Dutch alternative (see README).
+TILE_URL = os.environ.get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+TILE_ATTRIBUTION = os.environ.get(
+    "TILE_ATTRIBUTION",
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-bijdragers',
+)
+DATA_ATTRIBUTION = (
+    "Gebiedsindeling, voorzieningen en BBGA: Gemeente Amsterdam (Onderzoek en Statistiek); "
+    "Kerncijfers wijken en buurten 2021: CBS (CC BY 4.0)"
+)
+
+API_PAGE_SIZE = 100
+API_MAX_PAGE_SIZE = 10_000

@@ -1,0 +1,20 @@
+"""Every model, imported in one place so Alembic and the CLI see all tables."""
+
+from placemaker.accounts.models import AreaAssignment, Role, User
+from placemaker.areas.models import Area, AreaIndicator, AreaLevel, CohesionScore, Indicator
+from placemaker.places.models import Place, PlaceChange, PlaceKind, PlaceStatus
+
+__all__ = [
+    "Area",
+    "AreaAssignment",
+    "AreaIndicator",
+    "AreaLevel",
+    "CohesionScore",
+    "Indicator",
+    "Place",
+    "PlaceChange",
+    "PlaceKind",
+    "PlaceStatus",
+    "Role",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""The registry of meeting places and their kinds."""
