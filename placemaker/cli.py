@@ -1,2 +1,226 @@
-def register_cli(app):
-    pass
+"""Command-line tools: importers, the demo and user management (``flask --app placemaker …``)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import TypeVar
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from placemaker.extensions import db
+from placemaker.imports.common import ImportFailed, ImportReport
+
+T = TypeVar("T")
+
+
+def click_progress(items: Iterable[T], total: int, label: str) -> Iterable[T]:
+    """A progress bar on stderr for long files; short ones pass silently."""
+    if total < 200:
+        yield from items
+        return
+    with click.progressbar(items, length=total, label=label, file=sys.stderr) as bar:
+        yield from bar
+
+
+def run_import(work: Callable[[], ImportReport | list[ImportReport]]) -> None:
+    """Run importers as one transaction: commit when all went well, else roll back and fail."""
+    try:
+        result = work()
+    except ImportFailed as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc}\nNothing was imported.") from None
+    reports = result if isinstance(result, list) else [result]
+    for report in reports:
+        for line in report.summary_lines():
+            click.echo(line)
+    if all(r.ok for r in reports):
+        db.session.commit()
+        return
+    db.session.rollback()
+    raise click.ClickException("errors found; nothing was imported (the run was rolled back).")
+
+
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        left, sep, right = value.partition("=")
+        if not sep or not left or not right:
+            raise click.BadParameter(f"{value!r}: write {what} as SOURCE=TARGET")
+        pairs[left] = right
+    return pairs
+
+
+def _names_file(path: str | None) -> dict[str, str] | None:
+    if not path:
+        return None
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return {row["code"]: row["name"] for row in csv.DictReader(handle)}
+
+
+@click.command("import-areas")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--level", required=True, help="Area level: stadsdeel, gebied, wijk, buurt, …")
+@click.option("--code-field", required=True, help="Property holding the area code.")
+@click.option("--name-field", help="Property holding the name.")
+@click.option("--parent-field", "parent_fields", multiple=True,
+              help="Property with the parent's code; repeat to give fallbacks in order.")
+@click.option("--alt-code-field", help="Property with another register's code (CBS).")
+@click.option("--dissolve", is_flag=True, help="Merge features that share a code.")
+@click.option("--names", "names_path", type=click.Path(dir_okay=False),
+              help="CSV with columns code,name for files without names.")
+@click.option("--source", help="Where the data comes from (default: the file name).")
+def import_areas_command(path, level, code_field, name_field, parent_fields, alt_code_field,
+                         dissolve, names_path, source):
+    """Import areas of one level from a GeoJSON file (EPSG:4326)."""
+    from placemaker.imports.areas import AreaMapping, import_areas_file
+
+    mapping = AreaMapping(level, code_field, name_field, parent_fields, alt_code_field,
+                          dissolve, _names_file(names_path))
+    run_import(lambda: import_areas_file(path, mapping, source=source, progress=click_progress))
+
+
+def _row_keys(key_field: str, match: str, year: int | None, year_field: str | None):
+    from placemaker.imports.indicators import RowKeys
+
+    if (year is None) == (year_field is None):
+        raise click.UsageError("give either --year or --year-field")
+    return RowKeys(key_field, match, year, year_field)
+
+
+@click.command("import-indicators")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--key-field", required=True, help="Column with the area code.")
+@click.option("--match", type=click.Choice(["code", "alt_code"]), default="code",
+              show_default=True, help="Match the key against our code or the alternative code.")
+@click.option("--year", type=int, help="The year of every value in the file.")
+@click.option("--year-field", help="Column with the year of each row.")
+@click.option("--column", "columns", multiple=True, required=True,
+              help="CSV_COLUMN=indicator_code, repeatable.")
+@click.option("--source", required=True, help="Where the figures come from.")
+def import_indicators_command(path, key_field, match, year, year_field, columns, source):
+    """Import indicator values (population, 65+, …) from a CSV keyed by area code."""
+    from placemaker.imports.indicators import import_indicators_file
+
+    keys = _row_keys(key_field, match, year, year_field)
+    mapping = _pairs(columns, "--column")
+    run_import(lambda: import_indicators_file(path, keys, mapping, source=source,
+                                              progress=click_progress))
+
+
+@click.command("import-cohesion")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--key-field", required=True, help="Column with the area code.")
+@click.option("--match", type=click.Choice(["code", "alt_code"]), default="code",
+              show_default=True)
+@click.option("--year", type=int)
+@click.option("--year-field")
+@click.option("--score-column", help="Column with the cohesion score.")
+@click.option("--rung-column", help="Column with the assessed ladder rung (1-6).")
+@click.option("--wanted-rung-column", help="Column with the rung residents want (1-6).")
+@click.option("--scale", default="1-10", show_default=True, help="The score's scale, MIN-MAX.")
+@click.option("--source", required=True)
+def import_cohesion_command(path, key_field, match, year, year_field, score_column, rung_column,
+                            wanted_rung_column, scale, source):
+    """Import cohesion scores and ladder rungs from a CSV keyed by area code."""
+    from placemaker.imports.indicators import CohesionColumns, import_cohesion_file
+
+    try:
+        low, high = (Decimal(x) for x in scale.split("-"))
+    except Exception:
+        raise click.BadParameter(f"{scale!r}: write the scale as MIN-MAX, e.g. 1-10") from None
+    columns = CohesionColumns(score_column, rung_column, wanted_rung_column, low, high)
+    keys = _row_keys(key_field, match, year, year_field)
+    run_import(lambda: import_cohesion_file(path, keys, columns, source=source,
+                                            progress=click_progress))
+
+
+@click.command("import-places")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--source", required=True, help="Source name; re-imports update by source id.")
+@click.option("--id-field", required=True)
+@click.option("--name-field", required=True)
+@click.option("--category-field", required=True)
+@click.option("--kind", "kinds", multiple=True, help="CATEGORY=kind_code, repeatable.")
+@click.option("--mapping", "mapping_path", type=click.Path(dir_okay=False),
+              help='JSON file {"category": "kind_code", …}.')
+@click.option("--skip", multiple=True, help="A category never to import, repeatable.")
+@click.option("--address-field", "address_fields", multiple=True)
+@click.option("--postcode-field")
+def import_places_command(path, source, id_field, name_field, category_field, kinds,
+                          mapping_path, skip, address_fields, postcode_field):
+    """Import places from GeoJSON points, mapping categories to place kinds."""
+    from placemaker.imports.places import PlaceMapping, import_places_file
+
+    kind_map = {}
+    if mapping_path:
+        kind_map.update(json.loads(Path(mapping_path).read_text(encoding="utf-8")))
+    kind_map.update(_pairs(kinds, "--kind"))
+    if not kind_map:
+        raise click.UsageError("map at least one category with --kind or --mapping")
+    mapping = PlaceMapping(id_field, name_field, category_field, kind_map, frozenset(skip),
+                           tuple(address_fields), postcode_field)
+    run_import(lambda: import_places_file(path, mapping, source=source,
+                                          progress=click_progress))
+
+
+@click.command("demo")
+@click.option("--data-dir", type=click.Path(file_okay=False),
+              help="Folder with amsterdam/ (default: $PLACEMAKER_DATA_DIR or ../shared/data).")
+def demo_command(data_dir):
+    """Load the Amsterdam demo (idempotent) and print the demo logins."""
+    from placemaker.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+
+    run_import(lambda: load_demo(Path(data_dir) if data_dir else None, click_progress))
+    click.echo("\nDemo logins (password for all: %s):" % DEMO_PASSWORD)
+    for email, name, role, areas in DEMO_USERS:
+        where = ", ".join(code for code, _ in areas)
+        click.echo(f"  {role.value:13} {email}  ({name}{', ' + where if where else ''})")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["area_manager", "planner", "admin"]), required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--area", "areas", multiple=True, help="Area code the manager looks after.")
+def create_user_command(email, name, role, password, areas):
+    """Create a user; area managers get the areas they look after from today."""
+    from placemaker.accounts.models import AreaAssignment, Role, User
+    from placemaker.areas.models import Area
+
+    if db.session.scalar(select(User).where(User.email == email)):
+        raise click.ClickException(f"a user {email} exists already")
+    if len(password) < 10:
+        raise click.ClickException("a password needs at least 10 characters")
+    user = User(email=email, name=name, role=Role(role))
+    user.set_password(password)
+    for code in areas:
+        area = db.session.scalar(select(Area).where(Area.code == code))
+        if area is None:
+            raise click.ClickException(f"unknown area {code}")
+        user.assignments.append(AreaAssignment(area_id=area.id))
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"created {role} {email}")
+
+
+COMMANDS = [
+    import_areas_command,
+    import_indicators_command,
+    import_cohesion_command,
+    import_places_command,
+    demo_command,
+    create_user_command,
+]
+
+
+def register_cli(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)

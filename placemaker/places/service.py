@@ -1,0 +1,210 @@
+"""Keeping the registry: create, change, move and close places, with a history of each change.
+
+Service functions take plain values, flush but never commit, and raise domain exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from geoalchemy2.shape import to_shape
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from placemaker.errors import Conflict, InvalidInput, NotFound
+from placemaker.extensions import db
+from placemaker.geo import GeometryError, bbox_envelope, point_from_lonlat
+from placemaker.places.models import Place, PlaceChange, PlaceKind, PlaceStatus
+
+NAME_MAX = 200
+DESCRIPTION_MAX = 5000
+EDITABLE = ("name", "description", "address", "postcode", "kind_code", "status")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: a user, or a process such as an import."""
+
+    label: str
+    user_id: int | None = None
+
+
+def kinds() -> list[PlaceKind]:
+    return list(db.session.scalars(select(PlaceKind).order_by(PlaceKind.sort_order)))
+
+
+def get_kind(code: str) -> PlaceKind:
+    kind = db.session.get(PlaceKind, code)
+    if kind is None:
+        known = ", ".join(k.code for k in kinds())
+        raise InvalidInput(f"unknown place kind {code!r} (known: {known})")
+    return kind
+
+
+def get_place(place_id: int) -> Place:
+    place = db.session.get(Place, place_id)
+    if place is None:
+        raise NotFound(f"place {place_id} does not exist")
+    return place
+
+
+def snapshot(place: Place) -> dict[str, Any]:
+    """The values a history entry records, JSON-ready."""
+    point = to_shape(place.geom) if place.geom is not None else None
+    return {
+        "name": place.name,
+        "description": place.description,
+        "address": place.address,
+        "postcode": place.postcode,
+        "kind_code": place.kind_code,
+        "status": place.status.value if place.status else None,
+        "lon": round(point.x, 7) if point is not None else None,
+        "lat": round(point.y, 7) if point is not None else None,
+    }
+
+
+def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate editable fields; raise InvalidInput naming the first problem."""
+    clean: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in EDITABLE and key not in ("lon", "lat"):
+            raise InvalidInput(f"{key!r} cannot be set on a place")
+        if isinstance(value, str):
+            value = value.strip()
+        clean[key] = value if value != "" else None
+    if "name" in clean:
+        if not clean["name"]:
+            raise InvalidInput("a place needs a name")
+        if len(clean["name"]) > NAME_MAX:
+            raise InvalidInput(f"a name has at most {NAME_MAX} characters")
+    if clean.get("description") and len(clean["description"]) > DESCRIPTION_MAX:
+        raise InvalidInput(f"a description has at most {DESCRIPTION_MAX} characters")
+    if "kind_code" in clean:
+        get_kind(clean["kind_code"] or "")
+    if "status" in clean:
+        try:
+            clean["status"] = PlaceStatus(clean["status"])
+        except ValueError:
+            allowed = ", ".join(s.value for s in PlaceStatus)
+            raise InvalidInput(f"status must be one of {allowed}") from None
+    return clean
+
+
+def _point(lon: Any, lat: Any):
+    try:
+        return point_from_lonlat(float(lon), float(lat))
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, GeometryError):
+            raise InvalidInput(str(exc)) from None
+        raise InvalidInput("longitude and latitude must be numbers") from None
+
+
+def create_place(values: Mapping[str, Any], actor: Actor, *, source: str | None = None,
+                 source_id: str | None = None) -> Place:
+    """Add a place; ``values`` holds name, kind_code, lon, lat and optional fields."""
+    clean = _clean(values)
+    for required in ("name", "kind_code"):
+        if not clean.get(required):
+            raise InvalidInput(f"a place needs a {required.replace('_code', '')}")
+    if clean.get("lon") is None or clean.get("lat") is None:
+        raise InvalidInput("a place needs a location (lon and lat)")
+    place = Place(
+        geom=_point(clean.pop("lon"), clean.pop("lat")),
+        source=source,
+        source_id=source_id,
+        status=clean.pop("status", None) or PlaceStatus.active,
+        **clean,
+    )
+    db.session.add(place)
+    db.session.flush()
+    _record(place, actor, "created", {}, snapshot(place))
+    return place
+
+
+def update_place(place: Place, values: Mapping[str, Any], actor: Actor,
+                 expected_version: int | None = None) -> bool:
+    """Change a place and record what changed. Returns False when nothing changed.
+
+    :raises Conflict: when ``expected_version`` is given and somebody saved in between.
+    """
+    if expected_version is not None and expected_version != place.version:
+        raise Conflict(
+            "Somebody else changed this place while you were editing it. "
+            "Reload to see their change, then make yours again."
+        )
+    clean = _clean(values)
+    before = snapshot(place)
+    if "lon" in clean or "lat" in clean:
+        lon = clean.pop("lon", before["lon"])
+        lat = clean.pop("lat", before["lat"])
+        if (round(float(lon), 7), round(float(lat), 7)) != (before["lon"], before["lat"]):
+            place.geom = _point(lon, lat)
+    for key, value in clean.items():
+        setattr(place, key, value)
+    after = snapshot(place)
+    changed = {k for k in after if after[k] != before[k]}
+    if not changed:
+        return False
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict("Somebody else changed this place at the same moment; reload and retry.") from None
+    action = (
+        "moved" if changed <= {"lon", "lat"} else "status" if changed == {"status"} else "updated"
+    )
+    _record(place, actor, action, {k: before[k] for k in changed}, {k: after[k] for k in changed})
+    return True
+
+
+def _record(place: Place, actor: Actor, action: str, old: dict, new: dict) -> None:
+    db.session.add(
+        PlaceChange(
+            place_id=place.id,
+            user_id=actor.user_id,
+            actor=actor.label,
+            action=action,
+            old_values=old,
+            new_values=new,
+        )
+    )
+    db.session.flush()
+
+
+def history(place: Place) -> list[PlaceChange]:
+    return list(
+        db.session.scalars(
+            select(PlaceChange).where(PlaceChange.place_id == place.id).order_by(PlaceChange.id)
+        )
+    )
+
+
+def places_query(*, bbox: Sequence[float] | None = None, kinds: Sequence[str] = (),
+                 statuses: Sequence[str] = (), area_code: str | None = None,
+                 search: str | None = None) -> Select:
+    """The places matching the filters, ordered by id (stable for paging)."""
+    query = select(Place).order_by(Place.id)
+    if bbox is not None:
+        query = query.where(func.ST_Intersects(Place.geom, bbox_envelope(bbox)))
+    if kinds:
+        query = query.where(Place.kind_code.in_(list(kinds)))
+    if statuses:
+        try:
+            wanted = [PlaceStatus(s) for s in statuses]
+        except ValueError:
+            allowed = ", ".join(s.value for s in PlaceStatus)
+            raise InvalidInput(f"status must be one of {allowed}") from None
+        query = query.where(Place.status.in_(wanted))
+    if area_code:
+        from placemaker.areas.models import Area
+
+        area_geom = select(Area.geom).where(Area.code == area_code).scalar_subquery()
+        query = query.where(func.ST_Covers(area_geom, Place.geom))
+    if search:
+        query = query.where(Place.name.ilike(f"%{_escape_like(search)}%", escape="\\"))
+    return query
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
