@@ -38,6 +38,8 @@ DEFAULT_DETOUR = 1.3
 # e.g. 520 / 1.3) counts as covered.
 _REL_EPS = 1e-9
 _ABS_EPS = 1e-6
+# Above this many distinct radii, one query at the largest radius plus a filter is faster.
+_MAX_RADIUS_GROUPS = 16
 
 
 class DistanceModel(Protocol):
@@ -79,17 +81,31 @@ class StraightLineDistance:
         r = radius / self.detour
         r = r * (1 + _REL_EPS) + _ABS_EPS
         tree = tree if tree is not None else cKDTree(cells_xy)
-        hits = tree.query_ball_point(sites_xy, r, return_sorted=False)
-        lengths = np.fromiter((len(h) for h in hits), dtype=np.int64, count=n_sites)
-        indptr = np.zeros(n_sites + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        indices = (
-            np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])
-            if indptr[-1]
-            else np.zeros(0, dtype=np.int64)
+        # Query once per distinct radius (kinds share radii), or once at the largest
+        # radius and filter when radii are all different.
+        groups = np.unique(r)
+        if len(groups) > _MAX_RADIUS_GROUPS:
+            groups = groups[-1:]
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        for radius_value in groups:
+            members = (
+                np.flatnonzero(r <= radius_value)
+                if len(groups) == 1
+                else (np.flatnonzero(r == radius_value))
+            )
+            pairs = cKDTree(sites_xy[members]).sparse_distance_matrix(
+                tree, float(radius_value), output_type="ndarray"
+            )
+            site = members[pairs["i"]]
+            keep = pairs["v"] <= r[site]
+            rows.append(site[keep])
+            cols.append(pairs["j"][keep])
+        row = np.concatenate(rows)
+        col = np.concatenate(cols)
+        matrix = sparse.csr_matrix(
+            (np.ones(len(row), dtype=bool), (row, col)), shape=(n_sites, n_cells)
         )
-        data = np.ones(len(indices), dtype=bool)
-        matrix = sparse.csr_matrix((data, indices, indptr), shape=(n_sites, n_cells))
         matrix.sort_indices()
         return matrix
 

@@ -91,9 +91,7 @@ def _empty(started: float) -> ExactResult:
     return ExactResult("Optimal", 0.0, 0.0, 0.0, (), time.perf_counter() - started)
 
 
-def lp_upper_bound(
-    problem: MCLPProblem, p: int, time_limit: float | None = None
-) -> ExactResult:
+def lp_upper_bound(problem: MCLPProblem, p: int, time_limit: float | None = None) -> ExactResult:
     """LP relaxation value: an upper bound on what any ``p`` sites can newly cover."""
     started = time.perf_counter()
     if problem.matrix.shape[0] == 0 or p == 0:
@@ -146,9 +144,7 @@ def solve_exact(
     status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
     col = np.asarray(h.getSolution().col_value)
-    chosen = (
-        problem.candidates[np.flatnonzero(col[:n] > 0.5)] if len(col) >= n else np.zeros(0)
-    )
+    chosen = problem.candidates[np.flatnonzero(col[:n] > 0.5)] if len(col) >= n else np.zeros(0)
     objective, _ = evaluate_sites(problem, chosen)
     bound = float(info.mip_dual_bound)
     if not np.isfinite(bound):

@@ -164,8 +164,14 @@ def build_demand_grid(
     if not keys:
         empty = np.zeros(0)
         return DemandGrid(
-            empty, empty.copy(), empty.copy(), empty.copy(), np.zeros(0, dtype=np.int64),
-            (), float(cell_size), tuple(skipped),
+            empty,
+            empty.copy(),
+            empty.copy(),
+            empty.copy(),
+            np.zeros(0, dtype=np.int64),
+            (),
+            float(cell_size),
+            tuple(skipped),
         )
 
     x = np.concatenate(xs)

@@ -102,12 +102,8 @@ class MCLPProblem:
         cover = sparse.csr_matrix(cover)
         n_cand, n_cells = cover.shape
         weight = np.asarray(weight, dtype=float)
-        population = np.asarray(
-            weight if population is None else population, dtype=float
-        )
-        covered = (
-            np.zeros(n_cells, dtype=bool) if covered is None else np.asarray(covered, bool)
-        )
+        population = np.asarray(weight if population is None else population, dtype=float)
+        covered = np.zeros(n_cells, dtype=bool) if covered is None else np.asarray(covered, bool)
         for name, arr in (("weight", weight), ("population", population), ("covered", covered)):
             if arr.shape != (n_cells,):
                 raise ValueError(f"{name} must have one entry per cell ({n_cells})")
@@ -126,9 +122,7 @@ class MCLPProblem:
         # Merge cells with identical candidate sets: one column, summed weight.
         col_keys = _row_hashes(sparse.csr_matrix(csc.T), seed=12345)
         if len(w_free):
-            _, first, inverse = np.unique(
-                col_keys, axis=0, return_index=True, return_inverse=True
-            )
+            _, first, inverse = np.unique(col_keys, axis=0, return_index=True, return_inverse=True)
             inverse = inverse.ravel()
             red_w = np.bincount(inverse, weights=w_free, minlength=len(first))
             csc = csc[:, first]
@@ -193,37 +187,49 @@ class MCLPResult:
 
 
 class _State:
-    """Chosen set plus per-cell cover counts on the reduced problem."""
+    """Chosen set plus per-cell bookkeeping on the reduced problem.
+
+    ``cnt[j]`` counts chosen sites covering cell ``j``; ``owner_sum[j]`` sums their
+    indices, which for a cell covered once *is* the covering site.
+    """
 
     def __init__(self, problem: MCLPProblem) -> None:
         self.a = problem.matrix
         self.at = problem.matrix_t
         self.w = problem.red_weight
-        self.cnt = np.zeros(self.a.shape[1], dtype=np.int32)
+        n, m = self.a.shape
+        self.cnt = np.zeros(m, dtype=np.int32)
+        self.owner_sum = np.zeros(m, dtype=np.int64)
         self.sel: list[int] = []
-        self.is_sel = np.zeros(self.a.shape[0], dtype=bool)
+        self.is_sel = np.zeros(n, dtype=bool)
 
     def cells(self, i: int) -> np.ndarray:
         return self.a.indices[self.a.indptr[i] : self.a.indptr[i + 1]]
 
+    def _drop(self, i: int) -> None:
+        cells = self.cells(i)
+        self.cnt[cells] -= 1
+        self.owner_sum[cells] -= i
+        self.is_sel[i] = False
+
     def add(self, i: int) -> None:
-        self.cnt[self.cells(i)] += 1
+        cells = self.cells(i)
+        self.cnt[cells] += 1
+        self.owner_sum[cells] += i
         self.sel.append(i)
         self.is_sel[i] = True
 
     def replace(self, pos: int, i: int) -> None:
-        out = self.sel[pos]
-        self.cnt[self.cells(out)] -= 1
-        self.is_sel[out] = False
-        self.cnt[self.cells(i)] += 1
+        self._drop(self.sel[pos])
+        cells = self.cells(i)
+        self.cnt[cells] += 1
+        self.owner_sum[cells] += i
         self.sel[pos] = i
         self.is_sel[i] = True
 
     def remove_positions(self, positions: list[int]) -> None:
         for pos in sorted(positions, reverse=True):
-            out = self.sel.pop(pos)
-            self.cnt[self.cells(out)] -= 1
-            self.is_sel[out] = False
+            self._drop(self.sel.pop(pos))
 
     def value(self) -> float:
         return float(self.w[self.cnt > 0].sum())
@@ -233,6 +239,7 @@ class _State:
 
     def copy_from(self, sel: list[int]) -> None:
         self.cnt[:] = 0
+        self.owner_sum[:] = 0
         self.is_sel[:] = False
         self.sel = []
         for i in sel:
@@ -241,22 +248,20 @@ class _State:
     def swap_table(self) -> tuple[np.ndarray, np.ndarray, sparse.coo_matrix]:
         """Gains of all candidates, losses of chosen sites and the takeover matrix.
 
-        ``takeover[i, k]`` is the weight covered only by chosen site ``k`` that candidate
-        ``i`` also covers; swapping ``k`` out for ``i`` changes the objective by
-        ``gain[i] + takeover[i, k] - loss[k]``.
+        ``takeover[k, i]`` is the weight covered only by the chosen site at position
+        ``k`` that candidate ``i`` also covers; swapping ``k`` out for ``i`` changes the
+        objective by ``gain[i] + takeover[k, i] - loss[k]``. The product runs over the
+        once-covered cells only, so it costs far less than a pass over the whole matrix.
         """
         k = len(self.sel)
         gain = self.gains()
-        unique = self.cnt == 1
-        chosen = self.a[self.sel]
-        loss = chosen @ (self.w * unique)
-        # For a cell covered once, the sum of covering positions *is* the owner.
-        owner = chosen.T @ np.arange(k, dtype=float)
-        cells = np.flatnonzero(unique)
-        m = sparse.csr_matrix(
-            (self.w[cells], (cells, owner[cells].astype(np.int64))), shape=(self.a.shape[1], k)
-        )
-        takeover = (self.a @ m).tocoo()
+        cells = np.flatnonzero(self.cnt == 1)
+        position = np.zeros(self.a.shape[0], dtype=np.int64)
+        position[self.sel] = np.arange(k)
+        owner = position[self.owner_sum[cells]]
+        loss = np.bincount(owner, weights=self.w[cells], minlength=k)
+        m_t = sparse.csr_matrix((self.w[cells], (owner, cells)), shape=(k, self.a.shape[1]))
+        takeover = (m_t @ self.at).tocoo()
         return gain, loss, takeover
 
 
@@ -268,11 +273,10 @@ def _best_swap(state: _State, tol: float) -> tuple[float, int, int]:
     k_min = int(np.argmin(loss))
     best = (float(gain[i_top] - loss[k_min]), k_min, i_top)
     if take.nnz:
-        rows, cols = take.row, take.col
-        delta = gain[rows] + take.data - loss[cols]
+        delta = gain[take.col] + take.data - loss[take.row]
         e = int(np.argmax(delta))
         if delta[e] > best[0]:
-            best = (float(delta[e]), int(cols[e]), int(rows[e]))
+            best = (float(delta[e]), int(take.row[e]), int(take.col[e]))
     return best if best[0] > tol else (0.0, -1, -1)
 
 
@@ -288,32 +292,18 @@ def _local_search(state: _State, tol: float, max_swaps: int = 10_000) -> int:
     return max_swaps
 
 
-def _greedy_fill(
-    state: _State, p: int, rng: np.random.Generator | None = None, alpha: float = 1.0
-) -> None:
-    """Add sites until ``p`` are chosen or nothing adds weight.
+def _greedy_fill(state: _State, p: int) -> None:
+    """Exact greedy up to ``p`` sites, lazy (CELF) evaluation, lowest index on ties.
 
-    Without ``rng`` this is exact greedy with lazy (CELF) evaluation and lowest-index
-    ties. With ``rng``, each step picks at random among candidates whose gain is at
-    least ``alpha`` x the best gain (a randomised greedy for diversification).
+    Stops early when no candidate adds weight.
     """
     a, w, cnt = state.a, state.w, state.cnt
-    if rng is not None:
-        while len(state.sel) < p:
-            gain = np.where(state.is_sel, 0.0, state.gains())
-            top = gain.max(initial=0.0)
-            if top <= 0:
-                return
-            pool = np.flatnonzero(gain >= alpha * top)
-            state.add(int(pool[rng.integers(len(pool))]))
-        return
-
     gain = np.where(state.is_sel, 0.0, state.gains())
-    heap = [(-float(g), int(i)) for i, g in enumerate(gain) if g > 0]
+    heap = [(-float(gain[i]), int(i)) for i in np.flatnonzero(gain > 0)]
     heapq.heapify(heap)
     fresh_at = np.full(a.shape[0], len(state.sel), dtype=np.int64)
     while len(state.sel) < p and heap:
-        neg, i = heapq.heappop(heap)
+        _, i = heapq.heappop(heap)
         if fresh_at[i] == len(state.sel):
             state.add(i)
             continue
@@ -322,6 +312,38 @@ def _greedy_fill(
         fresh_at[i] = len(state.sel)
         if g > 0:
             heapq.heappush(heap, (-g, i))
+
+
+def _refill(
+    state: _State, p: int, rng: np.random.Generator, alpha: float, random_steps: int
+) -> None:
+    """Add sites back after a perturbation, keeping gains up to date incrementally.
+
+    The first ``random_steps`` additions pick at random among candidates whose gain is
+    at least ``alpha`` x the best gain (diversification); the rest are plain greedy.
+    Only few sites are added, so updating gains through the cells that became covered
+    is much cheaper than a fresh heap over all candidates.
+    """
+    at, w = state.at, state.w
+    gain = np.where(state.is_sel, 0.0, state.gains())
+    step = 0
+    while len(state.sel) < p:
+        top = gain.max(initial=0.0)
+        if top <= 0:
+            return
+        if step < random_steps:
+            pool = np.flatnonzero(gain >= alpha * top)
+            i = int(pool[rng.integers(len(pool))])
+        else:
+            i = int(np.argmax(gain))
+        cells = state.cells(i)
+        new = cells[state.cnt[cells] == 0]
+        state.add(i)
+        gain[i] = 0.0
+        if len(new):
+            rows = at[new]
+            np.subtract.at(gain, rows.indices, np.repeat(w[new], np.diff(rows.indptr)))
+        step += 1
 
 
 def _neighbours_perturbation(state: _State, rng: np.random.Generator, size: int) -> list[int]:
@@ -368,14 +390,16 @@ def _ils(
     current = list(best_sel)
     rounds = 0
     stale = 0
-    for rounds in range(1, max_rounds + 1):
+    while rounds < max_rounds:
         if time_limit is not None and time.perf_counter() - started > time_limit:
             break
+        rounds += 1
         size = int(rng.integers(2, max(3, min(k, 6) + 1)))
         positions = _neighbours_perturbation(state, rng, min(size, k))
         state.remove_positions(positions)
-        _greedy_fill(state, p, rng=rng, alpha=float(rng.uniform(0.5, 1.0)))
-        _greedy_fill(state, p)
+        _refill(
+            state, p, rng, alpha=float(rng.uniform(0.5, 1.0)), random_steps=len(positions) // 2 + 1
+        )
         _local_search(state, tol)
         val = state.value()
         if val > best_val + tol:
@@ -426,8 +450,8 @@ def _finish(
             best_i, best_v = -1, 0.0
             if n_cand > len(ordered):
                 cand_val = gain.copy()
-                mask = take.col == pos
-                np.add.at(cand_val, take.row[mask], take.data[mask])
+                mask = take.row == pos
+                np.add.at(cand_val, take.col[mask], take.data[mask])
                 best_i = int(np.argmax(cand_val))
                 best_v = float(cand_val[best_i])
             exclusive.append(float(loss[pos]))
@@ -445,8 +469,11 @@ def _finish(
         n = len(selected)
         notes.append(
             f"only {n} of the requested {p} sites add anything: "
-            + ("no candidate reaches uncovered demand" if n == 0 else
-               "together they already cover all demand the candidates can reach")
+            + (
+                "no candidate reaches uncovered demand"
+                if n == 0
+                else "together they already cover all demand the candidates can reach"
+            )
         )
     return MCLPResult(
         selected=tuple(selected),
