@@ -20,6 +20,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.db.init_app(app)
     _init_migrate(app)
     extensions.login_manager.init_app(app)
+    from placemaker import auth  # noqa: F401  (registers the user loader)
+
     extensions.login_manager.login_view = "accounts.login"
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)

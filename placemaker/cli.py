@@ -211,7 +211,17 @@ def create_user_command(email, name, role, password, areas):
     click.echo(f"created {role} {email}")
 
 
+@click.command("create-database")
+def create_database_command():
+    """Create the database named in DATABASE_URL if it does not exist yet."""
+    from placemaker.dbadmin import ensure_database
+
+    created = ensure_database(db.engine.url)
+    click.echo(f"database {db.engine.url.database} {'created' if created else 'exists'}")
+
+
 COMMANDS = [
+    create_database_command,
     import_areas_command,
     import_indicators_command,
     import_cohesion_command,

@@ -1,2 +1,57 @@
-from flask import Blueprint
+"""Log in and out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from placemaker.accounts.service import authenticate
+from placemaker.extensions import limiter
+
 bp = Blueprint("accounts", __name__)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on our own site: never an open redirect.
+    if target and target.startswith("/") and not target.startswith("//") \
+            and not urlsplit(target).netloc:
+        return target
+    return url_for("pages.index") if "pages.index" in _endpoints() else "/"
+
+
+def _endpoints() -> set[str]:
+    from flask import current_app
+
+    return set(current_app.view_functions)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data or "", form.password.data or "")
+        if user is not None:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")), code=303)
+        form.password.errors.append(_l("Unknown e-mail address or wrong password."))
+    return render_template("accounts/login.html", form=form), 200 if request.method == "GET" \
+        or not form.errors else 400
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_l("You are logged out."))
+    return redirect("/", code=303)

@@ -74,6 +74,12 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(value, str):
             value = value.strip()
         clean[key] = value if value != "" else None
+    for axis in ("lon", "lat"):
+        if axis in clean:
+            try:
+                clean[axis] = float(clean[axis])
+            except (TypeError, ValueError):
+                raise InvalidInput("longitude and latitude must be numbers") from None
     if "name" in clean:
         if not clean["name"]:
             raise InvalidInput("a place needs a name")
@@ -92,13 +98,11 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _point(lon: Any, lat: Any):
+def _point(lon: float, lat: float):
     try:
-        return point_from_lonlat(float(lon), float(lat))
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, GeometryError):
-            raise InvalidInput(str(exc)) from None
-        raise InvalidInput("longitude and latitude must be numbers") from None
+        return point_from_lonlat(lon, lat)
+    except GeometryError as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def create_place(values: Mapping[str, Any], actor: Actor, *, source: str | None = None,
@@ -139,7 +143,7 @@ def update_place(place: Place, values: Mapping[str, Any], actor: Actor,
     if "lon" in clean or "lat" in clean:
         lon = clean.pop("lon", before["lon"])
         lat = clean.pop("lat", before["lat"])
-        if (round(float(lon), 7), round(float(lat), 7)) != (before["lon"], before["lat"]):
+        if (round(lon, 7), round(lat, 7)) != (before["lon"], before["lat"]):
             place.geom = _point(lon, lat)
     for key, value in clean.items():
         setattr(place, key, value)

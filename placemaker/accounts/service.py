@@ -1,0 +1,55 @@
+"""Accounts: authentication and which areas an area manager may look after."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from placemaker.accounts.models import AreaAssignment, Role, User
+from placemaker.areas.models import Area
+from placemaker.extensions import db
+from placemaker.geo import SRID
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None or not user.active or not user.check_password(password):
+        return None
+    return user
+
+
+def current_assignments(user: User) -> list[AreaAssignment]:
+    return [a for a in user.assignments if a.until is None]
+
+
+def may_manage_point(user: User, lon: float, lat: float) -> bool:
+    """Whether a user may change things at a point: admins anywhere, managers in their areas."""
+    if user.role is Role.admin:
+        return True
+    if user.role is not Role.area_manager:
+        return False
+    area_ids = [a.area_id for a in current_assignments(user)]
+    if not area_ids:
+        return False
+    point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID)
+    return bool(
+        db.session.scalar(
+            select(func.count()).select_from(Area)
+            .where(Area.id.in_(area_ids), func.ST_Covers(Area.geom, point))
+        )
+    )
+
+
+def managers_of(area: Area) -> list[AreaAssignment]:
+    """The steady area managers of an area: assigned to it or to one of its ancestors."""
+    ids = []
+    current: Area | None = area
+    while current is not None:
+        ids.append(current.id)
+        current = current.parent
+    rows = db.session.scalars(
+        select(AreaAssignment).join(User)
+        .where(AreaAssignment.area_id.in_(ids), AreaAssignment.until.is_(None),
+               User.active.is_(True), User.role == Role.area_manager)
+        .order_by(AreaAssignment.since)
+    )
+    return list(rows)

@@ -1,0 +1,298 @@
+"""Reading areas: the hierarchy, populations, cohesion (own or inherited) and place counts."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on
+
+from placemaker.areas.models import LADDER, Area, AreaIndicator, AreaLevel, CohesionScore
+from placemaker.errors import InvalidInput, NotFound
+from placemaker.extensions import db
+from placemaker.geo import bbox_envelope
+from placemaker.places.models import Place, PlaceStatus
+
+
+@dataclass(frozen=True)
+class Node:
+    id: int
+    code: str
+    name: str
+    level: str
+    parent_id: int | None
+
+
+@dataclass
+class Cohesion:
+    score: float | None
+    year: int
+    source: str
+    scale_min: float
+    scale_max: float
+    rung_assessed: int | None
+    rung_wanted: int | None
+    inherited: bool
+    from_area: Node
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "year": self.year,
+            "source": self.source,
+            "scale": [self.scale_min, self.scale_max],
+            "rung_assessed": self.rung_assessed,
+            "rung_wanted": self.rung_wanted,
+            "rung_assessed_label": LADDER[self.rung_assessed][1] if self.rung_assessed else None,
+            "rung_wanted_label": LADDER[self.rung_wanted][1] if self.rung_wanted else None,
+            "inherited": self.inherited,
+            "from_area": {"code": self.from_area.code, "name": self.from_area.name,
+                          "level": self.from_area.level},
+        }
+
+
+@dataclass
+class AreaContext:
+    """The whole hierarchy with populations and cohesion, loaded in three queries.
+
+    Small (a city has hundreds of areas, the country some 17,000), and it lets inheritance
+    and sums over children work without a query per area.
+    """
+
+    nodes: dict[int, Node]
+    by_code: dict[str, Node]
+    children: dict[int, list[int]]
+    population: dict[int, tuple[float, int, str]]
+    cohesion: dict[int, list[CohesionScore]] = field(default_factory=dict)
+
+    def ancestors(self, node: Node) -> list[Node]:
+        chain = []
+        current = node
+        while current.parent_id is not None:
+            current = self.nodes[current.parent_id]
+            chain.append(current)
+        return chain
+
+    def population_of(self, node: Node) -> dict[str, Any] | None:
+        """Own latest population, else the sum over children that have one."""
+        own = self.population.get(node.id)
+        if own is not None:
+            value, year, source = own
+            return {"value": value, "year": year, "source": source, "summed": False}
+        parts = [self.population_of(self.nodes[c]) for c in self.children.get(node.id, [])]
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            return None
+        return {
+            "value": sum(p["value"] for p in parts),
+            "year": max(p["year"] for p in parts),
+            "source": "; ".join(sorted({p["source"] for p in parts})),
+            "summed": True,
+        }
+
+    def cohesion_of(self, node: Node, year: int | None = None) -> Cohesion | None:
+        """The area's own score for ``year`` (latest when None), else its nearest ancestor's."""
+        for holder in [node, *self.ancestors(node)]:
+            scores = [
+                s for s in self.cohesion.get(holder.id, [])
+                if (year is None or s.year == year) and s.score is not None
+            ]
+            rungs = [
+                s for s in self.cohesion.get(holder.id, [])
+                if (year is None or s.year == year)
+                and (s.rung_assessed is not None or s.rung_wanted is not None)
+            ]
+            if scores or rungs:
+                best = max(scores or rungs, key=lambda s: (s.year, s.source))
+                rung = max(rungs, key=lambda s: (s.year, s.source)) if rungs else None
+                return Cohesion(
+                    score=float(best.score) if best.score is not None else None,
+                    year=best.year,
+                    source=best.source,
+                    scale_min=float(best.scale_min),
+                    scale_max=float(best.scale_max),
+                    rung_assessed=rung.rung_assessed if rung else None,
+                    rung_wanted=rung.rung_wanted if rung else None,
+                    inherited=holder.id != node.id,
+                    from_area=holder,
+                )
+        return None
+
+    def history_of(self, node: Node) -> list[dict[str, Any]]:
+        """Cohesion over the years: own scores, else the nearest ancestor's (for the chart)."""
+        for holder in [node, *self.ancestors(node)]:
+            scores = sorted(
+                (s for s in self.cohesion.get(holder.id, []) if s.score is not None),
+                key=lambda s: s.year,
+            )
+            if scores:
+                return [
+                    {"year": s.year, "score": float(s.score), "source": s.source,
+                     "area_code": holder.code, "inherited": holder.id != node.id}
+                    for s in scores
+                ]
+        return []
+
+
+def load_context() -> AreaContext:
+    rows = db.session.execute(select(Area.id, Area.code, Area.name, Area.level_code,
+                                     Area.parent_id)).all()
+    nodes = {r.id: Node(r.id, r.code, r.name, r.level_code, r.parent_id) for r in rows}
+    children: dict[int, list[int]] = defaultdict(list)
+    for node in nodes.values():
+        if node.parent_id is not None:
+            children[node.parent_id].append(node.id)
+    latest = (
+        select(AreaIndicator.area_id, AreaIndicator.value, AreaIndicator.year,
+               AreaIndicator.source)
+        .where(AreaIndicator.indicator_code == "population")
+        .ext(distinct_on(AreaIndicator.area_id))
+        .order_by(AreaIndicator.area_id, AreaIndicator.year.desc(), AreaIndicator.source)
+    )
+    population = {r.area_id: (float(r.value), r.year, r.source)
+                  for r in db.session.execute(latest)}
+    cohesion: dict[int, list[CohesionScore]] = defaultdict(list)
+    for score in db.session.scalars(select(CohesionScore)):
+        cohesion[score.area_id].append(score)
+    return AreaContext(nodes, {n.code: n for n in nodes.values()}, children, population,
+                       cohesion)
+
+
+def levels() -> list[AreaLevel]:
+    return list(db.session.scalars(select(AreaLevel).order_by(AreaLevel.rank)))
+
+
+def check_level(level: str) -> None:
+    known = [lv.code for lv in levels()]
+    if level not in known:
+        raise InvalidInput(f"unknown level {level!r} (levels: {', '.join(known)})")
+
+
+def place_counts(area_ids: list[int] | None = None, *, by_kind: bool = False
+                 ) -> dict[int, Any]:
+    """Active places inside each area: a number, or a dict per kind with ``by_kind``."""
+    query = (
+        select(Area.id, Place.kind_code, func.count(Place.id))
+        .join(Place, func.ST_Covers(Area.geom, Place.geom))
+        .where(Place.status == PlaceStatus.active)
+        .group_by(Area.id, Place.kind_code)
+    )
+    if area_ids is not None:
+        query = query.where(Area.id.in_(area_ids))
+    counts: dict[int, Any] = defaultdict(dict) if by_kind else defaultdict(int)
+    for area_id, kind, count in db.session.execute(query):
+        if by_kind:
+            counts[area_id][kind] = count
+        else:
+            counts[area_id] += count
+    return counts
+
+
+def area_properties(ctx: AreaContext, node: Node, counts: dict[int, Any],
+                    year: int | None = None) -> dict[str, Any]:
+    """The plain-English properties the API and the map show for an area."""
+    population = ctx.population_of(node)
+    cohesion = ctx.cohesion_of(node, year)
+    parent = ctx.nodes.get(node.parent_id) if node.parent_id else None
+    return {
+        "code": node.code,
+        "name": node.name,
+        "level": node.level,
+        "parent_code": parent.code if parent else None,
+        "ancestors": [{"level": a.level, "code": a.code, "name": a.name}
+                      for a in reversed(ctx.ancestors(node))],
+        "population": population["value"] if population else None,
+        "population_year": population["year"] if population else None,
+        "population_source": population["source"] if population else None,
+        "cohesion": cohesion.as_json() if cohesion else None,
+        "place_count": counts.get(node.id, 0),
+    }
+
+
+def area_features(*, level: str | None = None, bbox=None, year: int | None = None,
+                  simplify_m: float | None = None, codes: list[str] | None = None
+                  ) -> list[dict[str, Any]]:
+    """GeoJSON features of the areas matching the filters, with their properties."""
+    if level:
+        check_level(level)
+    geom = Area.geom
+    if simplify_m:
+        # Simplify in metres (RD New), then back to WGS84: degrees are no distance.
+        geom = func.ST_Transform(
+            func.ST_SimplifyPreserveTopology(func.ST_Transform(Area.geom, 28992), simplify_m),
+            4326,
+        )
+    query = select(Area.id, func.ST_AsGeoJSON(geom, 6).label("geojson")).order_by(Area.code)
+    if level:
+        query = query.where(Area.level_code == level)
+    if bbox is not None:
+        query = query.where(func.ST_Intersects(Area.geom, bbox_envelope(bbox)))
+    if codes is not None:
+        query = query.where(Area.code.in_(codes))
+    rows = db.session.execute(query).all()
+    ctx = load_context()
+    counts = place_counts([r.id for r in rows])
+    return [
+        {
+            "type": "Feature",
+            "id": ctx.nodes[r.id].code,
+            "geometry": json.loads(r.geojson),
+            "properties": area_properties(ctx, ctx.nodes[r.id], counts, year),
+        }
+        for r in rows
+    ]
+
+
+def get_area(code: str) -> Area:
+    area = db.session.scalar(select(Area).where(Area.code == code))
+    if area is None:
+        raise NotFound(f"area {code!r} does not exist")
+    return area
+
+
+def indicators_of(area: Area) -> dict[str, list[dict[str, Any]]]:
+    """Every indicator value of an area, by indicator code, oldest year first."""
+    rows = db.session.scalars(
+        select(AreaIndicator).where(AreaIndicator.area_id == area.id)
+        .order_by(AreaIndicator.indicator_code, AreaIndicator.year)
+    )
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        value = r.value
+        out[r.indicator_code].append(
+            {"year": r.year, "value": float(value) if isinstance(value, Decimal) else value,
+             "source": r.source}
+        )
+    return dict(out)
+
+
+def latest_indicator(ctx: AreaContext, node: Node, code: str) -> dict[str, Any] | None:
+    """The latest value of an indicator for an area, else its nearest ancestor's."""
+    for holder in [node, *ctx.ancestors(node)]:
+        row = db.session.execute(
+            select(AreaIndicator.value, AreaIndicator.year, AreaIndicator.source)
+            .where(AreaIndicator.area_id == holder.id, AreaIndicator.indicator_code == code)
+            .order_by(AreaIndicator.year.desc()).limit(1)
+        ).first()
+        if row is not None:
+            return {"value": float(row.value), "year": row.year, "source": row.source,
+                    "inherited": holder.id != node.id, "area_code": holder.code}
+    return None
+
+
+def area_at(lon: float, lat: float, level: str | None = None) -> Area | None:
+    """The smallest area (or the one of ``level``) that holds a point."""
+    from placemaker.geo import point_from_lonlat
+
+    point = point_from_lonlat(lon, lat)
+    query = (
+        select(Area).join(AreaLevel).where(func.ST_Covers(Area.geom, point))
+        .order_by(AreaLevel.rank.desc()).limit(1)
+    )
+    if level:
+        query = query.where(Area.level_code == level)
+    return db.session.scalar(query)

@@ -1,0 +1,77 @@
+"""Places as GeoJSON features, for the API, the map and the exports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from geoalchemy2.shape import to_shape
+from sqlalchemy import Select, func, select
+
+from placemaker.extensions import db
+from placemaker.places.models import Place, PlaceKind
+
+
+COLUMNS = ("id", "name", "kind_code", "status", "address", "postcode", "description", "source",
+           "updated_at", "version")
+
+
+def _properties(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "kind": row["kind_code"],
+        "kind_label_nl": row["label_nl"],
+        "kind_label_en": row["label_en"],
+        "status": row["status"].value,
+        "address": row["address"],
+        "postcode": row["postcode"],
+        "description": row["description"],
+        "source": row["source"],
+        "updated_at": row["updated_at"].isoformat(timespec="seconds"),
+        "version": row["version"],
+    }
+
+
+def place_features(query: Select, *, limit: int, offset: int
+                   ) -> tuple[list[dict[str, Any]], int]:
+    """One page of features for a places query, and how many match in all.
+
+    Selects plain columns with the coordinates in the same query: no ORM objects and no
+    geometry round trip per row, which keeps 10,000 markers cheap.
+    """
+    filtered = query.subquery()
+    matched = db.session.scalar(select(func.count()).select_from(filtered))
+    rows = db.session.execute(
+        select(
+            *(filtered.c[name] for name in COLUMNS),
+            func.ST_X(filtered.c.geom).label("lon"), func.ST_Y(filtered.c.geom).label("lat"),
+            PlaceKind.label_nl, PlaceKind.label_en,
+        )
+        .join(PlaceKind, PlaceKind.code == filtered.c.kind_code)
+        .order_by(filtered.c.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    features = [
+        {
+            "type": "Feature",
+            "id": row.id,
+            "geometry": {"type": "Point", "coordinates": [round(row.lon, 7), round(row.lat, 7)]},
+            "properties": _properties(row._mapping),
+        }
+        for row in rows
+    ]
+    return features, matched or 0
+
+
+def place_feature(place: Place) -> dict[str, Any]:
+    point = to_shape(place.geom)
+    row = {key: getattr(place, key) for key in COLUMNS}
+    row["label_nl"], row["label_en"] = place.kind.label_nl, place.kind.label_en
+    return {
+        "type": "Feature",
+        "id": place.id,
+        "geometry": {"type": "Point", "coordinates": [round(point.x, 7), round(point.y, 7)]},
+        "properties": _properties(row),
+    }

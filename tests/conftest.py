@@ -1,0 +1,199 @@
+"""Test fixtures: a real PostGIS database with the demo loaded once, and a rollback per test.
+
+TEST_DATABASE_URL names the database (dropped and created at the start of the run);
+TEST_REDIS_URL the Redis database (flushed at the start). Run tests in parallel sessions only
+with different names for both.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from placemaker import create_app
+from placemaker.dbadmin import drop_database, ensure_database
+from placemaker.extensions import db
+
+TEST_DATABASE_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@localhost:5432/placemaker_test"
+)
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://localhost:6379/15")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+DEMO_PASSWORD = "placemaker-demo"
+
+
+def make_test_app(database_url: str, **extra) -> Flask:
+    return create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret",
+            "REDIS_URL": TEST_REDIS_URL,
+            "RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
+            "SERVER_NAME": None,
+            **extra,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def app() -> Iterator[Flask]:
+    """The app on a fresh database: migrated from empty and with the Amsterdam demo loaded."""
+    from flask_migrate import upgrade
+
+    from placemaker.demo import load_demo
+
+    url = make_url(TEST_DATABASE_URL)
+    drop_database(url)
+    ensure_database(url)
+    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    app = make_test_app(TEST_DATABASE_URL)
+    with app.app_context():
+        upgrade(revision="heads")
+        reports = load_demo()
+        assert all(r.ok for r in reports), [r.summary_lines() for r in reports]
+        db.session.commit()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _rollback(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test that touches the database runs in a transaction rolled back afterwards.
+
+    Code under test may commit: with join_transaction_mode="create_savepoint" its commits
+    release savepoints inside our transaction.
+    """
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+    with app.app_context():
+        engines = db.engines
+        originals = dict(engines)
+        connections = []
+        for key, engine in originals.items():
+            connection = engine.connect()
+            transaction = connection.begin()
+            connections.append((connection, transaction))
+            engines[key] = connection  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            db.session.remove()
+            for connection, transaction in connections:
+                if transaction.is_active:
+                    transaction.rollback()
+                connection.close()
+            engines.update(originals)
+
+
+@pytest.fixture()
+def app_ctx(app: Flask) -> Iterator[Flask]:
+    """An application context for service-level tests."""
+    with app.test_request_context():
+        yield app
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
+def login(client: FlaskClient):
+    """Log the test client in: ``login("planner@demo.placemaker.nl")``."""
+
+    def do_login(email: str, password: str = DEMO_PASSWORD):
+        from tests.factories import csrf_token
+
+        page = client.get("/login")
+        response = client.post(
+            "/login",
+            data={"email": email, "password": password, "csrf_token": csrf_token(page)},
+        )
+        assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+        return response
+
+    return do_login
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    from placemaker.demo import data_dir as shared
+
+    return shared() / "amsterdam"
+
+
+# --- a live server and a real browser -------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served over HTTP from a copy of the demo database (browser tests change it)."""
+    url = make_url(TEST_DATABASE_URL)
+    live_url = url.set(database=f"{url.database}_live")
+    with app.app_context():
+        db.engine.dispose()  # a template database must have no other connections
+    drop_database(live_url)
+    ensure_database(live_url, template=url.database)
+    live_app = make_test_app(live_url.render_as_string(hide_password=False),
+                             WTF_CSRF_ENABLED=True, TESTING=False)
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        with live_app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not Path(executable).exists():
+        pytest.fail(f"{executable} is missing: run script/setup (installs Debian's chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+from tests.factories import make_place, make_user  # noqa: E402,F401  (fixtures)
