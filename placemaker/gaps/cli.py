@@ -22,19 +22,44 @@ _PATH = click.Path(dir_okay=False, path_type=Path)
 
 @click.command("gaps")
 @click.option("--demand", type=_PATH, required=True, help="Demand points or areas (GeoJSON/CSV).")
-@click.option("--weight-field", default="population", show_default=True,
-              help="Numeric field with the demand weight of each feature.")
+@click.option(
+    "--weight-field",
+    default="population",
+    show_default=True,
+    help="Numeric field with the demand weight of each feature.",
+)
 @click.option("--places", type=_PATH, help="Existing places (GeoJSON/CSV); their demand is served.")
 @click.option("--candidates", type=_PATH, required=True, help="Candidate sites (GeoJSON/CSV).")
-@click.option("--radius", type=click.FloatRange(min=0, min_open=True), default=400.0,
-              show_default=True, help="Walking distance in metres a place serves.")
+@click.option(
+    "--radius",
+    type=click.FloatRange(min=0, min_open=True),
+    default=400.0,
+    show_default=True,
+    help="Walking distance in metres a place serves.",
+)
 @click.option("--radius-field", help="Field of --places with a walking distance per place.")
-@click.option("--detour", type=click.FloatRange(min=1.0), default=1.3, show_default=True,
-              help="Walking distance / straight-line distance.")
-@click.option("--p", "p", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Number of new sites to choose.")
-@click.option("--cell-size", type=click.FloatRange(min=1.0), default=100.0, show_default=True,
-              help="Grid spacing in metres for demand polygons.")
+@click.option(
+    "--detour",
+    type=click.FloatRange(min=1.0),
+    default=1.3,
+    show_default=True,
+    help="Walking distance / straight-line distance.",
+)
+@click.option(
+    "--p",
+    "p",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Number of new sites to choose.",
+)
+@click.option(
+    "--cell-size",
+    type=click.FloatRange(min=1.0),
+    default=100.0,
+    show_default=True,
+    help="Grid spacing in metres for demand polygons.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=_PATH, required=True, help="GeoJSON file for the suggested sites.")
 @click.option("--cells-out", type=_PATH, help="Optional GeoJSON file with the demand cells.")
@@ -74,16 +99,18 @@ def gaps_command(
     props = []
     for rank, site in enumerate(result.selected):
         alt = result.alternatives[rank]
-        props.append({
-            "rank": rank + 1,
-            "candidate": site,
-            **{f"candidate_{k}": v for k, v in cand.properties[site].items()},
-            "gain_weight": round(result.gains[rank], 3),
-            "gain_population": round(result.population_gains[rank], 3),
-            "exclusive_weight": round(result.exclusive[rank], 3),
-            "alternative": alt,
-            "alternative_gain": round(result.alternative_gains[rank], 3),
-        })
+        props.append(
+            {
+                "rank": rank + 1,
+                "candidate": site,
+                **{f"candidate_{k}": v for k, v in cand.properties[site].items()},
+                "gain_weight": round(result.gains[rank], 3),
+                "gain_population": round(result.population_gains[rank], 3),
+                "exclusive_weight": round(result.exclusive[rank], 3),
+                "alternative": alt,
+                "alternative_gain": round(result.alternative_gains[rank], 3),
+            }
+        )
     write_suggestions(out, cand.xy[list(result.selected)], props)
     if cells_out is not None:
         after = covered | covered_mask(cover[list(result.selected)])
@@ -92,19 +119,28 @@ def gaps_command(
     def pct(part: float) -> str:
         return f"{100 * part / total_w:.1f} %" if total_w > 0 else "n/a"
 
-    click.echo(f"demand: {len(grid)} cells, weight {total_w:.1f}, "
-               f"population {float(grid.population.sum()):.1f}")
+    click.echo(
+        f"demand: {len(grid)} cells, weight {total_w:.1f}, "
+        f"population {float(grid.population.sum()):.1f}"
+    )
     click.echo(f"served by existing places: {pct(served_w)}")
-    click.echo(f"chosen {len(result.selected)} of {len(cand)} candidates (p={p}): "
-               f"+{result.covered_weight:.1f} weight ({pct(result.covered_weight)}), "
-               f"+{result.covered_population:.1f} residents; served after: "
-               f"{pct(served_w + result.covered_weight)}")
+    click.echo(
+        f"chosen {len(result.selected)} of {len(cand)} candidates (p={p}): "
+        f"+{result.covered_weight:.1f} weight ({pct(result.covered_weight)}), "
+        f"+{result.covered_population:.1f} residents; served after: "
+        f"{pct(served_w + result.covered_weight)}"
+    )
     if result.note:
         click.echo(f"note: {result.note}")
     for rank, site in enumerate(result.selected):
         alt = result.alternatives[rank]
-        alt_text = f"next best {alt} (+{result.alternative_gains[rank]:.1f})" if alt is not None \
+        alt_text = (
+            f"next best {alt} (+{result.alternative_gains[rank]:.1f})"
+            if alt is not None
             else "no alternative"
-        click.echo(f"  {rank + 1:>3}. candidate {site}: +{result.gains[rank]:.1f} weight, "
-                   f"+{result.population_gains[rank]:.1f} residents; {alt_text}")
+        )
+        click.echo(
+            f"  {rank + 1:>3}. candidate {site}: +{result.gains[rank]:.1f} weight, "
+            f"+{result.population_gains[rank]:.1f} residents; {alt_text}"
+        )
     click.echo(f"wrote {out}" + (f" and {cells_out}" if cells_out else ""))

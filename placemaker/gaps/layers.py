@@ -76,9 +76,7 @@ def _numbers(properties: Sequence[dict[str, Any]], name: str, path: Path | str) 
     for n, props in enumerate(properties):
         if name not in props:
             known = ", ".join(sorted(props)) or "none"
-            raise LayerError(
-                f"{path}: feature {n + 1} has no field {name!r} (fields: {known})"
-            )
+            raise LayerError(f"{path}: feature {n + 1} has no field {name!r} (fields: {known})")
         try:
             value = float(props[name])
         except (TypeError, ValueError):
@@ -208,9 +206,7 @@ def read_points(path: Path | str) -> PointLayer:
     """Places or candidates as points in metres (polygons become a point on their surface)."""
     features = _read(path)
     geoms = _project(features.geoms)
-    points = np.where(
-        shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms)
-    )
+    points = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
     xy = shapely.get_coordinates(points.astype(object))
     return PointLayer(xy=xy.reshape(-1, 2), properties=features.properties)
 
@@ -238,7 +234,9 @@ def read_demand(path: Path | str, weight_field: str, cell_size: float = 100.0) -
         )
     if is_point.any():
         raise LayerError(f"{path}: mix of points and polygons; use one kind of demand")
-    areas = [(n, geom, float(w), 1.0) for n, (geom, w) in enumerate(zip(geoms, weights))]
+    areas = [
+        (n, geom, float(w), 1.0) for n, (geom, w) in enumerate(zip(geoms, weights, strict=True))
+    ]
     return build_demand_grid(areas, cell_size=cell_size)
 
 
