@@ -32,13 +32,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from placemaker.accounts.views import bp as accounts_bp
     from placemaker.api.routes import bp as api_bp
+    from placemaker.gaps.views import api as gaps_api_bp
     from placemaker.health import bp as health_bp
+    from placemaker.pages.views import bp as pages_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(pages_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(gaps_api_bp, url_prefix="/api/gaps")
     # The JSON API authenticates by token or not at all; forms elsewhere carry CSRF tokens.
     extensions.csrf.exempt(api_bp)
+    extensions.csrf.exempt(gaps_api_bp)
 
     from placemaker.errors import register_error_handlers
 

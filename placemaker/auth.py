@@ -39,3 +39,15 @@ def role_required(*roles: Role | str) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """The API answers 401 in JSON; pages send the visitor to the login form."""
+    from flask import redirect, request, url_for
+
+    from placemaker.errors import error_response
+
+    if request.path.startswith(("/api/", "/ogc/")):
+        return error_response(401, "unauthorized", "Log in or send an API token to do this.")
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))

@@ -170,6 +170,20 @@ def import_places_command(path, source, id_field, name_field, category_field, ki
                                           progress=click_progress))
 
 
+@click.command("import-layer")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--name", required=True, help="The layer's name; an existing one is replaced.")
+@click.option("--role", type=click.Choice(["exclude", "candidates"]), required=True,
+              help="exclude: nobody lives there and no site goes there; candidates: sites.")
+@click.option("--name-field", help="Property with each feature's name.")
+def import_layer_command(path, name, role, name_field):
+    """Import a gap-analysis layer (parks, water, candidate sites) from GeoJSON."""
+    from placemaker.imports.layers import import_layer_file
+
+    run_import(lambda: import_layer_file(path, name, role, name_field=name_field,
+                                         progress=click_progress))
+
+
 @click.command("demo")
 @click.option("--data-dir", type=click.Path(file_okay=False),
               help="Folder with amsterdam/ (default: $PLACEMAKER_DATA_DIR or ../shared/data).")
@@ -226,6 +240,7 @@ COMMANDS = [
     import_indicators_command,
     import_cohesion_command,
     import_places_command,
+    import_layer_command,
     demo_command,
     create_user_command,
 ]

@@ -27,6 +27,7 @@ from placemaker.imports.indicators import (
     import_cohesion_file,
     import_indicators_file,
 )
+from placemaker.imports.layers import derive_water_layer, import_layer_file
 from placemaker.imports.places import PlaceMapping, import_places_file
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +69,9 @@ CBS_INDICATORS = {
 SOURCE_BBGA = "BBGA Amsterdam"
 SOURCE_CBS = "CBS Kerncijfers wijken en buurten 2021"
 SOURCE_FACILITIES = "maatschappelijke_voorzieningen"
+
+PARKS_LAYER = "Parken"
+WATER_LAYER = "Water"
 
 DEMO_PASSWORD = "placemaker-demo"
 DEMO_USERS = (
@@ -134,6 +138,10 @@ def load_demo(base: Path | None = None, progress: Progress = no_progress) -> lis
             PlaceMapping("MVZN_ID", "Naam", "Categorie", FACILITY_KINDS, skip=FACILITY_SKIP,
                          address_fields=("Adres", "Huisnummer"), postcode_field="Postcode"),
             source=SOURCE_FACILITIES, progress=progress),
+        # Where nobody lives: the gap analysis puts no residents and no new sites there.
+        lambda: import_layer_file(folder / "parken.geojson", PARKS_LAYER, "exclude",
+                                  name_field="Naam", progress=progress),
+        lambda: derive_water_layer(WATER_LAYER),
     ]
     for step in steps:
         if not run(step()):

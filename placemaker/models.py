@@ -2,6 +2,7 @@
 
 from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.areas.models import Area, AreaIndicator, AreaLevel, CohesionScore, Indicator
+from placemaker.gaps.models import GapLayer, GapLayerFeature, GapScenario
 from placemaker.places.models import Place, PlaceChange, PlaceKind, PlaceStatus
 
 __all__ = [
@@ -10,6 +11,9 @@ __all__ = [
     "AreaIndicator",
     "AreaLevel",
     "CohesionScore",
+    "GapLayer",
+    "GapLayerFeature",
+    "GapScenario",
     "Indicator",
     "Place",
     "PlaceChange",

@@ -214,9 +214,13 @@ def area_properties(ctx: AreaContext, node: Node, counts: dict[int, Any],
 
 
 def area_features(*, level: str | None = None, bbox=None, year: int | None = None,
-                  simplify_m: float | None = None, codes: list[str] | None = None
+                  simplify_m: float | None = None, codes: list[str] | None = None,
+                  search: str | None = None, limit: int | None = None
                   ) -> list[dict[str, Any]]:
-    """GeoJSON features of the areas matching the filters, with their properties."""
+    """GeoJSON features of the areas matching the filters, with their properties.
+
+    ``search`` matches names and codes (case-insensitive, anywhere in the text).
+    """
     if level:
         check_level(level)
     geom = Area.geom
@@ -233,6 +237,12 @@ def area_features(*, level: str | None = None, bbox=None, year: int | None = Non
         query = query.where(func.ST_Intersects(Area.geom, bbox_envelope(bbox)))
     if codes is not None:
         query = query.where(Area.code.in_(codes))
+    if search:
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(Area.name.ilike(pattern, escape="\\")
+                            | Area.code.ilike(pattern, escape="\\"))
+    if limit is not None:
+        query = query.limit(limit)
     rows = db.session.execute(query).all()
     ctx = load_context()
     counts = place_counts([r.id for r in rows])
@@ -270,18 +280,37 @@ def indicators_of(area: Area) -> dict[str, list[dict[str, Any]]]:
     return dict(out)
 
 
-def latest_indicator(ctx: AreaContext, node: Node, code: str) -> dict[str, Any] | None:
-    """The latest value of an indicator for an area, else its nearest ancestor's."""
-    for holder in [node, *ctx.ancestors(node)]:
-        row = db.session.execute(
-            select(AreaIndicator.value, AreaIndicator.year, AreaIndicator.source)
-            .where(AreaIndicator.area_id == holder.id, AreaIndicator.indicator_code == code)
-            .order_by(AreaIndicator.year.desc()).limit(1)
-        ).first()
-        if row is not None:
-            return {"value": float(row.value), "year": row.year, "source": row.source,
-                    "inherited": holder.id != node.id, "area_code": holder.code}
-    return None
+def latest_indicators(ctx: AreaContext, codes: tuple[str, ...], area_ids: list[int]
+                      ) -> dict[int, dict[str, dict[str, Any]]]:
+    """Latest value of each indicator per area, else its nearest ancestor's (one query).
+
+    :returns: ``{area_id: {indicator_code: {value, year, source, inherited, area_code}}}``
+    """
+    rows = db.session.execute(
+        select(AreaIndicator.area_id, AreaIndicator.indicator_code, AreaIndicator.value,
+               AreaIndicator.year, AreaIndicator.source)
+        .where(AreaIndicator.indicator_code.in_(codes))
+        .ext(distinct_on(AreaIndicator.area_id, AreaIndicator.indicator_code))
+        .order_by(AreaIndicator.area_id, AreaIndicator.indicator_code,
+                  AreaIndicator.year.desc(), AreaIndicator.source)
+    )
+    own: dict[int, dict[str, tuple[float, int, str]]] = defaultdict(dict)
+    for r in rows:
+        own[r.area_id][r.indicator_code] = (float(r.value), r.year, r.source)
+    out: dict[int, dict[str, dict[str, Any]]] = {}
+    for area_id in area_ids:
+        node = ctx.nodes[area_id]
+        values: dict[str, dict[str, Any]] = {}
+        for code in codes:
+            for holder in [node, *ctx.ancestors(node)]:
+                if code in own.get(holder.id, {}):
+                    value, year, source = own[holder.id][code]
+                    values[code] = {"value": value, "year": year, "source": source,
+                                    "inherited": holder.id != node.id,
+                                    "area_code": holder.code}
+                    break
+        out[area_id] = values
+    return out
 
 
 def area_at(lon: float, lat: float, level: str | None = None) -> Area | None:

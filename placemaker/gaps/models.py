@@ -1,0 +1,64 @@
+"""What the gap analysis keeps: layers (parks, water, candidate sites) and saved scenarios."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import ForeignKey, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from placemaker.extensions import db
+from placemaker.geo import SRID
+
+LAYER_ROLES = ("exclude", "candidates")
+
+
+class GapLayer(db.Model):
+    """A layer the analysis uses: areas to leave out (parks, water) or candidate sites."""
+
+    __tablename__ = "gap_layer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # "exclude": no residents live there and no site goes there; "candidates": possible sites.
+    role: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str | None] = mapped_column(String(300))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    features: Mapped[list[GapLayerFeature]] = relationship(
+        back_populates="layer", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class GapLayerFeature(db.Model):
+    __tablename__ = "gap_layer_feature"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    layer_id: Mapped[int] = mapped_column(
+        ForeignKey("gap_layer.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str | None] = mapped_column(String(300))
+    geom: Mapped[WKBElement] = mapped_column(Geometry("GEOMETRY", srid=SRID))
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+    layer: Mapped[GapLayer] = relationship(back_populates="features")
+
+
+class GapScenario(db.Model):
+    """A planner's saved parameter set with its result, to compare with another."""
+
+    __tablename__ = "gap_scenario"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    result: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    data_version: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, default=1)

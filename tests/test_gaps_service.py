@@ -1,0 +1,170 @@
+"""The gap analysis on the real Amsterdam demo, through the API and the service."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from placemaker.extensions import db
+from placemaker.gaps import service
+from placemaker.gaps.models import GapLayer, GapLayerFeature
+from placemaker.geo import point_from_lonlat
+
+
+@pytest.fixture(scope="module")
+def suggestions(app):
+    with app.test_client() as client:
+        body = client.get("/api/gaps/suggestions?p=10").get_json()
+    return body
+
+
+def test_suggestions_fall_where_a_person_expects_them(app, suggestions):
+    features = suggestions["features"]
+    assert len(features) == 10
+    with app.app_context():
+        ctx_scores = []
+        for feature in features:
+            lon, lat = feature["geometry"]["coordinates"]
+            props = feature["properties"]
+            # populated and under-served: each site reaches residents no place serves yet
+            assert props["new_residents_reached"] > 500
+            # not in water or a park
+            inside = db.session.scalar(
+                select(func.count()).select_from(GapLayerFeature).join(GapLayer)
+                .where(GapLayer.role == "exclude",
+                       func.ST_Covers(GapLayerFeature.geom, point_from_lonlat(lon, lat))))
+            assert inside == 0, f"suggestion {props['rank']} lies in water or a park"
+            assert props["area"]["level"] == "buurt"
+            ctx_scores.append(props["cohesion"]["score"])
+            # explained: nearest places with distances, and the next-best alternative
+            assert props["nearest_places"][0]["distance_m"] > 0
+            assert props["next_best"]["gain_of_this_site_over_it"] >= 0
+        # needier than the typical resident without a place nearby: lower cohesion, more
+        # loneliness and poverty weigh in (need per resident reached > the uncovered mean)
+        total = app.test_client().get("/api/gaps/coverage").get_json()["total"]
+        uncovered_need_per_resident = (total["weight"] - total["covered_weight"]) / (
+            total["population"] - total["covered_population"])
+        reached_need_per_resident = (suggestions["new_weighted_need_reached"]
+                                     / suggestions["new_residents_reached"])
+        assert reached_need_per_resident > uncovered_need_per_resident
+        assert max(ctx_scores) < 7  # all below the cohesion target
+    gains = [f["properties"]["new_weighted_need_reached"] for f in features]
+    assert gains == sorted(gains, reverse=True)
+    assert suggestions["new_residents_reached"] == pytest.approx(
+        sum(f["properties"]["new_residents_reached"] for f in features), rel=1e-6)
+
+
+def test_coverage_shares(client):
+    body = client.get("/api/gaps/coverage?level=gebied").get_json()
+    assert 0.5 < body["total"]["population_share"] < 1.0
+    codes = {a["code"] for a in body["areas"]}
+    assert "DX09" in codes and len(codes) >= 22
+    dx09 = next(a for a in body["areas"] if a["code"] == "DX09")
+    assert 0 < dx09["population_share"] <= 1
+    assert {r["rung"] for r in body["by_rung"]} == {2, 3, 4}
+    assert "library" in {k["kind"] for k in body["by_kind"]}
+    # residents are counted once however coverage is grouped
+    assert sum(a["population"] for a in body["areas"]) == pytest.approx(body["total"]["population"])
+
+
+def test_evaluate_a_point(client):
+    body = client.get("/api/gaps/evaluate?lon=4.8389&lat=52.3668&kind=bench").get_json()
+    assert body["radius_m"] == 150
+    assert body["area"]["code"].startswith("F86")
+    assert body["new_residents_reached"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("p=0", "p must lie between 1 and 200"),
+        ("p=ten", "p must be a whole number"),
+        ("kind=castle", "unknown place kind 'castle'"),
+        ("candidates=moon", "candidates must be grid, proposals or layer:<id>"),
+        ("w_lonely=-1", "w_lonely must lie between 0 and 10"),
+        ("level=straat", "unknown level 'straat'"),
+    ],
+)
+def test_bad_parameters(client, query, message):
+    response = client.get(f"/api/gaps/suggestions?{query}")
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]["message"]
+
+
+def test_evaluate_outside_the_netherlands(client):
+    response = client.get("/api/gaps/evaluate?lon=2.35&lat=48.85")
+    assert response.status_code == 400
+    assert "outside the Netherlands" in response.get_json()["error"]["message"]
+
+
+def test_a_new_place_changes_the_result(client, make_place, suggestions):
+    """Results are cached per data version: adding a place recomputes them."""
+    top = suggestions["features"][0]
+    lon, lat = top["geometry"]["coordinates"]
+    make_place(name="Nieuwe buurtkamer", kind_code="buurtkamer", lon=lon, lat=lat)
+    db.session.commit()
+    after = client.get("/api/gaps/suggestions?p=10").get_json()
+    assert after["data_version"] != suggestions["data_version"]
+    assert after["new_residents_reached"] < suggestions["new_residents_reached"]
+    assert [round(c, 4) for c in after["features"][0]["geometry"]["coordinates"]] != \
+        [round(c, 4) for c in top["geometry"]["coordinates"]]
+
+
+def test_weights_change_the_ranking(client):
+    lonely = client.get("/api/gaps/suggestions?p=3&w_lonely=5&w_cohesion=0").get_json()
+    cohesion = client.get("/api/gaps/suggestions?p=3&w_lonely=0&w_cohesion=5").get_json()
+    assert lonely["params"]["weights"]["lonely"] == 5
+    assert [f["geometry"] for f in lonely["features"]] != \
+        [f["geometry"] for f in cohesion["features"]]
+
+
+def test_area_and_park_candidates(client):
+    parks = client.get("/api/gaps/layers").get_json()["layers"]
+    park_layer = next(layer for layer in parks if layer["name"] == "Parken")
+    body = client.get(f"/api/gaps/suggestions?p=3&area=DX09&candidates=layer:{park_layer['id']}"
+                      ).get_json()
+    assert 0 < len(body["features"]) <= 3
+    for feature in body["features"]:
+        assert feature["properties"]["candidate"]["source"] == "layer"
+        assert any(a["code"] == "DX09" for a in feature["properties"]["area"]["ancestors"])
+
+
+def test_p_larger_than_the_useful_candidates(client):
+    parks = client.get("/api/gaps/layers").get_json()["layers"]
+    park_layer = next(layer for layer in parks if layer["name"] == "Parken")
+    body = client.get(f"/api/gaps/suggestions?p=200&area=F86&candidates=layer:{park_layer['id']}"
+                      ).get_json()
+    assert len(body["features"]) < 200
+    assert "of the requested 200 sites add anything" in body["note"]
+
+
+def test_scenarios_save_and_compare(client, login):
+    assert client.post("/api/gaps/scenarios", json={"name": "x"}).status_code == 401
+    login("planner@demo.placemaker.nl")
+    a = client.post("/api/gaps/scenarios", json={"name": "Vijf plekken", "params": {"p": 5}})
+    b = client.post("/api/gaps/scenarios", json={"name": "Tien plekken", "params": {"p": 10}})
+    assert (a.status_code, b.status_code) == (201, 201)
+    compare = client.get(f"/api/gaps/scenarios/compare?a={a.get_json()['id']}"
+                         f"&b={b.get_json()['id']}").get_json()
+    assert compare["new_residents_reached_b"] > compare["new_residents_reached_a"]
+    changes = [r["population_share_change"] for r in compare["areas"]
+               if r["population_share_change"] is not None]
+    assert min(changes) >= 0 and max(changes) > 0
+    empty = client.post("/api/gaps/scenarios", json={"name": " ", "params": {}})
+    assert empty.status_code == 400
+    assert empty.get_json()["error"]["message"] == "a scenario needs a name"
+
+
+def test_area_manager_cannot_save_scenarios(client, login):
+    login("gebiedsbeheerder@demo.placemaker.nl")
+    response = client.post("/api/gaps/scenarios", json={"name": "x", "params": {}})
+    assert response.status_code == 403
+
+
+def test_model_round_trips_through_bytes(app_ctx):
+    params = service.GapParams(p=5)
+    model = service.build_model(params)
+    again = service.GapModel.from_bytes(model.to_bytes())
+    assert (again.grid.population == model.grid.population).all()
+    assert (again.covered == model.covered).all()
+    assert set(again.group_cover) == set(model.group_cover)
