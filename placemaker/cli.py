@@ -247,5 +247,8 @@ COMMANDS = [
 
 
 def register_cli(app: Flask) -> None:
+    from placemaker.gaps.commands import gaps_group
+
     for command in COMMANDS:
         app.cli.add_command(command)
+    app.cli.add_command(gaps_group)

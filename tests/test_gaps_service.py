@@ -168,3 +168,20 @@ def test_model_round_trips_through_bytes(app_ctx):
     assert (again.grid.population == model.grid.population).all()
     assert (again.covered == model.covered).all()
     assert set(again.group_cover) == set(model.group_cover)
+
+
+def test_cli_suggest_and_coverage(runner, tmp_path):
+    out = tmp_path / "suggestions.geojson"
+    result = runner.invoke(args=["gaps", "suggest", "--p", "3", "--area", "DX09",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "3 sites reach" in result.output
+    import json
+
+    body = json.loads(out.read_text())
+    assert len(body["features"]) == 3
+    assert body["features"][0]["properties"]["area"]["ancestors"][1]["code"] == "DX09"
+    coverage = runner.invoke(args=["gaps", "coverage", "--level", "gebied"])
+    assert "% of" in coverage.output and "residents" in coverage.output
+    bad = runner.invoke(args=["gaps", "suggest", "--p", "0", "--out", str(out)])
+    assert bad.exit_code == 1 and "p must lie between 1 and 200" in bad.output

@@ -1,0 +1,80 @@
+"""``flask gaps …``: the gap analysis on the registry, and on files (``flask gaps files``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from placemaker.errors import InvalidInput
+from placemaker.gaps.cli import gaps_command
+
+gaps_group = AppGroup("gaps", help="Gap analysis: where a new meeting spot helps most.")
+gaps_group.add_command(gaps_command, "files")
+
+
+def _params(options: dict[str, object]):
+    from placemaker.gaps.service import GapParams
+
+    args = {k: str(v) for k, v in options.items() if v not in (None, "")}
+    try:
+        return GapParams.from_args(args)
+    except InvalidInput as exc:
+        raise click.ClickException(exc.message) from None
+
+
+_OPTIONS = [
+    click.option("--p", "p", type=int, help="Number of new sites (default 10)."),
+    click.option("--kind", help="Count and site places of this kind only."),
+    click.option("--rung", type=int, help="Count places supporting this ladder rung only."),
+    click.option("--radius", type=float, help="Walking distance of a new site in metres."),
+    click.option("--candidates", help="grid (default), proposals or layer:<id>."),
+    click.option("--area", help="Restrict to this area code."),
+    click.option("--level", help="Report coverage at this level (default buurt)."),
+]
+
+
+def _with_options(command):
+    for option in reversed(_OPTIONS):
+        command = option(command)
+    return command
+
+
+@gaps_group.command("suggest")
+@_with_options
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="GeoJSON file for the suggested sites and their explanation.")
+def suggest_command(out: Path, **options):
+    """Suggest new sites on the registry's data and write them as GeoJSON."""
+    from placemaker.gaps.service import suggestions
+
+    result = suggestions(_params(options))
+    out.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+    click.echo(f"{len(result['features'])} sites reach {result['new_residents_reached']:.0f} "
+               f"more residents ({result['candidates']} candidates); wrote {out}")
+    for feature in result["features"]:
+        props = feature["properties"]
+        area = props["area"]["name"] if props["area"] else "?"
+        click.echo(f"  {props['rank']:>3}. {area}: +{props['new_residents_reached']:.0f} "
+                   f"residents, +{props['new_weighted_need_reached']:.0f} weighted need")
+    if result["note"]:
+        click.echo(f"note: {result['note']}")
+
+
+@gaps_group.command("coverage")
+@_with_options
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON file for the coverage per area.")
+def coverage_command(out: Path | None, **options):
+    """Coverage per area and per kind; warms the shared cache for the map and the API."""
+    from placemaker.gaps.service import coverage
+
+    result = coverage(_params(options))
+    total = result["total"]
+    click.echo(f"{total['population_share']:.1%} of {total['population']:.0f} residents and "
+               f"{total['weight_share']:.1%} of weighted need are within reach of a place")
+    if out:
+        out.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+        click.echo(f"wrote {out}")
