@@ -45,6 +45,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.csrf.exempt(api_bp)
     extensions.csrf.exempt(gaps_api_bp)
 
+    from placemaker import ogc, tokens
+    from placemaker.api import openapi
+
+    tokens.init_app(app)
+    ogc.init_app(app)
+    openapi.init_app(app)
+
     from placemaker.errors import register_error_handlers
 
     register_error_handlers(app)

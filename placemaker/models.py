@@ -4,8 +4,10 @@ from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.areas.models import Area, AreaIndicator, AreaLevel, CohesionScore, Indicator
 from placemaker.gaps.models import GapLayer, GapLayerFeature, GapScenario
 from placemaker.places.models import Place, PlaceChange, PlaceKind, PlaceStatus
+from placemaker.tokens.models import ApiToken
 
 __all__ = [
+    "ApiToken",
     "Area",
     "AreaAssignment",
     "AreaIndicator",

@@ -1,0 +1,1 @@
+"""Exports of every registered collection: GeoJSON, CSV (plain and for Dutch Excel), GeoPackage."""

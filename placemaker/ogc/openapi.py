@@ -1,0 +1,233 @@
+"""The OGC API and export paths of the OpenAPI document, made from the collection registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from placemaker.api.openapi import BBOX_PARAM, errors, json_ok, path_param, query_param, ref
+from placemaker.exports.writers import FORMATS
+from placemaker.ogc import params
+from placemaker.ogc.registry import Collection, registry
+
+TAG = "OGC API – Features"
+GEOJSON = "application/geo+json"
+HTML = {"text/html": {"schema": {"type": "string"}}}
+LANG = query_param("lang", "Language of HTML pages", {"type": "string", "enum": ["nl", "en"]})
+
+
+def _f(formats: tuple[str, ...]) -> dict[str, Any]:
+    return query_param("f", "Representation (default: by the Accept header, else JSON)",
+                       {"type": "string", "enum": list(formats)})
+
+
+def _json_or_html(schema: dict[str, Any], media_type: str = "application/json"
+                  ) -> dict[str, Any]:
+    return {"description": "OK", "content": {media_type: {"schema": schema}, **HTML}}
+
+
+def _links() -> dict[str, Any]:
+    return {"type": "array", "items": ref("Link")}
+
+
+def _feature_schema(collection: Collection) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+            "geometry": ref("Geometry"),
+            "properties": {
+                "type": "object",
+                "properties": {p.name: p.json_schema() for p in collection.properties},
+                "additionalProperties": False,
+            },
+            "links": _links(),
+        },
+    }
+
+
+def _schema_name(collection: Collection) -> str:
+    return "".join(part.capitalize() for part in collection.id.replace("-", "_").split("_"))
+
+
+def ogc_schemas(collections: list[Collection]) -> dict[str, Any]:
+    schemas: dict[str, Any] = {
+        "OgcLandingPage": {"type": "object", "required": ["links"], "properties": {
+            "title": {"type": "string"}, "description": {"type": "string"},
+            "links": _links()}},
+        "OgcConformance": {"type": "object", "required": ["conformsTo"], "properties": {
+            "conformsTo": {"type": "array", "items": {"type": "string"}}}},
+        "OgcExtent": {"type": "object", "properties": {
+            "spatial": {"type": "object", "properties": {
+                "bbox": {"type": "array", "items": {"type": "array", "minItems": 4,
+                                                    "maxItems": 6,
+                                                    "items": {"type": "number"}}},
+                "crs": {"type": "string"}}},
+            "temporal": {"type": "object", "properties": {
+                "interval": {"type": "array", "items": {
+                    "type": "array", "minItems": 2, "maxItems": 2,
+                    "items": {"type": "string", "format": "date-time", "nullable": True}}},
+                "trs": {"type": "string"}}}}},
+        "OgcCollection": {"type": "object", "required": ["id", "links"], "properties": {
+            "id": {"type": "string"}, "title": {"type": "string"},
+            "description": {"type": "string"},
+            "keywords": {"type": "array", "items": {"type": "string"}},
+            "itemType": {"type": "string"},
+            "crs": {"type": "array", "items": {"type": "string"}},
+            "storageCrs": {"type": "string"},
+            "extent": ref("OgcExtent"), "links": _links()}},
+        "OgcCollections": {"type": "object", "required": ["links", "collections"],
+                           "properties": {"links": _links(), "collections": {
+                               "type": "array", "items": ref("OgcCollection")}}},
+        "OgcQueryables": {"type": "object", "required": ["type", "properties"],
+                          "properties": {"type": {"type": "string"},
+                                         "properties": {"type": "object"}}},
+    }
+    for collection in collections:
+        name = _schema_name(collection)
+        schemas[f"{name}Feature"] = _feature_schema(collection)
+        schemas[f"{name}FeatureCollection"] = {
+            "type": "object",
+            "required": ["type", "features", "numberMatched", "numberReturned", "links"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "timeStamp": {"type": "string", "format": "date-time"},
+                "numberMatched": {"type": "integer", "minimum": 0},
+                "numberReturned": {"type": "integer", "minimum": 0},
+                "links": _links(),
+                "features": {"type": "array", "items": ref(f"{name}Feature")},
+            },
+        }
+    return schemas
+
+
+def _file_content() -> dict[str, Any]:
+    content: dict[str, Any] = {}
+    for fmt in FORMATS.values():
+        if fmt.key == "geojson":
+            content[fmt.mimetype] = {"schema": {"type": "object"}}
+        else:
+            content.setdefault(fmt.mimetype, {"schema": {"type": "string",
+                                                         "format": "binary"}})
+    return content
+
+
+def _collection_paths(collection: Collection) -> dict[str, Any]:
+    cid = collection.id
+    name = _schema_name(collection)
+    base = f"/ogc/collections/{cid}"
+    security = {} if collection.public else {"security": [{"bearerAuth": []}]}
+    extra_errors = () if collection.public else (403,)
+    filters = [
+        query_param(p.name, f"Only features whose {p.name} equals this value"
+                    + (f" ({p.description})" if p.description else ""),
+                    {k: v for k, v in p.json_schema().items()
+                     if k not in ("nullable", "description")}
+                    | ({"enum": list(p.enum)} if p.enum else {}))
+        for p in collection.queryables
+    ]
+    item_params = [
+        BBOX_PARAM,
+        query_param("limit", f"Page size (default {params.DEFAULT_LIMIT})",
+                    {"type": "integer", "minimum": 1, "maximum": params.MAX_LIMIT,
+                     "default": params.DEFAULT_LIMIT}),
+        query_param("offset", "Skip this many features (or follow the 'next' link)",
+                    {"type": "integer", "minimum": 0, "maximum": params.MAX_OFFSET,
+                     "default": 0}),
+    ]
+    if collection.temporal_property:
+        item_params.append(query_param(
+            "datetime", f"Only features whose {collection.temporal_property} lies in this "
+            "instant or interval (RFC 3339; '..' for an open end), e.g. "
+            "2024-01-01T00:00:00Z/..", {"type": "string"}))
+    items_content = {
+        GEOJSON: {"schema": ref(f"{name}FeatureCollection")},
+        **HTML,
+        "text/csv": {"schema": {"type": "string"}},
+        FORMATS["gpkg"].mimetype: {"schema": {"type": "string", "format": "binary"}},
+    }
+    return {
+        base: {"get": {
+            "tags": [TAG], "summary": f"{collection.title}: description and extent",
+            "operationId": f"describe_{cid}",
+            "parameters": [_f(("json", "html")), LANG],
+            "responses": {"200": _json_or_html(ref("OgcCollection")),
+                          **errors(404, *extra_errors)},
+            **security,
+        }},
+        f"{base}/queryables": {"get": {
+            "tags": [TAG], "summary": f"{collection.title}: properties to filter on",
+            "operationId": f"queryables_{cid}",
+            "parameters": [_f(("json", "html")), LANG],
+            "responses": {"200": _json_or_html(ref("OgcQueryables"),
+                                               "application/schema+json"),
+                          **errors(404, *extra_errors)},
+            **security,
+        }},
+        f"{base}/items": {"get": {
+            "tags": [TAG], "summary": f"{collection.title}: features",
+            "description": collection.description,
+            "operationId": f"items_{cid}",
+            "parameters": [*item_params, *filters, _f(params.ITEM_FORMATS), LANG],
+            "responses": {"200": {"description": "A page of features; csv-excel is CSV with "
+                                                 "semicolons, decimal commas and a BOM",
+                                  "content": items_content},
+                          **errors(404, *extra_errors)},
+            **security,
+        }},
+        f"{base}/items/{{featureId}}": {"get": {
+            "tags": [TAG], "summary": f"{collection.title}: one feature",
+            "operationId": f"item_{cid}",
+            "parameters": [path_param("featureId", "The feature's id"),
+                           _f(("json", "geojson", "html")), LANG],
+            "responses": {"200": _json_or_html(ref(f"{name}Feature"), GEOJSON),
+                          **errors(404, *extra_errors)},
+            **security,
+        }},
+    }
+
+
+def ogc_component_schemas() -> dict[str, Any]:
+    return ogc_schemas(registry(current_app).all())
+
+
+def ogc_paths() -> dict[str, Any]:
+    """Every OGC API and export path, one set per collection the registry holds."""
+    collections = registry(current_app).all()
+    simple = [_f(("json", "html")), LANG]
+    paths: dict[str, Any] = {}
+    for path, summary, op, schema in [
+        ("/ogc", "Landing page", "landing", "OgcLandingPage"),
+        ("/ogc/", "Landing page", "landingSlash", "OgcLandingPage"),
+        ("/ogc/conformance", "Conformance classes", "conformance", "OgcConformance"),
+        ("/ogc/collections", "The collections", "collections", "OgcCollections"),
+    ]:
+        paths[path] = {"get": {"tags": [TAG], "summary": summary, "operationId": op,
+                               "parameters": simple,
+                               "responses": {"200": _json_or_html(ref(schema)), **errors()}}}
+    for collection in collections:
+        paths.update(_collection_paths(collection))
+    filenames = sorted(f"{c.id}.{fmt.extension}" for c in collections for fmt in FORMATS.values())
+    paths["/exports/{filename}"] = {"get": {
+        "tags": ["exports"],
+        "summary": "A whole collection as a file: GeoJSON, CSV, CSV for Dutch Excel "
+                   "(semicolons, decimal commas, BOM) or GeoPackage",
+        "description": "Takes the same filters as the collection's items (bbox, datetime, "
+                       "properties); limit and offset default to everything.",
+        "operationId": "export",
+        "parameters": [
+            path_param("filename", "<collection>.<geojson|csv|excel.csv|gpkg>",
+                       {"type": "string", "enum": filenames}),
+            BBOX_PARAM,
+            query_param("limit", "At most this many features",
+                        {"type": "integer", "minimum": 1, "maximum": params.MAX_LIMIT}),
+            query_param("offset", "Skip this many features",
+                        {"type": "integer", "minimum": 0, "maximum": params.MAX_OFFSET}),
+        ],
+        "responses": {"200": {"description": "The file", "content": _file_content()},
+                      **errors(403, 404)},
+    }}
+    return paths

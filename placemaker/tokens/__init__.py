@@ -1,0 +1,67 @@
+"""Personal API tokens: planners and admins read non-public data with ``Authorization: Bearer``.
+
+Tokens count only on the data paths (/api/, /ogc, /exports/); pages use the login session.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, g, request
+from flask_login import current_user
+
+from placemaker.accounts.models import User
+
+DATA_PATHS = ("/api/", "/ogc", "/exports/")
+
+
+def is_data_path(path: str) -> bool:
+    return path.startswith(DATA_PATHS)
+
+
+def current_reader() -> User | None:
+    """Who reads: the owner of a valid bearer token, else the logged-in user, else None."""
+    user = g.get("api_user")
+    if user is not None:
+        return user
+    if current_user.is_authenticated:
+        return current_user._get_current_object()  # type: ignore[attr-defined]
+    return None
+
+
+def require_private_reader() -> User:
+    from placemaker.tokens.service import check_private_reader
+
+    user = current_reader()
+    check_private_reader(user)
+    return user  # type: ignore[return-value]
+
+
+def init_app(app: Flask) -> None:
+    from placemaker.extensions import db
+    from placemaker.tokens.service import Unauthorized, user_for_token
+    from placemaker.tokens.views import bp
+
+    app.register_blueprint(bp)
+
+    @app.before_request
+    def authenticate_bearer():
+        if not is_data_path(request.path):
+            return None
+        header = request.headers.get("Authorization", "")
+        if not header:
+            return None
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw.strip():
+            raise Unauthorized("Send a personal API token as 'Authorization: Bearer <token>'.")
+        user = user_for_token(raw.strip())
+        if user is None:
+            raise Unauthorized("This API token is unknown or revoked.")
+        db.session.commit()  # last_used_at
+        g.api_user = user
+        return None
+
+    @app.after_request
+    def challenge(response: Response) -> Response:
+        if response.status_code == 401 and is_data_path(request.path):
+            error = ' error="invalid_token"' if request.headers.get("Authorization") else ""
+            response.headers["WWW-Authenticate"] = f'Bearer realm="placemaker"{error}'
+        return response
