@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from placemaker.areas import service as areas
 from placemaker.errors import InvalidInput
 from placemaker.geo import parse_bbox
 from placemaker.places import service as places
-from placemaker.places.serialize import place_feature, place_features
+from placemaker.places.serialize import (
+    MARKER_FIELDS,
+    place_feature,
+    place_features,
+    place_markers,
+)
 
 bp = Blueprint("api", __name__)
 
@@ -68,6 +73,8 @@ def list_areas():
         bbox=bbox_arg(),
         year=int_arg("year", None, minimum=1900, maximum=2100),
         simplify_m=float_arg("simplify"),
+        search=request.args.get("q") or None,
+        limit=int_arg("limit", None, minimum=1, maximum=10_000),
     )
     return feature_collection(features, number_returned=len(features))
 
@@ -126,6 +133,25 @@ def list_places():
                       "href": url_for("api.list_places", _external=True, **args)})
     return feature_collection(features, number_matched=matched,
                               number_returned=len(features), links=links)
+
+
+@bp.get("/places/markers")
+def list_place_markers():
+    """The map's compact places: ``places`` holds ``[id, lon, lat, kind, status, name]``."""
+    limit = int_arg("limit", current_app.config["API_MAX_PAGE_SIZE"], minimum=1,
+                    maximum=current_app.config["API_MAX_PAGE_SIZE"])
+    query = places.places_query(
+        bbox=bbox_arg(),
+        kinds=list_arg("kind"),
+        statuses=list_arg("status"),
+        area_code=request.args.get("area"),
+        search=request.args.get("q"),
+    )
+    text, returned, matched = place_markers(query, limit=limit or 1)
+    fields = ",".join(f'"{name}"' for name in MARKER_FIELDS)
+    body = (f'{{"fields":[{fields}],"number_matched":{matched},'
+            f'"number_returned":{returned},"places":{text}}}')
+    return Response(body, mimetype="application/json")
 
 
 @bp.get("/places/<int:place_id>")

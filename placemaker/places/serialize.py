@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy import Select, func, select
+from sqlalchemy import Numeric, Select, Text, cast, func, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from placemaker.extensions import db
 from placemaker.places.models import Place, PlaceKind
-
 
 COLUMNS = ("id", "name", "kind_code", "status", "address", "postcode", "description", "source",
            "updated_at", "version")
@@ -75,3 +75,38 @@ def place_feature(place: Place) -> dict[str, Any]:
         "geometry": {"type": "Point", "coordinates": [round(point.x, 7), round(point.y, 7)]},
         "properties": _properties(row),
     }
+
+
+MARKER_FIELDS = ("id", "lon", "lat", "kind", "status", "name")
+
+
+def place_markers(query: Select, *, limit: int) -> tuple[str, int, int]:
+    """The map's compact form of a places query: one JSON array per place, built by PostgreSQL.
+
+    :returns: the JSON text of ``[[id, lon, lat, kind, status, name], ...]`` (at most
+        ``limit``, by id), how many were returned and how many match in all. 10,000 places
+        come to some 600 KB as GeoJSON features but about a third of that here, and
+        serialising in the database avoids building 10,000 Python dicts per request.
+    """
+    page = query.limit(limit).subquery()
+    item = func.json_build_array(
+        page.c.id,
+        func.round(cast(func.ST_X(page.c.geom), Numeric), 6),
+        func.round(cast(func.ST_Y(page.c.geom), Numeric), 6),
+        page.c.kind_code,
+        page.c.status,
+        page.c.name,
+    )
+    row = db.session.execute(
+        select(
+            cast(func.coalesce(func.json_agg(aggregate_order_by(item, page.c.id)),
+                               literal_column("'[]'::json")), Text),
+            func.count(),
+        ).select_from(page)
+    ).one()
+    text, returned = row[0], int(row[1])
+    if returned < limit:
+        matched = returned
+    else:
+        matched = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return text, returned, matched

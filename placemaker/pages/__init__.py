@@ -1,0 +1,1 @@
+"""The server-rendered pages: the map, area and place pages, lists, and the registry forms."""

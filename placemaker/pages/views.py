@@ -1,0 +1,350 @@
+"""The pages: the map, area and place pages, the lists, and the registry forms."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from placemaker import maps
+from placemaker.areas import service as areas
+from placemaker.areas.models import LADDER
+from placemaker.auth import role_required
+from placemaker.errors import Conflict, Forbidden, InvalidInput
+from placemaker.extensions import db
+from placemaker.pages import service
+from placemaker.pages.forms import STATUS_LABELS, PlaceForm, StatusForm, parse_number
+from placemaker.places import service as places
+from placemaker.places.models import PlaceStatus
+
+bp = Blueprint("pages", __name__)
+
+
+def _lang() -> str:
+    return str(get_locale() or "nl")
+
+
+@bp.app_context_processor
+def page_helpers() -> dict[str, Any]:
+    def language_url(lang: str) -> str:
+        args = request.args.to_dict(flat=False)
+        args["lang"] = [lang]
+        return request.path + "?" + urlencode(args, doseq=True)
+
+    def number(value: Any, digits: int = 0) -> str:
+        if value is None:
+            return "–"
+        fmt = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=fmt)
+
+    def args_url(**overrides: Any) -> str:
+        """This page's URL with some query arguments replaced (None drops one)."""
+        args = request.args.to_dict(flat=False)
+        for key, value in overrides.items():
+            if value is None:
+                args.pop(key, None)
+            else:
+                args[key] = [str(value)]
+        return request.path + ("?" + urlencode(args, doseq=True) if args else "")
+
+    return {"language_url": language_url, "number": number, "args_url": args_url,
+            "format_date": format_date, "format_datetime": format_datetime,
+            "status_labels": STATUS_LABELS,
+            "ladder_label": lambda rung: LADDER[rung][1 if _lang() == "en" else 0]}
+
+
+def _map_text() -> dict[str, str]:
+    """Every string map.js shows, translated here."""
+    return {
+        "places": _("Meeting places"),
+        "cohesion": _("Social cohesion"),
+        "rung_assessed": _("Ladder rung (assessed)"),
+        "rung_wanted": _("Ladder rung (wanted)"),
+        "score": _("Score"),
+        "inherited_from": _("inherited from %(name)s"),
+        "own_score": _("own score"),
+        "inherited_note": _("%(count)s of these areas have no score of their own and show "
+                            "the score of the larger area they lie in."),
+        "population": _("Population"),
+        "place_count": _("Meeting places"),
+        "no_score": _("no score"),
+        "not_assessed": _("not assessed yet"),
+        "scale": _("scale %(min)s–%(max)s, higher is more cohesion"),
+        "source": _("Source"),
+        "year": _("Year"),
+        "details": _("Details"),
+        "area_page": _("Area page"),
+        "loading": _("Loading places…"),
+        "shown": _("%(count)s meeting places in view"),
+        "truncated": _("Showing %(shown)s of %(matched)s meeting places here: zoom in to see all."),
+        "load_failed": _("The places could not be loaded. Try again later."),
+        "areas_failed": _("The areas could not be loaded. Try again later."),
+        "no_results": _("Nothing found."),
+        "search_places": _("Places"),
+        "search_areas": _("Areas"),
+        "copied": _("Link copied."),
+        "level": _("Level"),
+        "assessed": _("assessed"),
+        "wanted": _("wanted"),
+        "legend": _("Legend"),
+        "open": _("Open"),
+        "temporarily_closed": _("Temporarily closed"),
+        "gone": _("Gone"),
+        "move_pin": _("Drag the pin, or click the map, to set the location."),
+        "pin": _("Location of the place"),
+    }
+
+
+def _map_options(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    lang = _lang()
+    kinds = places.kinds()
+    levels = {lv.code: (lv.name_en if lang == "en" else lv.name_nl) for lv in areas.levels()}
+    options: dict[str, Any] = {
+        "lang": lang,
+        "kinds": maps.kinds_for_js(kinds, lang),
+        "statuses": {k: str(v) for k, v in STATUS_LABELS.items()},
+        "levels": levels,
+        "ladder": {str(r): labels[1 if lang == "en" else 0] for r, labels in LADDER.items()},
+        "urls": {
+            "markers": url_for("api.list_place_markers"),
+            "areas": url_for("api.list_areas"),
+            "area": url_for("api.get_area", code="CODE"),
+            "place": url_for("api.get_place", place_id=0),
+            "placeSearch": url_for("api.list_places"),
+            "placePage": url_for("pages.place_detail", place_id=0),
+            "areaPage": url_for("pages.area_detail", code="CODE"),
+        },
+        "text": _map_text(),
+        "simplify": {"stadsdeel": 20, "gebied": 10, "wijk": 5, "buurt": 2},
+    }
+    options.update(extra or {})
+    return options
+
+
+@bp.get("/")
+def index():
+    kinds = places.kinds()
+    years = service.cohesion_years()
+    state = service.map_state(request.args, [k.code for k in kinds], years)
+    options = _map_options({
+        "state": state.as_json(),
+        "defaults": {
+            "center": list(maps.DEFAULT_CENTER), "zoom": maps.DEFAULT_ZOOM,
+            "statuses": list(service.DEFAULT_STATUSES), "layers": list(service.DEFAULT_OVERLAYS),
+            "level": "gebied",
+        },
+        "years": years,
+    })
+    center = (state.lat, state.lon) if state.lat is not None else maps.DEFAULT_CENTER
+    m = maps.place_map(current_app.config, options, center=center,
+                       zoom=state.zoom or maps.DEFAULT_ZOOM,
+                       label=_("Map of meeting places"))
+    return render_template(
+        "pages/index.html",
+        **maps.render_parts(m),
+        sprite=maps.icon_sprite([k.icon for k in kinds]),
+        kinds=kinds, kinds_js=options["kinds"], state=state, years=years,
+        area_choices=service.area_choices(), levels=options["levels"],
+        map_levels=service.MAP_LEVELS, lang=_lang(),
+    )
+
+
+@bp.get("/areas")
+def area_list():
+    level = request.args.get("level", "gebied")
+    known = [lv.code for lv in areas.levels()]
+    if level not in known:
+        level = "gebied"
+    sort = request.args.get("sort", "name")
+    sort = sort if sort in service.AREA_SORTS else "name"
+    descending = request.args.get("dir") == "desc"
+    page = service.area_page_list(level=level, sort=sort, descending=descending,
+                                  search=request.args.get("q") or None,
+                                  page=request.args.get("page", 1, type=int))
+    return render_template("pages/area_list.html", page=page, level=level,
+                           levels=areas.levels(), sort=sort, descending=descending,
+                           q=request.args.get("q", ""))
+
+
+@bp.get("/areas/<code>")
+def area_detail(code: str):
+    data = service.area_page(code)
+    kinds = places.kinds()
+    options = _map_options({
+        "mode": "area",
+        "area": data["area"].code,
+        "outline": data["feature"]["geometry"],
+    })
+    m = maps.small_map(current_app.config, options, label=_("Map of %(name)s",
+                                                            name=data["area"].name))
+    return render_template("pages/area.html", **data, **maps.render_parts(m),
+                           sprite=maps.icon_sprite([k.icon for k in kinds]), lang=_lang())
+
+
+def _list_args() -> dict[str, Any]:
+    return {
+        "kinds": [v for raw in request.args.getlist("kind") for v in raw.split(",") if v],
+        "statuses": [v for raw in request.args.getlist("status") for v in raw.split(",")
+                     if v in STATUS_LABELS],
+        "area": request.args.get("area") or None,
+        "search": request.args.get("q") or None,
+    }
+
+
+@bp.get("/places")
+def place_list():
+    filters = _list_args()
+    sort = request.args.get("sort", "name")
+    sort = sort if sort in service.PLACE_SORTS else "name"
+    descending = request.args.get("dir") == "desc"
+    try:
+        page = service.place_page(**filters, sort=sort, descending=descending,
+                                  page=request.args.get("page", 1, type=int))
+    except InvalidInput:
+        abort(400)
+    area = None
+    if filters["area"]:
+        area = db.session.scalar(db.select(areas.Area).where(areas.Area.code == filters["area"]))
+    return render_template("pages/place_list.html", page=page, filters=filters, sort=sort,
+                           descending=descending, kinds=places.kinds(),
+                           kind_labels=service.kind_labels(_lang()), area=area,
+                           may_add=service.may_add(current_user))
+
+
+def _place_map(place_id: int | None, point: tuple[float, float] | None, *, editable: bool,
+               kind: str | None = None, status: str | None = None, label: str = ""):
+    options = _map_options({
+        "mode": "edit" if editable else "place",
+        "point": list(point) if point else None,
+        "placeKind": kind,
+        "placeStatus": status,
+        "placeId": place_id,
+        "inputs": {"lon": "lon", "lat": "lat"} if editable else None,
+    })
+    center = (point[1], point[0]) if point else maps.DEFAULT_CENTER
+    return maps.small_map(current_app.config, options, center=center,
+                          zoom=17 if point else 13, label=label,
+                          height="360px" if editable else "280px")
+
+
+@bp.get("/places/<int:place_id>")
+def place_detail(place_id: int):
+    place = places.get_place(place_id)
+    point = places.snapshot(place)
+    kinds = places.kinds()
+    m = _place_map(place.id, (point["lon"], point["lat"]), editable=False,
+                   kind=place.kind_code, status=place.status.value, label=_("Location"))
+    area = areas.area_at(point["lon"], point["lat"])
+    chain = []
+    current = area
+    while current is not None:
+        chain.append(current)
+        current = current.parent
+    status_form = StatusForm(status=place.status.value, version=place.version)
+    return render_template(
+        "pages/place.html", place=place, point=point, history=places.history(place),
+        areas_chain=list(reversed(chain)), may_edit=service.may_edit(current_user, place),
+        status_form=status_form, kind_labels=service.kind_labels(_lang()),
+        sprite=maps.icon_sprite([k.icon for k in kinds]), **maps.render_parts(m),
+    )
+
+
+def _kind_choices() -> list[tuple[str, str]]:
+    labels = service.kind_labels(_lang())
+    return [(k.code, labels[k.code]) for k in places.kinds()]
+
+
+def _render_form(form: PlaceForm, place: Any, status: int = 200) -> tuple[str, int]:
+    kinds = places.kinds()
+    lon, lat = parse_number(form.lon.data), parse_number(form.lat.data)
+    point = (lon, lat) if lon is not None and lat is not None and lon == lon and lat == lat \
+        else None
+    m = _place_map(place.id if place else None, point, editable=True,
+                   kind=form.kind_code.data, label=_("Location of the place"))
+    return render_template("pages/place_form.html", form=form, place=place,
+                           sprite=maps.icon_sprite([k.icon for k in kinds]),
+                           **maps.render_parts(m)), status
+
+
+@bp.route("/places/new", methods=["GET", "POST"])
+@role_required("area_manager")
+def place_new():
+    form = PlaceForm()
+    form.kind_code.choices = _kind_choices()
+    if request.method == "GET":
+        form.lon.data = request.args.get("lon", "")
+        form.lat.data = request.args.get("lat", "")
+        return _render_form(form, None)
+    if not form.validate():
+        return _render_form(form, None, 400)
+    try:
+        place = service.add_place(current_user, form.values())
+    except InvalidInput as exc:
+        form.form_errors.append(exc.message)
+        return _render_form(form, None, 400)
+    db.session.commit()
+    flash(_("The place was added."))
+    return redirect(url_for("pages.place_detail", place_id=place.id), code=303)
+
+
+@bp.route("/places/<int:place_id>/edit", methods=["GET", "POST"])
+@role_required("area_manager")
+def place_edit(place_id: int):
+    place = places.get_place(place_id)
+    if not service.may_edit(current_user, place):
+        raise Forbidden(_("You may only change places in the areas you look after."))
+    if request.method == "GET":
+        point = places.snapshot(place)
+        form = PlaceForm(obj=place, lon=f"{point['lon']:.7f}", lat=f"{point['lat']:.7f}",
+                         version=place.version)
+        form.kind_code.choices = _kind_choices()
+        return _render_form(form, place)
+    form = PlaceForm()
+    form.kind_code.choices = _kind_choices()
+    if not form.validate():
+        return _render_form(form, place, 400)
+    try:
+        changed = service.edit_place(current_user, place, form.values(), form.expected_version())
+    except (InvalidInput, Conflict) as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.message)
+        return _render_form(form, place, exc.status)
+    db.session.commit()
+    flash(_("The changes were saved.") if changed else _("Nothing changed."))
+    return redirect(url_for("pages.place_detail", place_id=place.id), code=303)
+
+
+@bp.post("/places/<int:place_id>/status")
+@role_required("area_manager")
+def place_status(place_id: int):
+    place = places.get_place(place_id)
+    form = StatusForm()
+    if not form.validate():
+        flash(_("Choose a status."))
+        return redirect(url_for("pages.place_detail", place_id=place.id), code=303)
+    try:
+        changed = service.set_status(current_user, place, form.status.data,
+                                     form.expected_version())
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message)
+        return redirect(url_for("pages.place_detail", place_id=place.id), code=303)
+    db.session.commit()
+    if changed:
+        flash(_("The status is now: %(status)s.",
+                status=STATUS_LABELS[PlaceStatus(form.status.data).value]))
+    return redirect(url_for("pages.place_detail", place_id=place.id), code=303)
+
