@@ -52,6 +52,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ogc.init_app(app)
     openapi.init_app(app)
 
+    from placemaker import proposals
+
+    proposals.init_app(app)
+
     from placemaker.errors import register_error_handlers
 
     register_error_handlers(app)

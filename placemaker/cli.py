@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from placemaker.extensions import db
 from placemaker.imports.common import ImportFailed, ImportReport
+from placemaker.proposals.cli import erase_personal_data_command
 
 T = TypeVar("T")
 
@@ -243,6 +244,7 @@ COMMANDS = [
     import_layer_command,
     demo_command,
     create_user_command,
+    erase_personal_data_command,
 ]
 
 

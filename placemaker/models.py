@@ -4,6 +4,13 @@ from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.areas.models import Area, AreaIndicator, AreaLevel, CohesionScore, Indicator
 from placemaker.gaps.models import GapLayer, GapLayerFeature, GapScenario
 from placemaker.places.models import Place, PlaceChange, PlaceKind, PlaceStatus
+from placemaker.proposals.models import (
+    Proposal,
+    ProposalEvent,
+    ProposalPhoto,
+    ProposalStatus,
+    ProposalSupport,
+)
 from placemaker.tokens.models import ApiToken
 
 __all__ = [
@@ -21,6 +28,11 @@ __all__ = [
     "PlaceChange",
     "PlaceKind",
     "PlaceStatus",
+    "Proposal",
+    "ProposalEvent",
+    "ProposalPhoto",
+    "ProposalStatus",
+    "ProposalSupport",
     "Role",
     "User",
 ]
