@@ -7,6 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from placemaker.places.models import PlaceStatus
@@ -63,7 +64,8 @@ STATUS_LABELS = {
 
 
 class StatusForm(FlaskForm):
-    status = SelectField(_l("Status"), choices=list(STATUS_LABELS.items()),
+    status = SelectField(_l("Status"),
+                         choices=[SelectChoice(k, v) for k, v in STATUS_LABELS.items()],
                          validators=[DataRequired()])
     version = HiddenField()
 

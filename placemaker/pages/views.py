@@ -15,9 +15,10 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, refresh
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from placemaker import maps
 from placemaker.areas import service as areas
@@ -33,8 +34,21 @@ from placemaker.places.models import PlaceStatus
 bp = Blueprint("pages", __name__)
 
 
+def _conflict_message() -> str:
+    return _("Somebody else changed this place while you were editing it. Reload to see "
+             "their change, then make yours again.")
+
+
 def _lang() -> str:
     return str(get_locale() or "nl")
+
+
+@bp.before_app_request
+def _fresh_locale() -> None:
+    # Flask-Babel caches the locale on ``g``, which lives as long as the app context; when
+    # one app context serves several requests (the test client, a CLI), each request must
+    # still get its own language.
+    refresh()
 
 
 @bp.app_context_processor
@@ -262,9 +276,9 @@ def place_detail(place_id: int):
     )
 
 
-def _kind_choices() -> list[tuple[str, str]]:
+def _kind_choices() -> list[SelectChoice]:
     labels = service.kind_labels(_lang())
-    return [(k.code, labels[k.code]) for k in places.kinds()]
+    return [SelectChoice(k.code, labels[k.code]) for k in places.kinds()]
 
 
 def _render_form(form: PlaceForm, place: Any, status: int = 200) -> tuple[str, int]:
@@ -318,9 +332,13 @@ def place_edit(place_id: int):
         return _render_form(form, place, 400)
     try:
         changed = service.edit_place(current_user, place, form.values(), form.expected_version())
-    except (InvalidInput, Conflict) as exc:
-        db.session.rollback()
+    except InvalidInput as exc:
+        # Raised before anything changed; the request ends without a commit.
         form.form_errors.append(exc.message)
+        return _render_form(form, place, exc.status)
+    except Conflict as exc:
+        db.session.rollback()
+        form.form_errors.append(_conflict_message())
         return _render_form(form, place, exc.status)
     db.session.commit()
     flash(_("The changes were saved.") if changed else _("Nothing changed."))
@@ -338,9 +356,9 @@ def place_status(place_id: int):
     try:
         changed = service.set_status(current_user, place, form.status.data,
                                      form.expected_version())
-    except Conflict as exc:
+    except Conflict:
         db.session.rollback()
-        flash(exc.message)
+        flash(_conflict_message())
         return redirect(url_for("pages.place_detail", place_id=place.id), code=303)
     db.session.commit()
     if changed:
