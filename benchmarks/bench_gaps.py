@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -220,11 +221,19 @@ def run_spopt(
         )
         cmd = [sys.executable, __file__, "--spopt-worker", npz, str(p), str(timeout)]
         started = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         try:
-            proc = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=timeout, start_new_session=True
-            )
+            stdout, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
+            # kill the whole session so a CBC grandchild does not outlive the worker
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             return Row(
                 inst.name,
                 p,
@@ -235,7 +244,7 @@ def run_spopt(
                 f"no answer within the {timeout:.0f} s timeout",
             )
     if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["?"])[-1][:80]
+        tail = (stderr.strip().splitlines() or ["?"])[-1][:80]
         return Row(
             inst.name,
             p,
@@ -245,7 +254,7 @@ def run_spopt(
             None,
             f"failed: {tail}",
         )
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out = json.loads(stdout.strip().splitlines()[-1])
     weight, _ = evaluate_sites(problem, out["selected"])
     note = (
         f"status {out['status']}, model build {out['build_seconds']:.1f} s, "
