@@ -193,7 +193,7 @@ def demo_command(data_dir):
     from placemaker.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
     run_import(lambda: load_demo(Path(data_dir) if data_dir else None, click_progress))
-    click.echo("\nDemo logins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
     for email, name, role, areas in DEMO_USERS:
         where = ", ".join(code for code, _ in areas)
         click.echo(f"  {role.value:13} {email}  ({name}{', ' + where if where else ''})")

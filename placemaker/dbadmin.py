@@ -21,7 +21,8 @@ def ensure_database(url: URL, *, template: str | None = None) -> bool:
             if exists:
                 return False
             quoted = conn.dialect.identifier_preparer.quote(url.database)
-            clause = f" TEMPLATE {conn.dialect.identifier_preparer.quote(template)}" if template else ""
+            quote = conn.dialect.identifier_preparer.quote
+            clause = f" TEMPLATE {quote(template)}" if template else ""
             conn.execute(text(f"CREATE DATABASE {quoted}{clause}"))
             return True
     finally:

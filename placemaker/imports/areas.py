@@ -185,7 +185,8 @@ def _upsert(row: _Row, area: Area | None, parent: Area | None, level: str, sourc
     ) and same_geom:
         report.unchanged += 1
         return
-    area.name, area.alt_code, area.parent_id, area.source = row.name, row.alt_code, parent_id, source
+    area.name, area.alt_code = row.name, row.alt_code
+    area.parent_id, area.source = parent_id, source
     if not same_geom:
         area.geom = from_shape(row.geom, srid=SRID)
     report.updated += 1

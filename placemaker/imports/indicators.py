@@ -52,8 +52,11 @@ def _number(text: str | None, ref: str, column: str, report: ImportReport) -> De
     text = text_value(text)
     if text is None:
         return None
+    # A lone decimal comma ("5,2") is how Dutch spreadsheets write 5.2.
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
     try:
-        value = Decimal(text.replace(",", ".") if text.count(",") == 1 and "." not in text else text)
+        value = Decimal(text)
     except InvalidOperation:
         report.error(ref, f"{column}: {text!r} is not a number")
         return None

@@ -44,7 +44,8 @@ def get_kind(code: str) -> PlaceKind:
 
 
 def get_place(place_id: int) -> Place:
-    place = db.session.get(Place, place_id)
+    # Ids are PostgreSQL integers: a larger number is no place, not a database error.
+    place = db.session.get(Place, place_id) if 0 < place_id <= 2**31 - 1 else None
     if place is None:
         raise NotFound(f"place {place_id} does not exist")
     return place
@@ -154,7 +155,9 @@ def update_place(place: Place, values: Mapping[str, Any], actor: Actor,
     try:
         db.session.flush()
     except StaleDataError:
-        raise Conflict("Somebody else changed this place at the same moment; reload and retry.") from None
+        raise Conflict(
+            "Somebody else changed this place at the same moment; reload and retry."
+        ) from None
     action = (
         "moved" if changed <= {"lon", "lat"} else "status" if changed == {"status"} else "updated"
     )
