@@ -43,9 +43,10 @@ class Conflict(PlacemakerError):
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path.startswith("/ogc/") and (
-        request.args.get("f") != "html"
-    )
+    # Data paths answer in JSON; OGC pages asked for as HTML (f=html) get an error page.
+    if request.path.startswith(("/api/", "/exports/")):
+        return True
+    return request.path.startswith("/ogc") and request.args.get("f") != "html"
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response:

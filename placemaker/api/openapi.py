@@ -48,10 +48,14 @@ def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def errors(*statuses: int) -> dict[str, Any]:
-    """Error responses in the one error format; 400, 401 and 500 are always possible."""
+def errors(*statuses: int, html: bool = False) -> dict[str, Any]:
+    """Error responses in the one error format; 400, 401 and 500 are always possible.
+
+    ``html``: the operation also serves HTML (f=html), whose errors are pages.
+    """
     wanted = sorted({400, 401, 500, *statuses})
-    return {str(s): {"$ref": f"#/components/responses/Error{s}"} for s in wanted}
+    prefix = "HtmlError" if html else "Error"
+    return {str(s): {"$ref": f"#/components/responses/{prefix}{s}"} for s in wanted}
 
 
 def json_ok(schema: dict[str, Any], description: str = "OK",
@@ -59,18 +63,37 @@ def json_ok(schema: dict[str, Any], description: str = "OK",
     return {"description": description, "content": {media_type: {"schema": schema}}}
 
 
+# PostgreSQL text cannot hold NUL, so no text parameter may contain it (a 400 otherwise).
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _text_without_nul(schema: dict[str, Any]) -> dict[str, Any]:
+    schema = dict(schema)
+    if schema.get("type") == "string" and "enum" not in schema and "format" not in schema:
+        schema.setdefault("pattern", NO_NUL)
+    if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+        schema["items"] = _text_without_nul(schema["items"])
+    return schema
+
+
 def path_param(name: str, description: str, schema: dict[str, Any] | None = None
                ) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": schema or {"type": "string"}}
+            "schema": _text_without_nul(schema or {"type": "string"})}
 
 
 def query_param(name: str, description: str, schema: dict[str, Any], **extra: Any
                 ) -> dict[str, Any]:
+    """An optional query parameter; sent empty (``?bbox=``) it counts as absent."""
     return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema, **extra}
+            "schema": _text_without_nul(schema), "allowEmptyValue": True, **extra}
 
 
+API_BBOX_PARAM = query_param(
+    "bbox", "Only features intersecting this WGS84 box: min_lon,min_lat,max_lon,max_lat",
+    {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
+    style="form", explode=False,
+)
 BBOX_PARAM = query_param(
     "bbox", "Only features intersecting this WGS84 box: min_lon,min_lat,max_lon,max_lat "
     "(six numbers with heights are accepted; heights are ignored)",
@@ -135,8 +158,12 @@ def build_document() -> dict[str, Any]:
         "components": {
             "schemas": schemas,
             "responses": {
-                f"Error{status}": json_ok(ref("Error"), text)
-                for status, text in ERROR_TEXT.items()
+                **{f"Error{status}": json_ok(ref("Error"), text)
+                   for status, text in ERROR_TEXT.items()},
+                **{f"HtmlError{status}": {"description": text, "content": {
+                    "application/json": {"schema": ref("Error")},
+                    "text/html": {"schema": {"type": "string"}}}}
+                   for status, text in ERROR_TEXT.items()},
             },
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer",
@@ -153,7 +180,7 @@ def init_app(app: Flask) -> None:
     from placemaker.ogc.openapi import ogc_component_schemas, ogc_paths
 
     app.register_blueprint(bp, url_prefix="/api")
-    add_paths(app, CORE_PATHS)
+    add_paths(app, core_paths)
     add_paths(app, ogc_paths, schemas=ogc_component_schemas)
 
 
@@ -244,7 +271,8 @@ CORE_SCHEMAS: dict[str, Any] = {
             "properties": {"history": {"type": "array", "items": {
                 "type": "object",
                 "required": ["at", "actor", "action", "old", "new"],
-                "properties": {"at": {"type": "string", "format": "date-time"},
+                "properties": {"at": {"type": "string",
+                                      "description": "UTC, without offset"},
                                "actor": {"type": "string"}, "action": {"type": "string"},
                                "old": {"type": "object"}, "new": {"type": "object"}},
             }}},
@@ -361,15 +389,24 @@ YEAR_PARAM = query_param("year", "Cohesion score of this year (default: the late
                          {"type": "integer", "minimum": 1900, "maximum": 2100})
 GEOJSON = "application/geo+json"
 
+def core_paths() -> Paths:
+    """The /api paths of areas, places and kinds; area levels are data, so made on request."""
+    from placemaker.areas.service import levels
+
+    paths = copy.deepcopy(CORE_PATHS)
+    level = paths["/api/areas"]["get"]["parameters"][0]
+    level["schema"]["enum"] = [lv.code for lv in levels()]
+    return paths
+
+
 CORE_PATHS: Paths = {
     "/api/areas": {"get": {
         "tags": ["areas"],
         "summary": "Areas of the hierarchy as GeoJSON",
         "operationId": "listAreas",
         "parameters": [
-            query_param("level", "Only areas of this level (stadsdeel, gebied, wijk, buurt)",
-                        {"type": "string"}),
-            BBOX_PARAM,
+            query_param("level", "Only areas of this level", {"type": "string"}),
+            API_BBOX_PARAM,
             YEAR_PARAM,
             query_param("simplify", "Simplify outlines to this tolerance in metres",
                         {"type": "number", "minimum": 0, "maximum": 1000}),
@@ -397,7 +434,7 @@ CORE_PATHS: Paths = {
         "summary": "Meeting places as GeoJSON, paged (follow the 'next' link)",
         "operationId": "listPlaces",
         "parameters": [
-            BBOX_PARAM,
+            API_BBOX_PARAM,
             query_param("kind", "Only these kinds (comma-separated or repeated)",
                         {"type": "array", "items": {"type": "string"}}, style="form",
                         explode=False),

@@ -19,6 +19,9 @@ from placemaker.places.serialize import (
 
 bp = Blueprint("api", __name__)
 
+MAX_OFFSET = 10_000_000  # beyond PostgreSQL's OFFSET range lies a server error, not a page
+MAX_SIMPLIFY_M = 1000
+
 
 def feature_collection(features: list[dict[str, Any]], **extra: Any):
     response = jsonify({"type": "FeatureCollection", "features": features, **extra})
@@ -41,14 +44,21 @@ def int_arg(name: str, default: int | None, *, minimum: int = 0,
     return value
 
 
-def float_arg(name: str) -> float | None:
+def float_arg(name: str, *, minimum: float | None = None,
+              maximum: float | None = None) -> float | None:
     raw = request.args.get(name)
     if raw in (None, ""):
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise InvalidInput(f"{name} must be a number") from None
+    # NaN and infinity reached PostGIS as server errors.
+    if value != value or value in (float("inf"), float("-inf")):
+        raise InvalidInput(f"{name} must be a finite number")
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise InvalidInput(f"{name} must lie between {minimum:g} and {maximum:g}")
+    return value
 
 
 def bbox_arg() -> tuple[float, float, float, float] | None:
@@ -72,7 +82,7 @@ def list_areas():
         level=level,
         bbox=bbox_arg(),
         year=int_arg("year", None, minimum=1900, maximum=2100),
-        simplify_m=float_arg("simplify"),
+        simplify_m=float_arg("simplify", minimum=0, maximum=MAX_SIMPLIFY_M),
         search=request.args.get("q") or None,
         limit=int_arg("limit", None, minimum=1, maximum=10_000),
     )
@@ -117,7 +127,7 @@ def list_places():
     config = current_app.config
     limit = int_arg("limit", config["API_PAGE_SIZE"], minimum=1,
                     maximum=config["API_MAX_PAGE_SIZE"])
-    offset = int_arg("offset", 0)
+    offset = int_arg("offset", 0, maximum=MAX_OFFSET)
     query = places.places_query(
         bbox=bbox_arg(),
         kinds=list_arg("kind"),

@@ -74,7 +74,7 @@ def _cell(value: Any, prop: Property | None, excel: bool) -> str:
     if excel:
         if prop is not None and prop.type == "date-time":
             # Excel recognises "2024-05-01 10:00:00" as a date in every locale.
-            return text.replace("T", " ")
+            return text.replace("T", " ").removesuffix("Z")
         if text.startswith(FORMULA_START):
             return "'" + text
     return text

@@ -95,15 +95,25 @@ def place_items(query: ItemQuery) -> tuple[list[Feature], int]:
             statement = statement.where(Place.updated_at >= start.replace(tzinfo=None))
         if end is not None:
             statement = statement.where(Place.updated_at <= end.replace(tzinfo=None))
-    return place_features(statement, limit=query.limit, offset=query.offset)  # type: ignore[arg-type]
+    features, matched = place_features(statement, limit=query.limit,  # type: ignore[arg-type]
+                                       offset=query.offset)
+    return [_rfc3339(f) for f in features], matched
 
 
 def place_item(feature_id: str) -> Feature | None:
-    if not feature_id.isdigit() or len(feature_id) > 12:
+    if not feature_id.isdigit() or not 0 < int(feature_id) <= 2**31 - 1:
         return None
     features, _ = place_features(places.places_query().where(Place.id == int(feature_id)),
                                  limit=1, offset=0)
-    return features[0] if features else None
+    return _rfc3339(features[0]) if features else None
+
+
+def _rfc3339(feature: Feature) -> Feature:
+    # The registry's times are naive UTC; OGC clients want RFC 3339 with the offset.
+    props = feature["properties"]
+    if props.get("updated_at"):
+        props["updated_at"] += "Z"
+    return feature
 
 
 def place_extent() -> Extent:

@@ -14,7 +14,8 @@ from placemaker.ogc.registry import Collection, registry
 TAG = "OGC API – Features"
 GEOJSON = "application/geo+json"
 HTML = {"text/html": {"schema": {"type": "string"}}}
-LANG = query_param("lang", "Language of HTML pages", {"type": "string", "enum": ["nl", "en"]})
+LANG = query_param("lang", "Language of HTML pages: nl or en (other values are ignored)",
+                   {"type": "string"})
 
 
 def _f(formats: tuple[str, ...]) -> dict[str, Any]:
@@ -155,7 +156,7 @@ def _collection_paths(collection: Collection) -> dict[str, Any]:
             "operationId": f"describe_{cid}",
             "parameters": [_f(("json", "html")), LANG],
             "responses": {"200": _json_or_html(ref("OgcCollection")),
-                          **errors(404, *extra_errors)},
+                          **errors(404, *extra_errors, html=True)},
             **security,
         }},
         f"{base}/queryables": {"get": {
@@ -164,7 +165,7 @@ def _collection_paths(collection: Collection) -> dict[str, Any]:
             "parameters": [_f(("json", "html")), LANG],
             "responses": {"200": _json_or_html(ref("OgcQueryables"),
                                                "application/schema+json"),
-                          **errors(404, *extra_errors)},
+                          **errors(404, *extra_errors, html=True)},
             **security,
         }},
         f"{base}/items": {"get": {
@@ -175,7 +176,7 @@ def _collection_paths(collection: Collection) -> dict[str, Any]:
             "responses": {"200": {"description": "A page of features; csv-excel is CSV with "
                                                  "semicolons, decimal commas and a BOM",
                                   "content": items_content},
-                          **errors(404, *extra_errors)},
+                          **errors(404, *extra_errors, html=True)},
             **security,
         }},
         f"{base}/items/{{featureId}}": {"get": {
@@ -184,7 +185,7 @@ def _collection_paths(collection: Collection) -> dict[str, Any]:
             "parameters": [path_param("featureId", "The feature's id"),
                            _f(("json", "geojson", "html")), LANG],
             "responses": {"200": _json_or_html(ref(f"{name}Feature"), GEOJSON),
-                          **errors(404, *extra_errors)},
+                          **errors(404, *extra_errors, html=True)},
             **security,
         }},
     }
@@ -207,7 +208,8 @@ def ogc_paths() -> dict[str, Any]:
     ]:
         paths[path] = {"get": {"tags": [TAG], "summary": summary, "operationId": op,
                                "parameters": simple,
-                               "responses": {"200": _json_or_html(ref(schema)), **errors()}}}
+                               "responses": {"200": _json_or_html(ref(schema)),
+                                             **errors(html=True)}}}
     for collection in collections:
         paths.update(_collection_paths(collection))
     filenames = sorted(f"{c.id}.{fmt.extension}" for c in collections for fmt in FORMATS.values())

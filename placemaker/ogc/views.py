@@ -329,6 +329,19 @@ def file_response(coll: Collection, features: list[Feature], fmt: str, *,
     return response
 
 
+# --- input hygiene ---------------------------------------------------------------------------
+
+def reject_nul_bytes() -> None:
+    """PostgreSQL text cannot hold NUL: refuse it as bad input (400), not a server error."""
+    from placemaker.errors import InvalidInput
+
+    texts = [request.path, *request.args.keys(), *request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        texts += [*request.form.keys(), *request.form.values()]
+    if any("\x00" in text for text in texts):
+        raise InvalidInput("Text may not contain NUL characters.")
+
+
 # --- CORS: anybody's web page may read what is public -----------------------------------------
 
 def add_cors(response: Response) -> Response:

@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def authenticate_bearer():
+        g.api_user = None
         if not is_data_path(request.path):
             return None
         header = request.headers.get("Authorization", "")
