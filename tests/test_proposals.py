@@ -11,6 +11,8 @@ import logging
 import re
 
 import pytest
+from flask import g
+from flask.testing import FlaskClient
 from PIL import ExifTags, Image
 from sqlalchemy import func, select, update
 
@@ -23,7 +25,6 @@ from placemaker.proposals.models import (
     ProposalEvent,
     ProposalPhoto,
     ProposalStatus,
-    ProposalSupport,
 )
 from placemaker.proposals.photos import clean_photo
 from tests.factories import csrf_token
@@ -96,12 +97,34 @@ def user(email: str):
     return db.session.scalar(select(User).where(User.email == email))
 
 
+class OwnClient(FlaskClient):
+    """A test client for one person.
+
+    The tests run inside one application context (for the rollback), so Flask reuses it,
+    and its ``g``, for every request: Flask-WTF's CSRF token, Flask-Login's user and the
+    locale cached there would leak from one person's requests into another's.
+    """
+
+    def open(self, *args, **kwargs):
+        g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
+def new_client(app) -> OwnClient:
+    return OwnClient(app, app.response_class, use_cookies=True)
+
+
+@pytest.fixture()
+def client(app) -> OwnClient:
+    return new_client(app)
+
+
 def login_client(app, email: str):
-    client = app.test_client()
+    client = new_client(app)
     page = client.get("/login")
     response = client.post("/login", data={"email": email, "password": PASSWORD,
                                            "csrf_token": csrf_token(page)})
-    assert response.status_code in (302, 303)
+    assert response.status_code in (302, 303), unescaped(response.get_data(as_text=True))[-600:]
     return client
 
 
