@@ -84,8 +84,9 @@ def _text() -> dict[str, str]:
         "inherited_from": _("from %(name)s"),
         "no_area": _("We know no area here yet; an administrator will handle the proposal."),
         "nearby_title": _("Within %(m)s m of this spot"),
-        "same_one": _("Is this the same one? Then you can support it instead of proposing "
-                      "it again."),
+        "same_one": _("Is this the same one? Then there is no need to propose it again: "
+                      "support the open proposal, or say in your proposal what the existing "
+                      "place lacks."),
         "nothing_nearby": _("No meeting places or open proposals within %(m)s m."),
         "place": _("Existing place"),
         "proposal": _("Open proposal"),
@@ -412,12 +413,18 @@ def photo(proposal_id: int):
 
 @bp.get("/api/proposals")
 def api_list():
-    from placemaker.api.routes import bbox_arg, feature_collection, int_arg, list_arg
+    from placemaker.api.routes import (
+        MAX_OFFSET,
+        bbox_arg,
+        feature_collection,
+        int_arg,
+        list_arg,
+    )
 
     config = current_app.config
     limit = int_arg("limit", config["API_PAGE_SIZE"], minimum=1,
                     maximum=config["API_MAX_PAGE_SIZE"]) or config["API_PAGE_SIZE"]
-    offset = int_arg("offset", 0) or 0
+    offset = int_arg("offset", 0, maximum=MAX_OFFSET) or 0
     query = service.public_query(bbox=bbox_arg(), statuses=list_arg("status") or ["open"],
                                  kinds=list_arg("kind"), area_code=request.args.get("area"))
     features, matched = service.public_features(query, limit=limit, offset=offset)
