@@ -127,7 +127,8 @@ def test_propose_track_approve_and_reject(context, live_server, artifacts):
     manager.goto(f"{live_server}/moderatie")
     manager.click("table.queue tbody tr:first-child a")
     manager.click("text=Afwijzen")
-    manager.fill("#reject-reason", "Onder dit grasveld ligt een leiding; daar mag niet gegraven worden.")
+    manager.fill("#reject-reason",
+                 "Onder dit grasveld ligt een leiding; daar mag niet gegraven worden.")
     manager.click("#reject-button")
     manager.wait_for_selector("text=Afgewezen. De bewoner leest uw reden op de volgpagina.")
     resident.goto(second_url)
