@@ -11,7 +11,9 @@ SQLALCHEMY_DATABASE_URI = os.environ.get(
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
 
-SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+# JIT off: PostGIS functions carry high planner costs, so PostgreSQL compiles even 10 ms bbox
+# queries, which then take 15-40 ms longer (measured with benchmarks/bench_map.py).
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "connect_args": {"options": "-c jit=off"}}
 SQLALCHEMY_RECORD_QUERIES = False
 
 # Residents' photos; larger requests are refused with 413 before they reach a view.

@@ -191,7 +191,8 @@ def kinds_for_js(kinds: Sequence[Any], language: str) -> dict[str, dict[str, str
 
 
 def _base_map(config: Mapping[str, Any], *, center: Sequence[float], zoom: int, label: str,
-              height: str = "100%", scroll: bool = True) -> tuple[PlacemakerMap, folium.TileLayer]:
+              height: str = "100%", scroll: bool = True, zoom_snap: float = 1
+              ) -> tuple[PlacemakerMap, folium.TileLayer]:
     m = PlacemakerMap(
         location=list(center),
         zoom_start=zoom,
@@ -202,6 +203,7 @@ def _base_map(config: Mapping[str, Any], *, center: Sequence[float], zoom: int, 
         min_zoom=7,
         max_zoom=19,
         scroll_wheel_zoom=scroll,
+        zoom_snap=zoom_snap,
         # The Leaflet prefix on credits is a link to leafletjs.com: kept, as a plain credit.
         attribution_control=True,
     )
@@ -242,10 +244,10 @@ def place_map(config: Mapping[str, Any], options: dict[str, Any], *,
 
 def small_map(config: Mapping[str, Any], options: dict[str, Any], *,
               center: Sequence[float] = DEFAULT_CENTER, zoom: int = 14, label: str = "",
-              height: str = "320px") -> folium.Map:
+              height: str = "360px") -> folium.Map:
     """A small map for an area or a place page (outline, places, or a draggable pin)."""
     m, tiles = _base_map(config, center=center, zoom=zoom, label=label, height=height,
-                         scroll=False)
+                         scroll=False, zoom_snap=0.25)
     cluster = LocalMarkerCluster(name="places", control=False,
                                  options={"showCoverageOnHover": False})
     cluster.add_to(m)

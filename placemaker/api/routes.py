@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
@@ -10,12 +11,7 @@ from placemaker.areas import service as areas
 from placemaker.errors import InvalidInput
 from placemaker.geo import parse_bbox
 from placemaker.places import service as places
-from placemaker.places.serialize import (
-    MARKER_FIELDS,
-    place_feature,
-    place_features,
-    place_markers,
-)
+from placemaker.places.serialize import cached_markers_gzip, place_feature, place_features
 
 bp = Blueprint("api", __name__)
 
@@ -157,11 +153,16 @@ def list_place_markers():
         area_code=request.args.get("area"),
         search=request.args.get("q"),
     )
-    text, returned, matched = place_markers(query, limit=limit or 1)
-    fields = ",".join(f'"{name}"' for name in MARKER_FIELDS)
-    body = (f'{{"fields":[{fields}],"number_matched":{matched},'
-            f'"number_returned":{returned},"places":{text}}}')
-    return Response(body, mimetype="application/json")
+    key = "|".join(f"{k}={','.join(sorted(request.args.getlist(k)))}"
+                   for k in sorted(request.args) if k in ("bbox", "kind", "status", "area", "q"))
+    packed = cached_markers_gzip(query, limit=limit or 1, key=f"{key}|limit={limit}")
+    if "gzip" in request.accept_encodings:
+        response = Response(packed, mimetype="application/json")
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response = Response(gzip.decompress(packed), mimetype="application/json")
+    response.vary.add("Accept-Encoding")
+    return response
 
 
 @bp.get("/places/<int:place_id>")

@@ -275,6 +275,15 @@
     ]);
   }
 
+  // A padded view snapped outward to a grid: nearby views ask for the same bbox, which the
+  // server then answers from its cache.
+  function snapOut(b) {
+    var step = Math.pow(10, Math.floor(Math.log10((b.getEast() - b.getWest()) / 4)));
+    function down(v) { return Math.floor(v / step) * step; }
+    function up(v) { return Math.ceil(v / step) * step; }
+    return L.latLngBounds([down(b.getSouth()), down(b.getWest())], [up(b.getNorth()), up(b.getEast())]);
+  }
+
   // --- the main map -----------------------------------------------------------------------------
 
   Placemaker.initMap = function (map, o) {
@@ -352,7 +361,7 @@
         reportInView();
         return;
       }
-      var box = view.pad(0.3);
+      var box = snapOut(view.pad(0.3));
       var params = new URLSearchParams();
       params.set("bbox", [box.getWest(), box.getSouth(), box.getEast(), box.getNorth()].map(function (v) { return v.toFixed(5); }).join(","));
       if (state.kinds) params.set("kind", state.kinds.join(","));
