@@ -6,10 +6,10 @@ import re
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
-from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
+from schemathesis import GenerationMode
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from placemaker.ogc.registry import registry
 

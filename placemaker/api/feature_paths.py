@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from placemaker.geo import NL_BBOX
 from placemaker.api.openapi import (
     API_BBOX_PARAM,
     errors,
@@ -19,6 +18,7 @@ from placemaker.api.openapi import (
     query_param,
     ref,
 )
+from placemaker.geo import NL_BBOX
 
 GEOJSON = "application/geo+json"
 OBJECT: dict[str, Any] = {"type": "object"}

@@ -179,9 +179,8 @@ def build_document() -> dict[str, Any]:
 
 def init_app(app: Flask) -> None:
     """Register /api/openapi.json and /api/docs and describe the core /api paths."""
-    from placemaker.ogc.openapi import ogc_component_schemas, ogc_paths
-
     from placemaker.api.feature_paths import MAP_PATHS, gaps_paths, proposals_paths
+    from placemaker.ogc.openapi import ogc_component_schemas, ogc_paths
 
     app.register_blueprint(bp, url_prefix="/api")
     add_paths(app, core_paths)

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import current_app
 
-from placemaker.api.openapi import BBOX_PARAM, errors, json_ok, path_param, query_param, ref
+from placemaker.api.openapi import BBOX_PARAM, errors, path_param, query_param, ref
 from placemaker.exports.writers import FORMATS
 from placemaker.ogc import params
 from placemaker.ogc.registry import Collection, registry

@@ -29,7 +29,6 @@ def _page(form: TokenForm, status: int = 200, new_token: str | None = None):
     html = render_template(
         "tokens/index.html",
         form=form,
-        revoke_form=RevokeForm(),
         tokens=service.visible_tokens(current_user),
         new_token=new_token,
     )
