@@ -209,3 +209,21 @@ def test_area_page_and_keyboard(page, live_server, foreign, artifacts):
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
     assert foreign == []
+
+
+def test_search_flies_to_an_area_and_a_place(page, live_server, foreign):
+    page.goto(f"{live_server}/")
+    page.wait_for_selector(READY)
+    page.fill("#map-q", "Slotervaart")
+    page.press("#map-q", "Enter")
+    page.click("#search-results button.search-result:has-text('Slotervaart')")
+    # Slotervaart, close enough to see it whole.
+    page.wait_for_function("""(() => { const m = window.placemakerMap.map, c = m.getCenter();
+        return m.getZoom() >= 13 && c.lng > 4.80 && c.lng < 4.86 && c.lat > 52.33
+            && c.lat < 52.38; })()""")
+    page.fill("#map-q", "OBA Postjesweg")
+    page.press("#map-q", "Enter")
+    page.click("#search-results button.search-result:has-text('OBA Postjesweg')")
+    page.wait_for_selector(".pm-popup-title")
+    assert page.locator(".pm-popup-title").inner_text() == "OBA Postjesweg"
+    assert foreign == []
