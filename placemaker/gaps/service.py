@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import redis
 import shapely
-from flask import current_app
+from flask import current_app, g
 from scipy.spatial import cKDTree
 from sqlalchemy import func, select, text
 
@@ -51,6 +51,9 @@ CELL_SIZE = 100.0
 DEFAULT_RADIUS_M = 400
 MAX_P = 200
 CACHE_SECONDS = 3600
+# How long a request waits for another worker computing the same result before computing it
+# itself (a cold Amsterdam model takes ~0.3 s on two cores).
+LOCK_SECONDS = 30
 # The iterated local search stops after this long; the result is deterministic below it.
 SOLVER_TIME_LIMIT = 0.4
 
@@ -228,15 +231,42 @@ def _redis() -> redis.Redis:
 
 
 def _cached(kind: str, key: str, compute, *, raw: bool = False):
-    """A Redis-cached value; Redis being down costs speed, never correctness."""
+    """A Redis-cached value; Redis being down costs speed, never correctness.
+
+    On a miss one worker computes while the others asking for the same value wait for its
+    answer (a Redis lock), instead of all repeating the same work on the same cores.
+    """
     cache_key = f"placemaker:gaps:{kind}:{data_version()}:{key}"
     client = _redis()
+    hit = _get(client, cache_key)
+    if hit is None:
+        lock = client.lock(f"{cache_key}:lock", timeout=LOCK_SECONDS,
+                           blocking_timeout=LOCK_SECONDS)
+        try:
+            locked = lock.acquire()
+        except redis.RedisError:
+            locked = False  # Redis down: compute without waiting
+        try:
+            hit = _get(client, cache_key)  # whoever held the lock may have stored it
+            if hit is None:
+                return _compute_and_store(client, cache_key, compute, raw)
+        finally:
+            if locked:
+                try:
+                    lock.release()
+                except redis.RedisError:
+                    pass  # expired or Redis gone; the lock times out by itself
+    return hit if raw else json.loads(hit)
+
+
+def _get(client: redis.Redis, cache_key: str) -> bytes | None:
     try:
-        hit = client.get(cache_key)
+        return client.get(cache_key)
     except redis.RedisError:
-        hit = None
-    if hit is not None:
-        return hit if raw else json.loads(hit)
+        return None
+
+
+def _compute_and_store(client: redis.Redis, cache_key: str, compute, raw: bool):
     value = compute()
     try:
         client.set(cache_key, value if raw else json.dumps(value), ex=CACHE_SECONDS)
@@ -245,13 +275,20 @@ def _cached(kind: str, key: str, compute, *, raw: bool = False):
     return value
 
 
+def _context() -> areas.AreaContext:
+    """The area tree, read once per request (coverage and suggestions both need it)."""
+    if "gaps_area_context" not in g:
+        g.gaps_area_context = areas.load_context()
+    return g.gaps_area_context
+
+
 def load_model(params: GapParams) -> GapModel:
     data = _cached("model", params.model_key(), lambda: build_model(params).to_bytes(), raw=True)
     return GapModel.from_bytes(data)
 
 
 def build_model(params: GapParams) -> GapModel:
-    ctx = areas.load_context()
+    ctx = _context()
     leaves = _demand_areas(ctx, params.area)
     need = _need_of(ctx, leaves, params)
     geoms = _rd_geometries(Area, [n.id for n in leaves])
@@ -367,7 +404,7 @@ def coverage(params: GapParams) -> dict[str, Any]:
 
 def _coverage(params: GapParams) -> dict[str, Any]:
     model = load_model(params)
-    ctx = areas.load_context()
+    ctx = _context()
     records = area_coverage_records(model, model.covered, params, ctx)
     total = coverage_by_area(model.grid, model.covered, [0] * len(model.leaf_ids))
     kinds = {k.code: k for k in db.session.scalars(select(PlaceKind))}
@@ -444,7 +481,7 @@ def uncovered_cells(params: GapParams, *, include_covered: bool = False) -> dict
         to_lonlat(grid.xy[index] + offset) if len(index) else np.zeros((0, 2))
         for offset in ((-half, -half), (half, half))
     ]) if len(index) else np.zeros((2, 0, 2))
-    codes = {n.id: n.code for n in areas.load_context().nodes.values()}
+    codes = {n.id: n.code for n in _context().nodes.values()}
     features = []
     for row, i in enumerate(index):
         (x0, y0), (x1, y1) = corners[0][row], corners[1][row]
@@ -490,7 +527,7 @@ def _suggestions(params: GapParams) -> dict[str, Any]:
     problem = MCLPProblem.from_coverage(cover, model.grid.weight, model.grid.population,
                                         model.covered)
     result = solve_mclp(problem, params.p, seed=0, time_limit=SOLVER_TIME_LIMIT)
-    ctx = areas.load_context()
+    ctx = _context()
     covered_after = model.covered | covered_mask(cover[list(result.selected)])
     lonlat = to_lonlat(candidate_xy[list(result.selected)]) if result.selected else []
     trees = _kind_trees(model)
@@ -653,7 +690,7 @@ def evaluate(lon: float, lat: float, params: GapParams) -> dict[str, Any]:
                           model.grid.population, model.covered,
                           StraightLineDistance(params.detour))
     area = areas.area_at(lon, lat)
-    ctx = areas.load_context()
+    ctx = _context()
     node = ctx.by_code.get(area.code) if area else None
     cohesion = ctx.cohesion_of(node, params.year) if node else None
     return {
