@@ -6,16 +6,14 @@ QGIS layers, CSV and GeoPackage want one value per column.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import distinct_on
 
 from placemaker.areas import service as areas
-from placemaker.areas.models import Area, AreaIndicator, AreaLevel
+from placemaker.areas.models import Area, AreaLevel
 from placemaker.extensions import db
 from placemaker.ogc.registry import (
     Collection,
@@ -37,8 +35,14 @@ KEY_INDICATORS = ("share_65plus", "share_minimum_income", "share_lonely")
 
 
 def register_builtin_collections(app: Flask) -> None:
+    from placemaker.gaps.ogc import coverage_collections, suggestions_collection
+    from placemaker.proposals.ogc import proposals_collection
+
     register_collection(app, places_collection())
     register_collection_source(app, area_collections)
+    register_collection(app, proposals_collection())
+    register_collection_source(app, coverage_collections)
+    register_collection(app, suggestions_collection())
 
 
 # --- places -----------------------------------------------------------------------------
@@ -192,8 +196,9 @@ def area_rows(level: str, bbox=None, codes: list[str] | None = None) -> list[Fea
     if not features:
         return []
     ctx = areas.load_context()
-    indicators = latest_indicators(ctx, [ctx.by_code[f["id"]] for f in features])
-    return [_flatten(f, indicators.get(f["id"], {})) for f in features]
+    ids = [ctx.by_code[f["id"]].id for f in features]
+    indicators = areas.latest_indicators(ctx, KEY_INDICATORS, ids)
+    return [_flatten(f, indicators[area_id]) for f, area_id in zip(features, ids, strict=True)]
 
 
 def _in_schema_order(features: list[Feature], names: tuple[str, ...]) -> list[Feature]:
@@ -204,7 +209,7 @@ def _in_schema_order(features: list[Feature], names: tuple[str, ...]) -> list[Fe
     return features
 
 
-def _flatten(feature: Feature, indicators: dict[str, tuple[float, int]]) -> Feature:
+def _flatten(feature: Feature, indicators: dict[str, dict[str, Any]]) -> Feature:
     props = feature["properties"]
     cohesion = props.get("cohesion") or {}
     scale = cohesion.get("scale") or (None, None)
@@ -233,37 +238,10 @@ def _flatten(feature: Feature, indicators: dict[str, tuple[float, int]]) -> Feat
         "rung_wanted": cohesion.get("rung_wanted"),
     })
     for code in KEY_INDICATORS:
-        value, year = indicators.get(code, (None, None))
-        flat[code], flat[f"{code}_year"] = value, year
+        latest = indicators.get(code) or {}
+        flat[code], flat[f"{code}_year"] = latest.get("value"), latest.get("year")
     return {"type": "Feature", "id": feature["id"], "geometry": feature["geometry"],
             "properties": flat}
-
-
-def latest_indicators(ctx: areas.AreaContext, nodes: list[areas.Node]
-                      ) -> dict[str, dict[str, tuple[float, int]]]:
-    """Latest value of each key indicator per area code, else its nearest ancestor's.
-
-    One query for all areas (not one per area and indicator).
-    """
-    rows = db.session.execute(
-        select(AreaIndicator.area_id, AreaIndicator.indicator_code, AreaIndicator.value,
-               AreaIndicator.year)
-        .where(AreaIndicator.indicator_code.in_(KEY_INDICATORS))
-        .ext(distinct_on(AreaIndicator.area_id, AreaIndicator.indicator_code))
-        .order_by(AreaIndicator.area_id, AreaIndicator.indicator_code,
-                  AreaIndicator.year.desc(), AreaIndicator.source)
-    )
-    own: dict[int, dict[str, tuple[float, int]]] = defaultdict(dict)
-    for area_id, code, value, year in rows:
-        own[area_id][code] = (float(value), year)
-    result: dict[str, dict[str, tuple[float, int]]] = {}
-    for node in nodes:
-        values: dict[str, tuple[float, int]] = {}
-        for holder in [node, *ctx.ancestors(node)]:
-            for code, value in own.get(holder.id, {}).items():
-                values.setdefault(code, value)
-        result[node.code] = values
-    return result
 
 
 def _area_extent(level: str) -> Extent:

@@ -1,0 +1,97 @@
+"""Residents' proposals as an OGC API collection: public fields only, never personal data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from placemaker.extensions import db
+from placemaker.ogc.registry import Collection, Extent, Feature, ItemQuery, Property
+from placemaker.proposals import service
+from placemaker.proposals.models import Proposal, ProposalStatus
+
+PROPERTIES = (
+    Property("id", "integer", "Proposal number"),
+    Property("kind", "string", "Kind of meeting place proposed", queryable=True),
+    Property("kind_label_nl", "string", "Kind, in Dutch"),
+    Property("kind_label_en", "string", "Kind, in English"),
+    Property("status", "string", "Where the proposal stands", queryable=True,
+             enum=tuple(s.value for s in ProposalStatus if s is not ProposalStatus.hidden)),
+    Property("reason", "string", "Why the resident proposes it"),
+    Property("answer", "string", "The area manager's answer"),
+    Property("supports", "integer", "How many residents support it"),
+    Property("area_code", "string", "Area it lies in", queryable=True),
+    Property("area_name", "string", "Name of that area"),
+    Property("place_id", "integer", "The place it became, once approved"),
+    Property("duplicate_of_place_id", "integer", "The place it duplicates"),
+    Property("duplicate_of_proposal_id", "integer", "The proposal it duplicates"),
+    Property("has_photo", "boolean", "Whether a photo came with it"),
+    Property("created_at", "date-time", "When it was proposed (UTC)"),
+    Property("closed_at", "date-time", "When it was closed (UTC)"),
+)
+
+
+def proposals_collection() -> Collection:
+    return Collection(
+        id="proposals",
+        title="Residents' proposals",
+        description="Spots residents proposed for a new meeting place, with their status "
+                    "and answer. Public fields only: no names, e-mail addresses or photos.",
+        geometry_type="Point",
+        properties=PROPERTIES,
+        items=proposal_items,
+        item=proposal_item,
+        extent=proposal_extent,
+        temporal_property="created_at",
+        keywords=("proposals", "voorstellen"),
+    )
+
+
+def proposal_items(query: ItemQuery) -> tuple[list[Feature], int]:
+    filters = dict(query.filters)
+    statement = service.public_query(
+        bbox=query.bbox,
+        statuses=[filters.pop("status")] if "status" in filters else ("all",),
+        kinds=[filters.pop("kind")] if "kind" in filters else (),
+        area_code=filters.pop("area_code", None),
+    )
+    if query.datetime is not None:
+        start, end = query.datetime
+        if start is not None:
+            statement = statement.where(Proposal.created_at >= start.replace(tzinfo=None))
+        if end is not None:
+            statement = statement.where(Proposal.created_at <= end.replace(tzinfo=None))
+    limit = query.limit if query.limit is not None else 2**31 - 1
+    features, matched = service.public_features(statement, limit=limit, offset=query.offset)
+    return [_rfc3339(f) for f in features], matched
+
+
+def proposal_item(feature_id: str) -> Feature | None:
+    if not feature_id.isdigit() or not 0 < int(feature_id) <= 2**31 - 1:
+        return None
+    statement = service.public_query(statuses=("all",)).where(Proposal.id == int(feature_id))
+    features, _ = service.public_features(statement, limit=1, offset=0)
+    return _rfc3339(features[0]) if features else None
+
+
+def _rfc3339(feature: Feature) -> Feature:
+    props = feature["properties"]
+    for name in ("created_at", "closed_at"):
+        if props.get(name):
+            props[name] += "Z"
+    return feature
+
+
+def proposal_extent() -> Extent:
+    extent = func.ST_Extent(Proposal.geom)
+    row = db.session.execute(
+        select(func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent),
+               func.ST_YMax(extent), func.min(Proposal.created_at),
+               func.max(Proposal.created_at))
+        .where(Proposal.status != ProposalStatus.hidden)
+    ).one()
+    if row[0] is None:
+        return Extent()
+    return Extent(bbox=tuple(row[:4]),  # type: ignore[arg-type]
+                  interval=(row[4], row[5] + timedelta(seconds=1)))
