@@ -185,3 +185,18 @@ def test_cli_suggest_and_coverage(runner, tmp_path):
     assert "% of" in coverage.output and "residents" in coverage.output
     bad = runner.invoke(args=["gaps", "suggest", "--p", "0", "--out", str(out)])
     assert bad.exit_code == 1 and "p must lie between 1 and 200" in bad.output
+
+
+def test_open_proposals_as_candidates(client, app_ctx):
+    """A resident's proposal becomes a candidate site, and the cache notices it."""
+    from placemaker.proposals import service as proposals
+
+    before = client.get("/api/gaps/suggestions?p=3&candidates=proposals").get_json()
+    assert before["features"] == [] and before["candidates"] == 0
+    proposals.submit(proposals.Submission(
+        kind_code="buurtkamer", lon=4.8021, lat=52.3521, reason="Een huiskamer voor de buurt",
+        submission_key=proposals.new_submission_key()))
+    db.session.commit()
+    after = client.get("/api/gaps/suggestions?p=3&candidates=proposals").get_json()
+    assert after["candidates"] == 1
+    assert after["features"][0]["properties"]["candidate"]["source"] == "proposal"
