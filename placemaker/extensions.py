@@ -30,6 +30,18 @@ class Base(DeclarativeBase):
 # may commit inside of; in production it behaves like the default.
 db = SQLAlchemy(model_class=Base, session_options={"join_transaction_mode": "create_savepoint"})
 migrate = Migrate()
+
+# Ids are PostgreSQL integers: a larger number names nothing, and must not reach the database.
+MAX_ID = 2**31 - 1
+
+
+def get_by_id(model, ident: int | str | None):
+    """``db.session.get`` for an id from a request: None for anything that cannot be an id."""
+    if isinstance(ident, str):
+        ident = int(ident) if ident.isdigit() else None
+    if ident is None or not 0 < ident <= MAX_ID:
+        return None
+    return db.session.get(model, ident)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

@@ -80,6 +80,16 @@ def _finite(value: Any) -> bool:
         return False
 
 
+def read_geometry(obj: dict[str, Any] | None) -> BaseGeometry:
+    """A shapely geometry from a GeoJSON geometry object, or a GeometryError saying why not."""
+    if not obj:
+        raise GeometryError("feature has no geometry")
+    try:
+        return shape(obj)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise GeometryError(f"geometry cannot be read: {exc}") from None
+
+
 def parse_area_geometry(obj: dict[str, Any] | None) -> tuple[MultiPolygon, str | None]:
     """Validate a GeoJSON (Multi)Polygon for an area, repairing it where that is safe.
 
@@ -87,12 +97,7 @@ def parse_area_geometry(obj: dict[str, Any] | None) -> tuple[MultiPolygon, str |
     :raises GeometryError: when it is missing, of the wrong type, outside the Netherlands,
         or invalid beyond a safe repair.
     """
-    if not obj:
-        raise GeometryError("feature has no geometry")
-    try:
-        geom = shape(obj)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise GeometryError(f"geometry cannot be read: {exc}") from None
+    geom = read_geometry(obj)
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise GeometryError(f"expected a Polygon or MultiPolygon, got a {geom.geom_type}")
     if geom.is_empty:
@@ -136,12 +141,7 @@ def as_multipolygon(geom: BaseGeometry) -> MultiPolygon:
 
 def parse_point(obj: dict[str, Any] | None) -> Point:
     """Validate a GeoJSON Point inside the Netherlands."""
-    if not obj:
-        raise GeometryError("feature has no geometry")
-    try:
-        geom = shape(obj)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise GeometryError(f"geometry cannot be read: {exc}") from None
+    geom = read_geometry(obj)
     if geom.geom_type != "Point" or geom.is_empty:
         raise GeometryError(f"expected a Point, got a {geom.geom_type}")
     check_coordinates([(geom.x, geom.y)])

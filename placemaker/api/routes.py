@@ -25,6 +25,18 @@ def feature_collection(features: list[dict[str, Any]], **extra: Any):
     return response
 
 
+def paged_collection(features: list[dict[str, Any]], matched: int, *, offset: int, limit: int):
+    """One page of a GeoJSON list, with a ``next`` link to this endpoint while more remain."""
+    links = []
+    if offset + len(features) < matched:
+        args = {**request.args.to_dict(flat=True), "offset": offset + limit, "limit": limit}
+        links.append({"rel": "next", "type": "application/geo+json",
+                      "href": url_for(str(request.endpoint), _external=True,
+                                      **(request.view_args or {}), **args)})
+    return feature_collection(features, number_matched=matched,
+                              number_returned=len(features), links=links)
+
+
 def int_arg(name: str, default: int | None, *, minimum: int = 0,
             maximum: int | None = None) -> int | None:
     raw = request.args.get(name)
@@ -132,13 +144,7 @@ def list_places():
         search=request.args.get("q"),
     )
     features, matched = place_features(query, limit=limit, offset=offset)
-    links = []
-    if offset + len(features) < matched:
-        args = {**request.args.to_dict(flat=True), "offset": offset + limit, "limit": limit}
-        links.append({"rel": "next", "type": "application/geo+json",
-                      "href": url_for("api.list_places", _external=True, **args)})
-    return feature_collection(features, number_matched=matched,
-                              number_returned=len(features), links=links)
+    return paged_collection(features, matched, offset=offset, limit=limit)
 
 
 @bp.get("/places/markers")

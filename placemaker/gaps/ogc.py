@@ -12,6 +12,7 @@ from placemaker.areas.models import Area
 from placemaker.extensions import db
 from placemaker.gaps import service
 from placemaker.gaps.models import GapScenario
+from placemaker.ogc.collections import area_extent
 from placemaker.ogc.registry import (
     Collection,
     Extent,
@@ -54,7 +55,7 @@ def _coverage_collection(level: str, name_en: str, name_nl: str) -> Collection:
         item=lambda feature_id: next(
             (f for f in coverage_features(level, ItemQuery(limit=None))
              if f["id"] == feature_id), None),
-        extent=lambda: _area_extent(level),
+        extent=lambda: area_extent(level),
         keywords=("gap analysis", "coverage", level),
     )
 
@@ -85,15 +86,6 @@ def coverage_features(level: str, query: ItemQuery) -> list[Feature]:
         }
         for r in records if r["code"] in geometries
     ]
-
-
-def _area_extent(level: str) -> Extent:
-    extent = func.ST_Extent(Area.geom)
-    row = db.session.execute(
-        select(func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent),
-               func.ST_YMax(extent)).where(Area.level_code == level)
-    ).one()
-    return Extent(bbox=tuple(row) if row[0] is not None else None)  # type: ignore[arg-type]
 
 
 SUGGESTION_PROPERTIES = (

@@ -26,7 +26,7 @@ from sqlalchemy import func, select, text
 from placemaker.areas import service as areas
 from placemaker.areas.models import Area, AreaLevel
 from placemaker.errors import InvalidInput, NotFound
-from placemaker.extensions import db
+from placemaker.extensions import db, get_by_id
 from placemaker.gaps.analysis import (
     DEFAULT_DETOUR,
     DemandGrid,
@@ -736,8 +736,7 @@ def save_scenario(name: str, params: GapParams, user_id: int | None,
 
 
 def get_scenario(scenario_id: int) -> GapScenario:
-    # Ids are PostgreSQL integers: a larger number is no scenario, not a database error.
-    scenario = db.session.get(GapScenario, scenario_id) if 0 < scenario_id <= 2**31 - 1 else None
+    scenario = get_by_id(GapScenario, scenario_id)
     if scenario is None:
         raise NotFound(f"scenario {scenario_id} does not exist")
     return scenario

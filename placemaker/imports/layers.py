@@ -7,12 +7,18 @@ from typing import Any
 
 import shapely
 from geoalchemy2.shape import from_shape
-from shapely.geometry import shape
 from sqlalchemy import delete, select, text
 
 from placemaker.extensions import db
 from placemaker.gaps.models import LAYER_ROLES, GapLayer, GapLayerFeature
-from placemaker.geo import SRID, GeometryError, all_coordinates, check_coordinates, polygonal_part
+from placemaker.geo import (
+    SRID,
+    GeometryError,
+    all_coordinates,
+    check_coordinates,
+    polygonal_part,
+    read_geometry,
+)
 from placemaker.imports.common import (
     ImportFailed,
     ImportReport,
@@ -42,14 +48,9 @@ def import_layer(features: list[dict[str, Any]], name: str, role: str, *,
     for index, feature in enumerate(progress(features, len(features), "checking features")):
         ref = feature_ref(feature, index, name_field)
         try:
-            geom = shape(feature.get("geometry") or {})
-        except (KeyError, TypeError, ValueError, AttributeError):
-            report.error(ref, "geometry cannot be read")
-            continue
-        if geom.is_empty:
-            report.error(ref, "geometry is empty")
-            continue
-        try:
+            geom = read_geometry(feature.get("geometry"))
+            if geom.is_empty:
+                raise GeometryError("geometry is empty")
             check_coordinates(all_coordinates(geom))
         except GeometryError as exc:
             report.error(ref, str(exc))

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from placemaker.areas import service as areas
 from placemaker.areas.models import Area, AreaLevel
-from placemaker.extensions import db
+from placemaker.extensions import db, get_by_id
 from placemaker.ogc.registry import (
     Collection,
     Extent,
@@ -105,7 +105,7 @@ def place_items(query: ItemQuery) -> tuple[list[Feature], int]:
 
 
 def place_item(feature_id: str) -> Feature | None:
-    if not feature_id.isdigit() or not 0 < int(feature_id) <= 2**31 - 1:
+    if get_by_id(Place, feature_id) is None:
         return None
     features, _ = place_features(places.places_query().where(Place.id == int(feature_id)),
                                  limit=1, offset=0)
@@ -185,7 +185,7 @@ def _area_collection(level: AreaLevel, above: list[AreaLevel]) -> Collection:
             _in_schema_order(area_rows(level.code, q.bbox), names), q),
         item=lambda feature_id: next(
             iter(_in_schema_order(area_rows(level.code, codes=[feature_id[:32]]), names)), None),
-        extent=lambda: _area_extent(level.code),
+        extent=lambda: area_extent(level.code),
         keywords=("areas", level.code),
     )
 
@@ -244,7 +244,7 @@ def _flatten(feature: Feature, indicators: dict[str, dict[str, Any]]) -> Feature
             "properties": flat}
 
 
-def _area_extent(level: str) -> Extent:
+def area_extent(level: str) -> Extent:
     extent = func.ST_Extent(Area.geom)
     row = db.session.execute(
         select(func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent),

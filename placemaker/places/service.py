@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from placemaker.errors import Conflict, InvalidInput, NotFound
-from placemaker.extensions import db
+from placemaker.extensions import db, get_by_id
 from placemaker.geo import GeometryError, bbox_envelope, point_from_lonlat
 from placemaker.places.models import Place, PlaceChange, PlaceKind, PlaceStatus
 
@@ -44,8 +44,7 @@ def get_kind(code: str) -> PlaceKind:
 
 
 def get_place(place_id: int) -> Place:
-    # Ids are PostgreSQL integers: a larger number is no place, not a database error.
-    place = db.session.get(Place, place_id) if 0 < place_id <= 2**31 - 1 else None
+    place = get_by_id(Place, place_id)
     if place is None:
         raise NotFound(f"place {place_id} does not exist")
     return place

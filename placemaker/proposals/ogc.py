@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from placemaker.extensions import db
+from placemaker.extensions import MAX_ID, db, get_by_id
 from placemaker.ogc.registry import Collection, Extent, Feature, ItemQuery, Property
 from placemaker.proposals import service
 from placemaker.proposals.models import Proposal, ProposalStatus
@@ -62,13 +62,13 @@ def proposal_items(query: ItemQuery) -> tuple[list[Feature], int]:
             statement = statement.where(Proposal.created_at >= start.replace(tzinfo=None))
         if end is not None:
             statement = statement.where(Proposal.created_at <= end.replace(tzinfo=None))
-    limit = query.limit if query.limit is not None else 2**31 - 1
+    limit = query.limit if query.limit is not None else MAX_ID
     features, matched = service.public_features(statement, limit=limit, offset=query.offset)
     return [_rfc3339(f) for f in features], matched
 
 
 def proposal_item(feature_id: str) -> Feature | None:
-    if not feature_id.isdigit() or not 0 < int(feature_id) <= 2**31 - 1:
+    if get_by_id(Proposal, feature_id) is None:
         return None
     statement = service.public_query(statuses=("all",)).where(Proposal.id == int(feature_id))
     features, _ = service.public_features(statement, limit=1, offset=0)

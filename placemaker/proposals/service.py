@@ -30,7 +30,7 @@ from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.accounts.service import may_manage_point
 from placemaker.areas.models import Area, AreaLevel
 from placemaker.errors import Forbidden, InvalidInput, NotFound, PlacemakerError
-from placemaker.extensions import db
+from placemaker.extensions import db, get_by_id
 from placemaker.geo import RD_SRID, SRID, bbox_envelope, in_netherlands, point_from_lonlat
 from placemaker.places.models import Place, PlaceKind, PlaceStatus
 from placemaker.places.service import Actor, create_place, get_kind
@@ -255,15 +255,8 @@ def kind_label(kind: PlaceKind) -> str:
     return kind.label_en if locale is not None and locale.language == "en" else kind.label_nl
 
 
-MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; a larger number names nothing
-
-
-def _get(model, ident: int):
-    return db.session.get(model, ident) if 0 < ident <= MAX_ID else None
-
-
 def get_proposal(proposal_id: int) -> Proposal:
-    proposal = _get(Proposal, proposal_id)
+    proposal = get_by_id(Proposal, proposal_id)
     if proposal is None:
         raise NotFound(_("This proposal does not exist."))
     return proposal
@@ -271,7 +264,7 @@ def get_proposal(proposal_id: int) -> Proposal:
 
 def public_proposal(proposal_id: int) -> Proposal:
     """A proposal anyone may see: not hidden."""
-    proposal = _get(Proposal, proposal_id)
+    proposal = get_by_id(Proposal, proposal_id)
     if proposal is None or proposal.status is ProposalStatus.hidden:
         raise NotFound(_("This proposal does not exist or is not public."))
     return proposal
@@ -571,12 +564,12 @@ def mark_duplicate(proposal: Proposal, user: User, *, place_id: Any = None,
         raise InvalidInput(_("Give either the number of a place or of a proposal."),
                            details={"field": "duplicate"})
     if place_ref is not None:
-        place = _get(Place, place_ref)
+        place = get_by_id(Place, place_ref)
         if place is None:
             raise InvalidInput(_("There is no place %(id)s.", id=place_ref),
                                details={"field": "duplicate"})
     else:
-        target = _get(Proposal, proposal_ref)
+        target = get_by_id(Proposal, proposal_ref)
         if target is None or target.id == proposal.id or target.status in (
             ProposalStatus.hidden, ProposalStatus.withdrawn, ProposalStatus.rejected,
             ProposalStatus.duplicate,

@@ -416,9 +416,9 @@ def api_list():
     from placemaker.api.routes import (
         MAX_OFFSET,
         bbox_arg,
-        feature_collection,
         int_arg,
         list_arg,
+        paged_collection,
     )
 
     config = current_app.config
@@ -428,13 +428,7 @@ def api_list():
     query = service.public_query(bbox=bbox_arg(), statuses=list_arg("status") or ["open"],
                                  kinds=list_arg("kind"), area_code=request.args.get("area"))
     features, matched = service.public_features(query, limit=limit, offset=offset)
-    links = []
-    if offset + len(features) < matched:
-        args = {**request.args.to_dict(flat=True), "offset": offset + limit, "limit": limit}
-        links.append({"rel": "next", "type": "application/geo+json",
-                      "href": url_for("proposals.api_list", _external=True, **args)})
-    return feature_collection(features, number_matched=matched,
-                              number_returned=len(features), links=links)
+    return paged_collection(features, matched, offset=offset, limit=limit)
 
 
 @bp.get("/api/proposals/<int:proposal_id>")
