@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from placemaker.accounts.views import bp as accounts_bp
     from placemaker.api.routes import bp as api_bp
+    from placemaker.gaps.pages import bp as planners_bp
     from placemaker.gaps.views import api as gaps_api_bp
     from placemaker.health import bp as health_bp
     from placemaker.pages.views import bp as pages_bp
@@ -41,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(gaps_api_bp, url_prefix="/api/gaps")
+    app.register_blueprint(planners_bp)
     # The JSON API authenticates by token or not at all; forms elsewhere carry CSRF tokens.
     extensions.csrf.exempt(api_bp)
     extensions.csrf.exempt(gaps_api_bp)

@@ -309,3 +309,18 @@ def proposal_map(config: Mapping[str, Any], options: dict[str, Any], *,
     MapApp(m, tiles, options, entry="initProposalMap",
            script_url="/static/js/propose.js").add_to(m)
     return m
+
+
+# --- the planners' map (placemaker/gaps/pages.py) --------------------------------------------
+
+def gap_map(config: Mapping[str, Any], options: dict[str, Any], *,
+            center: Sequence[float] = DEFAULT_CENTER, zoom: int = DEFAULT_ZOOM,
+            label: str = "") -> folium.Map:
+    """The gap analysis: need cells, coverage per area, suggested sites, scenario changes.
+
+    ``static/js/gaps.js`` (``Placemaker.initGapMap``) fetches every layer from
+    ``/api/gaps/…`` with the parameters of the page's controls; nothing is embedded.
+    """
+    m, tiles = _base_map(config, center=center, zoom=zoom, label=label)
+    MapApp(m, tiles, options, entry="initGapMap", script_url="/static/js/gaps.js").add_to(m)
+    return m

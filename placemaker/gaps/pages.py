@@ -1,0 +1,239 @@
+"""The planners' map: where a new meeting place helps most, and saved scenarios compared.
+
+The page holds the controls and an empty folium map; ``static/js/gaps.js`` asks
+``/api/gaps/…`` for coverage, need cells and suggestions with the controls' parameters.
+``/planners/compare`` is the same comparison as the map's, as a printable table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from placemaker import maps
+from placemaker.accounts.models import Role
+from placemaker.areas import service as areas
+from placemaker.areas.models import LADDER
+from placemaker.gaps import service
+from placemaker.gaps.analysis import DEFAULT_DETOUR, NeedWeights
+from placemaker.pages import service as pages
+from placemaker.places import service as places
+
+bp = Blueprint("planners", __name__)
+
+# Levels the page reports coverage at; buurt is the finest, gebied the coarsest useful one.
+LEVELS = ("buurt", "wijk", "gebied")
+DEFAULT_LEVEL = "wijk"  # a city of buurten is a 1 MB download; wijken are a quarter of it
+# Area geometries for the choropleth, simplified (metres): small enough, still recognisable.
+SIMPLIFY_M = 20
+
+
+@dataclass(frozen=True)
+class WeightControl:
+    arg: str  # query parameter of /api/gaps/…
+    label: str
+    help: str
+    default: float
+    minimum: float
+    maximum: float
+    step: float
+
+
+def weight_controls() -> list[WeightControl]:
+    """The need weights a planner may change, with the defaults the analysis uses."""
+    defaults = NeedWeights()
+    texts = {
+        "w_cohesion": (_("Cohesion deficit"), _("How much a low cohesion score adds to need.")),
+        "w_income": (_("Minimum income"), _("Weight of households on a minimum income.")),
+        "w_lonely": (_("Loneliness"), _("Weight of residents who are (very) severely lonely.")),
+        "w_65plus": (_("Aged 65 and over"), _("Weight of older residents.")),
+        "target": (_("Cohesion target"), _("The score (1–10) below which cohesion counts as "
+                                            "a deficit.")),
+        "floor": (_("Minimum need"), _("Nobody counts for less than this.")),
+    }
+    out = []
+    for arg, attr in service.GapParams.WEIGHT_ARGS.items():
+        label, help_text = texts[arg]
+        out.append(WeightControl(
+            arg=arg, label=label, help=help_text, default=getattr(defaults, attr),
+            minimum=2.0 if arg == "target" else 0.0, maximum=10.0,
+            step=0.5 if arg == "target" else 0.05,
+        ))
+    return out
+
+
+def may_save(user: Any) -> bool:
+    return bool(user.is_authenticated and user.role in (Role.planner, Role.admin))
+
+
+def _lang() -> str:
+    return str(get_locale() or "nl")
+
+
+def _text() -> dict[str, str]:
+    """Every string gaps.js shows, translated here."""
+    return {
+        "legend": _("Legend"),
+        "need_layer": _("Need not yet served (100 m cells)"),
+        "need_title": _("Need not yet served, per 100 m cell"),
+        "need_note": _("Residents without a meeting place within walking distance, times the "
+                       "need weight of their area."),
+        "coverage_layer": _("Coverage per area"),
+        "coverage_title": _("Residents with a meeting place within reach · %(level)s"),
+        "suggestions_layer": _("Suggested sites"),
+        "change_layer": _("Scenario comparison"),
+        "change_title": _("Change in share of residents within reach, B compared with A"),
+        "points": _("percentage points"),
+        "no_change": _("no change"),
+        "no_data": _("no data"),
+        "source": _("Source"),
+        "sources_need": _("population %(population)s; cohesion %(cohesion)s; indicators BBGA "
+                          "Amsterdam"),
+        "stage_cells": _("need per cell"),
+        "stage_coverage": _("coverage per area"),
+        "stage_suggestions": _("suggested sites"),
+        "computing": _("Computing: %(stages)s…"),
+        "done": _("Done: %(count)s sites suggested."),
+        "failed": _("The analysis could not be computed."),
+        "network_failed": _("The server could not be reached. Try again later."),
+        "summary": _("Together the %(count)s sites reach %(reached)s residents who now have "
+                     "no meeting place within walking distance (%(weight)s weighted need)."),
+        "summary_before": _("Now %(covered)s of %(residents)s residents (%(share)s) live "
+                            "within reach of a meeting place; with these sites %(after)s."),
+        "method_note": _("Method: %(method)s, %(candidates)s candidate sites, new sites reach "
+                         "%(radius)s m."),
+        "rank": _("Site %(rank)s"),
+        "reaches": _("Reaches %(residents)s residents without a meeting place within walking "
+                     "distance (weighted need %(weight)s)."),
+        "exclusive": _("%(weight)s of that need no other suggested site reaches."),
+        "cohesion": _("Social cohesion: %(score)s (%(year)s)"),
+        "cohesion_inherited": _("Social cohesion: %(score)s (%(year)s, from %(area)s)"),
+        "no_cohesion": _("Social cohesion: no score"),
+        "rungs": _("Ladder: assessed %(assessed)s, wanted %(wanted)s"),
+        "nearest": _("Nearest meeting places"),
+        "nearest_item": _("%(kind)s %(name)s: %(distance)s m (about %(walking)s m on foot)"),
+        "next_best": _("The next-best site, %(distance)s m away, would reach %(gain)s less "
+                       "weighted need."),
+        "candidate_layer": _("Candidate from layer: %(name)s"),
+        "candidate_proposal": _("Candidate: residents' proposal %(name)s"),
+        "show_on_map": _("Show on map"),
+        "evaluate_title": _("A new meeting place here"),
+        "evaluating": _("Computing what a place here would reach…"),
+        "evaluate_result": _("Within %(radius)s m it would reach %(residents)s residents who "
+                             "now have no meeting place within walking distance (weighted "
+                             "need %(weight)s)."),
+        "evaluate_hint": _("Click the map to see what a new place there would reach."),
+        "area": _("Area"),
+        "share": _("Within reach"),
+        "share_after": _("With the suggested sites"),
+        "population": _("Population"),
+        "residents_reached": _("residents reached"),
+        "lowest_title": _("Areas with the lowest coverage"),
+        "by_kind_title": _("Coverage per kind of place"),
+        "kind": _("Kind"),
+        "scenario_saved": _("Scenario “%(name)s” saved."),
+        "save_failed": _("The scenario could not be saved."),
+        "no_scenarios": _("No scenarios saved yet."),
+        "open": _("Open"),
+        "compare_title": _("%(a)s (A) compared with %(b)s (B)"),
+        "compare_none": _("The two scenarios reach the same share of residents in every area."),
+        "compare_changed": _("%(count)s areas change; the largest changes:"),
+        "compare_full": _("The whole table (printable)"),
+        "change": _("Change"),
+        "pick_two": _("Choose two scenarios."),
+        "reached_ab": _("New residents reached: A %(a)s, B %(b)s"),
+    }
+
+
+def _options(params: dict[str, str]) -> dict[str, Any]:
+    lang = _lang()
+    level_names = _level_names()
+    return {
+        "lang": lang,
+        "text": _text(),
+        "levels": level_names,
+        "ladder": {str(r): labels[1 if lang == "en" else 0] for r, labels in LADDER.items()},
+        "kinds": {k.code: (k.label_en if lang == "en" else k.label_nl) for k in places.kinds()},
+        "defaults": {"p": "10", "level": DEFAULT_LEVEL, "candidates": "grid",
+                     "detour": f"{DEFAULT_DETOUR:g}",
+                     **{w.arg: f"{w.default:g}" for w in weight_controls()}},
+        "weightArgs": service.GapParams.WEIGHT_ARGS,
+        "simplify": SIMPLIFY_M,
+        "canSave": may_save(current_user),
+        "initial": params,
+        "urls": {
+            "coverage": url_for("gaps_api.coverage"),
+            "cells": url_for("gaps_api.cells"),
+            "suggestions": url_for("gaps_api.suggestions"),
+            "evaluate": url_for("gaps_api.evaluate"),
+            "layers": url_for("gaps_api.layers"),
+            "scenarios": url_for("gaps_api.list_scenarios"),
+            "compare": url_for("gaps_api.compare_scenarios"),
+            "comparePage": url_for("planners.compare"),
+            "page": url_for("planners.index"),
+            "areas": url_for("api.list_areas"),
+            "area": url_for("api.get_area", code="CODE"),
+            "areaPage": url_for("pages.area_detail", code="CODE"),
+            "placePage": url_for("pages.place_detail", place_id=0),
+        },
+    }
+
+
+# The parameters the page passes on to /api/gaps/… (the API validates them).
+PARAMS = ("p", "kind", "rung", "candidates", "area", "level", "radius", "year", "detour",
+          *service.GapParams.WEIGHT_ARGS)
+
+
+@bp.get("/planners")
+def index():
+    params = {k: request.args[k].strip() for k in PARAMS if request.args.get(k, "").strip()}
+    options = _options(params)
+    m = maps.gap_map(current_app.config, options,
+                     label=_("Map of the need for meeting places"))
+    values = {**options["defaults"], **params}
+    return render_template(
+        "planners/index.html", **maps.render_parts(m), values=values, values_given=set(params),
+        weights=weight_controls(), kinds=places.kinds(), lang=_lang(),
+        ladder=LADDER, levels=[(c, options["levels"].get(c, c)) for c in LEVELS],
+        area_choices=pages.area_choices(), can_save=options["canSave"],
+    )
+
+
+@bp.get("/planners/compare")
+def compare():
+    scenarios = service.list_scenarios()
+    a_id = request.args.get("a", type=int)
+    b_id = request.args.get("b", type=int)
+    comparison = None
+    if a_id and b_id:
+        comparison = service.compare_scenarios(service.get_scenario(a_id),
+                                               service.get_scenario(b_id))
+    return render_template("planners/compare.html", scenarios=scenarios,
+                           comparison=comparison, a_id=a_id, b_id=b_id,
+                           scenario_url=scenario_url, levels=_level_names())
+
+
+def _level_names() -> dict[str, str]:
+    lang = _lang()
+    return {lv.code: (lv.name_en if lang == "en" else lv.name_nl) for lv in areas.levels()}
+
+
+def scenario_url(params: dict[str, Any]) -> str:
+    """The planners' map with a saved scenario's parameters."""
+    args: dict[str, Any] = {}
+    for key in ("p", "kind", "rung", "candidates", "area", "level", "year", "detour"):
+        if params.get(key) not in (None, ""):
+            args[key] = params[key]
+    if params.get("radius_m"):
+        args["radius"] = f"{params['radius_m']:g}"
+    weights = params.get("weights") or {}
+    defaults = NeedWeights()
+    for arg, attr in service.GapParams.WEIGHT_ARGS.items():
+        if attr in weights and weights[attr] != getattr(defaults, attr):
+            args[arg] = f"{weights[attr]:g}"
+    return url_for("planners.index", **args)
