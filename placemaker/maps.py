@@ -321,6 +321,7 @@ def gap_map(config: Mapping[str, Any], options: dict[str, Any], *,
     ``static/js/gaps.js`` (``Placemaker.initGapMap``) fetches every layer from
     ``/api/gaps/…`` with the parameters of the page's controls; nothing is embedded.
     """
-    m, tiles = _base_map(config, center=center, zoom=zoom, label=label)
+    # Fractional zoom: fitting a whole city beside the legend should not drop a whole level.
+    m, tiles = _base_map(config, center=center, zoom=zoom, label=label, zoom_snap=0.25)
     MapApp(m, tiles, options, entry="initGapMap", script_url="/static/js/gaps.js").add_to(m)
     return m

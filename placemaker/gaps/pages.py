@@ -226,8 +226,9 @@ def _level_names() -> dict[str, str]:
 def scenario_url(params: dict[str, Any]) -> str:
     """The planners' map with a saved scenario's parameters."""
     args: dict[str, Any] = {}
+    left_out = {"candidates": "grid", "level": DEFAULT_LEVEL, "detour": DEFAULT_DETOUR}
     for key in ("p", "kind", "rung", "candidates", "area", "level", "year", "detour"):
-        if params.get(key) not in (None, ""):
+        if params.get(key) not in (None, "", left_out.get(key)):
             args[key] = params[key]
     if params.get("radius_m"):
         args["radius"] = f"{params['radius_m']:g}"

@@ -108,16 +108,21 @@
     return breaks.length;
   }
 
-  function rangeItems(o, breaks, colors, format) {
+  function rangeItems(o, breaks, colors, format, unit) {
     var items = [];
     for (var i = 0; i <= breaks.length; i++) {
       var text;
       if (i === 0) text = "< " + format(breaks[0]);
       else if (i === breaks.length) text = "≥ " + format(breaks[i - 1]);
-      else text = format(breaks[i - 1]) + " – " + format(breaks[i]);
-      items.push(el("li", {}, [swatch(colors[i]), text]));
+      else text = format(breaks[i - 1]) + "–" + format(breaks[i]);
+      items.push(rampItem(colors[i], text + (unit || "")));
     }
     return items;
+  }
+
+  // One class of a legend drawn as a ramp: the colour above, its range below.
+  function rampItem(color, text) {
+    return el("li", {}, [swatch(color), el("span", { text: text })]);
   }
 
   function changeClass(change) {
@@ -259,7 +264,7 @@
     overlays[escapeHtml(t.need_layer)] = needLayer;
     overlays[escapeHtml(t.coverage_layer)] = coverageLayer;
     overlays[escapeHtml(t.suggestions_layer)] = siteLayer;
-    var layerControl = L.control.layers(null, overlays, { collapsed: window.innerWidth < 900, position: "topright" }).addTo(map);
+    var layerControl = L.control.layers(null, overlays, { collapsed: container.clientWidth < 1000, position: "topright" }).addTo(map);
     var changeInControl = false;
 
     // Tooltips on the need cells, made when the pointer first reaches one.
@@ -337,29 +342,30 @@
       if (data.cells && map.hasLayer(needLayer)) {
         sections.push(el("section", { class: "pm-legend-section" }, [
           el("h2", { class: "pm-legend-title", text: t.need_title }),
-          el("ul", { class: "pm-legend-list" }, rangeItems(o, NEED_BREAKS, NEED_COLORS, function (v) { return num(o, v, v < 1 ? 1 : 0); })),
+          el("ul", { class: "gaps-ramp" }, rangeItems(o, NEED_BREAKS, NEED_COLORS, function (v) { return num(o, v, v < 1 ? 1 : 0); })),
           el("p", { text: t.need_note }),
         ]));
       }
       if (data.coverage && map.hasLayer(coverageLayer)) {
-        var items = rangeItems(o, COVER_BREAKS, COVER_COLORS, function (v) { return pct(o, v); });
-        items.push(el("li", {}, [swatch(NO_DATA), t.no_data]));
+        var items = rangeItems(o, COVER_BREAKS, COVER_COLORS, function (v) { return num(o, v * 100); }, "%");
+        items.push(rampItem(NO_DATA, t.no_data));
         sections.push(el("section", { class: "pm-legend-section" }, [
           el("h2", { class: "pm-legend-title", text: fmt(t.coverage_title, { level: o.levels[current.level] || current.level }) }),
-          el("ul", { class: "pm-legend-list" }, items),
+          el("ul", { class: "gaps-ramp" }, items),
         ]));
       }
       if (data.comparison && map.hasLayer(changeLayer)) {
         sections.push(el("section", { class: "pm-legend-section" }, [
           el("h2", { class: "pm-legend-title", text: t.change_title }),
-          el("ul", { class: "pm-legend-list" }, CHANGE_CLASSES.map(function (c, i) {
+          el("ul", { class: "gaps-ramp" }, CHANGE_CLASSES.map(function (c, i) {
             var lo = i === 0 ? null : CHANGE_CLASSES[i - 1].to * 100, hi = c.to * 100;
-            var label = c.none ? t.no_change
-              : lo === null ? "< " + num(o, hi, 1)
-              : hi === Infinity ? "≥ +" + num(o, lo, 1)
-              : (lo > 0 ? "+" : "") + num(o, lo, 1) + " – " + (hi > 0 ? "+" : "") + num(o, hi, 1);
-            return el("li", {}, [swatch(c.color), label]);
-          }).concat([el("li", {}, [swatch(NO_DATA), t.no_data])])),
+            function signed(v) { return (v > 0 ? "+" : "") + num(o, v, Math.abs(v) < 1 ? 1 : 0); }
+            var label = c.none ? "±" + num(o, hi, 1)
+              : lo === null ? "< " + signed(hi)
+              : hi === Infinity ? "≥ " + signed(lo)
+              : signed(lo) + "…" + signed(hi);
+            return rampItem(c.color, label);
+          }).concat([rampItem(NO_DATA, t.no_data)])),
           el("p", { text: t.points }),
         ]));
       }
@@ -398,6 +404,15 @@
       if (!q.has("level")) q.set("level", o.defaults.level);
       Object.keys(extra || {}).forEach(function (k) { q.set(k, extra[k]); });
       return q.toString();
+    }
+
+    var SITE_ONLY = ["p", "candidates", "radius"];
+    var drawn = { cells: null, coverage: null };
+
+    function without(params, names) {
+      var copy = {};
+      Object.keys(params).forEach(function (k) { if (names.indexOf(k) < 0) copy[k] = params[k]; });
+      return copy;
     }
 
     function pageQuery(params) {
@@ -465,19 +480,25 @@
 
       function live() { return gen === generation; }
 
-      var cells = request(o.urls.cells + "?" + query, { signal: signal }).then(function (body) {
+      // Need cells and coverage depend on who is counted (kind, rung, area, year, detour,
+      // weights), not on the number of sites or the candidates: a new p asks only for sites.
+      var cellsKey = apiQuery(without(params, SITE_ONLY.concat(["level"])));
+      var coverageKey = apiQuery(without(params, SITE_ONLY));
+      var cells = drawn.cells === cellsKey ? Promise.resolve() : request(o.urls.cells + "?" + query, { signal: signal }).then(function (body) {
         if (!live()) return;
         drawCells(body);
-        setStage("cells", "done");
+        drawn.cells = cellsKey;
       });
-      var coverage = Promise.all([
+      cells = cells.then(function () { if (live()) setStage("cells", "done"); });
+      var coverage = drawn.coverage === coverageKey ? Promise.resolve() : Promise.all([
         request(o.urls.coverage + "?" + query, { signal: signal }),
         areaGeometries(levelOf(params), signal),
       ]).then(function (both) {
         if (!live()) return;
         drawCoverage(both[0], both[1]);
-        setStage("coverage", "done");
+        drawn.coverage = coverageKey;
       });
+      coverage = coverage.then(function () { if (live()) setStage("coverage", "done"); });
       var suggestions = request(o.urls.suggestions + "?" + query, { signal: signal }).then(function (body) {
         if (!live()) return;
         drawSuggestions(body);
@@ -486,6 +507,7 @@
       });
       showArea(params.area, true);
 
+      Promise.all([cells, coverage]).then(function () { if (live()) fitOnce(); }).catch(function () {});
       Promise.all([cells, coverage, suggestions]).then(function () {
         if (!live()) return;
         finish("ready");
@@ -547,11 +569,22 @@
       coverageLayer.clearLayers();
       coverageLayer.addData({ type: "FeatureCollection", features: geo.features.filter(function (f) { return byCode[f.properties.code]; }) });
       coverageLayer.bringToBack();
-      // The first time, show the whole analysis area (an area chosen in the form fits itself).
-      if (!fitted && !current.area && coverageLayer.getLayers().length) map.fitBounds(coverageLayer.getBounds(), { padding: [10, 10] });
-      fitted = true;
       renderTables();
       renderLegend();
+    }
+
+    // The first time, show the whole analysis area (an area chosen in the form fits itself),
+    // once the legend has its final size.
+    function fitOnce() {
+      if (fitted || current.area || !coverageLayer.getLayers().length) return;
+      fitted = true;
+      // Keep the city clear of the legend: a strip below it costs less than one beside it.
+      var legendBox = legend.getContainer();
+      map.fitBounds(coverageLayer.getBounds(), {
+        paddingTopLeft: [10, 10],
+        paddingBottomRight: [10, (legendBox && legendBox.offsetHeight ? legendBox.offsetHeight : 0) + 10],
+        animate: false,
+      });
     }
 
     function drawSuggestions(body) {
@@ -565,7 +598,7 @@
         var p = f.properties;
         var ll = L.latLng(f.geometry.coordinates[1], f.geometry.coordinates[0]);
         var title = fmt(t.rank, { rank: p.rank }) + (p.area ? " · " + p.area.name : "");
-        var marker = L.marker(ll, { icon: suggestionIcon(p.rank), title: title, keyboard: true, riseOnHover: true, zIndexOffset: 1000 - p.rank });
+        var marker = L.marker(ll, { icon: suggestionIcon(p.rank), title: title, keyboard: true, riseOnHover: true, zIndexOffset: (300 - p.rank) * 1000 });  // the best on top of its neighbours
         marker.bindPopup(function () {
           return el("div", { class: "pm-popup gap-popup" }, [el("h2", { class: "pm-popup-title", text: title })].concat(explanation(o, f)));
         }, { maxWidth: 320 });
