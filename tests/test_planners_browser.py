@@ -7,7 +7,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.test_map_browser import foreign, log_in  # noqa: F401  (fixture and helper)
+from tests import test_map_browser as map_browser
+
+# Requests to any host but ours (tiles allowed, answered empty), and logging in: as on the map.
+foreign = map_browser.foreign
+log_in = map_browser.log_in
 
 pytestmark = pytest.mark.browser
 
@@ -168,7 +172,8 @@ def test_a_planner_saves_and_compares_two_scenarios(page, live_server, foreign):
     comparison = page.locator("#gaps-comparison").inner_text()
     assert f"Eén plek (A) vergeleken met {HOSTILE} (B)" in comparison
     assert page.locator("#gaps-comparison tbody tr").count() >= 1
-    assert "Verandering in aandeel bewoners binnen bereik" in page.locator(".gaps-legend").inner_text()
+    legend = page.locator(".gaps-legend").inner_text()
+    assert "Verandering in aandeel bewoners binnen bereik" in legend
     # The printable table of the same comparison.
     page.click("#gaps-comparison a")
     page.wait_for_selector("table.gaps-compare-table")

@@ -19,6 +19,7 @@ from placemaker import maps
 from placemaker.accounts.models import Role
 from placemaker.areas import service as areas
 from placemaker.areas.models import LADDER
+from placemaker.errors import NotFound
 from placemaker.gaps import service
 from placemaker.gaps.analysis import DEFAULT_DETOUR, NeedWeights
 from placemaker.pages import service as pages
@@ -215,7 +216,8 @@ def compare():
                                                service.get_scenario(b_id))
     return render_template("planners/compare.html", scenarios=scenarios,
                            comparison=comparison, a_id=a_id, b_id=b_id,
-                           scenario_url=scenario_url, levels=_level_names())
+                           scenario_url=scenario_url, levels=_level_names(),
+                           describe=describe_side_by_side)
 
 
 def _level_names() -> dict[str, str]:
@@ -238,3 +240,55 @@ def scenario_url(params: dict[str, Any]) -> str:
         if attr in weights and weights[attr] != getattr(defaults, attr):
             args[arg] = f"{weights[attr]:g}"
     return url_for("planners.index", **args)
+
+
+def describe_side_by_side(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Two scenarios' parameters as (label, value of A, value of B) rows."""
+    return [(label, x, y) for (label, x), (_, y) in zip(describe_params(a), describe_params(b),
+                                                        strict=True)]
+
+
+def describe_params(params: dict[str, Any]) -> list[tuple[str, str]]:
+    """A saved scenario's parameters as (label, value) rows in the page's language."""
+    from flask_babel import format_decimal
+
+    from placemaker.extensions import db
+    from placemaker.gaps.models import GapLayer
+
+    lang = _lang()
+    kinds = {k.code: (k.label_en if lang == "en" else k.label_nl) for k in places.kinds()}
+    candidates = params.get("candidates") or "grid"
+    if candidates == "grid":
+        candidates_text = _("Anywhere people live (100 m grid)")
+    elif candidates == "proposals":
+        candidates_text = _("Residents' open proposals")
+    else:
+        layer = db.session.get(GapLayer, int(candidates[6:])) if candidates[6:].isdigit() else None
+        candidates_text = layer.name if layer else candidates
+    area_text = _("The whole city")
+    if params.get("area"):
+        try:
+            area_text = areas.get_area(params["area"]).name
+        except NotFound:
+            area_text = params["area"]
+    rung = params.get("rung")
+    weights = params.get("weights") or {}
+    attrs = service.GapParams.WEIGHT_ARGS
+    weight_text = ", ".join(
+        f"{w.label} {format_decimal(weights[attrs[w.arg]])}"
+        for w in weight_controls() if attrs[w.arg] in weights
+    )
+    radius = params.get("radius_m")
+    return [
+        (_("Number of new sites"), str(params.get("p", ""))),
+        (_("Kind of place"), kinds.get(params.get("kind") or "", _("All kinds"))),
+        (_("Ladder rung"), f"{rung} · {LADDER[rung][1 if lang == 'en' else 0]}"
+         if rung in LADDER else _("All rungs")),
+        (_("Candidate sites"), candidates_text),
+        (_("Area"), area_text),
+        (_("Coverage per"), _level_names().get(params.get("level") or "", "")),
+        (_("Walking distance of a new site (m)"),
+         format_decimal(radius) if radius else _("per kind, else 400")),
+        (_("Detour factor"), format_decimal(params.get("detour") or DEFAULT_DETOUR)),
+        (_("Weights of need"), weight_text),
+    ]

@@ -788,9 +788,11 @@
       } else {
         comparisonBox.appendChild(el("p", { text: fmt(t.compare_changed, { count: num(o, changed.length) }) }));
         comparisonBox.appendChild(el("div", { class: "gaps-table-scroll" }, [table([t.area, "A", "B", t.change], changed.slice(0, 12).map(function (r) {
-          return [r.name, pct(o, r.population_share_a), pct(o, r.population_share_b), changeText(r.population_share_change)];
+          var c = r.population_share_change;
+          return [r.name, pct(o, r.population_share_a), pct(o, r.population_share_b), (c > 0 ? "+" : "") + num(o, c * 100, 1)];
         }))]));
       }
+      if (changed.length) comparisonBox.appendChild(el("p", { class: "muted", text: t.change + ": " + t.points + " (B − A)" }));
       comparisonBox.appendChild(el("p", {}, [el("a", { href: o.urls.comparePage + "?" + q.toString(), text: t.compare_full })]));
     }
 
