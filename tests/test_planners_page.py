@@ -181,6 +181,9 @@ def test_compare_page_shows_both_scenarios_per_area(client, login):
     assert cells[-1].strip() == ("+" if change > 0 else "") + f"{change:.1f}".replace(".", ",")
     share_b = f"{biggest['population_share_b'] * 100:.1f}".replace(".", ",")
     assert cells[-2].strip() == f"{share_b} %"
+    # Their parameters in words, in a row each.
+    assert "Eenzaamheid 0,35," in html and "Eenzaamheid 0,6," in html
+    assert "<td>Slotervaart</td>" in html and "<td>Buurt</td>" in html
     # Both scenarios open again on the map with their own parameters.
     assert "/planners?p=5&amp;area=DX09&amp;level=buurt&amp;w_lonely=0.6" in html
     assert f"{a['new_residents_reached']:,.0f}".replace(",", ".") in html
