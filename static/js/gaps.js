@@ -480,6 +480,13 @@
 
       function live() { return gen === generation; }
 
+      // Suggestions first: with few workers, the request asked first is served first.
+      var suggestions = request(o.urls.suggestions + "?" + query, { signal: signal }).then(function (body) {
+        if (!live()) return;
+        drawSuggestions(body);
+        container.dataset.suggestionsMs = String(Math.round(performance.now() - started));
+        setStage("suggestions", "done");
+      });
       // Need cells and coverage depend on who is counted (kind, rung, area, year, detour,
       // weights), not on the number of sites or the candidates: a new p asks only for sites.
       var cellsKey = apiQuery(without(params, SITE_ONLY.concat(["level"])));
@@ -499,12 +506,6 @@
         drawn.coverage = coverageKey;
       });
       coverage = coverage.then(function () { if (live()) setStage("coverage", "done"); });
-      var suggestions = request(o.urls.suggestions + "?" + query, { signal: signal }).then(function (body) {
-        if (!live()) return;
-        drawSuggestions(body);
-        container.dataset.suggestionsMs = String(Math.round(performance.now() - started));
-        setStage("suggestions", "done");
-      });
       showArea(params.area, true);
 
       Promise.all([cells, coverage]).then(function () { if (live()) fitOnce(); }).catch(function () {});
@@ -825,17 +826,19 @@
     // --- controls -----------------------------------------------------------------------------------
 
     var candidates = form.elements.candidates;
-    request(o.urls.layers).then(function (body) {
-      var chosen = candidates.value;
-      Array.prototype.slice.call(candidates.options).forEach(function (opt) {
-        if (opt.value.indexOf("layer:") === 0) opt.remove();
-      });
-      body.layers.forEach(function (layer) {
-        candidates.appendChild(el("option", { value: "layer:" + layer.id, text: layer.name }));
-      });
-      candidates.value = chosen;
-      if (candidates.value !== chosen) candidates.value = "grid";
-    }).catch(function () {});
+    function loadLayers() {
+      return request(o.urls.layers).then(function (body) {
+        var chosen = candidates.value;
+        Array.prototype.slice.call(candidates.options).forEach(function (opt) {
+          if (opt.value.indexOf("layer:") === 0) opt.remove();
+        });
+        body.layers.forEach(function (layer) {
+          candidates.appendChild(el("option", { value: "layer:" + layer.id, text: layer.name }));
+        });
+        candidates.value = chosen;
+        if (candidates.value !== chosen) candidates.value = "grid";
+      }).catch(function () {});
+    }
 
     document.getElementById("gaps-reset-weights").addEventListener("click", function () {
       Object.keys(o.weightArgs).forEach(function (arg) {
@@ -850,8 +853,9 @@
     });
 
     renderLegend();
-    loadScenarios();
     compute();
+    loadLayers();
+    loadScenarios();
     return { map: map, compute: compute, layers: { need: needLayer, coverage: coverageLayer, sites: siteLayer, change: changeLayer } };
   };
 })();
