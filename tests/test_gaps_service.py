@@ -200,3 +200,30 @@ def test_open_proposals_as_candidates(client, app_ctx):
     after = client.get("/api/gaps/suggestions?p=3&candidates=proposals").get_json()
     assert after["candidates"] == 1
     assert after["features"][0]["properties"]["candidate"]["source"] == "proposal"
+
+
+def test_cells_are_sent_compressed_when_the_client_takes_gzip(client):
+    import gzip
+    import json
+
+    plain = client.get("/api/gaps/cells?area=F86")
+    packed = client.get("/api/gaps/cells?area=F86", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert json.loads(gzip.decompress(packed.data)) == plain.get_json()
+    cells = plain.get_json()["features"]
+    assert cells and all(not c["properties"]["covered"] for c in cells)
+    assert {c["properties"]["area_code"][:3] for c in cells} == {"F86"}
+
+
+def test_redis_down_costs_speed_not_answers():
+    from tests.conftest import TEST_DATABASE_URL, make_test_app
+
+    app = make_test_app(TEST_DATABASE_URL, REDIS_URL="redis://localhost:1/0")
+    try:
+        response = app.test_client().get("/api/gaps/suggestions?p=2&area=DX09")
+        assert response.status_code == 200
+        assert len(response.get_json()["features"]) == 2
+    finally:
+        with app.app_context():
+            db.engine.dispose()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from placemaker.areas import service as areas
+from placemaker.cache import gzip_response
 from placemaker.errors import InvalidInput
 from placemaker.geo import parse_bbox
 from placemaker.places import service as places
@@ -162,13 +162,7 @@ def list_place_markers():
     key = "|".join(f"{k}={','.join(sorted(request.args.getlist(k)))}"
                    for k in sorted(request.args) if k in ("bbox", "kind", "status", "area", "q"))
     packed = cached_markers_gzip(query, limit=limit or 1, key=f"{key}|limit={limit}")
-    if "gzip" in request.accept_encodings:
-        response = Response(packed, mimetype="application/json")
-        response.headers["Content-Encoding"] = "gzip"
-    else:
-        response = Response(gzip.decompress(packed), mimetype="application/json")
-    response.vary.add("Accept-Encoding")
-    return response
+    return gzip_response(packed, "application/json")
 
 
 @bp.get("/places/<int:place_id>")

@@ -17,12 +17,12 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
-import redis
 import shapely
-from flask import current_app, g
+from flask import g
 from scipy.spatial import cKDTree
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
+from placemaker import cache
 from placemaker.areas import service as areas
 from placemaker.areas.models import Area, AreaLevel
 from placemaker.errors import InvalidInput, NotFound
@@ -50,10 +50,6 @@ from placemaker.places.models import Place, PlaceKind, PlaceStatus
 CELL_SIZE = 100.0
 DEFAULT_RADIUS_M = 400
 MAX_P = 200
-CACHE_SECONDS = 3600
-# How long a request waits for another worker computing the same result before computing it
-# itself (a cold Amsterdam model takes ~0.3 s on two cores).
-LOCK_SECONDS = 30
 # The iterated local search stops after SOLVER_TIME_LIMIT x sqrt(p / 10) seconds (at most
 # SOLVER_MAX_TIME); the result is deterministic below it. Measured on the Amsterdam demo
 # (benchmarks/README.md): p=10 is optimal within 0.1 s; p=50 reaches 99.3 % of the optimum
@@ -228,60 +224,17 @@ class GapModel:
 
 
 def data_version() -> str:
-    """Counters of every table the analysis reads; any change makes a new version."""
-    version = db.session.scalar(
-        text("SELECT string_agg(name || '=' || version, ',' ORDER BY name) FROM data_version")
-    )
-    return version or "0"
-
-
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(current_app.config["REDIS_URL"])
+    """The state of everything the analysis reads; any change makes a new version."""
+    return cache.data_version()
 
 
 def _cached(kind: str, key: str, compute, *, raw: bool = False):
-    """A Redis-cached value; Redis being down costs speed, never correctness.
-
-    On a miss one worker computes while the others asking for the same value wait for its
-    answer (a Redis lock), instead of all repeating the same work on the same cores.
-    """
-    cache_key = f"placemaker:gaps:{kind}:{data_version()}:{key}"
-    client = _redis()
-    hit = _get(client, cache_key)
-    if hit is None:
-        lock = client.lock(f"{cache_key}:lock", timeout=LOCK_SECONDS,
-                           blocking_timeout=LOCK_SECONDS)
-        try:
-            locked = lock.acquire()
-        except redis.RedisError:
-            locked = False  # Redis down: compute without waiting
-        try:
-            hit = _get(client, cache_key)  # whoever held the lock may have stored it
-            if hit is None:
-                return _compute_and_store(client, cache_key, compute, raw)
-        finally:
-            if locked:
-                try:
-                    lock.release()
-                except redis.RedisError:
-                    pass  # expired or Redis gone; the lock times out by itself
-    return hit if raw else json.loads(hit)
-
-
-def _get(client: redis.Redis, cache_key: str) -> bytes | None:
-    try:
-        return client.get(cache_key)
-    except redis.RedisError:
-        return None
-
-
-def _compute_and_store(client: redis.Redis, cache_key: str, compute, raw: bool):
-    value = compute()
-    try:
-        client.set(cache_key, value if raw else json.dumps(value), ex=CACHE_SECONDS)
-    except redis.RedisError:
-        current_app.logger.warning("gap cache unavailable; computed without caching")
-    return value
+    """A value computed once per data version and shared by every worker (Redis)."""
+    if raw:
+        return cache.cached(f"gaps:{kind}", key, compute, version=data_version())
+    body = cache.cached(f"gaps:{kind}", key, lambda: json.dumps(compute()).encode(),
+                        version=data_version())
+    return json.loads(body)
 
 
 def _context() -> areas.AreaContext:
@@ -474,6 +427,15 @@ def _ancestor_at_level(ctx: areas.AreaContext, leaf_ids: np.ndarray, level: str)
 
 def _rounded(record: dict[str, Any]) -> dict[str, Any]:
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in record.items()}
+
+
+def uncovered_cells_gzip(params: GapParams, *, include_covered: bool = False) -> bytes:
+    """:func:`uncovered_cells` as gzip-compressed GeoJSON, cached: some 20,000 squares."""
+    return _cached(
+        "cells", f"{params.key()}|{include_covered}",
+        lambda: cache.gzip_bytes(json.dumps(
+            uncovered_cells(params, include_covered=include_covered)).encode()),
+        raw=True)
 
 
 def uncovered_cells(params: GapParams, *, include_covered: bool = False) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from placemaker.api.routes import float_arg, int_arg
 from placemaker.auth import role_required
+from placemaker.cache import gzip_response
 from placemaker.errors import InvalidInput
 from placemaker.extensions import db
 from placemaker.gaps import service
@@ -32,7 +33,8 @@ def coverage():
 @api.get("/cells")
 def cells():
     include = request.args.get("include_covered") in ("1", "true", "yes")
-    return _geojson(service.uncovered_cells(_params(), include_covered=include))
+    packed = service.uncovered_cells_gzip(_params(), include_covered=include)
+    return gzip_response(packed, "application/geo+json")
 
 
 @api.get("/suggestions")

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-import redis
-from flask import current_app
 from geoalchemy2.shape import to_shape
-from sqlalchemy import Numeric, Select, Text, cast, func, literal_column, select, text
+from sqlalchemy import Numeric, Select, Text, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
+from placemaker import cache
 from placemaker.extensions import db
 from placemaker.places.models import Place, PlaceKind
 
@@ -118,54 +115,19 @@ def place_markers(query: Select, *, limit: int) -> tuple[str, int, int]:
     return body, returned, matched
 
 
-MARKERS_CACHE_SECONDS = 3600
-
-
-def _redis() -> redis.Redis:
-    # One connection pool per process; what it holds lives in Redis, shared by all workers.
-    client = current_app.extensions.get("placemaker_markers_redis")
-    if client is None:
-        client = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=0.5)
-        current_app.extensions["placemaker_markers_redis"] = client
-    return client
-
-
-def markers_version() -> str:
-    """The database and the change counters of the tables markers depend on.
-
-    ``data_version`` is bumped by a trigger on every write to those tables, in the writing
-    transaction, so a reader never sees new data under an old version. The database name
-    keeps two databases that share a Redis (tests, a copy) apart.
-    """
-    row = db.session.execute(text(
-        "SELECT current_database(), coalesce(string_agg(name || '=' || version, ','"
-        " ORDER BY name), '') FROM data_version WHERE name IN ('place', 'area', 'place_kind')"
-    )).one()
-    return f"{row[0]}:{row[1]}"
-
-
 def cached_markers_gzip(query: Select, *, limit: int, key: str) -> bytes:
     """The markers body (see :func:`place_markers`), gzip-compressed and cached in Redis.
 
     10,000 places take some 100 ms to select and serialise on a busy database; a cached body
-    takes a millisecond. Redis being down costs speed, never correctness.
+    takes a millisecond.
     """
-    digest = hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()
-    cache_key = f"placemaker:markers:{markers_version()}:{digest}"
-    client = _redis()
-    try:
-        hit = client.get(cache_key)
-    except redis.RedisError:
-        hit = None
-    if hit is not None:
-        return hit
-    text_, returned, matched = place_markers(query, limit=limit)
-    fields = ",".join(f'"{name}"' for name in MARKER_FIELDS)
-    body = (f'{{"fields":[{fields}],"number_matched":{matched},'
-            f'"number_returned":{returned},"places":{text_}}}')
-    packed = gzip.compress(body.encode(), compresslevel=5, mtime=0)
-    try:
-        client.set(cache_key, packed, ex=MARKERS_CACHE_SECONDS)
-    except redis.RedisError:
-        pass
-    return packed
+
+    def compute() -> bytes:
+        text_, returned, matched = place_markers(query, limit=limit)
+        fields = ",".join(f'"{name}"' for name in MARKER_FIELDS)
+        body = (f'{{"fields":[{fields}],"number_matched":{matched},'
+                f'"number_returned":{returned},"places":{text_}}}')
+        return cache.gzip_bytes(body.encode())
+
+    version = cache.data_version(("place", "area", "place_kind"))
+    return cache.cached("markers", key, compute, version=version)

@@ -1,0 +1,108 @@
+"""Shared caches in Redis, keyed by the state of the data they were computed from.
+
+Triggers stamp every table that cached results depend on with a number from a sequence
+(migration 0004), in the writing transaction: a reader never sees new data under an old
+stamp, and a stamp never names two states (sequences do not roll back). Redis being down
+costs speed, never correctness: values are then computed on every request.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Callable, Iterable
+
+import redis
+from flask import Response, current_app, request
+from sqlalchemy import text
+
+from placemaker.extensions import db
+
+DEFAULT_SECONDS = 3600
+# How long a worker waits for another that is computing the same value.
+LOCK_SECONDS = 30
+
+
+def data_version(tables: Iterable[str] | None = None) -> str:
+    """The database and the stamps of ``tables`` (all stamped tables when None).
+
+    The database name keeps apart two databases that share one Redis (a copy, the tests).
+    """
+    names = sorted(tables) if tables is not None else None
+    where = "WHERE name = ANY(:names)" if names is not None else ""
+    row = db.session.execute(
+        text("SELECT current_database(), coalesce(string_agg(name || '=' || version, ','"
+             f" ORDER BY name), '') FROM data_version {where}"),
+        {"names": names} if names is not None else {},
+    ).one()
+    return f"{row[0]}:{row[1]}"
+
+
+def client() -> redis.Redis:
+    """One connection pool per process; what it holds lives in Redis, shared by all."""
+    found = current_app.extensions.get("placemaker_redis")
+    if found is None:
+        found = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2)
+        current_app.extensions["placemaker_redis"] = found
+    return found
+
+
+def cached(namespace: str, key: str, compute: Callable[[], bytes], *, version: str,
+           seconds: int = DEFAULT_SECONDS) -> bytes:
+    """``compute()``'s bytes, from Redis when this version has them.
+
+    On a miss one worker computes while the others asking for the same value wait for its
+    answer (a Redis lock), instead of all repeating the same work on the same cores.
+    """
+    digest = hashlib.sha1(f"{version}|{key}".encode(), usedforsecurity=False).hexdigest()
+    cache_key = f"placemaker:{namespace}:{digest}"
+    redis_client = client()
+    hit = _get(redis_client, cache_key)
+    if hit is not None:
+        return hit
+    lock = redis_client.lock(f"{cache_key}:lock", timeout=LOCK_SECONDS,
+                             blocking_timeout=LOCK_SECONDS)
+    try:
+        locked = lock.acquire()
+    except redis.RedisError:
+        locked = False  # Redis down: compute without waiting
+    try:
+        hit = _get(redis_client, cache_key)  # whoever held the lock may have stored it
+        if hit is not None:
+            return hit
+        value = compute()
+        try:
+            redis_client.set(cache_key, value, ex=seconds)
+        except redis.RedisError:
+            current_app.logger.warning("cache unavailable; %s computed without caching",
+                                       namespace)
+        return value
+    finally:
+        if locked:
+            try:
+                lock.release()
+            except redis.RedisError:
+                pass  # expired or Redis gone; the lock times out by itself
+
+
+def _get(redis_client: redis.Redis, cache_key: str) -> bytes | None:
+    try:
+        return redis_client.get(cache_key)
+    except redis.RedisError:
+        return None
+
+
+def gzip_bytes(body: bytes) -> bytes:
+    # mtime=0: the same body always compresses to the same bytes
+    return gzip.compress(body, compresslevel=5, mtime=0)
+
+
+def gzip_response(packed: bytes, mimetype: str) -> Response:
+    """A response from a gzip-compressed body: as is when the client takes gzip."""
+    if "gzip" in request.accept_encodings:
+        response = Response(packed, mimetype=mimetype)
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response = Response(gzip.decompress(packed), mimetype=mimetype)
+    response.vary.add("Accept-Encoding")
+    return response
