@@ -172,7 +172,8 @@ class MapApp(JSCSSMixin):
         self.cluster = cluster
         self.entry = entry
         self.options = options
-        self.default_js = [("placemaker_map_js", script_url)]
+        self.default_js = [("placemaker_common_js", "/static/js/common.js"),
+                           ("placemaker_map_js", script_url)]
         self.default_css = []
 
 

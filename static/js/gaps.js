@@ -9,45 +9,10 @@
 (function () {
   "use strict";
   var Placemaker = (window.Placemaker = window.Placemaker || {});
+  var el = Placemaker.dom.el, escapeHtml = Placemaker.dom.escapeHtml, fmt = Placemaker.dom.fmt;
+  var locale = Placemaker.dom.locale, num = Placemaker.dom.number;
 
   // --- small helpers --------------------------------------------------------------------------
-
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) {
-      if (key === "text") node.textContent = attrs[key];
-      else if (attrs[key] !== null && attrs[key] !== undefined && attrs[key] !== false) node.setAttribute(key, attrs[key]);
-    });
-    (children || []).forEach(function (child) {
-      if (child === null || child === undefined) return;
-      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-    });
-    return node;
-  }
-
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
-
-  function fmt(template, values) {
-    return String(template).replace(/%\((\w+)\)s/g, function (_, key) {
-      return values[key] === undefined || values[key] === null ? "" : String(values[key]);
-    });
-  }
-
-  function locale(o) {
-    return o.lang === "en" ? "en-GB" : "nl-NL";
-  }
-
-  function num(o, value, digits) {
-    if (value === null || value === undefined || !isFinite(value)) return "–";
-    return Number(value).toLocaleString(locale(o), {
-      minimumFractionDigits: digits || 0,
-      maximumFractionDigits: digits || 0,
-    });
-  }
 
   function pct(o, share) {
     if (share === null || share === undefined) return "–";

@@ -7,46 +7,11 @@
 (function () {
   "use strict";
 
-  var Placemaker = (window.Placemaker = {});
+  var Placemaker = (window.Placemaker = window.Placemaker || {});
+  var el = Placemaker.dom.el, escapeHtml = Placemaker.dom.escapeHtml, fmt = Placemaker.dom.fmt;
+  var locale = Placemaker.dom.locale, number = Placemaker.dom.number;
 
   // --- small helpers ------------------------------------------------------------------------
-
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) {
-      if (key === "text") node.textContent = attrs[key];
-      else if (attrs[key] !== null && attrs[key] !== undefined) node.setAttribute(key, attrs[key]);
-    });
-    (children || []).forEach(function (child) {
-      if (child === null || child === undefined) return;
-      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-    });
-    return node;
-  }
-
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
-
-  function fmt(template, values) {
-    return String(template).replace(/%\((\w+)\)s/g, function (_, key) {
-      return values[key] === undefined || values[key] === null ? "" : String(values[key]);
-    });
-  }
-
-  function locale(o) {
-    return o.lang === "en" ? "en-GB" : "nl-NL";
-  }
-
-  function number(o, value, digits) {
-    if (value === null || value === undefined) return "–";
-    return Number(value).toLocaleString(locale(o), {
-      minimumFractionDigits: digits || 0,
-      maximumFractionDigits: digits || 0,
-    });
-  }
 
   function getJSON(url, signal) {
     return fetch(url, { signal: signal, headers: { Accept: "application/json" } }).then(function (r) {

@@ -6,25 +6,7 @@
 (function () {
   "use strict";
   var Placemaker = (window.Placemaker = window.Placemaker || {});
-
-  function fmt(text, values) {
-    return String(text).replace(/%\((\w+)\)s/g, function (_, key) {
-      return values && key in values ? String(values[key]) : "";
-    });
-  }
-
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) {
-      if (key === "text") node.textContent = attrs[key];
-      else if (key === "className") node.className = attrs[key];
-      else node.setAttribute(key, attrs[key]);
-    });
-    (children || []).forEach(function (child) {
-      if (child != null) node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-    });
-    return node;
-  }
+  var el = Placemaker.dom.el, fmt = Placemaker.dom.fmt;
 
   function getJSON(url) {
     return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" }).then(function (r) {
