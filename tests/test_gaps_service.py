@@ -227,3 +227,57 @@ def test_redis_down_costs_speed_not_answers():
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def _points(*coords):
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": f"kavel {i}"},
+         "geometry": {"type": "Point", "coordinates": list(c)}} for i, c in enumerate(coords)]}
+
+
+def test_planner_uploads_a_candidate_layer(client, login):
+    sites = _points((4.8380, 52.3660), (4.8420, 52.3620), (4.8300, 52.3590))
+    assert client.post("/api/gaps/layers", json={"name": "Kavels", "role": "candidates",
+                                                  "features": sites}).status_code == 401
+    login("planner@demo.placemaker.nl")
+    response = client.post("/api/gaps/layers", json={"name": "Kavels", "role": "candidates",
+                                                     "features": sites})
+    assert response.status_code == 201, response.get_json()
+    layer = response.get_json()
+    assert (layer["features"], layer["role"]) == (3, "candidates")
+    body = client.get(f"/api/gaps/suggestions?p=2&candidates=layer:{layer['id']}").get_json()
+    assert body["candidates"] == 3
+    assert {f["properties"]["candidate"]["name"] for f in body["features"]} <= {
+        "kavel 0", "kavel 1", "kavel 2"}
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"name": "Kavels", "role": "candidates",
+          "features": _points((4.84, 52.36), (121000, 487000))},
+         "feature kavel 1: coordinates (121000, 487000) look like RD New"),
+        ({"name": "Kavels", "role": "exclude", "features": _points((4.84, 52.36))},
+         "a layer to leave out needs polygons, not a Point"),
+        ({"name": "", "role": "candidates", "features": _points((4.84, 52.36))},
+         "a layer needs a name"),
+        ({"name": "Kavels", "role": "garden", "features": _points((4.84, 52.36))},
+         "role must be one of exclude, candidates"),
+        ({"name": "Kavels", "role": "candidates", "features": {"type": "Point"}},
+         "features must be a GeoJSON FeatureCollection"),
+    ],
+)
+def test_a_bad_layer_is_refused_whole(client, login, payload, message):
+    login("planner@demo.placemaker.nl")
+    response = client.post("/api/gaps/layers", json=payload)
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]["message"]
+    names = {layer["name"] for layer in client.get("/api/gaps/layers").get_json()["layers"]}
+    assert "Kavels" not in names
+
+
+def test_area_manager_cannot_upload_layers(client, login):
+    login("gebiedsbeheerder@demo.placemaker.nl")
+    response = client.post("/api/gaps/layers", json={"name": "x", "role": "candidates",
+                                                     "features": _points((4.84, 52.36))})
+    assert response.status_code == 403

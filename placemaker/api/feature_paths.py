@@ -142,15 +142,38 @@ GAPS_PATHS: dict[str, Any] = {
             *GAP_PARAMS,
         ],
         "responses": {"200": json_ok(OBJECT), **GAP_ERRORS}}},
-    "/api/gaps/layers": {"get": {
-        "tags": ["gaps"], "summary": "Layers loaded for the analysis (candidates, exclusions)",
-        "operationId": "gapLayers",
-        "responses": {"200": json_ok({"type": "object", "required": ["layers"], "properties": {
-            "layers": {"type": "array", "items": {"type": "object", "properties": {
+    "/api/gaps/layers": {
+        "get": {
+            "tags": ["gaps"],
+            "summary": "Layers loaded for the analysis (candidates, exclusions)",
+            "operationId": "gapLayers",
+            "responses": {"200": json_ok({"type": "object", "required": ["layers"],
+                                          "properties": {
+                "layers": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "name": {"type": "string"},
+                    "role": {"type": "string"},
+                    "source": {"type": "string", "nullable": True}}}}}}),
+                **errors()}},
+        "post": {
+            "tags": ["gaps"],
+            "summary": "Upload a layer of candidate sites or of land to leave out (planners)",
+            "description": "Replaces a layer of the same name. Use it as "
+                           "`candidates=layer:<id>`; `exclude` layers keep residents and "
+                           "sites out of water, parks or private land.",
+            "operationId": "uploadGapLayer",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["name", "role", "features"],
+                "properties": {
+                    "name": {"type": "string", "maxLength": 200},
+                    "role": {"type": "string", "enum": ["candidates", "exclude"]},
+                    "features": {"type": "object",
+                                 "description": "A GeoJSON FeatureCollection (EPSG:4326)"}}}}}},
+            "responses": {"201": json_ok({"type": "object", "properties": {
                 "id": {"type": "integer"}, "name": {"type": "string"},
-                "role": {"type": "string"},
-                "source": {"type": "string", "nullable": True}}}}}}),
-            **errors()}}},
+                "role": {"type": "string"}, "features": {"type": "integer"},
+                "notes": {"type": "array", "items": {"type": "string"}}}}, "Stored"),
+                **errors(403)}},
+    },
     "/api/gaps/scenarios": {
         "get": {
             "tags": ["gaps"], "summary": "Saved scenarios",
@@ -168,9 +191,7 @@ GAPS_PATHS: dict[str, Any] = {
                                "description": {"type": "string"},
                                "params": {"type": "object",
                                           "additionalProperties": {"type": "string"}}}}}}},
-            "responses": {"201": json_ok(SCENARIO, "Saved"),
-                          "302": {"description": "Not logged in: to the login page"},
-                          **errors(403)}},
+            "responses": {"201": json_ok(SCENARIO, "Saved"), **errors(403)}},
     },
     "/api/gaps/scenarios/{scenario_id}": {"get": {
         "tags": ["gaps"], "summary": "One saved scenario with its result",

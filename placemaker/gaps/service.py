@@ -50,6 +50,7 @@ from placemaker.places.models import Place, PlaceKind, PlaceStatus
 CELL_SIZE = 100.0
 DEFAULT_RADIUS_M = 400
 MAX_P = 200
+MAX_LAYER_FEATURES = 50_000
 # The iterated local search stops after SOLVER_TIME_LIMIT x sqrt(p / 10) seconds (at most
 # SOLVER_MAX_TIME); the result is deterministic below it. Measured on the Amsterdam demo
 # (benchmarks/README.md): p=10 is optimal within 0.1 s; p=50 reaches 99.3 % of the optimum
@@ -742,6 +743,33 @@ def compare_scenarios(a: GapScenario, b: GapScenario) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------ layers
+
+def upload_layer(name: Any, role: Any, collection: Any, user_id: int | None) -> dict[str, Any]:
+    """Store a planner's layer; the whole upload is refused when any feature is wrong."""
+    from placemaker.imports.common import ImportFailed
+    from placemaker.imports.layers import import_layer
+
+    name = name.strip() if isinstance(name, str) else ""
+    if not name or len(name) > 200:
+        raise InvalidInput("a layer needs a name of at most 200 characters")
+    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection" \
+            or not isinstance(collection.get("features"), list) or not collection["features"]:
+        raise InvalidInput("features must be a GeoJSON FeatureCollection with features")
+    if len(collection["features"]) > MAX_LAYER_FEATURES:
+        raise InvalidInput(f"a layer holds at most {MAX_LAYER_FEATURES} features")
+    try:
+        report = import_layer(collection["features"], name, str(role or ""), name_field="name",
+                              source="uploaded", user_id=user_id)
+    except ImportFailed as exc:
+        raise InvalidInput(str(exc)) from None
+    if not report.ok:
+        raise InvalidInput("the layer was not stored: " + "; ".join(
+            f"{ref}: {reason}" for ref, reason in report.errors[:10]),
+            details=[{"feature": ref, "reason": reason} for ref, reason in report.errors])
+    layer = db.session.scalar(select(GapLayer).where(GapLayer.name == name))
+    return {"layer": layer, "features": report.created or report.unchanged,
+            "notes": [f"{ref}: {reason}" for ref, reason in report.notes]}
+
 
 def layers() -> list[GapLayer]:
     return list(db.session.scalars(select(GapLayer).order_by(GapLayer.name)))

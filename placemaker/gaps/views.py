@@ -58,6 +58,21 @@ def layers():
     ])
 
 
+@api.post("/layers")
+@role_required("planner")
+def upload_layer():
+    """A planner's own layer: candidate sites, or land to leave out (water, private land)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput('send JSON: {"name", "role", "features": a GeoJSON FeatureCollection}')
+    report = service.upload_layer(body.get("name"), body.get("role"), body.get("features"),
+                                  current_user.id)
+    db.session.commit()
+    layer = report["layer"]
+    return jsonify(id=layer.id, name=layer.name, role=layer.role,
+                   features=report["features"], notes=report["notes"]), 201
+
+
 @api.get("/scenarios")
 def list_scenarios():
     return jsonify(scenarios=[_scenario_summary(s) for s in service.list_scenarios()])
