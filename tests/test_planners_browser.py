@@ -164,6 +164,8 @@ def test_a_planner_saves_and_compares_two_scenarios(page, live_server, foreign):
     page.click("#gaps-save button")
     page.wait_for_selector("#gaps-save-status:has-text('bewaard')")
     assert HOSTILE in page.locator("#gaps-save-status").inner_text()
+    # the list reloads after the status says "saved": wait for it, as a person would
+    page.locator("#gaps-scenario-list", has_text=HOSTILE).wait_for()
     assert HOSTILE in page.locator("#gaps-scenario-list").inner_text()
 
     page.click("#gaps-compare button[type=submit]")
@@ -179,4 +181,38 @@ def test_a_planner_saves_and_compares_two_scenarios(page, live_server, foreign):
     assert HOSTILE in page.locator("h2").first.inner_text()
     assert page.locator("table.gaps-compare-table tbody tr.gain").count() >= 1
     assert alerts == []
+    assert foreign == []
+
+
+def test_a_planner_uploads_candidate_sites(page, live_server, foreign, tmp_path):
+    import json
+
+    sites = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": f"kavel {i}"},
+         # in Osdorp, where many residents have no meeting place within reach
+         "geometry": {"type": "Point", "coordinates": [4.7979 + i / 500, 52.3519]}}
+        for i in range(3)]}
+    good = tmp_path / "kavels.geojson"
+    good.write_text(json.dumps(sites))
+    bad = tmp_path / "kapot.geojson"
+    bad.write_text("{niet json")
+
+    log_in(page, live_server, "planner@demo.placemaker.nl")
+    page.goto(f"{live_server}/planners?area=DX07&p=1")
+    page.wait_for_selector(READY)
+    page.set_input_files("#gaps-layer-file", str(bad))
+    page.fill("#gaps-layer-name", "Kapot")
+    page.click("#gaps-upload button")
+    page.wait_for_selector("#gaps-upload-status.error")
+    assert "Dit bestand is geen GeoJSON." in page.locator("#gaps-upload-status").inner_text()
+
+    page.set_input_files("#gaps-layer-file", str(good))
+    page.fill("#gaps-layer-name", "Kavels Osdorp")
+    page.click("#gaps-upload button")
+    page.wait_for_selector("#gaps-upload-status:has-text('opgeslagen met 3 objecten')")
+    option = page.locator("#gaps-candidates option", has_text="Kavels Osdorp")
+    page.select_option("#gaps-candidates", option.get_attribute("value"))
+    recompute(page)
+    assert page.locator("#gaps-suggestions > li").count() == 1
+    assert "kavel" in page.locator("#gaps-suggestions").inner_text()
     assert foreign == []

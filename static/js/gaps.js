@@ -788,6 +788,42 @@
       });
     }
 
+    var uploadForm = document.getElementById("gaps-upload");
+    if (uploadForm) {
+      var uploadStatus = document.getElementById("gaps-upload-status");
+      uploadForm.addEventListener("submit", function (e) {
+        e.preventDefault();
+        var file = uploadForm.elements.file.files[0];
+        var name = uploadForm.elements.name.value.trim();
+        if (!file || !name) return;
+        var button = uploadForm.querySelector("button");
+        button.disabled = true;
+        uploadStatus.className = "";
+        uploadStatus.textContent = "";
+        file.text().then(function (text) {
+          var collection;
+          try {
+            collection = JSON.parse(text);
+          } catch (err) {
+            var parseError = new Error(t.layer_not_json);
+            parseError.fromApi = true;
+            throw parseError;
+          }
+          return request(o.urls.layers, {
+            method: "POST",
+            headers: { Accept: "application/json", "Content-Type": "application/json" },
+            body: JSON.stringify({ name: name, role: uploadForm.elements.role.value, features: collection }),
+          });
+        }).then(function (layer) {
+          uploadStatus.textContent = fmt(t.layer_uploaded, { name: layer.name, count: layer.features });
+          return loadLayers();
+        }).catch(function (err) {
+          uploadStatus.className = "error";
+          uploadStatus.textContent = t.layer_failed + " " + (err.fromApi ? err.message : "");
+        }).then(function () { button.disabled = false; });
+      });
+    }
+
     // --- controls -----------------------------------------------------------------------------------
 
     var candidates = form.elements.candidates;
