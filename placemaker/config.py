@@ -28,6 +28,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 RATELIMIT_STORAGE_URI = REDIS_URL
 RATELIMIT_HEADERS_ENABLED = True
+# Login attempts per IP: slows down password guessing.
+LOGIN_RATE_LIMIT = "10 per minute"
 
 # Base map. PDOK's BRT-Achtergrondkaart is the Dutch alternative (see README).
 TILE_URL = os.environ.get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")

@@ -152,8 +152,11 @@ def live_server(app: Flask) -> Iterator[str]:
         db.engine.dispose()  # a template database must have no other connections
     drop_database(live_url)
     ensure_database(live_url, template=url.database)
+    # Every browser test logs in from 127.0.0.1: the login limit (tested on its own in
+    # test_pages) would otherwise turn a fast run's logins away.
     live_app = make_test_app(live_url.render_as_string(hide_password=False),
-                             WTF_CSRF_ENABLED=True, TESTING=False)
+                             WTF_CSRF_ENABLED=True, TESTING=False,
+                             LOGIN_RATE_LIMIT="1000 per minute")
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

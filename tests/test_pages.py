@@ -408,3 +408,17 @@ def test_admin_edits_anywhere(client, login, make_place):
     form = edit_form(client, place.id)
     assert client.post(f"/places/{place.id}/edit",
                        data={**form, "name": "Door de beheerder"}).status_code == 303
+
+
+def test_password_guessing_is_slowed_down(client, app):
+    """The eleventh login attempt within a minute from one address is turned away."""
+    from tests.factories import csrf_token
+
+    token = csrf_token(client.get("/login"))
+    statuses = [
+        client.post("/login", data={"email": MANAGER, "password": f"guess {i}",
+                                    "csrf_token": token}).status_code
+        for i in range(11)
+    ]
+    assert statuses[:10] == [400] * 10
+    assert statuses[10] == 429
