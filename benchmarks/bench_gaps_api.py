@@ -26,20 +26,14 @@ import json
 import os
 import platform
 import pstats
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import redis
+from common import demo_app, free_port, serve  # noqa: E402  (benchmarks/common.py)
 from sqlalchemy.engine import make_url
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@localhost:5432/placemaker_bench_gaps"
@@ -48,55 +42,6 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/10")
 TARGET_S = 1.0
 # A point in Overtoomse Veld (Nieuw-West) for /evaluate.
 EVALUATE = "/api/gaps/evaluate?lon=4.8389&lat=52.3668"
-
-
-def build_database(url: str) -> None:
-    """Fresh database as the tests make it: migrations to all heads, then the demo."""
-    from flask_migrate import upgrade
-
-    from placemaker import create_app
-    from placemaker.dbadmin import drop_database, ensure_database
-    from placemaker.demo import load_demo
-    from placemaker.extensions import db
-
-    sa_url = make_url(url)
-    drop_database(sa_url)
-    ensure_database(sa_url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": REDIS_URL})
-    with app.app_context():
-        upgrade(revision="heads")
-        reports = load_demo()
-        assert all(r.ok for r in reports), [r.summary_lines() for r in reports]
-        db.session.commit()
-        db.engine.dispose()
-    print(f"database {sa_url.database}: migrated, Amsterdam demo loaded", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(url: str, port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "FLASK_SQLALCHEMY_DATABASE_URI": url,
-           "REDIS_URL": REDIS_URL, "FLASK_REDIS_URL": REDIS_URL,
-           "FLASK_RATELIMIT_STORAGE_URI": REDIS_URL, "SECRET_KEY": "bench"}
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers), "--threads", "2",
-         "--timeout", "120", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         "placemaker:create_app()"],
-        cwd=ROOT, env=env)
-    for _ in range(150):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("gunicorn did not come up")
 
 
 def get(port: int, path: str) -> tuple[float, int, int, bytes]:
@@ -187,12 +132,17 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile a cold analysis")
     args = parser.parse_args()
     if not args.keep:
-        build_database(DATABASE_URL)
+        with demo_app(DATABASE_URL, REDIS_URL).app_context():
+            from placemaker.extensions import db
+
+            db.engine.dispose()
+        print(f"database {make_url(DATABASE_URL).database}: migrated, Amsterdam demo loaded",
+              flush=True)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}; gunicorn {args.workers} workers x 2 threads; "
           f"{args.runs} runs per figure", flush=True)
     port = free_port()
-    server = serve(DATABASE_URL, port, args.workers)
+    server = serve(DATABASE_URL, port, args.workers, REDIS_URL)
     rows: list[tuple[str, str, dict[str, float], int, int]] = []
     try:
         # warm both workers' imports and connection pools, and PostgreSQL's buffers

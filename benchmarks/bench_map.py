@@ -16,19 +16,15 @@ import argparse
 import http.client
 import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
+from common import demo_app, free_port, serve  # noqa: E402  (benchmarks/common.py)
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/11")
 
 TOTAL = 10_000
 SEED = 20_240_601
@@ -48,23 +44,10 @@ STATUSES = ("active",) * 8 + ("temporarily_closed",) + ("gone",)
 
 def build_database(url: str) -> None:
     """Fresh database: migrations, the demo, and synthetic places inside the areas."""
-    from flask_migrate import upgrade
-
-    from placemaker import create_app
-    from placemaker.dbadmin import drop_database, ensure_database
-    from placemaker.demo import load_demo
     from placemaker.extensions import db
     from placemaker.places.models import Place
 
-    sa_url = make_url(url)
-    drop_database(sa_url)
-    ensure_database(sa_url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade(revision="heads")
-        reports = load_demo()
-        assert all(r.ok for r in reports), [r.summary_lines() for r in reports]
-        db.session.commit()
+    with demo_app(url, REDIS_URL).app_context():
         have = db.session.scalar(select(func.count()).select_from(Place)) or 0
         rng = random.Random(SEED)
         rows = []
@@ -93,36 +76,8 @@ def build_database(url: str) -> None:
         db.session.execute(text("ANALYZE place"))
         db.session.commit()
         total = db.session.scalar(select(func.count()).select_from(Place))
-        print(f"database {sa_url.database}: {total} places")
+        print(f"database {make_url(url).database}: {total} places")
         db.engine.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(url: str, port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "FLASK_SQLALCHEMY_DATABASE_URI": url,
-           "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/11"),
-           "FLASK_RATELIMIT_STORAGE_URI": os.environ.get("BENCH_REDIS_URL",
-                                                         "redis://localhost:6379/11"),
-           "SECRET_KEY": "bench"}
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers), "--threads", "2",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "placemaker:create_app()"],
-        cwd=ROOT, env=env)
-    for _ in range(100):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("gunicorn did not come up")
 
 
 _RUN = random.Random().randrange(1, 10_000)  # a fresh offset per run: older runs' cache misses
@@ -229,7 +184,7 @@ def main() -> None:
     if not args.keep:
         build_database(url)
     port = free_port()
-    server = serve(url, port, args.workers)
+    server = serve(url, port, args.workers, REDIS_URL)
     try:
         base = f"http://127.0.0.1:{port}"
         rows = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -76,6 +76,22 @@ def _row_year(row: Mapping[str, str], keys: RowKeys, ref: str, report: ImportRep
     return int(text)
 
 
+def _rows_by_area(rows: list[dict[str, str]], keys: RowKeys, areas: dict[str, Area],
+                  report: ImportReport, progress: Progress
+                  ) -> Iterator[tuple[str, str | None, Area, int, dict[str, str]]]:
+    """Each row with its area and year; rows of unknown areas are reported as skipped."""
+    for index, row in enumerate(progress(rows, len(rows), "checking rows")):
+        ref = f"line {index + 2}"
+        key = text_value(row.get(keys.key_field))
+        area = areas.get(key or "")
+        if area is None:
+            report.skip(ref, f"unknown area {keys.match} {key!r}")
+            continue
+        year = _row_year(row, keys, ref, report)
+        if year is not None:
+            yield ref, key, area, year, row
+
+
 def import_indicators_file(path: str | Path, keys: RowKeys, columns: Mapping[str, str], *,
                            source: str, progress: Progress = no_progress) -> ImportReport:
     """``columns`` maps CSV column names to indicator codes."""
@@ -94,16 +110,7 @@ def import_indicators_file(path: str | Path, keys: RowKeys, columns: Mapping[str
         for v in db.session.scalars(select(AreaIndicator).where(AreaIndicator.source == source))
     }
     pending: dict[tuple[int, str, int, str], tuple[str, Decimal]] = {}
-    for index, row in enumerate(progress(rows, len(rows), "checking rows")):
-        ref = f"line {index + 2}"
-        key = text_value(row.get(keys.key_field))
-        area = areas.get(key or "")
-        if area is None:
-            report.skip(ref, f"unknown area {keys.match} {key!r}")
-            continue
-        year = _row_year(row, keys, ref, report)
-        if year is None:
-            continue
+    for ref, key, area, year, row in _rows_by_area(rows, keys, areas, report, progress):
         for column, code in columns.items():
             value = _number(row.get(column), ref, column, report)
             if value is None:
@@ -158,16 +165,7 @@ def import_cohesion_file(path: str | Path, keys: RowKeys, columns: CohesionColum
         for c in db.session.scalars(select(CohesionScore).where(CohesionScore.source == source))
     }
     pending: dict[tuple[int, int], dict] = {}
-    for index, row in enumerate(progress(rows, len(rows), "checking rows")):
-        ref = f"line {index + 2}"
-        key = text_value(row.get(keys.key_field))
-        area = areas.get(key or "")
-        if area is None:
-            report.skip(ref, f"unknown area {keys.match} {key!r}")
-            continue
-        year = _row_year(row, keys, ref, report)
-        if year is None:
-            continue
+    for ref, _key, area, year, row in _rows_by_area(rows, keys, areas, report, progress):
         values = _cohesion_values(row, columns, ref, report)
         if values is None:
             continue
