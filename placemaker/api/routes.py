@@ -100,9 +100,9 @@ def list_areas():
 @bp.get("/areas/<code>")
 def get_area(code: str):
     area = areas.get_area(code)
-    feature = areas.area_features(codes=[area.code],
-                                  year=int_arg("year", None, minimum=1900, maximum=2100))[0]
     ctx = areas.load_context()
+    feature = areas.area_features(codes=[area.code], ctx=ctx,
+                                  year=int_arg("year", None, minimum=1900, maximum=2100))[0]
     node = ctx.by_code[area.code]
     feature["properties"]["children"] = [
         {"code": ctx.nodes[c].code, "name": ctx.nodes[c].name, "level": ctx.nodes[c].level}

@@ -215,8 +215,8 @@ def area_properties(ctx: AreaContext, node: Node, counts: dict[int, Any],
 
 def area_features(*, level: str | None = None, bbox=None, year: int | None = None,
                   simplify_m: float | None = None, codes: list[str] | None = None,
-                  search: str | None = None, limit: int | None = None
-                  ) -> list[dict[str, Any]]:
+                  search: str | None = None, limit: int | None = None,
+                  ctx: AreaContext | None = None) -> list[dict[str, Any]]:
     """GeoJSON features of the areas matching the filters, with their properties.
 
     ``search`` matches names and codes (case-insensitive, anywhere in the text).
@@ -244,7 +244,7 @@ def area_features(*, level: str | None = None, bbox=None, year: int | None = Non
     if limit is not None:
         query = query.limit(limit)
     rows = db.session.execute(query).all()
-    ctx = load_context()
+    ctx = ctx or load_context()
     counts = place_counts([r.id for r in rows])
     return [
         {

@@ -332,15 +332,18 @@ def _rd_geometries(model, ids: list[int]) -> dict[int, Any]:
     return {r[0]: shapely.from_wkb(bytes(r[1])) for r in rows}
 
 
-def exclude_geometries(layer_ids: list[int] | None = None) -> list[Any]:
-    """Polygons where nobody lives and no site goes (parks, water), in metres."""
+def exclude_geometries(but_layer: int | None = None) -> list[Any]:
+    """Polygons where nobody lives and no site goes (parks, water), in metres.
+
+    :param but_layer: a layer to leave out (the parks, when they are the candidates).
+    """
     query = (
         select(func.ST_AsBinary(func.ST_Transform(GapLayerFeature.geom, RD_SRID)))
         .join(GapLayer).where(GapLayer.role == "exclude")
         .where(func.ST_Dimension(GapLayerFeature.geom) == 2)
     )
-    if layer_ids is not None:
-        query = query.where(GapLayer.id.in_(layer_ids))
+    if but_layer is not None:
+        query = query.where(GapLayer.id != but_layer)
     return [shapely.from_wkb(bytes(w)) for w in db.session.scalars(query)]
 
 
@@ -587,13 +590,8 @@ def _inside_area(params: GapParams, row: dict[str, Any]) -> bool:
 
 def _in_excluded(xy: np.ndarray, params: GapParams) -> np.ndarray:
     """Candidates inside exclusion layers (water, private land) are no option."""
-    layers = exclude_geometries()
-    if params.candidates.startswith("layer:"):
-        own = int(params.candidates[6:])
-        layers = exclude_geometries(
-            [lid for lid in db.session.scalars(select(GapLayer.id)
-                                               .where(GapLayer.role == "exclude"))
-             if lid != own])
+    own = int(params.candidates[6:]) if params.candidates.startswith("layer:") else None
+    layers = exclude_geometries(but_layer=own)
     if not layers or not len(xy):
         return np.zeros(len(xy), dtype=bool)
     union = shapely.union_all(layers)

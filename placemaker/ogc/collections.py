@@ -101,7 +101,7 @@ def place_items(query: ItemQuery) -> tuple[list[Feature], int]:
             statement = statement.where(Place.updated_at <= end.replace(tzinfo=None))
     features, matched = place_features(statement, limit=query.limit,  # type: ignore[arg-type]
                                        offset=query.offset)
-    return [_rfc3339(f) for f in features], matched
+    return [utc_stamps(f, "updated_at") for f in features], matched
 
 
 def place_item(feature_id: str) -> Feature | None:
@@ -109,29 +109,36 @@ def place_item(feature_id: str) -> Feature | None:
         return None
     features, _ = place_features(places.places_query().where(Place.id == int(feature_id)),
                                  limit=1, offset=0)
-    return _rfc3339(features[0]) if features else None
+    return utc_stamps(features[0], "updated_at") if features else None
 
 
-def _rfc3339(feature: Feature) -> Feature:
-    # The registry's times are naive UTC; OGC clients want RFC 3339 with the offset.
+def utc_stamps(feature: Feature, *names: str) -> Feature:
+    """The registry's times are naive UTC; OGC clients want RFC 3339 with the offset."""
     props = feature["properties"]
-    if props.get("updated_at"):
-        props["updated_at"] += "Z"
+    for name in names:
+        if props.get(name):
+            props[name] += "Z"
     return feature
 
 
-def place_extent() -> Extent:
-    row = db.session.execute(
-        select(func.ST_XMin(func.ST_Extent(Place.geom)), func.ST_YMin(func.ST_Extent(Place.geom)),
-               func.ST_XMax(func.ST_Extent(Place.geom)), func.ST_YMax(func.ST_Extent(Place.geom)),
-               func.min(Place.updated_at), func.max(Place.updated_at))
-    ).one()
+def table_extent(geom, time=None, *where) -> Extent:
+    """Bounding box (and time span) of a table's rows, computed in the database."""
+    extent = func.ST_Extent(geom)
+    columns = [func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent),
+               func.ST_YMax(extent)]
+    if time is not None:
+        columns += [func.min(time), func.max(time)]
+    row = db.session.execute(select(*columns).where(*where)).one()
     bbox = tuple(row[:4]) if row[0] is not None else None
-    start, end = as_utc(row[4]), as_utc(row[5])
+    if time is None or row[4] is None:
+        return Extent(bbox=bbox)  # type: ignore[arg-type]
     # Whole seconds, as the features show them, so the extent holds every feature's time.
-    if end is not None:
-        end = end.replace(microsecond=0) + timedelta(seconds=1)
-    return Extent(bbox=bbox, interval=(start, end) if start else None)  # type: ignore[arg-type]
+    end = as_utc(row[5]).replace(microsecond=0) + timedelta(seconds=1)  # type: ignore[union-attr]
+    return Extent(bbox=bbox, interval=(as_utc(row[4]), end))  # type: ignore[arg-type]
+
+
+def place_extent() -> Extent:
+    return table_extent(Place.geom, Place.updated_at)
 
 
 # --- areas per level ----------------------------------------------------------------------
@@ -192,10 +199,10 @@ def _area_collection(level: AreaLevel, above: list[AreaLevel]) -> Collection:
 
 def area_rows(level: str, bbox=None, codes: list[str] | None = None) -> list[Feature]:
     """Areas of a level as flat features."""
-    features = areas.area_features(level=level, bbox=bbox, codes=codes)
+    ctx = areas.load_context()
+    features = areas.area_features(level=level, bbox=bbox, codes=codes, ctx=ctx)
     if not features:
         return []
-    ctx = areas.load_context()
     ids = [ctx.by_code[f["id"]].id for f in features]
     indicators = areas.latest_indicators(ctx, KEY_INDICATORS, ids)
     return [_flatten(f, indicators[area_id]) for f, area_id in zip(features, ids, strict=True)]
@@ -245,9 +252,4 @@ def _flatten(feature: Feature, indicators: dict[str, dict[str, Any]]) -> Feature
 
 
 def area_extent(level: str) -> Extent:
-    extent = func.ST_Extent(Area.geom)
-    row = db.session.execute(
-        select(func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent),
-               func.ST_YMax(extent)).where(Area.level_code == level)
-    ).one()
-    return Extent(bbox=tuple(row) if row[0] is not None else None)  # type: ignore[arg-type]
+    return table_extent(Area.geom, None, Area.level_code == level)

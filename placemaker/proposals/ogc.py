@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlalchemy import func, select
-
-from placemaker.extensions import MAX_ID, db, get_by_id
+from placemaker.extensions import MAX_ID, get_by_id
+from placemaker.ogc.collections import table_extent, utc_stamps
 from placemaker.ogc.registry import Collection, Extent, Feature, ItemQuery, Property
 from placemaker.proposals import service
 from placemaker.proposals.models import Proposal, ProposalStatus
 
+STAMPS = ("created_at", "closed_at")
 PROPERTIES = (
     Property("id", "integer", "Proposal number"),
     Property("kind", "string", "Kind of meeting place proposed", queryable=True),
@@ -64,7 +62,7 @@ def proposal_items(query: ItemQuery) -> tuple[list[Feature], int]:
             statement = statement.where(Proposal.created_at <= end.replace(tzinfo=None))
     limit = query.limit if query.limit is not None else MAX_ID
     features, matched = service.public_features(statement, limit=limit, offset=query.offset)
-    return [_rfc3339(f) for f in features], matched
+    return [utc_stamps(f, *STAMPS) for f in features], matched
 
 
 def proposal_item(feature_id: str) -> Feature | None:
@@ -72,26 +70,9 @@ def proposal_item(feature_id: str) -> Feature | None:
         return None
     statement = service.public_query(statuses=("all",)).where(Proposal.id == int(feature_id))
     features, _ = service.public_features(statement, limit=1, offset=0)
-    return _rfc3339(features[0]) if features else None
-
-
-def _rfc3339(feature: Feature) -> Feature:
-    props = feature["properties"]
-    for name in ("created_at", "closed_at"):
-        if props.get(name):
-            props[name] += "Z"
-    return feature
+    return utc_stamps(features[0], *STAMPS) if features else None
 
 
 def proposal_extent() -> Extent:
-    extent = func.ST_Extent(Proposal.geom)
-    row = db.session.execute(
-        select(func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent),
-               func.ST_YMax(extent), func.min(Proposal.created_at),
-               func.max(Proposal.created_at))
-        .where(Proposal.status != ProposalStatus.hidden)
-    ).one()
-    if row[0] is None:
-        return Extent()
-    return Extent(bbox=tuple(row[:4]),  # type: ignore[arg-type]
-                  interval=(row[4], row[5] + timedelta(seconds=1)))
+    return table_extent(Proposal.geom, Proposal.created_at,
+                        Proposal.status != ProposalStatus.hidden)
