@@ -105,17 +105,18 @@ def whole_parallel(port: int) -> float:
 def profile_cold(url: str, top: int) -> None:
     """cProfile of one cold coverage + suggestions in-process (no HTTP)."""
     from placemaker import create_app
-    from placemaker.gaps import service
+    from placemaker.gaps import results
+    from placemaker.gaps.params import GapParams
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": REDIS_URL})
     with app.test_request_context():
-        service.coverage(service.GapParams())  # imports, connections, plans
+        results.coverage(GapParams())  # imports, connections, plans
         flush()
         profiler = cProfile.Profile()
         start = time.perf_counter()
         profiler.enable()
-        service.coverage(service.GapParams())
-        service.suggestions(service.GapParams(p=10))
+        results.coverage(GapParams())
+        results.suggestions(GapParams(p=10))
         profiler.disable()
         print(f"\nprofile: one cold analysis in-process took {time.perf_counter() - start:.3f} s "
               "(under the profiler)")

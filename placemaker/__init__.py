@@ -54,9 +54,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ogc.init_app(app)
     openapi.init_app(app)
 
-    from placemaker import proposals
+    from placemaker import proposals, registry
+    from placemaker.gaps.results import spot_value
 
     proposals.init_app(app)
+    registry.provide(app, registry.SPOT_VALUE, spot_value)
 
     from placemaker.errors import register_error_handlers
 

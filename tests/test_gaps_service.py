@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from placemaker.extensions import db
-from placemaker.gaps import service
+from placemaker.gaps.model import GapModel, build_model
 from placemaker.gaps.models import GapLayer, GapLayerFeature
+from placemaker.gaps.params import GapParams
 from placemaker.geo import point_from_lonlat
 
 
@@ -162,9 +163,9 @@ def test_area_manager_cannot_save_scenarios(client, login):
 
 
 def test_model_round_trips_through_bytes(app_ctx):
-    params = service.GapParams(p=5)
-    model = service.build_model(params)
-    again = service.GapModel.from_bytes(model.to_bytes())
+    params = GapParams(p=5)
+    model = build_model(params)
+    again = GapModel.from_bytes(model.to_bytes())
     assert (again.grid.population == model.grid.population).all()
     assert (again.covered == model.covered).all()
     assert set(again.group_cover) == set(model.group_cover)
@@ -189,13 +190,13 @@ def test_cli_suggest_and_coverage(runner, tmp_path):
 
 def test_open_proposals_as_candidates(client, app_ctx):
     """A resident's proposal becomes a candidate site, and the cache notices it."""
-    from placemaker.proposals import service as proposals
+    from placemaker.proposals import tracking
 
     before = client.get("/api/gaps/suggestions?p=3&candidates=proposals").get_json()
     assert before["features"] == [] and before["candidates"] == 0
-    proposals.submit(proposals.Submission(
+    tracking.submit(tracking.Submission(
         kind_code="buurtkamer", lon=4.8021, lat=52.3521, reason="Een huiskamer voor de buurt",
-        submission_key=proposals.new_submission_key()))
+        submission_key=tracking.new_submission_key()))
     db.session.commit()
     after = client.get("/api/gaps/suggestions?p=3&candidates=proposals").get_json()
     assert after["candidates"] == 1

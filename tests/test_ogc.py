@@ -405,12 +405,12 @@ def test_gap_and_proposal_collections(client):
 
 
 def test_proposal_collection_has_no_personal_data(client, app_ctx):
-    from placemaker.proposals import service
+    from placemaker.proposals import tracking
 
-    service.submit(service.Submission(kind_code="bench", lon=4.8392, lat=52.3671,
+    tracking.submit(tracking.Submission(kind_code="bench", lon=4.8392, lat=52.3671,
                                       reason="Een bankje bij de speeltuin", name="Ayse Yilmaz",
                                       email="ayse@example.org",
-                                      submission_key=service.new_submission_key()))
+                                      submission_key=tracking.new_submission_key()))
     db.session.commit()
     body = get_json(client, "/ogc/collections/proposals/items?kind=bench")
     assert body["numberMatched"] == 1

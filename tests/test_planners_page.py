@@ -218,7 +218,7 @@ def test_saving_needs_a_planner(client, login):
 
 def test_scenario_url_keeps_only_what_differs(app_ctx):
     from placemaker.gaps.pages import scenario_url
-    from placemaker.gaps.service import GapParams
+    from placemaker.gaps.params import GapParams
 
     params = GapParams.from_args({"p": "4", "kind": "bench", "w_income": "0.5", "floor": "0.25",
                                   "radius": "300"}).as_json()

@@ -18,8 +18,9 @@ from sqlalchemy import func, select, update
 
 from placemaker.errors import Conflict, Forbidden, InvalidInput, NotFound
 from placemaker.extensions import db, limiter
+from placemaker.gaps.candidates import open_proposal_points
 from placemaker.places.models import Place, PlaceChange
-from placemaker.proposals import service, workflow
+from placemaker.proposals import common, moderation, public, tracking, workflow
 from placemaker.proposals.models import (
     Proposal,
     ProposalEvent,
@@ -84,8 +85,8 @@ def make_proposal(en_ctx):
     def make(lon: float = QUIET[0], lat: float = QUIET[1], **values):
         fields = {"kind_code": "bench", "reason": REASON, "name": "Anna de Vries",
                   "email": "anna@example.org", **values}
-        result = service.submit(service.Submission(
-            lon=lon, lat=lat, submission_key=service.new_submission_key(), **fields))
+        result = tracking.submit(tracking.Submission(
+            lon=lon, lat=lat, submission_key=tracking.new_submission_key(), **fields))
         return result.proposal, result.token
 
     return make
@@ -145,18 +146,18 @@ def test_submit_stores_the_proposal_with_its_area_and_only_a_hash_of_the_token(m
     assert proposal.status is ProposalStatus.submitted
     assert proposal.area.code == "F86a"  # the smallest area: the buurt
     assert len(token) >= 43 and token not in (proposal.token_hash, proposal.submission_hash)
-    assert service.find_by_token(token) is proposal
+    assert tracking.find_by_token(token) is proposal
     assert [e.action for e in proposal.events] == ["submit"]
     assert proposal.events[0].actor == "resident"  # never the resident's name
 
 
 def test_the_same_form_sent_twice_is_stored_once(en_ctx):
-    key = service.new_submission_key()
-    sub = service.Submission(kind_code="bench", lon=QUIET[0], lat=QUIET[1], reason=REASON,
+    key = tracking.new_submission_key()
+    sub = tracking.Submission(kind_code="bench", lon=QUIET[0], lat=QUIET[1], reason=REASON,
                              submission_key=key)
-    first = service.submit(sub)
+    first = tracking.submit(sub)
     before = count(Proposal)
-    second = service.submit(sub)
+    second = tracking.submit(sub)
     assert second.repeated and second.proposal.id == first.proposal.id
     assert second.token == first.token
     assert count(Proposal) == before
@@ -182,9 +183,9 @@ def test_the_same_form_sent_twice_is_stored_once(en_ctx):
 def test_bad_input_is_refused_and_nothing_is_stored(en_ctx, values, field, message):
     before = (count(Proposal), count(ProposalEvent), count(ProposalPhoto))
     sub = {"kind_code": "bench", "lon": QUIET[0], "lat": QUIET[1], "reason": REASON,
-           "submission_key": service.new_submission_key(), **values}
+           "submission_key": tracking.new_submission_key(), **values}
     with pytest.raises(InvalidInput, match=re.escape(message)) as caught:
-        service.submit(service.Submission(**sub))
+        tracking.submit(tracking.Submission(**sub))
     assert caught.value.details == {"field": field}
     assert (count(Proposal), count(ProposalEvent), count(ProposalPhoto)) == before
 
@@ -192,33 +193,33 @@ def test_bad_input_is_refused_and_nothing_is_stored(en_ctx, values, field, messa
 def test_wrong_and_expired_tracking_links(make_proposal):
     proposal, token = make_proposal()
     with pytest.raises(NotFound, match="We do not know this tracking link"):
-        service.find_by_token(token[:-1] + ("A" if token[-1] != "A" else "B"))
+        tracking.find_by_token(token[:-1] + ("A" if token[-1] != "A" else "B"))
     with pytest.raises(NotFound):
-        service.find_by_token("")
+        tracking.find_by_token("")
     proposal.token_expires_at = workflow.db_now().replace(year=2000)
     db.session.flush()
-    with pytest.raises(service.LinkExpired, match="expired"):
-        service.find_by_token(token)
+    with pytest.raises(common.LinkExpired, match="expired"):
+        tracking.find_by_token(token)
 
 
 def test_nearby_finds_the_existing_place_and_open_proposals_within_75_m(make_proposal):
-    near = service.nearby(*NEAR_OBA)
+    near = public.nearby(*NEAR_OBA)
     assert [p["name"] for p in near["places"]] == ["OBA Postjesweg"]
     assert 0 < near["places"][0]["distance_m"] < 75
     proposal, _ = make_proposal(lon=NEAR_OBA[0], lat=NEAR_OBA[1])
-    assert [p["id"] for p in service.nearby(*OBA)["proposals"]] == [proposal.id]
-    assert service.nearby(*QUIET)["places"] == []
+    assert [p["id"] for p in public.nearby(*OBA)["proposals"]] == [proposal.id]
+    assert public.nearby(*QUIET)["places"] == []
 
 
 def test_spot_context_names_area_cohesion_and_neighbours(en_ctx):
-    ctx = service.spot_context(str(NEAR_OBA[0]), str(NEAR_OBA[1]), "bench")
+    ctx = public.spot_context(str(NEAR_OBA[0]), str(NEAR_OBA[1]), "bench")
     assert ctx["area"]["code"] == "F86a"
     assert [a["code"] for a in ctx["area"]["ancestors"]][-2:] == ["DX09", "F86"]
     assert ctx["area"]["cohesion"]["score"] is not None
     assert ctx["nearby"]["places"][0]["name"] == "OBA Postjesweg"
     assert ctx["gap"] is None or ctx["gap"]["residents"] >= 0
     with pytest.raises(InvalidInput, match="outside the Netherlands"):
-        service.spot_context("13.4", "52.5")
+        public.spot_context("13.4", "52.5")
 
 
 def test_photo_is_re_encoded_without_gps_or_camera_data(en_ctx):
@@ -242,21 +243,21 @@ def test_large_photos_are_scaled_and_png_becomes_jpeg(en_ctx):
 
 def test_support_counts_once_per_person(make_proposal):
     proposal, _ = make_proposal()
-    assert service.support(proposal, "person-a-000000000000") == (True, 1)
-    assert service.support(proposal, "person-a-000000000000") == (False, 1)
-    assert service.support(proposal, "person-b-000000000000") == (True, 2)
+    assert public.support(proposal, "person-a-000000000000") == (True, 1)
+    assert public.support(proposal, "person-a-000000000000") == (False, 1)
+    assert public.support(proposal, "person-b-000000000000") == (True, 2)
 
 
 def test_approve_creates_the_place_linked_to_the_proposal_with_history(make_proposal):
     proposal, _ = make_proposal()
     manager = user(MANAGER)
     version = proposal.version
-    place = service.approve(proposal, manager, name="Bankje Overtoomse Veld",
+    place = moderation.approve(proposal, manager, name="Bankje Overtoomse Veld",
                             message="Goed idee, we plaatsen hem in het voorjaar.",
                             expected_version=version)
     assert proposal.status is ProposalStatus.approved and proposal.place_id == place.id
     assert (place.source, place.source_id) == ("proposal", str(proposal.id))
-    assert service.lonlat(proposal) == (round(QUIET[0], 7), round(QUIET[1], 7))
+    assert common.lonlat(proposal) == (round(QUIET[0], 7), round(QUIET[1], 7))
     change = db.session.scalar(select(PlaceChange).where(PlaceChange.place_id == place.id))
     assert change.action == "created" and change.user_id == manager.id
     assert f"proposal {proposal.id}" in change.actor
@@ -272,17 +273,17 @@ def test_state_machine_refuses_steps_that_do_not_fit(make_proposal):
     proposal, _ = make_proposal()
     manager = user(MANAGER)
     with pytest.raises(InvalidInput, match="write a reason"):
-        service.reject(proposal, manager, "   ")
+        moderation.reject(proposal, manager, "   ")
     assert proposal.status is ProposalStatus.submitted
-    service.ask(proposal, manager, "Aan welke kant van het pad?")
+    moderation.ask(proposal, manager, "Aan welke kant van het pad?")
     assert proposal.status is ProposalStatus.needs_info
-    service.reply(proposal, "Aan de kant van de speeltuin.")
+    tracking.reply(proposal, "Aan de kant van de speeltuin.")
     assert proposal.status is ProposalStatus.submitted and proposal.closed_at is None
-    service.reject(proposal, manager, "Daar komt een fietspad.")
+    moderation.reject(proposal, manager, "Daar komt een fietspad.")
     with pytest.raises(Conflict, match="no longer possible"):
-        service.approve(proposal, manager, name="Bankje")
+        moderation.approve(proposal, manager, name="Bankje")
     with pytest.raises(Conflict):
-        service.withdraw(proposal)
+        tracking.withdraw(proposal)
     assert [e.action for e in proposal.events] == ["submit", "ask", "reply", "reject"]
     assert proposal.events[-1].old_values["answer"] == "Aan welke kant van het pad?"
     assert set(workflow.allowed(proposal, "moderator")) == {"hide"}
@@ -299,18 +300,18 @@ def test_every_transition_is_defined_in_the_one_state_machine():
 def test_duplicate_of_a_proposal_carries_the_supports_over(make_proposal):
     first, _ = make_proposal()
     second, _ = make_proposal(lon=QUIET[0] + 0.0002, lat=QUIET[1])
-    service.support(first, "person-a-000000000000")
-    service.support(first, "person-b-000000000000")
-    service.support(second, "person-b-000000000000")
-    service.support(second, "person-c-000000000000")
-    carried = service.mark_duplicate(second, user(MANAGER), proposal_id=str(first.id))
+    public.support(first, "person-a-000000000000")
+    public.support(first, "person-b-000000000000")
+    public.support(second, "person-b-000000000000")
+    public.support(second, "person-c-000000000000")
+    carried = moderation.mark_duplicate(second, user(MANAGER), proposal_id=str(first.id))
     assert carried == 1  # person b supported both: counted once
-    assert service.support_counts([first.id])[first.id] == 3
+    assert common.support_counts([first.id])[first.id] == 3
     assert second.status is ProposalStatus.duplicate
     assert second.duplicate_of_proposal_id == first.id
     with pytest.raises(InvalidInput, match="cannot take over"):
         third, _ = make_proposal()
-        service.mark_duplicate(third, user(MANAGER), proposal_id=second.id)
+        moderation.mark_duplicate(third, user(MANAGER), proposal_id=second.id)
 
 
 def test_duplicate_of_a_place_and_bad_references(make_proposal):
@@ -318,13 +319,13 @@ def test_duplicate_of_a_place_and_bad_references(make_proposal):
     oba = db.session.scalar(select(Place).where(Place.name == "OBA Postjesweg"))
     manager = user(MANAGER)
     with pytest.raises(InvalidInput, match="either the number of a place or of a proposal"):
-        service.mark_duplicate(proposal, manager, place_id=oba.id, proposal_id=proposal.id)
+        moderation.mark_duplicate(proposal, manager, place_id=oba.id, proposal_id=proposal.id)
     with pytest.raises(InvalidInput, match="There is no place 99999999"):
-        service.mark_duplicate(proposal, manager, place_id="99999999")
+        moderation.mark_duplicate(proposal, manager, place_id="99999999")
     with pytest.raises(InvalidInput, match="cannot take over"):
-        service.mark_duplicate(proposal, manager, proposal_id=proposal.id)
+        moderation.mark_duplicate(proposal, manager, proposal_id=proposal.id)
     assert proposal.status is ProposalStatus.submitted
-    service.mark_duplicate(proposal, manager, place_id=f"#{oba.id}")
+    moderation.mark_duplicate(proposal, manager, place_id=f"#{oba.id}")
     assert proposal.duplicate_of_place_id == oba.id
 
 
@@ -332,18 +333,18 @@ def test_a_manager_outside_their_areas_may_not_act(make_proposal):
     proposal, _ = make_proposal()
     west = user(WEST)
     with pytest.raises(Forbidden, match="outside the areas you look after"):
-        service.approve(proposal, west, name="Bankje")
+        moderation.approve(proposal, west, name="Bankje")
     assert proposal.status is ProposalStatus.submitted and proposal.place_id is None
-    assert proposal not in service.queue(west)
-    assert proposal in service.queue(user(MANAGER)) and proposal in service.queue(user(ADMIN))
+    assert proposal not in moderation.queue(west)
+    assert proposal in moderation.queue(user(MANAGER)) and proposal in moderation.queue(user(ADMIN))
 
 
 def test_stale_version_is_a_conflict_and_changes_nothing(make_proposal):
     proposal, _ = make_proposal()
     seen = proposal.version
-    service.reject(proposal, user(MANAGER), "Te dicht bij de weg.", expected_version=seen)
+    moderation.reject(proposal, user(MANAGER), "Te dicht bij de weg.", expected_version=seen)
     with pytest.raises(Conflict, match="Somebody else acted on this proposal"):
-        service.approve(proposal, user(ADMIN), name="Bankje", expected_version=seen)
+        moderation.approve(proposal, user(ADMIN), name="Bankje", expected_version=seen)
     assert proposal.status is ProposalStatus.rejected and proposal.place_id is None
 
 
@@ -357,16 +358,16 @@ def test_a_concurrent_update_loses_at_the_database(make_proposal):
                        .execution_options(synchronize_session=False))
     places_before = count(Place)
     with pytest.raises(Conflict, match="at the same moment"):
-        service.approve(proposal, user(MANAGER), name="Bankje", expected_version=seen)
+        moderation.approve(proposal, user(MANAGER), name="Bankje", expected_version=seen)
     db.session.rollback()
     assert count(Place) == places_before
 
 
 def test_erasure_removes_personal_data_and_keeps_the_public_part(make_proposal):
     proposal, token = make_proposal(photo=jpeg())
-    assert service.erase_personal_data(proposal)
+    assert tracking.erase_personal_data(proposal)
     db.session.expire_all()
-    proposal = service.find_by_token(token)
+    proposal = tracking.find_by_token(token)
     assert proposal.submitter_name is None and proposal.submitter_email is None
     assert proposal.personal_data_erased_at is not None
     assert proposal.reason == REASON and proposal.photo is not None
@@ -376,7 +377,7 @@ def test_erasure_removes_personal_data_and_keeps_the_public_part(make_proposal):
     assert event.old_values == {"had_name": True, "had_email": True}
     stored = " ".join(str(e.old_values) + str(e.reason) + e.actor for e in proposal.events)
     assert "Anna" not in stored and "anna@example.org" not in stored
-    assert not service.erase_personal_data(proposal)  # nothing left to erase
+    assert not tracking.erase_personal_data(proposal)  # nothing left to erase
 
 
 def test_erase_command_erases_only_proposals_closed_long_enough_ago(make_proposal, runner):
@@ -384,8 +385,8 @@ def test_erase_command_erases_only_proposals_closed_long_enough_ago(make_proposa
     recent, _ = make_proposal(lon=QUIET[0] + 0.001)
     still_open, _ = make_proposal(lon=QUIET[0] + 0.002)
     manager = user(MANAGER)
-    service.reject(old, manager, "Niet hier.")
-    service.reject(recent, manager, "Niet hier.")
+    moderation.reject(old, manager, "Niet hier.")
+    moderation.reject(recent, manager, "Niet hier.")
     old.closed_at = workflow.db_now().replace(year=2020)
     db.session.flush()
     result = runner.invoke(args=["erase-personal-data"])
@@ -400,43 +401,41 @@ def test_erase_command_erases_only_proposals_closed_long_enough_ago(make_proposa
 def test_weekly_digest_counts_and_median_days(make_proposal):
     manager = user(MANAGER)
     made = [make_proposal(lon=QUIET[0] + i * 0.0005)[0] for i in range(3)]
-    monday, next_monday = service.week_bounds("2026-W10")
+    monday, next_monday = moderation.week_bounds("2026-W10")
     for proposal, days in zip(made, (1, 3, None), strict=True):
         proposal.created_at = workflow.db_now().replace(2026, 3, 3, 9, 0)
         if days is not None:
-            service.ask(proposal, manager, "Waar precies?")
+            moderation.ask(proposal, manager, "Waar precies?")
             proposal.first_answered_at = proposal.created_at.replace(day=3 + days)
     db.session.flush()
-    rows = service.weekly_digest(manager, monday, next_monday, "gebied")
+    rows = moderation.weekly_digest(manager, monday, next_monday, "gebied")
     assert rows == [{"code": "DX09", "name": "Slotervaart", "received": 3, "answered": 2,
                      "still_open": 3, "median_days": 2.0}]
-    assert service.weekly_digest(user(WEST), monday, next_monday, "gebied") == []
+    assert moderation.weekly_digest(user(WEST), monday, next_monday, "gebied") == []
     with pytest.raises(InvalidInput, match="YYYY-Www"):
-        service.week_bounds("week 10")
+        moderation.week_bounds("week 10")
 
 
 def test_lookup_searches_only_our_own_data(en_ctx):
-    labels = [r["label"] for r in service.lookup("Postjesweg 340")]
+    labels = [r["label"] for r in public.lookup("Postjesweg 340")]
     assert labels == ["Postjesweg 340 (OBA Postjesweg)"]
-    assert service.lookup("52.364284, 4.835058")[0] == {
+    assert public.lookup("52.364284, 4.835058")[0] == {
         "label": "52.364284, 4.835058", "type": "coordinates", "lon": 4.835058, "lat": 52.364284}
-    assert service.lookup("4,835058 52,364284")[0]["lat"] == 52.364284
-    assert any(r["label"] == "Slotervaart (gebied)" for r in service.lookup("Slotervaart"))
-    assert service.lookup("%") == []
+    assert public.lookup("4,835058 52,364284")[0]["lat"] == 52.364284
+    assert any(r["label"] == "Slotervaart (gebied)" for r in public.lookup("Slotervaart"))
+    assert public.lookup("%") == []
 
 
 def test_open_proposals_are_candidates_for_the_gap_analysis(make_proposal):
     proposal, _ = make_proposal()
-    point = next(p for p in service.open_proposal_points()
+    point = next(p for p in open_proposal_points()
                  if p["ref"]["proposal_id"] == proposal.id)
     assert "DX09" in point["areas"] and 110_000 < point["x"] < 130_000
 
 
-def test_no_personal_data_in_the_logs(make_proposal, caplog, monkeypatch):
-    # Alembic's logging set-up (run by the app fixture) disables loggers that existed then.
-    monkeypatch.setattr(service.log, "disabled", False)
+def test_no_personal_data_in_the_logs(make_proposal, caplog):
     with caplog.at_level(logging.DEBUG):
         proposal, _ = make_proposal(name="Bram Zomer", email="bram@example.org")
-        service.reject(proposal, user(MANAGER), "Niet hier.")
+        moderation.reject(proposal, user(MANAGER), "Niet hier.")
     assert f"proposal {proposal.id} submitted" in caplog.text
     assert "Bram" not in caplog.text and "bram@example.org" not in caplog.text

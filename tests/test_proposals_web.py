@@ -13,7 +13,7 @@ from werkzeug.test import encode_multipart
 
 from placemaker.extensions import db
 from placemaker.places.models import Place
-from placemaker.proposals import service
+from placemaker.proposals import common, tracking
 from placemaker.proposals.models import Proposal, ProposalEvent, ProposalStatus
 from tests.factories import csrf_token
 from tests.test_proposals import (  # noqa: F401  (fixtures)
@@ -106,7 +106,7 @@ def test_submit_leads_to_the_private_tracking_page(client, app):
     assert page.headers["Cache-Control"] == "no-store"
     with app.app_context():
         assert stored() == (before[0] + 1, before[1] + 1)
-        proposal = service.find_by_token(token)
+        proposal = tracking.find_by_token(token)
         photo_url = f"/voorstellen/{proposal.id}/foto"
     photo = client.get(photo_url)
     assert photo.headers["Content-Type"] == "image/jpeg"
@@ -168,7 +168,7 @@ def test_script_in_the_text_is_shown_as_text_everywhere(client, app):
     response = propose(client, reason=SCRIPT, name="<b>Anna</b>")
     token = token_of(response)
     with app.app_context():
-        proposal_id = service.find_by_token(token).id
+        proposal_id = tracking.find_by_token(token).id
     manager = login_client(app, MANAGER)
     pages = [client.get(f"/voorstellen/volg/{token}"), client.get(f"/voorstellen/{proposal_id}"),
              client.get("/voorstellen/open"), manager.get(f"/moderatie/{proposal_id}"),
@@ -236,7 +236,7 @@ def test_proposing_is_rate_limited_per_ip(client, app, monkeypatch):
 
 def _supports(app, proposal_id: int) -> int:
     with app.app_context():
-        return service.support_counts([proposal_id]).get(proposal_id, 0)
+        return common.support_counts([proposal_id]).get(proposal_id, 0)
 
 
 def _support(client, proposal_id: int):
@@ -250,7 +250,7 @@ def test_support_once_per_person_and_limited_per_ip(client, app, monkeypatch):
     monkeypatch.setitem(app.config, "SUPPORT_RATE_LIMIT", "3 per minute")
     token = token_of(propose(client))
     with app.app_context():
-        proposal_id = service.find_by_token(token).id
+        proposal_id = tracking.find_by_token(token).id
     resident_a = new_client(app)
     first = _support(resident_a, proposal_id)
     assert first.status_code == 303 and "steun=" in first.headers["Set-Cookie"]
@@ -278,7 +278,7 @@ def test_support_once_per_person_and_limited_per_ip(client, app, monkeypatch):
 def test_supports_from_different_people(client, app):
     token = token_of(propose(client))
     with app.app_context():
-        proposal_id = service.find_by_token(token).id
+        proposal_id = tracking.find_by_token(token).id
     for _ in range(3):
         assert _support(new_client(app), proposal_id).status_code == 303
     assert _supports(app, proposal_id) == 3
@@ -298,7 +298,7 @@ def test_wrong_tracking_link(client, suffix):
 def test_expired_tracking_link(client, app):
     token = token_of(propose(client))
     with app.app_context():
-        proposal = service.find_by_token(token)
+        proposal = tracking.find_by_token(token)
         proposal.token_expires_at = proposal.token_expires_at.replace(year=2001)
         db.session.commit()
     response = client.get(f"/voorstellen/volg/{token}")
@@ -309,7 +309,7 @@ def test_expired_tracking_link(client, app):
 def test_manager_outside_their_areas_cannot_see_or_act(client, app):
     token = token_of(propose(client))
     with app.app_context():
-        proposal_id = service.find_by_token(token).id
+        proposal_id = tracking.find_by_token(token).id
     west = login_client(app, WEST)
     page = west.get(f"/moderatie/{proposal_id}")
     assert page.status_code == 403
@@ -333,7 +333,7 @@ def _version(page) -> str:
 def test_two_managers_at_once_one_wins_the_other_keeps_their_text(client, app):
     token = token_of(propose(client))
     with app.app_context():
-        proposal_id = service.find_by_token(token).id
+        proposal_id = tracking.find_by_token(token).id
         places_before = count(Place)
     manager, admin = login_client(app, MANAGER), login_client(app, ADMIN)
     page_m = manager.get(f"/moderatie/{proposal_id}")
@@ -363,16 +363,17 @@ def test_two_managers_at_once_one_wins_the_other_keeps_their_text(client, app):
 def test_resident_reads_the_rejection_and_can_erase_their_data(client, app):
     token = token_of(propose(client))
     with app.app_context():
-        proposal_id = service.find_by_token(token).id
+        proposal_id = tracking.find_by_token(token).id
     manager = login_client(app, MANAGER)
     page = manager.get(f"/moderatie/{proposal_id}")
     response = manager.post(f"/moderatie/{proposal_id}/reject", data={
         "csrf_token": csrf_token(page), "version": _version(page),
         "reason": "Op deze plek komt in 2027 een fietspad."})
     assert response.status_code == 303
-    tracking = client.get(f"/voorstellen/volg/{token}").get_data(as_text=True)
-    assert "Niet goedgekeurd" in tracking and "Op deze plek komt in 2027 een fietspad." in tracking
-    assert 'id="withdraw-button"' not in tracking  # closed: nothing to withdraw
+    track_page = client.get(f"/voorstellen/volg/{token}").get_data(as_text=True)
+    assert "Niet goedgekeurd" in track_page
+    assert "Op deze plek komt in 2027 een fietspad." in track_page
+    assert 'id="withdraw-button"' not in track_page  # closed: nothing to withdraw
     erase = client.post(f"/voorstellen/volg/{token}/gegevens-wissen",
                         data={"csrf_token": csrf_token(client.get(f"/voorstellen/volg/{token}"))})
     assert erase.status_code == 303
@@ -386,19 +387,19 @@ def test_resident_reads_the_rejection_and_can_erase_their_data(client, app):
 def test_question_reply_and_withdraw_through_the_tracking_page(client, app):
     token = token_of(propose(client))
     with app.app_context():
-        proposal_id = service.find_by_token(token).id
+        proposal_id = tracking.find_by_token(token).id
     manager = login_client(app, MANAGER)
     page = manager.get(f"/moderatie/{proposal_id}")
     manager.post(f"/moderatie/{proposal_id}/ask", data={
         "csrf_token": csrf_token(page), "version": _version(page), "reason": "Welke kant?"})
-    tracking = client.get(f"/voorstellen/volg/{token}")
-    assert "Welke kant?" in tracking.get_data(as_text=True)
+    track_page = client.get(f"/voorstellen/volg/{token}")
+    assert "Welke kant?" in track_page.get_data(as_text=True)
     client.post(f"/voorstellen/volg/{token}/antwoord", data={
-        "csrf_token": csrf_token(tracking), "version": _version(tracking),
+        "csrf_token": csrf_token(track_page), "version": _version(track_page),
         "text": "Bij de speeltuin."})
-    tracking = client.get(f"/voorstellen/volg/{token}")
+    track_page = client.get(f"/voorstellen/volg/{token}")
     client.post(f"/voorstellen/volg/{token}/intrekken", data={
-        "csrf_token": csrf_token(tracking), "version": _version(tracking)})
+        "csrf_token": csrf_token(track_page), "version": _version(track_page)})
     with app.app_context():
         proposal = db.session.get(Proposal, proposal_id)
         assert [e.action for e in proposal.events] == ["submit", "ask", "reply", "withdraw"]
@@ -408,7 +409,7 @@ def test_question_reply_and_withdraw_through_the_tracking_page(client, app):
 def test_hidden_proposals_leave_the_public_views(client, app):
     token = token_of(propose(client, reason="Iets kwetsends dat hier niet hoort te staan."))
     with app.app_context():
-        proposal_id = service.find_by_token(token).id
+        proposal_id = tracking.find_by_token(token).id
     manager = login_client(app, MANAGER)
     page = manager.get(f"/moderatie/{proposal_id}")
     manager.post(f"/moderatie/{proposal_id}/hide", data={
@@ -418,8 +419,8 @@ def test_hidden_proposals_leave_the_public_views(client, app):
     ids = [f["id"] for f in client.get("/api/proposals?status=all&limit=1000").get_json()
            ["features"]]
     assert proposal_id not in ids
-    tracking = client.get(f"/voorstellen/volg/{token}").get_data(as_text=True)
-    assert "Verborgen door een moderator" in tracking and "Kwetsend." not in tracking
+    track_page = client.get(f"/voorstellen/volg/{token}").get_data(as_text=True)
+    assert "Verborgen door een moderator" in track_page and "Kwetsend." not in track_page
 
 
 def test_public_json_has_no_personal_data_and_pages(client, app):
@@ -442,7 +443,7 @@ def test_queue_oldest_first_with_filters_and_the_digest(client, app):
     second = token_of(propose(client, lon=str(NEAR_OBA[0]), lat=str(NEAR_OBA[1]),
                               kind="vegetable_garden"))
     with app.app_context():
-        ids = [service.find_by_token(t).id for t in (first, second)]
+        ids = [tracking.find_by_token(t).id for t in (first, second)]
     manager = login_client(app, MANAGER)
     html = manager.get("/moderatie").get_data(as_text=True)
     assert html.index(f"#{ids[0]}<") < html.index(f"#{ids[1]}<")

@@ -16,7 +16,7 @@ gaps_group.add_command(gaps_command, "files")
 
 
 def _params(options: dict[str, object]):
-    from placemaker.gaps.service import GapParams
+    from placemaker.gaps.params import GapParams
 
     args = {k: str(v) for k, v in options.items() if v not in (None, "")}
     try:
@@ -48,7 +48,7 @@ def _with_options(command):
               help="GeoJSON file for the suggested sites and their explanation.")
 def suggest_command(out: Path, **options):
     """Suggest new sites on the registry's data and write them as GeoJSON."""
-    from placemaker.gaps.service import suggestions
+    from placemaker.gaps.results import suggestions
 
     result = suggestions(_params(options))
     out.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
@@ -69,7 +69,7 @@ def suggest_command(out: Path, **options):
               help="JSON file for the coverage per area.")
 def coverage_command(out: Path | None, **options):
     """Coverage per area and per kind; warms the shared cache for the map and the API."""
-    from placemaker.gaps.service import coverage
+    from placemaker.gaps.results import coverage
 
     result = coverage(_params(options))
     total = result["total"]

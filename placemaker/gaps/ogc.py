@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from placemaker.areas import service as areas
 from placemaker.areas.models import Area
 from placemaker.extensions import db
-from placemaker.gaps import service
+from placemaker.gaps import results
 from placemaker.gaps.models import GapScenario
+from placemaker.gaps.params import GapParams
 from placemaker.ogc.collections import area_extent
 from placemaker.ogc.registry import (
     Collection,
@@ -61,7 +62,7 @@ def _coverage_collection(level: str, name_en: str, name_nl: str) -> Collection:
 
 
 def coverage_features(level: str, query: ItemQuery) -> list[Feature]:
-    records = service.coverage(service.GapParams(level=level))["areas"]
+    records = results.coverage(GapParams(level=level))["areas"]
     statement = select(Area.code, func.ST_AsGeoJSON(Area.geom, 6)).where(
         Area.level_code == level)
     if query.bbox is not None:
@@ -127,7 +128,7 @@ def suggestion_features() -> list[Feature]:
     if latest is not None:
         result, scenario = latest.result["suggestions"], latest.name
     else:
-        result, scenario = service.suggestions(service.GapParams()), None
+        result, scenario = results.suggestions(GapParams()), None
     return [_flat_suggestion(f, scenario, result["params"]) for f in result["features"]]
 
 

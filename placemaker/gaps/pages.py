@@ -20,8 +20,9 @@ from placemaker.accounts.models import Role
 from placemaker.areas import service as areas
 from placemaker.areas.models import LADDER
 from placemaker.errors import NotFound
-from placemaker.gaps import service
 from placemaker.gaps.analysis import DEFAULT_DETOUR, NeedWeights
+from placemaker.gaps.params import GapParams
+from placemaker.gaps.scenarios import compare_scenarios, get_scenario, list_scenarios
 from placemaker.pages import service as pages
 from placemaker.places import service as places
 
@@ -58,7 +59,7 @@ def weight_controls() -> list[WeightControl]:
         "floor": (_("Minimum need"), _("Nobody counts for less than this.")),
     }
     out = []
-    for arg, attr in service.GapParams.WEIGHT_ARGS.items():
+    for arg, attr in GapParams.WEIGHT_ARGS.items():
         label, help_text = texts[arg]
         out.append(WeightControl(
             arg=arg, label=label, help=help_text, default=getattr(defaults, attr),
@@ -166,7 +167,7 @@ def _options(params: dict[str, str]) -> dict[str, Any]:
         "defaults": {"p": "10", "level": DEFAULT_LEVEL, "candidates": "grid",
                      "detour": f"{DEFAULT_DETOUR:g}",
                      **{w.arg: f"{w.default:g}" for w in weight_controls()}},
-        "weightArgs": service.GapParams.WEIGHT_ARGS,
+        "weightArgs": GapParams.WEIGHT_ARGS,
         "simplify": SIMPLIFY_M,
         "canSave": may_save(current_user),
         "initial": params,
@@ -190,7 +191,7 @@ def _options(params: dict[str, str]) -> dict[str, Any]:
 
 # The parameters the page passes on to /api/gaps/… (the API validates them).
 PARAMS = ("p", "kind", "rung", "candidates", "area", "level", "radius", "year", "detour",
-          *service.GapParams.WEIGHT_ARGS)
+          *GapParams.WEIGHT_ARGS)
 
 
 @bp.get("/planners")
@@ -210,14 +211,12 @@ def index():
 
 @bp.get("/planners/compare")
 def compare():
-    scenarios = service.list_scenarios()
     a_id = request.args.get("a", type=int)
     b_id = request.args.get("b", type=int)
     comparison = None
     if a_id and b_id:
-        comparison = service.compare_scenarios(service.get_scenario(a_id),
-                                               service.get_scenario(b_id))
-    return render_template("planners/compare.html", scenarios=scenarios,
+        comparison = compare_scenarios(get_scenario(a_id), get_scenario(b_id))
+    return render_template("planners/compare.html", scenarios=list_scenarios(),
                            comparison=comparison, a_id=a_id, b_id=b_id,
                            scenario_url=scenario_url, levels=_level_names(),
                            describe=describe_side_by_side)
@@ -239,7 +238,7 @@ def scenario_url(params: dict[str, Any]) -> str:
         args["radius"] = f"{params['radius_m']:g}"
     weights = params.get("weights") or {}
     defaults = NeedWeights()
-    for arg, attr in service.GapParams.WEIGHT_ARGS.items():
+    for arg, attr in GapParams.WEIGHT_ARGS.items():
         if attr in weights and weights[attr] != getattr(defaults, attr):
             args[arg] = f"{weights[attr]:g}"
     return url_for("planners.index", **args)
@@ -276,7 +275,7 @@ def describe_params(params: dict[str, Any]) -> list[tuple[str, str]]:
             area_text = params["area"]
     rung = params.get("rung")
     weights = params.get("weights") or {}
-    attrs = service.GapParams.WEIGHT_ARGS
+    attrs = GapParams.WEIGHT_ARGS
     weight_text = ", ".join(
         f"{w.label} {format_decimal(weights[attrs[w.arg]])}"
         for w in weight_controls() if attrs[w.arg] in weights

@@ -10,13 +10,14 @@ from placemaker.auth import role_required
 from placemaker.cache import gzip_response
 from placemaker.errors import InvalidInput
 from placemaker.extensions import db
-from placemaker.gaps import service
+from placemaker.gaps import results, scenarios, uploads
+from placemaker.gaps.params import GapParams
 
 api = Blueprint("gaps_api", __name__)
 
 
-def _params() -> service.GapParams:
-    return service.GapParams.from_args(request.args)
+def _params() -> GapParams:
+    return GapParams.from_args(request.args)
 
 
 def _geojson(body):
@@ -27,19 +28,19 @@ def _geojson(body):
 
 @api.get("/coverage")
 def coverage():
-    return jsonify(service.coverage(_params()))
+    return jsonify(results.coverage(_params()))
 
 
 @api.get("/cells")
 def cells():
     include = request.args.get("include_covered") in ("1", "true", "yes")
-    packed = service.uncovered_cells_gzip(_params(), include_covered=include)
+    packed = results.uncovered_cells_gzip(_params(), include_covered=include)
     return gzip_response(packed, "application/geo+json")
 
 
 @api.get("/suggestions")
 def suggestions():
-    return _geojson(service.suggestions(_params()))
+    return _geojson(results.suggestions(_params()))
 
 
 @api.get("/evaluate")
@@ -47,14 +48,14 @@ def evaluate():
     lon, lat = float_arg("lon"), float_arg("lat")
     if lon is None or lat is None:
         raise InvalidInput("lon and lat are required")
-    return jsonify(service.evaluate(lon, lat, _params()))
+    return jsonify(results.evaluate(lon, lat, _params()))
 
 
 @api.get("/layers")
 def layers():
     return jsonify(layers=[
         {"id": layer.id, "name": layer.name, "role": layer.role, "source": layer.source}
-        for layer in service.layers()
+        for layer in uploads.layers()
     ])
 
 
@@ -65,7 +66,7 @@ def upload_layer():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidInput('send JSON: {"name", "role", "features": a GeoJSON FeatureCollection}')
-    report = service.upload_layer(body.get("name"), body.get("role"), body.get("features"),
+    report = uploads.upload_layer(body.get("name"), body.get("role"), body.get("features"),
                                   current_user.id)
     db.session.commit()
     layer = report["layer"]
@@ -75,15 +76,15 @@ def upload_layer():
 
 @api.get("/scenarios")
 def list_scenarios():
-    return jsonify(scenarios=[_scenario_summary(s) for s in service.list_scenarios()])
+    return jsonify(scenarios=[_scenario_summary(s) for s in scenarios.list_scenarios()])
 
 
 @api.post("/scenarios")
 @role_required("planner")
 def save_scenario():
     body = request.get_json(silent=True) or {}
-    params = service.GapParams.from_args({k: str(v) for k, v in (body.get("params") or {}).items()})
-    scenario = service.save_scenario(body.get("name", ""), params, current_user.id,
+    params = GapParams.from_args({k: str(v) for k, v in (body.get("params") or {}).items()})
+    scenario = scenarios.save_scenario(body.get("name", ""), params, current_user.id,
                                      body.get("description"))
     db.session.commit()
     return jsonify(_scenario_summary(scenario)), 201
@@ -91,15 +92,15 @@ def save_scenario():
 
 @api.get("/scenarios/<int:scenario_id>")
 def get_scenario(scenario_id: int):
-    scenario = service.get_scenario(scenario_id)
+    scenario = scenarios.get_scenario(scenario_id)
     return jsonify({**_scenario_summary(scenario), "result": scenario.result})
 
 
 @api.get("/scenarios/compare")
 def compare_scenarios():
-    a = service.get_scenario(int_arg("a", None, minimum=1) or 0)
-    b = service.get_scenario(int_arg("b", None, minimum=1) or 0)
-    return jsonify(service.compare_scenarios(a, b))
+    a = scenarios.get_scenario(int_arg("a", None, minimum=1) or 0)
+    b = scenarios.get_scenario(int_arg("b", None, minimum=1) or 0)
+    return jsonify(scenarios.compare_scenarios(a, b))
 
 
 def _scenario_summary(scenario) -> dict:

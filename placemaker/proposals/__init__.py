@@ -24,6 +24,8 @@ def init_app(app: Flask) -> None:
     """Register the blueprint and fill in the settings the deployment left out."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
+    from placemaker.proposals.moderation_views import bp as moderation_bp
     from placemaker.proposals.views import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(moderation_bp)

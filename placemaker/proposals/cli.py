@@ -12,7 +12,7 @@ from placemaker.extensions import db
               help="Erase after this many days closed (default: PROPOSAL_PERSONAL_DATA_DAYS).")
 def erase_personal_data_command(days):
     """Erase residents' names and e-mail addresses of proposals closed long enough ago."""
-    from placemaker.proposals.service import erase_expired_personal_data
+    from placemaker.proposals.tracking import erase_expired_personal_data
 
     count = erase_expired_personal_data(days)
     db.session.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from placemaker.extensions import MAX_ID, get_by_id
 from placemaker.ogc.collections import table_extent, utc_stamps
 from placemaker.ogc.registry import Collection, Extent, Feature, ItemQuery, Property
-from placemaker.proposals import service
+from placemaker.proposals import public
 from placemaker.proposals.models import Proposal, ProposalStatus
 
 STAMPS = ("created_at", "closed_at")
@@ -48,7 +48,7 @@ def proposals_collection() -> Collection:
 
 def proposal_items(query: ItemQuery) -> tuple[list[Feature], int]:
     filters = dict(query.filters)
-    statement = service.public_query(
+    statement = public.public_query(
         bbox=query.bbox,
         statuses=[filters.pop("status")] if "status" in filters else ("all",),
         kinds=[filters.pop("kind")] if "kind" in filters else (),
@@ -61,15 +61,15 @@ def proposal_items(query: ItemQuery) -> tuple[list[Feature], int]:
         if end is not None:
             statement = statement.where(Proposal.created_at <= end.replace(tzinfo=None))
     limit = query.limit if query.limit is not None else MAX_ID
-    features, matched = service.public_features(statement, limit=limit, offset=query.offset)
+    features, matched = public.public_features(statement, limit=limit, offset=query.offset)
     return [utc_stamps(f, *STAMPS) for f in features], matched
 
 
 def proposal_item(feature_id: str) -> Feature | None:
     if get_by_id(Proposal, feature_id) is None:
         return None
-    statement = service.public_query(statuses=("all",)).where(Proposal.id == int(feature_id))
-    features, _ = service.public_features(statement, limit=1, offset=0)
+    statement = public.public_query(statuses=("all",)).where(Proposal.id == int(feature_id))
+    features, _ = public.public_features(statement, limit=1, offset=0)
     return utc_stamps(features[0], *STAMPS) if features else None
 
 

@@ -1,0 +1,127 @@
+"""What the proposal modules share: limits, text cleaning, one proposal, support counts."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from geoalchemy2.shape import to_shape
+from sqlalchemy import func, select
+
+from placemaker.errors import InvalidInput, NotFound, PlacemakerError
+from placemaker.extensions import db, get_by_id
+from placemaker.geo import in_netherlands
+from placemaker.places.models import PlaceKind
+from placemaker.places.service import Actor
+from placemaker.proposals.models import (
+    Proposal,
+    ProposalSupport,
+)
+
+REASON_MIN = 10
+NAME_MAX = 100
+EMAIL_MAX = 254
+MESSAGE_MAX = 2000
+EMAIL_RE = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+RESIDENT = Actor("resident")
+SYSTEM = Actor("system: automatic erasure")
+
+
+class LinkExpired(PlacemakerError):
+    status = 410
+    code = "expired"
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def setting(name: str) -> Any:
+    return current_app.config[name]
+
+
+def clean_text(value: Any) -> str:
+    # PostgreSQL text cannot hold NUL; other control characters (but newlines) are noise.
+    text = str(value or "").replace("\r\n", "\n")
+    return "".join(c for c in text if c in "\n\t" or c >= " ").strip()
+
+
+
+def lonlat(proposal: Proposal) -> tuple[float, float]:
+    point = to_shape(proposal.geom)
+    return round(point.x, 7), round(point.y, 7)
+
+
+def kind_label(kind: PlaceKind) -> str:
+    locale = get_locale()
+    return kind.label_en if locale is not None and locale.language == "en" else kind.label_nl
+
+
+def get_proposal(proposal_id: int) -> Proposal:
+    proposal = get_by_id(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound(_("This proposal does not exist."))
+    return proposal
+
+
+def english() -> bool:
+    locale = get_locale()
+    return locale is not None and locale.language == "en"
+
+
+def excerpt(text: str, length: int = 140) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def support_count_list(ids: Sequence[int]) -> list[int]:
+    counts = support_counts(ids)
+    return [counts.get(i, 0) for i in ids]
+
+
+def support_counts(ids: Sequence[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(ProposalSupport.proposal_id, func.count())
+        .where(ProposalSupport.proposal_id.in_(list(ids)))
+        .group_by(ProposalSupport.proposal_id)
+    )
+    return {pid: count for pid, count in rows}
+
+
+
+def clean_message(text: str | None) -> str | None:
+    text = clean_text(text) or None
+    if text and len(text) > MESSAGE_MAX:
+        raise InvalidInput(_("Please keep it to %(max)d characters (you wrote %(n)d).",
+                             max=MESSAGE_MAX, n=len(text)), details={"field": "reason"})
+    return text
+
+
+def parse_lonlat(lon: Any, lat: Any) -> tuple[float, float]:
+    """Coordinates of a spot a resident chose, with messages for residents.
+
+    :raises InvalidInput: when missing, not numbers, or outside the Netherlands.
+    """
+    if lon in (None, "") or lat in (None, ""):
+        raise InvalidInput(
+            _("Choose a spot first: click the map, use your location or search an address."),
+            details={"field": "location"},
+        )
+    try:
+        lon_f, lat_f = float(lon), float(lat)
+    except (TypeError, ValueError):
+        raise InvalidInput(_("The spot's coordinates are not numbers."),
+                           details={"field": "location"}) from None
+    if not (lon_f == lon_f and lat_f == lat_f) or not in_netherlands(lon_f, lat_f):
+        raise InvalidInput(
+            _("This spot lies outside the Netherlands. Please choose a spot in the Netherlands."),
+            details={"field": "location"},
+        )
+    return lon_f, lat_f

@@ -1,0 +1,188 @@
+"""Moderators' pages (/moderatie): the queue, one proposal and its actions, the weekly digest."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from placemaker.auth import role_required
+from placemaker.errors import Conflict, Forbidden, InvalidInput, NotFound, PlacemakerError
+from placemaker.extensions import db
+from placemaker.places import service as places
+from placemaker.proposals import common, moderation, public, workflow
+from placemaker.proposals.models import ProposalStatus
+from placemaker.proposals.page_parts import has_photo, map_parts, page_helpers
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("moderation", __name__)
+
+SUPPORTER_COOKIE = "steun"
+SUPPORTER_MAX_AGE = 2 * 365 * 24 * 3600
+
+
+def _limit(name: str):
+    # Read per request, so a deployment (or a test) can change it without a restart.
+    return lambda: current_app.config[name]
+
+
+@bp.after_request
+def _privacy_headers(response: Response) -> Response:
+    # Tracking links carry a secret: never send it on as a Referer (tiles, outside links).
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.endpoint and request.endpoint.startswith("proposals.track"):
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+bp.context_processor(page_helpers)
+
+
+# --- moderation -----------------------------------------------------------------------------
+
+@bp.get("/moderatie")
+@role_required("area_manager")
+def queue():
+    status = request.args.get("status", "open")
+    if status not in moderation.QUEUE_FILTERS:
+        status = "open"
+    filters = {"status": status, "area_code": request.args.get("area") or None,
+               "kind": request.args.get("kind") or None, "search": request.args.get("q") or None}
+    proposals = moderation.queue(current_user, **filters)
+    ids = [p.id for p in proposals]
+    counts = common.support_counts(ids)
+    rows = []
+    for proposal in proposals:
+        lon, lat = common.lonlat(proposal)
+        rows.append({"proposal": proposal, "supports": counts.get(proposal.id, 0),
+                     "gap": public.gap_value(lon, lat, proposal.kind_code),
+                     "nearby": sum(len(v) for v in public.nearby(
+                         lon, lat, exclude_proposal=proposal.id).values())})
+    return render_template(
+        "proposals/queue.html", rows=rows, filters=filters, kinds=places.kinds(),
+        areas=moderation.moderator_areas(current_user),
+        statuses=[("open", _("Open")), ("all", _("All"))]
+        + [(s.value, str(workflow.STATUS_LABELS[s])) for s in ProposalStatus],
+        status_labels=workflow.STATUS_LABELS, kind_label=common.kind_label,
+    )
+
+
+def _moderation_page(proposal, error: PlacemakerError | None = None, status: int = 200,
+                     form: dict[str, Any] | None = None):
+    lon, lat = common.lonlat(proposal)
+    near = public.nearby(lon, lat, exclude_proposal=proposal.id)
+    parts = map_parts({"mode": "moderate", "point": [lon, lat],
+                        "proposalKind": proposal.kind_code, "nearby": near},
+                       center=(lat, lon), zoom=17, label=_("Map: the proposed spot and "
+                                                           "what is near"), height="340px")
+    area_chain = []
+    current = proposal.area
+    while current is not None:
+        area_chain.append(current)
+        current = current.parent
+    last = proposal.events[-1] if proposal.events else None
+    return render_template(
+        "proposals/moderate.html", proposal=proposal, lon=lon, lat=lat, nearby=near,
+        supports=common.support_counts([proposal.id]).get(proposal.id, 0),
+        gap=public.gap_value(lon, lat, proposal.kind_code), has_photo=has_photo(proposal.id),
+        allowed=workflow.allowed(proposal, "moderator"), error=error, form=form or {},
+        last_event=last, areas=list(reversed(area_chain)), kinds=places.kinds(),
+        status_labels=workflow.STATUS_LABELS, action_labels=workflow.ACTION_LABELS,
+        kind_label=common.kind_label,
+        default_name=f"{common.kind_label(proposal.kind)} "
+                     f"{proposal.area.name if proposal.area else ''}".strip(),
+        **parts,
+    ), status
+
+
+@bp.get("/moderatie/<int:proposal_id>")
+@role_required("area_manager")
+def moderate(proposal_id: int):
+    proposal = common.get_proposal(proposal_id)
+    moderation.check_may_moderate(current_user, proposal)
+    return _moderation_page(proposal)
+
+
+ACTIONS = {
+    "approve": lambda p, u, f, v: moderation.approve(
+        p, u, name=f.get("name"), kind_code=f.get("kind"), description=f.get("description"),
+        message=f.get("reason"), expected_version=v),
+    "reject": lambda p, u, f, v: moderation.reject(p, u, f.get("reason"), expected_version=v),
+    "ask": lambda p, u, f, v: moderation.ask(p, u, f.get("reason"), expected_version=v),
+    "hide": lambda p, u, f, v: moderation.hide(p, u, f.get("reason"), expected_version=v),
+    "mark_duplicate": lambda p, u, f, v: moderation.mark_duplicate(
+        p, u, place_id=f.get("duplicate_place"), proposal_id=f.get("duplicate_proposal"),
+        message=f.get("reason"), expected_version=v),
+}
+
+DONE = {
+    "approve": _l("Approved: the place has been added to the map."),
+    "reject": _l("Rejected. The resident reads your reason on the tracking page."),
+    "ask": _l("Your question has been sent to the resident's tracking page."),
+    "hide": _l("The proposal is hidden from the public."),
+    "mark_duplicate": _l("Marked as duplicate."),
+}
+
+
+@bp.post("/moderatie/<int:proposal_id>/<action>")
+@role_required("area_manager")
+def act(proposal_id: int, action: str):
+    if action not in ACTIONS:
+        raise NotFound(_("Unknown action."))
+    proposal = common.get_proposal(proposal_id)
+    form = request.form.to_dict()
+    form["action"] = action
+    try:
+        version = int(form.get("version", ""))
+    except ValueError:
+        version = None
+    try:
+        ACTIONS[action](proposal, current_user, form, version)
+    except Forbidden:
+        db.session.rollback()
+        raise
+    except (Conflict, InvalidInput) as exc:
+        # Nothing of this request is kept; what the manager typed goes back into the form.
+        db.session.rollback()
+        proposal = common.get_proposal(proposal_id)
+        return _moderation_page(proposal, exc, exc.status, form)
+    db.session.commit()
+    log.info("proposal %s: %s by user %s", proposal_id, action, current_user.id)
+    flash(str(DONE[action]))
+    return redirect(url_for("moderation.moderate", proposal_id=proposal_id), code=303)
+
+
+@bp.get("/moderatie/overzicht")
+@role_required("area_manager")
+def digest():
+    start, end = moderation.week_bounds(request.args.get("week") or None)
+    levels = moderation.digest_levels()
+    level = request.args.get("level", "gebied")
+    if level not in levels:
+        level = levels[0] if levels else "gebied"
+    rows = moderation.weekly_digest(current_user, start, end, level)
+    return render_template(
+        "proposals/digest.html", rows=rows, start=start, end=end, level=level, levels=levels,
+        received=moderation.received_between(current_user, start, end),
+        week=start.strftime("%G-W%V"),
+        previous=(start - timedelta(days=7)).strftime("%G-W%V"),
+        next=end.strftime("%G-W%V"), status_labels=workflow.STATUS_LABELS,
+        kind_label=common.kind_label,
+    )

@@ -1,0 +1,298 @@
+"""What anyone may see: open proposals, what lies near a spot, supports, search."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from flask_babel import gettext as _
+from geoalchemy2 import Geography
+from sqlalchemy import Select, cast, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from placemaker import registry
+from placemaker.areas.models import Area, AreaLevel
+from placemaker.areas.service import area_at, area_properties, load_context
+from placemaker.errors import InvalidInput, NotFound
+from placemaker.extensions import db, get_by_id
+from placemaker.geo import SRID, bbox_envelope, in_netherlands
+from placemaker.places.models import Place, PlaceKind, PlaceStatus
+from placemaker.proposals.common import (
+    clean_text,
+    digest,
+    english,
+    excerpt,
+    lonlat,
+    parse_lonlat,
+    setting,
+    support_count_list,
+    support_counts,
+)
+from placemaker.proposals.models import (
+    OPEN_STATUSES,
+    Proposal,
+    ProposalEvent,
+    ProposalPhoto,
+    ProposalStatus,
+    ProposalSupport,
+)
+
+log = logging.getLogger(__name__)
+
+def public_proposal(proposal_id: int) -> Proposal:
+    """A proposal anyone may see: not hidden."""
+    proposal = get_by_id(Proposal, proposal_id)
+    if proposal is None or proposal.status is ProposalStatus.hidden:
+        raise NotFound(_("This proposal does not exist or is not public."))
+    return proposal
+
+
+def public_events(proposal: Proposal) -> list[ProposalEvent]:
+    return [e for e in proposal.events if e.public]
+
+
+def _point(lon: float, lat: float):
+    return func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID)
+
+
+def nearby(lon: float, lat: float, radius_m: float | None = None, *,
+           exclude_proposal: int | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Places and open proposals within ``radius_m`` metres: "is this the same one?"."""
+    radius = float(radius_m if radius_m is not None else setting("PROPOSAL_NEARBY_M"))
+    here = cast(_point(lon, lat), Geography)
+    place_distance = func.ST_Distance(cast(Place.geom, Geography), here)
+    places = db.session.execute(
+        select(Place.id, Place.name, Place.address, PlaceKind.label_nl, PlaceKind.label_en,
+               place_distance.label("distance"), func.ST_X(Place.geom).label("lon"),
+               func.ST_Y(Place.geom).label("lat"))
+        .join(PlaceKind, PlaceKind.code == Place.kind_code)
+        .where(Place.status != PlaceStatus.gone,
+               func.ST_DWithin(cast(Place.geom, Geography), here, radius))
+        .order_by(place_distance).limit(20)
+    ).all()
+    proposal_distance = func.ST_Distance(cast(Proposal.geom, Geography), here)
+    query = (
+        select(Proposal.id, Proposal.reason, Proposal.created_at, PlaceKind.label_nl,
+               PlaceKind.label_en, proposal_distance.label("distance"),
+               func.ST_X(Proposal.geom).label("lon"), func.ST_Y(Proposal.geom).label("lat"))
+        .join(PlaceKind, PlaceKind.code == Proposal.kind_code)
+        .where(Proposal.status.in_(OPEN_STATUSES),
+               func.ST_DWithin(cast(Proposal.geom, Geography), here, radius))
+        .order_by(proposal_distance).limit(20)
+    )
+    if exclude_proposal is not None:
+        query = query.where(Proposal.id != exclude_proposal)
+    proposals = db.session.execute(query).all()
+    in_english = english()
+    return {
+        "places": [
+            {"id": r.id, "name": r.name, "address": r.address,
+             "kind": r.label_en if in_english else r.label_nl,
+             "distance_m": round(r.distance), "lon": round(r.lon, 7), "lat": round(r.lat, 7)}
+            for r in places
+        ],
+        "proposals": [
+            {"id": r.id, "kind": r.label_en if in_english else r.label_nl,
+             "reason": excerpt(r.reason), "distance_m": round(r.distance),
+             "supports": count, "lon": round(r.lon, 7), "lat": round(r.lat, 7)}
+            for r, count in zip(proposals, support_count_list([r.id for r in proposals]),
+                                strict=True)
+        ],
+    }
+
+
+
+def spot_context(lon: Any, lat: Any, kind_code: str | None = None) -> dict[str, Any]:
+    """What a resident sees while choosing a spot: area, cohesion, neighbours, gap value."""
+    lon_f, lat_f = parse_lonlat(lon, lat)
+    area = area_at(lon_f, lat_f)
+    area_info = None
+    if area is not None:
+        ctx = load_context()
+        props = area_properties(ctx, ctx.nodes[area.id], {})
+        area_info = {key: props[key] for key in ("code", "name", "level", "ancestors",
+                                                 "cohesion")}
+    return {
+        "lon": lon_f,
+        "lat": lat_f,
+        "area": area_info,
+        "radius_m": setting("PROPOSAL_NEARBY_M"),
+        "nearby": nearby(lon_f, lat_f),
+        "gap": gap_value(lon_f, lat_f, kind_code),
+    }
+
+
+def gap_value(lon: float, lat: float, kind_code: str | None) -> dict[str, Any] | None:
+    """How many residents without a nearby meeting place a place here would reach.
+
+    Asks whichever feature provides :data:`placemaker.registry.SPOT_VALUE` (the gap analysis),
+    with the walking distance of the proposed kind. None when none does or it cannot answer:
+    proposing and moderating never depend on it.
+    """
+    evaluate = registry.provider(registry.SPOT_VALUE)
+    if evaluate is None:
+        return None
+    kind = db.session.get(PlaceKind, kind_code) if kind_code else None
+    try:
+        result = evaluate(lon, lat,
+                          float(kind.walking_distance_m) if kind is not None else None)
+    except Exception:  # the gap analysis must never stop a resident from proposing
+        log.warning("gap value unavailable at a proposed spot", exc_info=True)
+        return None
+    residents = (result or {}).get("new_residents_reached")
+    if residents is None:
+        return None
+    return {"residents": int(round(float(residents))), "radius_m": result.get("radius_m")}
+
+
+# --- supporting -----------------------------------------------------------------------------
+
+def support(proposal: Proposal, supporter_id: str) -> tuple[bool, int]:
+    """Add one person's support. Returns whether it was new, and the count.
+
+    :raises InvalidInput: when the proposal is closed.
+    """
+    if proposal.status not in OPEN_STATUSES:
+        raise InvalidInput(_("This proposal is closed; it can no longer be supported."))
+    added = db.session.execute(
+        pg_insert(ProposalSupport)
+        .values(proposal_id=proposal.id, supporter_hash=digest("support\0" + supporter_id))
+        .on_conflict_do_nothing(index_elements=["proposal_id", "supporter_hash"])
+        .returning(ProposalSupport.id)
+    ).scalar_one_or_none()
+    return added is not None, support_counts([proposal.id]).get(proposal.id, 0)
+
+
+
+# --- public lists and search ----------------------------------------------------------------
+
+def public_query(*, bbox: Sequence[float] | None = None, statuses: Sequence[str] = ("open",),
+                 kinds: Sequence[str] = (), area_code: str | None = None) -> Select:
+    """Proposals anyone may see (never hidden ones), ordered by id for paging."""
+    wanted: set[ProposalStatus] = set()
+    for status in statuses:
+        if status == "open":
+            wanted.update(OPEN_STATUSES)
+        elif status == "all":
+            wanted.update(s for s in ProposalStatus if s is not ProposalStatus.hidden)
+        else:
+            try:
+                wanted.add(ProposalStatus(status))
+            except ValueError:
+                allowed = ", ".join(["open", "all"] + [s.value for s in ProposalStatus
+                                                       if s is not ProposalStatus.hidden])
+                raise InvalidInput(f"status must be one of {allowed}") from None
+    wanted.discard(ProposalStatus.hidden)
+    query = select(Proposal).where(Proposal.status.in_(wanted)).order_by(Proposal.id)
+    if bbox is not None:
+        query = query.where(func.ST_Intersects(Proposal.geom, bbox_envelope(bbox)))
+    if kinds:
+        query = query.where(Proposal.kind_code.in_(list(kinds)))
+    if area_code:
+        area_geom = select(Area.geom).where(Area.code == area_code).scalar_subquery()
+        query = query.where(func.ST_Covers(area_geom, Proposal.geom))
+    return query
+
+
+def public_features(query: Select, *, limit: int, offset: int
+                    ) -> tuple[list[dict[str, Any]], int]:
+    """One page of public GeoJSON features (no personal data) and how many match in all."""
+    matched = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    proposals = list(db.session.scalars(query.limit(limit).offset(offset)))
+    counts = support_counts([p.id for p in proposals])
+    photos = set(db.session.scalars(
+        select(ProposalPhoto.proposal_id)
+        .where(ProposalPhoto.proposal_id.in_([p.id for p in proposals]))
+    )) if proposals else set()
+    return [public_feature(p, counts.get(p.id, 0), p.id in photos) for p in proposals], matched
+
+
+def public_feature(proposal: Proposal, supports: int, has_photo: bool) -> dict[str, Any]:
+    lon, lat = lonlat(proposal)
+    area = proposal.area
+    return {
+        "type": "Feature",
+        "id": proposal.id,
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {
+            "id": proposal.id,
+            "kind": proposal.kind_code,
+            "kind_label_nl": proposal.kind.label_nl,
+            "kind_label_en": proposal.kind.label_en,
+            "status": proposal.status.value,
+            "reason": proposal.reason,
+            "answer": proposal.answer,
+            "supports": supports,
+            "area_code": area.code if area is not None else None,
+            "area_name": area.name if area is not None else None,
+            "place_id": proposal.place_id,
+            "duplicate_of_place_id": proposal.duplicate_of_place_id,
+            "duplicate_of_proposal_id": proposal.duplicate_of_proposal_id,
+            "has_photo": has_photo,
+            "created_at": proposal.created_at.isoformat(timespec="seconds"),
+            "closed_at": proposal.closed_at.isoformat(timespec="seconds")
+            if proposal.closed_at else None,
+        },
+    }
+
+
+COORDS_RE = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*[,; ]\s*(-?\d+(?:[.,]\d+)?)\s*$")
+
+
+def parse_coordinates(text: str) -> tuple[float, float] | None:
+    """``52.3643, 4.8350`` or ``4.8350, 52.3643`` as (lon, lat) in the Netherlands, else None."""
+    match = COORDS_RE.match(text.replace(", ", ",").replace(" ,", ","))
+    if not match:
+        match = re.match(r"^\s*(-?\d+\.\d+)\s*,\s*(-?\d+\.\d+)\s*$", text)
+    if not match:
+        return None
+    a, b = (float(g.replace(",", ".")) for g in match.groups())
+    if in_netherlands(b, a):
+        return b, a
+    if in_netherlands(a, b):
+        return a, b
+    return None
+
+
+def lookup(text: str, limit: int = 8) -> list[dict[str, Any]]:
+    """Find a spot by coordinates, an address or place name, or an area name, in our own data.
+
+    No outside geocoder: residents' searches stay on our servers.
+    """
+    text = clean_text(text)[:100]
+    results: list[dict[str, Any]] = []
+    coords = parse_coordinates(text)
+    if coords is not None:
+        results.append({"label": f"{coords[1]:.6f}, {coords[0]:.6f}", "type": "coordinates",
+                        "lon": coords[0], "lat": coords[1]})
+    if len(text) < 2:
+        return results
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    places = db.session.execute(
+        select(Place.name, Place.address, func.ST_X(Place.geom).label("lon"),
+               func.ST_Y(Place.geom).label("lat"))
+        .where(Place.status != PlaceStatus.gone,
+               or_(Place.address.ilike(pattern, escape="\\"),
+                   Place.name.ilike(pattern, escape="\\")))
+        .order_by(Place.address.ilike(pattern, escape="\\").desc(), Place.name)
+        .limit(limit)
+    ).all()
+    for row in places:
+        label = f"{row.address} ({row.name})" if row.address else row.name
+        results.append({"label": label, "type": "address", "lon": round(row.lon, 7),
+                        "lat": round(row.lat, 7)})
+    surface = func.ST_PointOnSurface(Area.geom)
+    areas = db.session.execute(
+        select(Area.name, Area.code, Area.level_code, func.ST_X(surface).label("lon"),
+               func.ST_Y(surface).label("lat"))
+        .join(AreaLevel)
+        .where(or_(Area.name.ilike(pattern, escape="\\"), Area.code.ilike(text)))
+        .order_by(AreaLevel.rank, Area.name)
+        .limit(limit)
+    ).all()
+    for row in areas:
+        results.append({"label": f"{row.name} ({row.level_code})", "type": "area",
+                        "lon": round(row.lon, 7), "lat": round(row.lat, 7)})
+    return results[: limit + 1]

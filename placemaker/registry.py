@@ -1,0 +1,30 @@
+"""Extension points: a feature provides a capability, another asks for it by its name.
+
+The core knows no feature: the residents' proposal page can show "how many residents a place
+here would reach" without importing the gap analysis; ``create_app`` wires the provider in.
+Providers live in ``app.extensions`` (code only, never data), so every worker holds the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app
+
+_KEY = "placemaker.providers"
+
+# Capabilities, with what a provider is called with and returns.
+# "spot_value": (lon, lat, radius_m | None) -> {"new_residents_reached": float,
+#               "radius_m": float, ...}: what one new place at a point would reach.
+SPOT_VALUE = "spot_value"
+
+
+def provide(app: Flask, capability: str, provider: Callable[..., Any]) -> None:
+    """Register ``provider`` for ``capability`` on ``app``; the last one registered wins."""
+    app.extensions.setdefault(_KEY, {})[capability] = provider
+
+
+def provider(capability: str) -> Callable[..., Any] | None:
+    """The current app's provider of ``capability``, or None when no feature provides it."""
+    return current_app.extensions.get(_KEY, {}).get(capability)
