@@ -1,4 +1,10 @@
-"""placemaker: the registry, map and gap analysis of everyday meeting places."""
+"""placemaker: the registry, map and gap analysis of everyday meeting places.
+
+``create_app`` is the one place that wires the app together: extensions, blueprints,
+app-wide hooks, and what each feature adds to the extension points (OGC collections,
+providers, command-line tools). Features import nothing above them; see README,
+"Architecture", and the import contract in ``.importlinter``.
+"""
 
 from __future__ import annotations
 
@@ -15,67 +21,24 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from placemaker import extensions
-
-    extensions.db.init_app(app)
-    _init_migrate(app)
-    extensions.login_manager.init_app(app)
-    from placemaker import auth  # noqa: F401  (registers the user loader)
-
-    extensions.login_manager.login_view = "accounts.login"
-    extensions.csrf.init_app(app)
-    extensions.limiter.init_app(app)
-
-    from placemaker.i18n import init_i18n
-
-    init_i18n(app)
-
-    from placemaker.accounts.views import bp as accounts_bp
-    from placemaker.api.routes import bp as api_bp
-    from placemaker.gaps.pages import bp as planners_bp
-    from placemaker.gaps.views import api as gaps_api_bp
-    from placemaker.health import bp as health_bp
-    from placemaker.pages.views import bp as pages_bp
-
-    app.register_blueprint(health_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(pages_bp)
-    app.register_blueprint(api_bp, url_prefix="/api")
-    app.register_blueprint(gaps_api_bp, url_prefix="/api/gaps")
-    app.register_blueprint(planners_bp)
-    # The JSON API authenticates by token or not at all; forms elsewhere carry CSRF tokens.
-    extensions.csrf.exempt(api_bp)
-    extensions.csrf.exempt(gaps_api_bp)
-
-    from placemaker import ogc, tokens
-    from placemaker.api import openapi
-
-    tokens.init_app(app)
-    ogc.init_app(app)
-    openapi.init_app(app)
-
-    from placemaker import proposals, registry
-    from placemaker.gaps.results import spot_value
-
-    proposals.init_app(app)
-    registry.provide(app, registry.SPOT_VALUE, spot_value)
-
-    from placemaker.errors import register_error_handlers
-
-    register_error_handlers(app)
-
-    from placemaker.cli import register_cli
-
-    register_cli(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    _register_features(app)
     return app
 
 
-def _init_migrate(app: Flask) -> None:
+def _init_extensions(app: Flask) -> None:
     from geoalchemy2 import alembic_helpers
 
-    from placemaker import models  # noqa: F401  (every table known to autogenerate)
-    from placemaker.extensions import db, migrate
+    from placemaker import (
+        auth,
+        i18n,
+        models,  # noqa: F401  (every table known to autogenerate)
+    )
+    from placemaker.extensions import csrf, db, limiter, login_manager, migrate
 
+    db.init_app(app)
     migrate.init_app(
         app,
         db,
@@ -85,3 +48,81 @@ def _init_migrate(app: Flask) -> None:
         render_item=alembic_helpers.render_item,
         compare_type=True,
     )
+    login_manager.init_app(app)
+    login_manager.user_loader(auth.load_user)
+    login_manager.unauthorized_handler(auth.unauthorized)
+    login_manager.login_view = "accounts.login"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_i18n(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from placemaker.accounts.views import bp as accounts_bp
+    from placemaker.api import openapi
+    from placemaker.api.routes import bp as api_bp
+    from placemaker.exports.views import bp as exports_bp
+    from placemaker.extensions import csrf
+    from placemaker.gaps.pages import bp as planners_bp
+    from placemaker.gaps.views import api as gaps_api_bp
+    from placemaker.health import bp as health_bp
+    from placemaker.ogc.views import bp as ogc_bp
+    from placemaker.pages.views import bp as pages_bp
+    from placemaker.proposals.moderation_views import bp as moderation_bp
+    from placemaker.proposals.views import bp as proposals_bp
+    from placemaker.tokens.views import bp as tokens_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(gaps_api_bp, url_prefix="/api/gaps")
+    app.register_blueprint(planners_bp)
+    # The JSON API authenticates by token or not at all; forms elsewhere carry CSRF tokens.
+    csrf.exempt(api_bp)
+    csrf.exempt(gaps_api_bp)
+    app.register_blueprint(tokens_bp)
+    app.register_blueprint(ogc_bp, url_prefix="/ogc")
+    app.register_blueprint(exports_bp)
+    openapi.init_app(app)
+    app.register_blueprint(proposals_bp)
+    app.register_blueprint(moderation_bp)
+
+
+def _register_hooks(app: Flask) -> None:
+    """App-wide request hooks and error handlers, in the order they run."""
+    from placemaker.errors import register_error_handlers
+    from placemaker.ogc.views import add_cors, reject_nul_bytes
+    from placemaker.tokens.access import authenticate_bearer, challenge
+
+    app.before_request(authenticate_bearer)
+    app.after_request(challenge)
+    app.after_request(add_cors)
+    # For every path, not only ours: a NUL in any input reached PostgreSQL as a 500.
+    app.before_request(reject_nul_bytes)
+    register_error_handlers(app)
+
+
+def _register_features(app: Flask) -> None:
+    """What each feature adds to the extension points, which know no feature by name."""
+    from placemaker import registry
+    from placemaker.cli import register_cli
+    from placemaker.gaps.commands import gaps_group
+    from placemaker.gaps.ogc import coverage_collections, suggestions_collection
+    from placemaker.gaps.results import spot_values
+    from placemaker.ogc.collections import area_collections, places_collection
+    from placemaker.ogc.registry import register_collection, register_collection_source
+    from placemaker.proposals.cli import erase_personal_data_command
+    from placemaker.proposals.ogc import proposals_collection
+
+    register_collection(app, places_collection())
+    register_collection_source(app, area_collections)
+    register_collection(app, proposals_collection())
+    register_collection_source(app, coverage_collections)
+    register_collection(app, suggestions_collection())
+
+    registry.provide(app, registry.SPOT_VALUES, spot_values)
+
+    register_cli(app)
+    app.cli.add_command(erase_personal_data_command)
+    app.cli.add_command(gaps_group)

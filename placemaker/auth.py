@@ -1,4 +1,7 @@
-"""Login requirements and area permissions."""
+"""Login requirements: who is logged in (``load_user``), roles, and the answer to strangers.
+
+``create_app`` hands ``load_user`` and ``unauthorized`` to Flask-Login.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +9,18 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from flask import redirect, request, url_for
 from flask_login import current_user, login_required
 
 from placemaker.accounts.models import Role, User
-from placemaker.extensions import db, login_manager
+from placemaker.errors import Forbidden, error_response
+from placemaker.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = ["login_required", "role_required"]
 
 
-@login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     return user if user is not None and user.active else None
@@ -31,8 +35,6 @@ def role_required(*roles: Role | str) -> Callable[[F], F]:
         @login_required
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if current_user.role not in wanted:
-                from placemaker.errors import Forbidden
-
                 raise Forbidden("Your role may not do this.")
             return view(*args, **kwargs)
 
@@ -41,13 +43,8 @@ def role_required(*roles: Role | str) -> Callable[[F], F]:
     return decorator
 
 
-@login_manager.unauthorized_handler
 def unauthorized():
     """The API answers 401 in JSON; pages send the visitor to the login form."""
-    from flask import redirect, request, url_for
-
-    from placemaker.errors import error_response
-
     if request.path.startswith(("/api/", "/ogc/")):
         return error_response(401, "unauthorized", "Log in or send an API token to do this.")
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))

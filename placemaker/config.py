@@ -44,3 +44,16 @@ DATA_ATTRIBUTION = (
 
 API_PAGE_SIZE = 100
 API_MAX_PAGE_SIZE = 10_000
+
+# Residents' proposals. Per IP address, counted in Redis so all workers share them
+# (Flask-Limiter syntax).
+PROPOSAL_RATE_LIMIT = "10 per hour;30 per day"
+SUPPORT_RATE_LIMIT = "60 per hour"
+PROPOSAL_TRACKING_RATE_LIMIT = "120 per hour"
+# How long a tracking link works, and how long after closing personal data is kept.
+PROPOSAL_TOKEN_DAYS = 365
+PROPOSAL_PERSONAL_DATA_DAYS = 30
+PROPOSAL_PHOTO_MAX_BYTES = 5 * 1024 * 1024
+PROPOSAL_REASON_MAX = 1000
+# "Is this the same one?": places and proposals this close to the spot, in metres.
+PROPOSAL_NEARBY_M = 75

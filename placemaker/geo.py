@@ -11,6 +11,7 @@ from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import MultiPolygon, Point, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
+from sqlalchemy import func
 
 SRID = 4326  # what we store: WGS84 lon/lat (RFC 7946 axis order)
 RD_SRID = 28992  # Amersfoort / RD New: metres, for distances and the gap grid
@@ -173,9 +174,27 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 def bbox_envelope(bbox: Sequence[float]):
     """An SQL envelope for a WGS84 bbox, to combine with ``ST_Intersects``."""
-    from sqlalchemy import func
-
     return func.ST_MakeEnvelope(*bbox, SRID)
+
+
+def point_sql(lon: Any, lat: Any):
+    """An SQL point from WGS84 lon/lat: numbers, or columns (one point per row)."""
+    return func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID)
+
+
+def to_rd_sql(geom: Any):
+    """A stored geometry in RD New metres, for distances, buffers and simplifying."""
+    return func.ST_Transform(geom, RD_SRID)
+
+
+def from_rd_sql(geom: Any):
+    """An RD New geometry back in the stored WGS84."""
+    return func.ST_Transform(geom, SRID)
+
+
+def epsg(srid: int) -> str:
+    """``EPSG:<srid>``, as pyproj and GDAL name a reference system."""
+    return f"EPSG:{srid}"
 
 
 def geojson_of(element: WKBElement) -> dict[str, Any]:

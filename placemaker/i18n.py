@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import Flask, current_app, g, request
+from flask_babel import get_locale
 
 from placemaker.extensions import babel
+
+T = TypeVar("T")
 
 LANG_COOKIE = "lang"
 
@@ -15,6 +20,17 @@ def select_locale() -> str:
         if candidate in languages:
             return candidate
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_language() -> str:
+    """The language of this request's pages: "nl" or "en"."""
+    locale = get_locale()
+    return locale.language if locale is not None else "nl"
+
+
+def in_language(nl: T, en: T, language: str | None = None) -> T:
+    """The English label when the page is in English (or ``language`` is "en"), else Dutch."""
+    return en if (language or current_language()) == "en" else nl
 
 
 def init_i18n(app: Flask) -> None:
@@ -29,6 +45,4 @@ def init_i18n(app: Flask) -> None:
 
     @app.context_processor
     def inject_language():
-        from flask_babel import get_locale
-
         return {"current_language": str(get_locale() or "nl"), "g": g}

@@ -15,9 +15,10 @@ from flask import Flask, current_app
 _KEY = "placemaker.providers"
 
 # Capabilities, with what a provider is called with and returns.
-# "spot_value": (lon, lat, radius_m | None) -> {"new_residents_reached": float,
-#               "radius_m": float, ...}: what one new place at a point would reach.
-SPOT_VALUE = "spot_value"
+# "spot_values": [(lon, lat, radius_m | None), ...] -> [{"new_residents_reached": float,
+#                "radius_m": float, ...}, ...]: what one new place at each point would reach,
+#                for many points at once (a moderation queue asks for every row).
+SPOT_VALUES = "spot_values"
 
 
 def provide(app: Flask, capability: str, provider: Callable[..., Any]) -> None:

@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from PIL import ExifTags, Image
 from sqlalchemy import func, select, update
 
+from placemaker import registry
 from placemaker.errors import Conflict, Forbidden, InvalidInput, NotFound
 from placemaker.extensions import db, limiter
 from placemaker.gaps.candidates import open_proposal_points
@@ -209,6 +210,34 @@ def test_nearby_finds_the_existing_place_and_open_proposals_within_75_m(make_pro
     proposal, _ = make_proposal(lon=NEAR_OBA[0], lat=NEAR_OBA[1])
     assert [p["id"] for p in public.nearby(*OBA)["proposals"]] == [proposal.id]
     assert public.nearby(*QUIET)["places"] == []
+
+
+def test_the_queue_asks_nearby_and_gap_values_for_all_rows_at_once(make_proposal, app):
+    first, _ = make_proposal(lon=NEAR_OBA[0], lat=NEAR_OBA[1])
+    second, _ = make_proposal(lon=OBA[0], lat=OBA[1])
+    third, _ = make_proposal(lon=QUIET[0], lat=QUIET[1])
+    gap_analysis = registry.provider(registry.SPOT_VALUES)
+    asked = []
+
+    def counting(spots):
+        asked.append(len(spots))
+        return gap_analysis(spots)
+
+    registry.provide(app, registry.SPOT_VALUES, counting)
+    try:
+        rows = moderation.queue_rows([first, second, third])
+    finally:
+        registry.provide(app, registry.SPOT_VALUES, gap_analysis)
+    assert asked == [3]
+    # Each proposal sees the place and the other proposal, never itself.
+    assert [row["nearby"] for row in rows] == [2, 2, 0]
+    for row in rows:
+        proposal = row["proposal"]
+        lon, lat = common.lonlat(proposal)
+        near = public.nearby(lon, lat, exclude_proposal=proposal.id)
+        assert row["nearby"] == len(near["places"]) + len(near["proposals"])
+        assert row["gap"] == public.gap_value(lon, lat, proposal.kind_code)
+        assert row["gap"]["residents"] >= 0
 
 
 def test_spot_context_names_area_cohesion_and_neighbours(en_ctx):

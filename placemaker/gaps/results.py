@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -294,6 +295,25 @@ def _to_rd(lon: float, lat: float) -> tuple[float, float]:
 
 
 
-def spot_value(lon: float, lat: float, radius_m: float | None) -> dict[str, Any]:
-    """What one new place at a point reaches with default weights: the proposal pages ask."""
-    return evaluate(lon, lat, GapParams(radius_m=radius_m))
+def spot_values(spots: Sequence[tuple[float, float, float | None]]) -> list[dict[str, Any]]:
+    """What one new place at each ``(lon, lat, radius_m)`` reaches with default weights.
+
+    The proposal pages ask, for one spot or a whole moderation queue: the model is loaded
+    once (the walking distance of a new site is not part of it) and each spot is a lookup.
+    """
+    if not spots:
+        return []
+    check_coordinates([(lon, lat) for lon, lat, _radius in spots])
+    params = GapParams()
+    model = load_model(params)
+    distance = StraightLineDistance(params.detour)
+    xy = to_rd(np.array([(lon, lat) for lon, lat, _radius in spots], dtype=float))
+    out = []
+    for (lon, lat, radius_m), (x, y) in zip(spots, xy, strict=True):
+        radius = float(radius_m) if radius_m else new_site_radius(params)
+        gain = evaluate_point(float(x), float(y), radius, model.grid.xy, model.grid.weight,
+                              model.grid.population, model.covered, distance)
+        out.append({"lon": lon, "lat": lat, "radius_m": radius,
+                    "new_residents_reached": round(gain.population, 1),
+                    "new_weighted_need_reached": round(gain.weight, 2)})
+    return out

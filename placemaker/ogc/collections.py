@@ -1,4 +1,6 @@
-"""The collections the registry and the map already hold: places, and areas per level.
+"""The collections of the registry's own data: places, and areas per level.
+
+``create_app`` registers them, beside those the features add.
 
 Areas' nested properties (cohesion, ancestors) are flattened into simple columns, because
 QGIS layers, CSV and GeoPackage want one value per column.
@@ -6,25 +8,20 @@ QGIS layers, CSV and GeoPackage want one value per column.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
-
-from flask import Flask
-from sqlalchemy import func, select
 
 from placemaker.areas import service as areas
 from placemaker.areas.models import Area, AreaLevel
-from placemaker.extensions import db, get_by_id
+from placemaker.extensions import get_by_id
 from placemaker.ogc.registry import (
     Collection,
     Extent,
     Feature,
     ItemQuery,
     Property,
-    as_utc,
     page_in_memory,
-    register_collection,
-    register_collection_source,
+    table_extent,
+    utc_stamps,
 )
 from placemaker.places import service as places
 from placemaker.places.models import Place, PlaceStatus
@@ -32,17 +29,6 @@ from placemaker.places.serialize import place_features
 
 # The indicators planners asked for next to cohesion, as their latest value.
 KEY_INDICATORS = ("share_65plus", "share_minimum_income", "share_lonely")
-
-
-def register_builtin_collections(app: Flask) -> None:
-    from placemaker.gaps.ogc import coverage_collections, suggestions_collection
-    from placemaker.proposals.ogc import proposals_collection
-
-    register_collection(app, places_collection())
-    register_collection_source(app, area_collections)
-    register_collection(app, proposals_collection())
-    register_collection_source(app, coverage_collections)
-    register_collection(app, suggestions_collection())
 
 
 # --- places -----------------------------------------------------------------------------
@@ -110,31 +96,6 @@ def place_item(feature_id: str) -> Feature | None:
     features, _ = place_features(places.places_query().where(Place.id == int(feature_id)),
                                  limit=1, offset=0)
     return utc_stamps(features[0], "updated_at") if features else None
-
-
-def utc_stamps(feature: Feature, *names: str) -> Feature:
-    """The registry's times are naive UTC; OGC clients want RFC 3339 with the offset."""
-    props = feature["properties"]
-    for name in names:
-        if props.get(name):
-            props[name] += "Z"
-    return feature
-
-
-def table_extent(geom, time=None, *where) -> Extent:
-    """Bounding box (and time span) of a table's rows, computed in the database."""
-    extent = func.ST_Extent(geom)
-    columns = [func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent),
-               func.ST_YMax(extent)]
-    if time is not None:
-        columns += [func.min(time), func.max(time)]
-    row = db.session.execute(select(*columns).where(*where)).one()
-    bbox = tuple(row[:4]) if row[0] is not None else None
-    if time is None or row[4] is None:
-        return Extent(bbox=bbox)  # type: ignore[arg-type]
-    # Whole seconds, as the features show them, so the extent holds every feature's time.
-    end = as_utc(row[5]).replace(microsecond=0) + timedelta(seconds=1)  # type: ignore[union-attr]
-    return Extent(bbox=bbox, interval=(as_utc(row[4]), end))  # type: ignore[arg-type]
 
 
 def place_extent() -> Extent:

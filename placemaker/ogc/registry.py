@@ -5,30 +5,33 @@ A feature makes its data readable in QGIS and spreadsheets by registering a
 serve it without further code. The registry lives in ``app.extensions`` and holds only
 code (functions and descriptions), never data, so every worker builds the same one.
 
-Registering from a blueprint module, in a few lines::
+A feature describes its collection in a function of its own (``proposals/ogc.py``), and
+``create_app`` registers it; this module knows no feature by name::
 
-    from placemaker.ogc.registry import Collection, Property, page_in_memory, register_collection
-
-    @bp.record_once
-    def _register_collection(state):
-        register_collection(state.app, Collection(
+    def proposals_collection() -> Collection:
+        return Collection(
             id="proposals", title="Open proposals", description="...",
             geometry_type="Point",
             properties=(Property("id", "integer"), Property("title", "string"), ...),
             items=lambda q: page_in_memory(open_proposal_features(), q),
             item=lambda feature_id: ...,           # one feature or None
-        ))
+        )
+
+    register_collection(app, proposals_collection())      # in create_app
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Flask
 from shapely.geometry import box, shape
+from sqlalchemy import func, select
+
+from placemaker.extensions import db
 
 Feature = dict[str, Any]
 Bbox = tuple[float, float, float, float]
@@ -211,3 +214,30 @@ def in_interval(value: Any, interval: Interval) -> bool:
         return False
     start, end = interval
     return (start is None or moment >= start) and (end is None or moment <= end)
+
+
+# --- helpers for collections of a table -----------------------------------------------------
+
+def utc_stamps(feature: Feature, *names: str) -> Feature:
+    """The registry's times are naive UTC; OGC clients want RFC 3339 with the offset."""
+    props = feature["properties"]
+    for name in names:
+        if props.get(name):
+            props[name] += "Z"
+    return feature
+
+
+def table_extent(geom, time=None, *where) -> Extent:
+    """Bounding box (and time span) of a table's rows, computed in the database."""
+    extent = func.ST_Extent(geom)
+    columns = [func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent),
+               func.ST_YMax(extent)]
+    if time is not None:
+        columns += [func.min(time), func.max(time)]
+    row = db.session.execute(select(*columns).where(*where)).one()
+    bbox = tuple(row[:4]) if row[0] is not None else None
+    if time is None or row[4] is None:
+        return Extent(bbox=bbox)  # type: ignore[arg-type]
+    # Whole seconds, as the features show them, so the extent holds every feature's time.
+    end = as_utc(row[5]).replace(microsecond=0) + timedelta(seconds=1)  # type: ignore[union-attr]
+    return Extent(bbox=bbox, interval=(as_utc(row[4]), end))  # type: ignore[arg-type]

@@ -20,11 +20,12 @@ from flask import (
     url_for,
 )
 
-from placemaker.errors import NotFound
+from placemaker.errors import InvalidInput, NotFound
 from placemaker.exports.writers import FORMATS, csv_bytes, geojson_bytes, gpkg_bytes
 from placemaker.ogc import params
 from placemaker.ogc.registry import Collection, Extent, Feature, ItemQuery, registry
-from placemaker.tokens import current_reader, require_private_reader
+from placemaker.tokens.access import current_reader, require_private_reader
+from placemaker.tokens.service import READER_ROLES
 
 bp = Blueprint("ogc", __name__)
 
@@ -81,8 +82,6 @@ def collection_or_404(collection_id: str) -> Collection:
 
 
 def _may_read_private() -> bool:
-    from placemaker.tokens.service import READER_ROLES
-
     reader = current_reader()
     return reader is not None and reader.role in READER_ROLES
 
@@ -333,8 +332,6 @@ def file_response(coll: Collection, features: list[Feature], fmt: str, *,
 
 def reject_nul_bytes() -> None:
     """PostgreSQL text cannot hold NUL: refuse it as bad input (400), not a server error."""
-    from placemaker.errors import InvalidInput
-
     texts = [request.path, *request.args.keys(), *request.args.values()]
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         texts += [*request.form.keys(), *request.form.values()]

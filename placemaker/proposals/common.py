@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask import current_app
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
@@ -16,6 +15,7 @@ from sqlalchemy import func, select
 from placemaker.errors import InvalidInput, NotFound, PlacemakerError
 from placemaker.extensions import db, get_by_id
 from placemaker.geo import in_netherlands
+from placemaker.i18n import in_language
 from placemaker.places.models import PlaceKind
 from placemaker.places.service import Actor
 from placemaker.proposals.models import (
@@ -59,8 +59,7 @@ def lonlat(proposal: Proposal) -> tuple[float, float]:
 
 
 def kind_label(kind: PlaceKind) -> str:
-    locale = get_locale()
-    return kind.label_en if locale is not None and locale.language == "en" else kind.label_nl
+    return in_language(kind.label_nl, kind.label_en)
 
 
 def get_proposal(proposal_id: int) -> Proposal:
@@ -70,18 +69,8 @@ def get_proposal(proposal_id: int) -> Proposal:
     return proposal
 
 
-def english() -> bool:
-    locale = get_locale()
-    return locale is not None and locale.language == "en"
-
-
 def excerpt(text: str, length: int = 140) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
-
-
-def support_count_list(ids: Sequence[int]) -> list[int]:
-    counts = support_counts(ids)
-    return [counts.get(i, 0) for i in ids]
 
 
 def support_counts(ids: Sequence[int]) -> dict[int, int]:

@@ -65,16 +65,7 @@ def queue():
         status = "open"
     filters = {"status": status, "area_code": request.args.get("area") or None,
                "kind": request.args.get("kind") or None, "search": request.args.get("q") or None}
-    proposals = moderation.queue(current_user, **filters)
-    ids = [p.id for p in proposals]
-    counts = common.support_counts(ids)
-    rows = []
-    for proposal in proposals:
-        lon, lat = common.lonlat(proposal)
-        rows.append({"proposal": proposal, "supports": counts.get(proposal.id, 0),
-                     "gap": public.gap_value(lon, lat, proposal.kind_code),
-                     "nearby": sum(len(v) for v in public.nearby(
-                         lon, lat, exclude_proposal=proposal.id).values())})
+    rows = moderation.queue_rows(moderation.queue(current_user, **filters))
     return render_template(
         "proposals/queue.html", rows=rows, filters=filters, kinds=places.kinds(),
         areas=moderation.moderator_areas(current_user),

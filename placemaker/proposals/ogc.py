@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from placemaker.extensions import MAX_ID, get_by_id
-from placemaker.ogc.collections import table_extent, utc_stamps
-from placemaker.ogc.registry import Collection, Extent, Feature, ItemQuery, Property
+from placemaker.ogc.registry import (
+    Collection,
+    Extent,
+    Feature,
+    ItemQuery,
+    Property,
+    table_extent,
+    utc_stamps,
+)
 from placemaker.proposals import public
 from placemaker.proposals.models import Proposal, ProposalStatus
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from geoalchemy2 import Geography
-from sqlalchemy import Select, cast, func, or_, select
+from sqlalchemy import Float, Integer, Select, cast, column, func, or_, select, true, values
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from placemaker import registry
@@ -17,17 +17,16 @@ from placemaker.areas.models import Area, AreaLevel
 from placemaker.areas.service import area_at, area_properties, load_context
 from placemaker.errors import InvalidInput, NotFound
 from placemaker.extensions import db, get_by_id
-from placemaker.geo import SRID, bbox_envelope, in_netherlands
+from placemaker.geo import bbox_envelope, in_netherlands, point_sql
+from placemaker.i18n import in_language
 from placemaker.places.models import Place, PlaceKind, PlaceStatus
 from placemaker.proposals.common import (
     clean_text,
     digest,
-    english,
     excerpt,
     lonlat,
     parse_lonlat,
     setting,
-    support_count_list,
     support_counts,
 )
 from placemaker.proposals.models import (
@@ -53,55 +52,71 @@ def public_events(proposal: Proposal) -> list[ProposalEvent]:
     return [e for e in proposal.events if e.public]
 
 
-def _point(lon: float, lat: float):
-    return func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID)
+# At most this many places, and as many proposals, are listed near one spot.
+NEARBY_LIMIT = 20
+
+Spot = tuple[float, float, int | None]  # lon, lat, a proposal to leave out (the spot's own)
 
 
 def nearby(lon: float, lat: float, radius_m: float | None = None, *,
            exclude_proposal: int | None = None) -> dict[str, list[dict[str, Any]]]:
     """Places and open proposals within ``radius_m`` metres: "is this the same one?"."""
+    return nearby_many([(lon, lat, exclude_proposal)], radius_m)[0]
+
+
+def nearby_many(spots: Sequence[Spot], radius_m: float | None = None
+                ) -> list[dict[str, list[dict[str, Any]]]]:
+    """What lies near each spot, nearest first: two queries for any number of spots."""
+    if not spots:
+        return []
     radius = float(radius_m if radius_m is not None else setting("PROPOSAL_NEARBY_M"))
-    here = cast(_point(lon, lat), Geography)
+    points = values(column("spot", Integer), column("lon", Float), column("lat", Float),
+                    column("exclude", Integer), name="spots"
+                    ).data([(i, lon, lat, exclude or 0)  # ids start at 1: 0 leaves none out
+                            for i, (lon, lat, exclude) in enumerate(spots)])
+    here = cast(point_sql(points.c.lon, points.c.lat), Geography)
     place_distance = func.ST_Distance(cast(Place.geom, Geography), here)
-    places = db.session.execute(
+    near_places = (
         select(Place.id, Place.name, Place.address, PlaceKind.label_nl, PlaceKind.label_en,
                place_distance.label("distance"), func.ST_X(Place.geom).label("lon"),
                func.ST_Y(Place.geom).label("lat"))
         .join(PlaceKind, PlaceKind.code == Place.kind_code)
         .where(Place.status != PlaceStatus.gone,
                func.ST_DWithin(cast(Place.geom, Geography), here, radius))
-        .order_by(place_distance).limit(20)
-    ).all()
+        .order_by(place_distance).limit(NEARBY_LIMIT).lateral("near_places")
+    )
     proposal_distance = func.ST_Distance(cast(Proposal.geom, Geography), here)
-    query = (
+    near_proposals = (
         select(Proposal.id, Proposal.reason, Proposal.created_at, PlaceKind.label_nl,
                PlaceKind.label_en, proposal_distance.label("distance"),
                func.ST_X(Proposal.geom).label("lon"), func.ST_Y(Proposal.geom).label("lat"))
         .join(PlaceKind, PlaceKind.code == Proposal.kind_code)
         .where(Proposal.status.in_(OPEN_STATUSES),
-               func.ST_DWithin(cast(Proposal.geom, Geography), here, radius))
-        .order_by(proposal_distance).limit(20)
+               func.ST_DWithin(cast(Proposal.geom, Geography), here, radius),
+               Proposal.id != points.c.exclude)
+        .order_by(proposal_distance).limit(NEARBY_LIMIT).lateral("near_proposals")
     )
-    if exclude_proposal is not None:
-        query = query.where(Proposal.id != exclude_proposal)
-    proposals = db.session.execute(query).all()
-    in_english = english()
-    return {
-        "places": [
+    out: list[dict[str, list[dict[str, Any]]]] = [{"places": [], "proposals": []} for _ in spots]
+    for r in db.session.execute(
+        select(points.c.spot, near_places).select_from(points.join(near_places, true()))
+        .order_by(points.c.spot, near_places.c.distance)
+    ):
+        out[r.spot]["places"].append(
             {"id": r.id, "name": r.name, "address": r.address,
-             "kind": r.label_en if in_english else r.label_nl,
-             "distance_m": round(r.distance), "lon": round(r.lon, 7), "lat": round(r.lat, 7)}
-            for r in places
-        ],
-        "proposals": [
-            {"id": r.id, "kind": r.label_en if in_english else r.label_nl,
+             "kind": in_language(r.label_nl, r.label_en),
+             "distance_m": round(r.distance), "lon": round(r.lon, 7), "lat": round(r.lat, 7)})
+    rows = db.session.execute(
+        select(points.c.spot, near_proposals)
+        .select_from(points.join(near_proposals, true()))
+        .order_by(points.c.spot, near_proposals.c.distance)
+    ).all()
+    counts = support_counts(list({r.id for r in rows}))
+    for r in rows:
+        out[r.spot]["proposals"].append(
+            {"id": r.id, "kind": in_language(r.label_nl, r.label_en),
              "reason": excerpt(r.reason), "distance_m": round(r.distance),
-             "supports": count, "lon": round(r.lon, 7), "lat": round(r.lat, 7)}
-            for r, count in zip(proposals, support_count_list([r.id for r in proposals]),
-                                strict=True)
-        ],
-    }
-
+             "supports": counts.get(r.id, 0), "lon": round(r.lon, 7), "lat": round(r.lat, 7)})
+    return out
 
 
 def spot_context(lon: Any, lat: Any, kind_code: str | None = None) -> dict[str, Any]:
@@ -125,22 +140,33 @@ def spot_context(lon: Any, lat: Any, kind_code: str | None = None) -> dict[str, 
 
 
 def gap_value(lon: float, lat: float, kind_code: str | None) -> dict[str, Any] | None:
-    """How many residents without a nearby meeting place a place here would reach.
+    """How many residents without a nearby meeting place a place here would reach."""
+    return gap_values([(lon, lat, kind_code)])[0]
 
-    Asks whichever feature provides :data:`placemaker.registry.SPOT_VALUE` (the gap analysis),
-    with the walking distance of the proposed kind. None when none does or it cannot answer:
-    proposing and moderating never depend on it.
+
+def gap_values(spots: Sequence[tuple[float, float, str | None]]
+               ) -> list[dict[str, Any] | None]:
+    """:func:`gap_value` of many spots (lon, lat, kind code) in one evaluation.
+
+    Asks whichever feature provides :data:`placemaker.registry.SPOT_VALUES` (the gap
+    analysis), with the walking distance of each proposed kind. None where none does or it
+    cannot answer: proposing and moderating never depend on it.
     """
-    evaluate = registry.provider(registry.SPOT_VALUE)
-    if evaluate is None:
-        return None
-    kind = db.session.get(PlaceKind, kind_code) if kind_code else None
+    evaluate = registry.provider(registry.SPOT_VALUES)
+    if evaluate is None or not spots:
+        return [None] * len(spots)
+    codes = {code for _lon, _lat, code in spots if code}
+    radius = {k.code: float(k.walking_distance_m) for k in db.session.scalars(
+        select(PlaceKind).where(PlaceKind.code.in_(codes)))} if codes else {}
     try:
-        result = evaluate(lon, lat,
-                          float(kind.walking_distance_m) if kind is not None else None)
+        results = evaluate([(lon, lat, radius.get(code or "")) for lon, lat, code in spots])
     except Exception:  # the gap analysis must never stop a resident from proposing
         log.warning("gap value unavailable at a proposed spot", exc_info=True)
-        return None
+        return [None] * len(spots)
+    return [_gap(result) for result in results]
+
+
+def _gap(result: dict[str, Any] | None) -> dict[str, Any] | None:
     residents = (result or {}).get("new_residents_reached")
     if residents is None:
         return None
