@@ -14,9 +14,21 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
+from placemaker.accounts.models import AreaAssignment, Role, User
+from placemaker.areas.models import Area
+from placemaker.dbadmin import ensure_database
+from placemaker.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 from placemaker.extensions import db
+from placemaker.imports.areas import AreaMapping, import_areas_file
 from placemaker.imports.common import ImportFailed, ImportReport
-from placemaker.proposals.cli import erase_personal_data_command
+from placemaker.imports.indicators import (
+    CohesionColumns,
+    RowKeys,
+    import_cohesion_file,
+    import_indicators_file,
+)
+from placemaker.imports.layers import import_layer_file
+from placemaker.imports.places import PlaceMapping, import_places_file
 
 T = TypeVar("T")
 
@@ -80,16 +92,12 @@ def _names_file(path: str | None) -> dict[str, str] | None:
 def import_areas_command(path, level, code_field, name_field, parent_fields, alt_code_field,
                          dissolve, names_path, source):
     """Import areas of one level from a GeoJSON file (EPSG:4326)."""
-    from placemaker.imports.areas import AreaMapping, import_areas_file
-
     mapping = AreaMapping(level, code_field, name_field, parent_fields, alt_code_field,
                           dissolve, _names_file(names_path))
     run_import(lambda: import_areas_file(path, mapping, source=source, progress=click_progress))
 
 
 def _row_keys(key_field: str, match: str, year: int | None, year_field: str | None):
-    from placemaker.imports.indicators import RowKeys
-
     if (year is None) == (year_field is None):
         raise click.UsageError("give either --year or --year-field")
     return RowKeys(key_field, match, year, year_field)
@@ -107,8 +115,6 @@ def _row_keys(key_field: str, match: str, year: int | None, year_field: str | No
 @click.option("--source", required=True, help="Where the figures come from.")
 def import_indicators_command(path, key_field, match, year, year_field, columns, source):
     """Import indicator values (population, 65+, …) from a CSV keyed by area code."""
-    from placemaker.imports.indicators import import_indicators_file
-
     keys = _row_keys(key_field, match, year, year_field)
     mapping = _pairs(columns, "--column")
     run_import(lambda: import_indicators_file(path, keys, mapping, source=source,
@@ -130,8 +136,6 @@ def import_indicators_command(path, key_field, match, year, year_field, columns,
 def import_cohesion_command(path, key_field, match, year, year_field, score_column, rung_column,
                             wanted_rung_column, scale, source):
     """Import cohesion scores and ladder rungs from a CSV keyed by area code."""
-    from placemaker.imports.indicators import CohesionColumns, import_cohesion_file
-
     try:
         low, high = (Decimal(x) for x in scale.split("-"))
     except Exception:
@@ -157,8 +161,6 @@ def import_cohesion_command(path, key_field, match, year, year_field, score_colu
 def import_places_command(path, source, id_field, name_field, category_field, kinds,
                           mapping_path, skip, address_fields, postcode_field):
     """Import places from GeoJSON points, mapping categories to place kinds."""
-    from placemaker.imports.places import PlaceMapping, import_places_file
-
     kind_map = {}
     if mapping_path:
         kind_map.update(json.loads(Path(mapping_path).read_text(encoding="utf-8")))
@@ -179,8 +181,6 @@ def import_places_command(path, source, id_field, name_field, category_field, ki
 @click.option("--name-field", help="Property with each feature's name.")
 def import_layer_command(path, name, role, name_field):
     """Import a gap-analysis layer (parks, water, candidate sites) from GeoJSON."""
-    from placemaker.imports.layers import import_layer_file
-
     run_import(lambda: import_layer_file(path, name, role, name_field=name_field,
                                          progress=click_progress))
 
@@ -190,8 +190,6 @@ def import_layer_command(path, name, role, name_field):
               help="Folder with amsterdam/ (default: $PLACEMAKER_DATA_DIR or ../shared/data).")
 def demo_command(data_dir):
     """Load the Amsterdam demo (idempotent) and print the demo logins."""
-    from placemaker.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
-
     run_import(lambda: load_demo(Path(data_dir) if data_dir else None, click_progress))
     click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
     for email, name, role, areas in DEMO_USERS:
@@ -207,9 +205,6 @@ def demo_command(data_dir):
 @click.option("--area", "areas", multiple=True, help="Area code the manager looks after.")
 def create_user_command(email, name, role, password, areas):
     """Create a user; area managers get the areas they look after from today."""
-    from placemaker.accounts.models import AreaAssignment, Role, User
-    from placemaker.areas.models import Area
-
     if db.session.scalar(select(User).where(User.email == email)):
         raise click.ClickException(f"a user {email} exists already")
     if len(password) < 10:
@@ -229,8 +224,6 @@ def create_user_command(email, name, role, password, areas):
 @click.command("create-database")
 def create_database_command():
     """Create the database named in DATABASE_URL if it does not exist yet."""
-    from placemaker.dbadmin import ensure_database
-
     created = ensure_database(db.engine.url)
     click.echo(f"database {db.engine.url.database} {'created' if created else 'exists'}")
 
@@ -244,13 +237,10 @@ COMMANDS = [
     import_layer_command,
     demo_command,
     create_user_command,
-    erase_personal_data_command,
 ]
 
 
 def register_cli(app: Flask) -> None:
-    from placemaker.gaps.commands import gaps_group
-
+    """The core commands; features add theirs in ``create_app``."""
     for command in COMMANDS:
         app.cli.add_command(command)
-    app.cli.add_command(gaps_group)

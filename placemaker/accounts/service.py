@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.areas.models import Area
 from placemaker.extensions import db
-from placemaker.geo import SRID
+from placemaker.geo import point_sql
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -30,7 +30,7 @@ def may_manage_point(user: User, lon: float, lat: float) -> bool:
     area_ids = [a.area_id for a in current_assignments(user)]
     if not area_ids:
         return False
-    point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID)
+    point = point_sql(lon, lat)
     return bool(
         db.session.scalar(
             select(func.count()).select_from(Area)

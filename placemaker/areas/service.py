@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from placemaker.areas.models import LADDER, Area, AreaIndicator, AreaLevel, CohesionScore
 from placemaker.errors import InvalidInput, NotFound
 from placemaker.extensions import db
-from placemaker.geo import bbox_envelope
+from placemaker.geo import bbox_envelope, from_rd_sql, point_from_lonlat, to_rd_sql
 from placemaker.places.models import Place, PlaceStatus
 
 
@@ -226,10 +226,7 @@ def area_features(*, level: str | None = None, bbox=None, year: int | None = Non
     geom = Area.geom
     if simplify_m:
         # Simplify in metres (RD New), then back to WGS84: degrees are no distance.
-        geom = func.ST_Transform(
-            func.ST_SimplifyPreserveTopology(func.ST_Transform(Area.geom, 28992), simplify_m),
-            4326,
-        )
+        geom = from_rd_sql(func.ST_SimplifyPreserveTopology(to_rd_sql(Area.geom), simplify_m))
     query = select(Area.id, func.ST_AsGeoJSON(geom, 6).label("geojson")).order_by(Area.code)
     if level:
         query = query.where(Area.level_code == level)
@@ -315,8 +312,6 @@ def latest_indicators(ctx: AreaContext, codes: tuple[str, ...], area_ids: list[i
 
 def area_at(lon: float, lat: float, level: str | None = None) -> Area | None:
     """The smallest area (or the one of ``level``) that holds a point."""
-    from placemaker.geo import point_from_lonlat
-
     point = point_from_lonlat(lon, lat)
     query = (
         select(Area).join(AreaLevel).where(func.ST_Covers(Area.geom, point))

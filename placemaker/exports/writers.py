@@ -15,6 +15,7 @@ import numpy as np
 import shapely
 from shapely.geometry import shape
 
+from placemaker.geo import SRID, epsg
 from placemaker.ogc.registry import Collection, Feature, Property
 
 # Excel keeps at most this many characters in a cell; longer text spills into the next rows.
@@ -150,7 +151,7 @@ def gpkg_bytes(collection: Collection, features: Sequence[Feature]) -> bytes:
         layer=collection.id,
         driver="GPKG",
         geometry_type=collection.geometry_type,
-        crs="EPSG:4326",
+        crs=epsg(SRID),
         promote_to_multi=collection.geometry_type.startswith("Multi"),
         # GeoPackage 1.2 opens in every QGIS and GDAL still in use.
         dataset_options={"VERSION": "1.2"},

@@ -10,14 +10,14 @@ from flask.cli import AppGroup
 
 from placemaker.errors import InvalidInput
 from placemaker.gaps.cli import gaps_command
+from placemaker.gaps.params import GapParams
+from placemaker.gaps.results import coverage, suggestions
 
 gaps_group = AppGroup("gaps", help="Gap analysis: where a new meeting spot helps most.")
 gaps_group.add_command(gaps_command, "files")
 
 
 def _params(options: dict[str, object]):
-    from placemaker.gaps.params import GapParams
-
     args = {k: str(v) for k, v in options.items() if v not in (None, "")}
     try:
         return GapParams.from_args(args)
@@ -48,8 +48,6 @@ def _with_options(command):
               help="GeoJSON file for the suggested sites and their explanation.")
 def suggest_command(out: Path, **options):
     """Suggest new sites on the registry's data and write them as GeoJSON."""
-    from placemaker.gaps.results import suggestions
-
     result = suggestions(_params(options))
     out.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
     click.echo(f"{len(result['features'])} sites reach {result['new_residents_reached']:.0f} "
@@ -69,8 +67,6 @@ def suggest_command(out: Path, **options):
               help="JSON file for the coverage per area.")
 def coverage_command(out: Path | None, **options):
     """Coverage per area and per kind; warms the shared cache for the map and the API."""
-    from placemaker.gaps.results import coverage
-
     result = coverage(_params(options))
     total = result["total"]
     click.echo(f"{total['population_share']:.1%} of {total['population']:.0f} residents and "

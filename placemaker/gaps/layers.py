@@ -22,7 +22,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from placemaker.gaps.grid import DemandGrid, build_demand_grid
-from placemaker.geo import NL_BBOX
+from placemaker.geo import NL_BBOX, RD_SRID, SRID, epsg
 
 __all__ = [
     "NL_BBOX",
@@ -42,8 +42,8 @@ LON_COLUMNS = ("lon", "lng", "longitude", "x")
 LAT_COLUMNS = ("lat", "latitude", "y")
 WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom")
 
-_TO_RD = Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
-_TO_WGS84 = Transformer.from_crs("EPSG:28992", "EPSG:4326", always_xy=True)
+_TO_RD = Transformer.from_crs(epsg(SRID), epsg(RD_SRID), always_xy=True)
+_TO_WGS84 = Transformer.from_crs(epsg(RD_SRID), epsg(SRID), always_xy=True)
 
 
 class LayerError(ValueError):
@@ -97,7 +97,7 @@ def _read_geojson(path: Path) -> _Features:
     crs = data.get("crs") if isinstance(data, dict) else None
     if crs:
         name = str(crs.get("properties", {}).get("name", ""))
-        if not any(code in name for code in ("4326", "CRS84")):
+        if not any(code in name for code in (str(SRID), "CRS84")):
             raise LayerError(f"{path}: coordinates must be WGS 84 lon/lat (EPSG:4326), got {name}")
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
         features = data.get("features") or []

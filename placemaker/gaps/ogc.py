@@ -13,6 +13,7 @@ from placemaker.extensions import db
 from placemaker.gaps import results
 from placemaker.gaps.models import GapScenario
 from placemaker.gaps.params import GapParams
+from placemaker.geo import bbox_envelope
 from placemaker.ogc.collections import area_extent
 from placemaker.ogc.registry import (
     Collection,
@@ -67,7 +68,7 @@ def coverage_features(level: str, query: ItemQuery) -> list[Feature]:
         Area.level_code == level)
     if query.bbox is not None:
         statement = statement.where(
-            func.ST_Intersects(Area.geom, func.ST_MakeEnvelope(*query.bbox, 4326)))
+            func.ST_Intersects(Area.geom, bbox_envelope(query.bbox)))
     geometries = dict(db.session.execute(statement).all())
     return [
         {

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,7 +20,9 @@ from placemaker.accounts.models import Role
 from placemaker.areas import service as areas
 from placemaker.areas.models import LADDER
 from placemaker.errors import NotFound
+from placemaker.extensions import db
 from placemaker.gaps.analysis import DEFAULT_DETOUR, NeedWeights
+from placemaker.gaps.models import GapLayer
 from placemaker.gaps.params import GapParams
 from placemaker.gaps.scenarios import compare_scenarios, get_scenario, list_scenarios
 from placemaker.pages import service as pages
@@ -252,11 +254,6 @@ def describe_side_by_side(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[st
 
 def describe_params(params: dict[str, Any]) -> list[tuple[str, str]]:
     """A saved scenario's parameters as (label, value) rows in the page's language."""
-    from flask_babel import format_decimal
-
-    from placemaker.extensions import db
-    from placemaker.gaps.models import GapLayer
-
     lang = _lang()
     kinds = {k.code: (k.label_en if lang == "en" else k.label_nl) for k in places.kinds()}
     candidates = params.get("candidates") or "grid"

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from placemaker.geo import SRID, epsg
+
 T = TypeVar("T")
 Progress = Callable[[Iterable[T], int, str], Iterable[T]]
 
 # CRS names that mean WGS84 lon/lat, as GeoJSON files write them.
-WGS84_NAMES = {"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:EPSG::4326", "EPSG:4326"}
+WGS84_NAMES = {"urn:ogc:def:crs:OGC:1.3:CRS84", f"urn:ogc:def:crs:EPSG::{SRID}", epsg(SRID)}
 
 
 def no_progress(items: Iterable[T], total: int, label: str) -> Iterable[T]:

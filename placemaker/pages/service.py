@@ -1,4 +1,4 @@
-"""What the pages show and what the registry forms do, without HTTP.
+"""What the pages show, without HTTP (what the registry forms may do is ``places.editing``).
 
 Messages here are shown to people, so they go through Flask-Babel (a request or test request
 context is needed, as for any rendering).
@@ -11,16 +11,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
-from placemaker.accounts.models import Role, User
-from placemaker.accounts.service import managers_of, may_manage_point
+from placemaker.accounts.service import managers_of
 from placemaker.areas import service as areas
 from placemaker.areas.models import LADDER, Area, AreaLevel, CohesionScore, Indicator
-from placemaker.errors import Forbidden, InvalidInput
 from placemaker.extensions import db
 from placemaker.geo import in_netherlands
+from placemaker.i18n import in_language
 from placemaker.places import service as places
 from placemaker.places.models import Place, PlaceKind, PlaceStatus
 
@@ -272,74 +270,8 @@ def area_page_list(*, level: str = "gebied", sort: str = "name", descending: boo
     return Page(rows[(page - 1) * per_page: page * per_page], page, per_page, len(rows))
 
 
-# --- keeping the registry -------------------------------------------------------------------
-
-def check_location(lon: float | None, lat: float | None) -> None:
-    """A place must lie in the Netherlands and inside one of our areas (not in the water)."""
-    if lon is None or lat is None:
-        raise InvalidInput(_("Choose a location on the map or enter its coordinates."))
-    if not (math.isfinite(lon) and math.isfinite(lat)):
-        raise InvalidInput(_("Longitude and latitude must be numbers."))
-    if not in_netherlands(lon, lat):
-        raise InvalidInput(_("This location lies outside the Netherlands."))
-    if areas.area_at(lon, lat) is None:
-        raise InvalidInput(_(
-            "This location lies outside every area we know: in the water or outside the "
-            "municipality. Move the pin onto land in one of the areas."
-        ))
-
-
-def may_edit(user: Any, place: Place) -> bool:
-    """Whether a user may change a place where it stands now."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    point = places.snapshot(place)
-    return may_manage_point(user, point["lon"], point["lat"])
-
-
-def _require(user: User, lon: float, lat: float) -> None:
-    if not may_manage_point(user, lon, lat):
-        raise Forbidden(_("You may only change places in the areas you look after."))
-
-
-def add_place(user: User, values: Mapping[str, Any]) -> Place:
-    """Add a place in one of the user's areas."""
-    check_location(values.get("lon"), values.get("lat"))
-    _require(user, values["lon"], values["lat"])
-    if not (values.get("name") or "").strip():
-        raise InvalidInput(_("A place needs a name."))
-    return places.create_place(values, places.Actor(user.name, user.id))
-
-
-def edit_place(user: User, place: Place, values: Mapping[str, Any],
-               expected_version: int | None) -> bool:
-    """Change (and perhaps move) a place; both the old and the new spot must be the user's."""
-    before = places.snapshot(place)
-    _require(user, before["lon"], before["lat"])
-    if "name" in values and not (values.get("name") or "").strip():
-        raise InvalidInput(_("A place needs a name."))
-    if "lon" in values or "lat" in values:
-        check_location(values.get("lon"), values.get("lat"))
-        _require(user, values["lon"], values["lat"])
-    return places.update_place(place, values, places.Actor(user.name, user.id),
-                               expected_version=expected_version)
-
-
-def set_status(user: User, place: Place, status: str, expected_version: int | None) -> bool:
-    """Close, reopen or mark gone a place."""
-    before = places.snapshot(place)
-    _require(user, before["lon"], before["lat"])
-    return places.update_place(place, {"status": status}, places.Actor(user.name, user.id),
-                               expected_version=expected_version)
-
-
-def may_add(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)
-                and user.role in (Role.area_manager, Role.admin))
-
-
 def kind_labels(language: str) -> dict[str, str]:
-    return {k.code: (k.label_en if language == "en" else k.label_nl) for k in places.kinds()}
+    return {k.code: in_language(k.label_nl, k.label_en, language) for k in places.kinds()}
 
 
 def kind_list() -> list[PlaceKind]:

@@ -28,6 +28,7 @@ from placemaker.errors import Conflict, Forbidden, InvalidInput
 from placemaker.extensions import db
 from placemaker.pages import service
 from placemaker.pages.forms import STATUS_LABELS, PlaceForm, StatusForm, parse_number
+from placemaker.places import editing
 from placemaker.places import service as places
 from placemaker.places.models import PlaceStatus
 
@@ -235,7 +236,7 @@ def place_list():
     return render_template("pages/place_list.html", page=page, filters=filters, sort=sort,
                            descending=descending, kinds=places.kinds(),
                            kind_labels=service.kind_labels(_lang()), area=area,
-                           may_add=service.may_add(current_user))
+                           may_add=editing.may_add(current_user))
 
 
 def _place_map(place_id: int | None, point: tuple[float, float] | None, *, editable: bool,
@@ -270,7 +271,7 @@ def place_detail(place_id: int):
     status_form = StatusForm(status=place.status.value, version=place.version)
     return render_template(
         "pages/place.html", place=place, point=point, history=places.history(place),
-        areas_chain=list(reversed(chain)), may_edit=service.may_edit(current_user, place),
+        areas_chain=list(reversed(chain)), may_edit=editing.may_edit(current_user, place),
         status_form=status_form, kind_labels=service.kind_labels(_lang()),
         sprite=maps.icon_sprite([k.icon for k in kinds]), **maps.render_parts(m),
     )
@@ -305,7 +306,7 @@ def place_new():
     if not form.validate():
         return _render_form(form, None, 400)
     try:
-        place = service.add_place(current_user, form.values())
+        place = editing.add_place(current_user, form.values())
     except InvalidInput as exc:
         form.form_errors.append(exc.message)
         return _render_form(form, None, 400)
@@ -318,7 +319,7 @@ def place_new():
 @role_required("area_manager")
 def place_edit(place_id: int):
     place = places.get_place(place_id)
-    if not service.may_edit(current_user, place):
+    if not editing.may_edit(current_user, place):
         raise Forbidden(_("You may only change places in the areas you look after."))
     if request.method == "GET":
         point = places.snapshot(place)
@@ -331,7 +332,7 @@ def place_edit(place_id: int):
     if not form.validate():
         return _render_form(form, place, 400)
     try:
-        changed = service.edit_place(current_user, place, form.values(), form.expected_version())
+        changed = editing.edit_place(current_user, place, form.values(), form.expected_version())
     except InvalidInput as exc:
         # Raised before anything changed; the request ends without a commit.
         form.form_errors.append(exc.message)
@@ -354,7 +355,7 @@ def place_status(place_id: int):
         flash(_("Choose a status."))
         return redirect(url_for("pages.place_detail", place_id=place.id), code=303)
     try:
-        changed = service.set_status(current_user, place, form.status.data,
+        changed = editing.set_status(current_user, place, form.status.data,
                                      form.expected_version())
     except Conflict:
         db.session.rollback()

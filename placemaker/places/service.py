@@ -13,6 +13,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from placemaker.areas.models import Area
 from placemaker.errors import Conflict, InvalidInput, NotFound
 from placemaker.extensions import db, get_by_id
 from placemaker.geo import GeometryError, bbox_envelope, point_from_lonlat
@@ -203,8 +204,6 @@ def places_query(*, bbox: Sequence[float] | None = None, kinds: Sequence[str] = 
             raise InvalidInput(f"status must be one of {allowed}") from None
         query = query.where(Place.status.in_(wanted))
     if area_code:
-        from placemaker.areas.models import Area
-
         area_geom = select(Area.geom).where(Area.code == area_code).scalar_subquery()
         query = query.where(func.ST_Covers(area_geom, Place.geom))
     if search:

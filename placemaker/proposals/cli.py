@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from placemaker.extensions import db
+from placemaker.proposals.tracking import erase_expired_personal_data
 
 
 @click.command("erase-personal-data")
@@ -12,8 +13,6 @@ from placemaker.extensions import db
               help="Erase after this many days closed (default: PROPOSAL_PERSONAL_DATA_DAYS).")
 def erase_personal_data_command(days):
     """Erase residents' names and e-mail addresses of proposals closed long enough ago."""
-    from placemaker.proposals.tracking import erase_expired_personal_data
-
     count = erase_expired_personal_data(days)
     db.session.commit()
     click.echo(f"erased personal data of {count} proposal{'s' if count != 1 else ''}")

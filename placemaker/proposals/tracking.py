@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from placemaker.areas.service import area_at
 from placemaker.errors import InvalidInput, NotFound
 from placemaker.extensions import db
 from placemaker.geo import point_from_lonlat
@@ -148,8 +149,6 @@ def submit(sub: Submission) -> Submitted:
     if existing is not None:
         return Submitted(existing, token, True)
     values = _check_submission(sub)
-    from placemaker.areas.service import area_at
-
     area = area_at(values["lon"], values["lat"])
     proposal = Proposal(
         kind_code=values["kind_code"],

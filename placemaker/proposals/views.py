@@ -25,11 +25,12 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from placemaker import maps
+from placemaker.api.routes import MAX_OFFSET, bbox_arg, int_arg, list_arg, paged_collection
 from placemaker.errors import Conflict, InvalidInput, NotFound, PlacemakerError
 from placemaker.extensions import db, limiter
 from placemaker.places import service as places
 from placemaker.proposals import common, moderation, public, tracking, workflow
-from placemaker.proposals.models import ProposalPhoto, ProposalStatus
+from placemaker.proposals.models import ProposalPhoto, ProposalStatus, ProposalSupport
 from placemaker.proposals.page_parts import has_photo, map_parts, page_helpers, page_lang
 
 log = logging.getLogger(__name__)
@@ -277,8 +278,6 @@ def _already_supported(proposal_id: int) -> bool:
     supporter, new = _supporter()
     if new:
         return False
-    from placemaker.proposals.models import ProposalSupport
-
     return db.session.scalar(
         db.select(ProposalSupport.id).where(
             ProposalSupport.proposal_id == proposal_id,
@@ -333,14 +332,6 @@ def photo(proposal_id: int):
 
 @bp.get("/api/proposals")
 def api_list():
-    from placemaker.api.routes import (
-        MAX_OFFSET,
-        bbox_arg,
-        int_arg,
-        list_arg,
-        paged_collection,
-    )
-
     config = current_app.config
     limit = int_arg("limit", config["API_PAGE_SIZE"], minimum=1,
                     maximum=config["API_MAX_PAGE_SIZE"]) or config["API_PAGE_SIZE"]
