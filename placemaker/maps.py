@@ -22,6 +22,8 @@ from folium.plugins import MarkerCluster
 from folium.template import Template
 from markupsafe import escape
 
+from placemaker.i18n import in_language
+
 # Amsterdam, where the demo lives; a deployment elsewhere sets MAP_CENTER / MAP_ZOOM.
 DEFAULT_CENTER = (52.3676, 4.9041)  # lat, lon (Leaflet's order)
 DEFAULT_ZOOM = 12
@@ -184,7 +186,7 @@ def kinds_for_js(kinds: Sequence[Any], language: str) -> dict[str, dict[str, str
         icon = kind.icon if _icon_svg(kind.icon or "") else FALLBACK_ICON
         color = kind.color if _COLOR.match(kind.color or "") else "#555555"
         out[kind.code] = {
-            "label": kind.label_en if language == "en" else kind.label_nl,
+            "label": in_language(kind.label_nl, kind.label_en, language),
             "icon": icon,
             "color": color,
         }

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.areas.models import Area
+from placemaker.areas.service import lineage
 from placemaker.extensions import db
 from placemaker.geo import point_sql
 
@@ -41,11 +42,7 @@ def may_manage_point(user: User, lon: float, lat: float) -> bool:
 
 def managers_of(area: Area) -> list[AreaAssignment]:
     """The steady area managers of an area: assigned to it or to one of its ancestors."""
-    ids = []
-    current: Area | None = area
-    while current is not None:
-        ids.append(current.id)
-        current = current.parent
+    ids = [a.id for a in lineage(area)]
     rows = db.session.scalars(
         select(AreaAssignment).join(User)
         .where(AreaAssignment.area_id.in_(ids), AreaAssignment.until.is_(None),

@@ -310,6 +310,15 @@ def latest_indicators(ctx: AreaContext, codes: tuple[str, ...], area_ids: list[i
     return out
 
 
+def lineage(area: Area | None) -> list[Area]:
+    """An area and the areas that hold it, the largest first (stadsdeel, ..., the area)."""
+    chain = []
+    while area is not None:
+        chain.append(area)
+        area = area.parent
+    return list(reversed(chain))
+
+
 def area_at(lon: float, lat: float, level: str | None = None) -> Area | None:
     """The smallest area (or the one of ``level``) that holds a point."""
     point = point_from_lonlat(lon, lat)

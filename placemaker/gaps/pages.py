@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -25,6 +25,7 @@ from placemaker.gaps.analysis import DEFAULT_DETOUR, NeedWeights
 from placemaker.gaps.models import GapLayer
 from placemaker.gaps.params import GapParams
 from placemaker.gaps.scenarios import compare_scenarios, get_scenario, list_scenarios
+from placemaker.i18n import current_language, in_language
 from placemaker.pages import service as pages
 from placemaker.places import service as places
 
@@ -73,10 +74,6 @@ def weight_controls() -> list[WeightControl]:
 
 def may_save(user: Any) -> bool:
     return bool(user.is_authenticated and user.role in (Role.planner, Role.admin))
-
-
-def _lang() -> str:
-    return str(get_locale() or "nl")
 
 
 def _text() -> dict[str, str]:
@@ -158,14 +155,14 @@ def _text() -> dict[str, str]:
 
 
 def _options(params: dict[str, str]) -> dict[str, Any]:
-    lang = _lang()
+    lang = current_language()
     level_names = _level_names()
     return {
         "lang": lang,
         "text": _text(),
         "levels": level_names,
-        "ladder": {str(r): labels[1 if lang == "en" else 0] for r, labels in LADDER.items()},
-        "kinds": {k.code: (k.label_en if lang == "en" else k.label_nl) for k in places.kinds()},
+        "ladder": {str(r): in_language(*labels, lang) for r, labels in LADDER.items()},
+        "kinds": {k.code: in_language(k.label_nl, k.label_en, lang) for k in places.kinds()},
         "defaults": {"p": "10", "level": DEFAULT_LEVEL, "candidates": "grid",
                      "detour": f"{DEFAULT_DETOUR:g}",
                      **{w.arg: f"{w.default:g}" for w in weight_controls()}},
@@ -205,7 +202,7 @@ def index():
     values = {**options["defaults"], **params}
     return render_template(
         "planners/index.html", **maps.render_parts(m), values=values, values_given=set(params),
-        weights=weight_controls(), kinds=places.kinds(), lang=_lang(),
+        weights=weight_controls(), kinds=places.kinds(), lang=current_language(),
         ladder=LADDER, levels=[(c, options["levels"].get(c, c)) for c in LEVELS],
         area_choices=pages.area_choices(), can_save=options["canSave"],
     )
@@ -225,8 +222,8 @@ def compare():
 
 
 def _level_names() -> dict[str, str]:
-    lang = _lang()
-    return {lv.code: (lv.name_en if lang == "en" else lv.name_nl) for lv in areas.levels()}
+    lang = current_language()
+    return {lv.code: in_language(lv.name_nl, lv.name_en, lang) for lv in areas.levels()}
 
 
 def scenario_url(params: dict[str, Any]) -> str:
@@ -254,8 +251,8 @@ def describe_side_by_side(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[st
 
 def describe_params(params: dict[str, Any]) -> list[tuple[str, str]]:
     """A saved scenario's parameters as (label, value) rows in the page's language."""
-    lang = _lang()
-    kinds = {k.code: (k.label_en if lang == "en" else k.label_nl) for k in places.kinds()}
+    lang = current_language()
+    kinds = {k.code: in_language(k.label_nl, k.label_en, lang) for k in places.kinds()}
     candidates = params.get("candidates") or "grid"
     if candidates == "grid":
         candidates_text = _("Anywhere people live (100 m grid)")

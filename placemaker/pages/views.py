@@ -15,7 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, refresh
+from flask_babel import format_date, format_datetime, format_decimal, refresh
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -26,6 +26,7 @@ from placemaker.areas.models import LADDER
 from placemaker.auth import role_required
 from placemaker.errors import Conflict, Forbidden, InvalidInput
 from placemaker.extensions import db
+from placemaker.i18n import current_language, in_language
 from placemaker.pages import service
 from placemaker.pages.forms import STATUS_LABELS, PlaceForm, StatusForm, parse_number
 from placemaker.places import editing
@@ -38,10 +39,6 @@ bp = Blueprint("pages", __name__)
 def _conflict_message() -> str:
     return _("Somebody else changed this place while you were editing it. Reload to see "
              "their change, then make yours again.")
-
-
-def _lang() -> str:
-    return str(get_locale() or "nl")
 
 
 @bp.before_app_request
@@ -78,7 +75,7 @@ def page_helpers() -> dict[str, Any]:
     return {"language_url": language_url, "number": number, "args_url": args_url,
             "format_date": format_date, "format_datetime": format_datetime,
             "status_labels": STATUS_LABELS,
-            "ladder_label": lambda rung: LADDER[rung][1 if _lang() == "en" else 0]}
+            "ladder_label": lambda rung: in_language(*LADDER[rung])}
 
 
 def _map_text() -> dict[str, str]:
@@ -124,15 +121,15 @@ def _map_text() -> dict[str, str]:
 
 
 def _map_options(extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    lang = _lang()
+    lang = current_language()
     kinds = places.kinds()
-    levels = {lv.code: (lv.name_en if lang == "en" else lv.name_nl) for lv in areas.levels()}
+    levels = {lv.code: in_language(lv.name_nl, lv.name_en, lang) for lv in areas.levels()}
     options: dict[str, Any] = {
         "lang": lang,
         "kinds": maps.kinds_for_js(kinds, lang),
         "statuses": {k: str(v) for k, v in STATUS_LABELS.items()},
         "levels": levels,
-        "ladder": {str(r): labels[1 if lang == "en" else 0] for r, labels in LADDER.items()},
+        "ladder": {str(r): in_language(*labels, lang) for r, labels in LADDER.items()},
         "urls": {
             "markers": url_for("api.list_place_markers"),
             "areas": url_for("api.list_areas"),
@@ -173,7 +170,7 @@ def index():
         sprite=maps.icon_sprite([k.icon for k in kinds]),
         kinds=kinds, kinds_js=options["kinds"], state=state, years=years,
         area_choices=service.area_choices(), levels=options["levels"],
-        map_levels=service.MAP_LEVELS, lang=_lang(),
+        map_levels=service.MAP_LEVELS, lang=current_language(),
     )
 
 
@@ -206,7 +203,8 @@ def area_detail(code: str):
     m = maps.small_map(current_app.config, options, label=_("Map of %(name)s",
                                                             name=data["area"].name))
     return render_template("pages/area.html", **data, **maps.render_parts(m),
-                           sprite=maps.icon_sprite([k.icon for k in kinds]), lang=_lang())
+                           sprite=maps.icon_sprite([k.icon for k in kinds]),
+                           lang=current_language())
 
 
 def _list_args() -> dict[str, Any]:
@@ -235,7 +233,7 @@ def place_list():
         area = db.session.scalar(db.select(areas.Area).where(areas.Area.code == filters["area"]))
     return render_template("pages/place_list.html", page=page, filters=filters, sort=sort,
                            descending=descending, kinds=places.kinds(),
-                           kind_labels=service.kind_labels(_lang()), area=area,
+                           kind_labels=service.kind_labels(current_language()), area=area,
                            may_add=editing.may_add(current_user))
 
 
@@ -263,22 +261,17 @@ def place_detail(place_id: int):
     m = _place_map(place.id, (point["lon"], point["lat"]), editable=False,
                    kind=place.kind_code, status=place.status.value, label=_("Location"))
     area = areas.area_at(point["lon"], point["lat"])
-    chain = []
-    current = area
-    while current is not None:
-        chain.append(current)
-        current = current.parent
     status_form = StatusForm(status=place.status.value, version=place.version)
     return render_template(
         "pages/place.html", place=place, point=point, history=places.history(place),
-        areas_chain=list(reversed(chain)), may_edit=editing.may_edit(current_user, place),
-        status_form=status_form, kind_labels=service.kind_labels(_lang()),
+        areas_chain=areas.lineage(area), may_edit=editing.may_edit(current_user, place),
+        status_form=status_form, kind_labels=service.kind_labels(current_language()),
         sprite=maps.icon_sprite([k.icon for k in kinds]), **maps.render_parts(m),
     )
 
 
 def _kind_choices() -> list[SelectChoice]:
-    labels = service.kind_labels(_lang())
+    labels = service.kind_labels(current_language())
     return [SelectChoice(k.code, labels[k.code]) for k in places.kinds()]
 
 

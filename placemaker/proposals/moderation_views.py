@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from placemaker.areas.service import lineage
 from placemaker.auth import role_required
 from placemaker.errors import Conflict, Forbidden, InvalidInput, NotFound, PlacemakerError
 from placemaker.extensions import db
@@ -83,18 +84,13 @@ def _moderation_page(proposal, error: PlacemakerError | None = None, status: int
                         "proposalKind": proposal.kind_code, "nearby": near},
                        center=(lat, lon), zoom=17, label=_("Map: the proposed spot and "
                                                            "what is near"), height="340px")
-    area_chain = []
-    current = proposal.area
-    while current is not None:
-        area_chain.append(current)
-        current = current.parent
     last = proposal.events[-1] if proposal.events else None
     return render_template(
         "proposals/moderate.html", proposal=proposal, lon=lon, lat=lat, nearby=near,
         supports=common.support_counts([proposal.id]).get(proposal.id, 0),
         gap=public.gap_value(lon, lat, proposal.kind_code), has_photo=has_photo(proposal.id),
         allowed=workflow.allowed(proposal, "moderator"), error=error, form=form or {},
-        last_event=last, areas=list(reversed(area_chain)), kinds=places.kinds(),
+        last_event=last, areas=lineage(proposal.area), kinds=places.kinds(),
         status_labels=workflow.STATUS_LABELS, action_labels=workflow.ACTION_LABELS,
         kind_label=common.kind_label,
         default_name=f"{common.kind_label(proposal.kind)} "

@@ -8,11 +8,12 @@ from flask import (
     current_app,
     url_for,
 )
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 
 from placemaker import maps
 from placemaker.extensions import db
+from placemaker.i18n import current_language
 from placemaker.places import service as places
 from placemaker.proposals.models import ProposalPhoto
 
@@ -26,10 +27,6 @@ def page_helpers() -> dict[str, Any]:
 
     return {"place_url": place_url, "format_datetime": format_datetime,
             "format_date": format_date}
-
-
-def page_lang() -> str:
-    return str(get_locale() or "nl")
 
 
 def map_texts() -> dict[str, str]:
@@ -73,8 +70,8 @@ def map_parts(options: dict[str, Any], *, center, zoom: int, label: str,
                height: str = "420px") -> dict[str, str]:
     kinds = places.kinds()
     options = {
-        "lang": page_lang(),
-        "kinds": maps.kinds_for_js(kinds, page_lang()),
+        "lang": current_language(),
+        "kinds": maps.kinds_for_js(kinds, current_language()),
         "text": map_texts(),
         "urls": {
             "context": url_for("proposals.api_context"),

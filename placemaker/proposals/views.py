@@ -28,10 +28,11 @@ from placemaker import maps
 from placemaker.api.routes import MAX_OFFSET, bbox_arg, int_arg, list_arg, paged_collection
 from placemaker.errors import Conflict, InvalidInput, NotFound, PlacemakerError
 from placemaker.extensions import db, limiter
+from placemaker.i18n import current_language
 from placemaker.places import service as places
 from placemaker.proposals import common, moderation, public, tracking, workflow
 from placemaker.proposals.models import ProposalPhoto, ProposalStatus, ProposalSupport
-from placemaker.proposals.page_parts import has_photo, map_parts, page_helpers, page_lang
+from placemaker.proposals.page_parts import has_photo, map_parts, page_helpers
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +237,7 @@ def public_list():
                        label=_("Map of open proposals"))
     return render_template("proposals/list.html", features=features, matched=matched,
                            kinds=places.kinds(), kind=request.args.get("kind", ""),
-                           lang=page_lang(), **parts)
+                           lang=current_language(), **parts)
 
 
 @bp.get("/voorstellen/<int:proposal_id>")
