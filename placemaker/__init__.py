@@ -90,9 +90,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    """App-wide request hooks and error handlers, in the order they run."""
+    """App-wide request hooks, template helpers and error handlers."""
     from placemaker.errors import register_error_handlers
     from placemaker.ogc.views import add_cors, reject_nul_bytes
+    from placemaker.pages.views import page_helpers
     from placemaker.tokens.access import authenticate_bearer, challenge
 
     app.before_request(authenticate_bearer)
@@ -100,6 +101,7 @@ def _register_hooks(app: Flask) -> None:
     app.after_request(add_cors)
     # For every path, not only ours: a NUL in any input reached PostgreSQL as a 500.
     app.before_request(reject_nul_bytes)
+    app.context_processor(page_helpers)
     register_error_handlers(app)
 
 

@@ -49,8 +49,8 @@ def _fresh_locale() -> None:
     refresh()
 
 
-@bp.app_context_processor
 def page_helpers() -> dict[str, Any]:
+    """What every template may use: numbers and dates in the page's language, URLs."""
     def language_url(lang: str) -> str:
         args = request.args.to_dict(flat=False)
         args["lang"] = [lang]
