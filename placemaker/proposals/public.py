@@ -66,7 +66,7 @@ def nearby(lon: float, lat: float, radius_m: float | None = None, *,
 
 def nearby_many(spots: Sequence[Spot], radius_m: float | None = None
                 ) -> list[dict[str, list[dict[str, Any]]]]:
-    """What lies near each spot, nearest first: two queries for any number of spots."""
+    """What lies near each spot, nearest first: three queries for any number of spots."""
     if not spots:
         return []
     radius = float(radius_m if radius_m is not None else setting("PROPOSAL_NEARBY_M"))
