@@ -2,107 +2,96 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify
+from marshmallow import fields, validate
 
 from placemaker.areas import service as areas
 from placemaker.cache import gzip_response
-from placemaker.errors import InvalidInput
-from placemaker.geo import parse_bbox
+from placemaker.edge import (
+    GEOJSON,
+    Args,
+    Bbox,
+    CommaList,
+    DataChoice,
+    Float,
+    Int,
+    Paging,
+    Text,
+    endpoint,
+)
 from placemaker.places import service as places
+from placemaker.places.models import PlaceStatus
 from placemaker.places.serialize import cached_markers_gzip, place_feature, place_features
+from placemaker.web import feature_collection, geojson_response, paged_collection
 
 bp = Blueprint("api", __name__)
 
-MAX_OFFSET = 10_000_000  # beyond PostgreSQL's OFFSET range lies a server error, not a page
 MAX_SIMPLIFY_M = 1000
 
 
-def feature_collection(features: list[dict[str, Any]], **extra: Any):
-    response = jsonify({"type": "FeatureCollection", "features": features, **extra})
-    response.mimetype = "application/geo+json"
-    return response
+def _levels() -> list[str]:
+    return [lv.code for lv in areas.levels()]
 
 
-def paged_collection(features: list[dict[str, Any]], matched: int, *, offset: int, limit: int):
-    """One page of a GeoJSON list, with a ``next`` link to this endpoint while more remain."""
-    links = []
-    if offset + len(features) < matched:
-        args = {**request.args.to_dict(flat=True), "offset": offset + limit, "limit": limit}
-        links.append({"rel": "next", "type": "application/geo+json",
-                      "href": url_for(str(request.endpoint), _external=True,
-                                      **(request.view_args or {}), **args)})
-    return feature_collection(features, number_matched=matched,
-                              number_returned=len(features), links=links)
+class YearArgs(Args):
+    year = Int(1900, 2100, description="Cohesion score of this year (default: the latest)")
 
 
-def int_arg(name: str, default: int | None, *, minimum: int = 0,
-            maximum: int | None = None) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a whole number") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = f" and {maximum}" if maximum is not None else ""
-        raise InvalidInput(f"{name} must lie between {minimum}{upper}")
-    return value
+class AreaArgs(YearArgs):
+    level = Text("Only areas of this level",
+                 validate=DataChoice(_levels, "level", "levels"))
+    bbox = Bbox()
+    simplify = Float(0, MAX_SIMPLIFY_M,
+                     description="Simplify outlines to this tolerance in metres")
+    q = Text("Only areas whose name or code contains this text")
+    limit = Int(1, 10_000, description="At most this many areas")
 
 
-def float_arg(name: str, *, minimum: float | None = None,
-              maximum: float | None = None) -> float | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a number") from None
-    # NaN and infinity reached PostGIS as server errors.
-    if value != value or value in (float("inf"), float("-inf")):
-        raise InvalidInput(f"{name} must be a finite number")
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise InvalidInput(f"{name} must lie between {minimum:g} and {maximum:g}")
-    return value
+STATUSES = [s.value for s in PlaceStatus]
 
 
-def bbox_arg() -> tuple[float, float, float, float] | None:
-    raw = request.args.get("bbox")
-    if not raw:
-        return None
-    try:
-        return parse_bbox(raw)
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from None
+class PlaceFilters(Args):
+    bbox = Bbox()
+    kind = CommaList(fields.String(), "Only these kinds (comma-separated or repeated)")
+    status = CommaList(fields.String(validate=validate.OneOf(
+        STATUSES, error="must be one of {choices}")),
+        "Only these statuses (comma-separated or repeated)")
+    area = Text("Only places inside the area with this code")
+    q = Text("Only places whose name contains this text")
 
 
-def list_arg(name: str) -> list[str]:
-    return [v for raw in request.args.getlist(name) for v in raw.split(",") if v]
+class PlaceArgs(PlaceFilters, Paging):
+    pass
+
+
+class MarkerArgs(PlaceFilters):
+    limit = Int(1, 10_000, description="At most this many places")
+
+
+def _place_query(args: dict):
+    return places.places_query(bbox=args.get("bbox"), kinds=args.get("kind", []),
+                               statuses=args.get("status", []), area_code=args.get("area"),
+                               search=args.get("q"))
 
 
 @bp.get("/areas")
-def list_areas():
-    level = request.args.get("level")
+@endpoint("areas", "Areas of the hierarchy as GeoJSON", args=AreaArgs,
+          response="AreaCollection", media_type=GEOJSON, operation_id="listAreas")
+def list_areas(args: dict):
     features = areas.area_features(
-        level=level,
-        bbox=bbox_arg(),
-        year=int_arg("year", None, minimum=1900, maximum=2100),
-        simplify_m=float_arg("simplify", minimum=0, maximum=MAX_SIMPLIFY_M),
-        search=request.args.get("q") or None,
-        limit=int_arg("limit", None, minimum=1, maximum=10_000),
-    )
+        level=args.get("level"), bbox=args.get("bbox"), year=args.get("year"),
+        simplify_m=args.get("simplify"), search=args.get("q"), limit=args.get("limit"))
     return feature_collection(features, number_returned=len(features))
 
 
 @bp.get("/areas/<code>")
-def get_area(code: str):
+@endpoint("areas", "One area with its children, places per kind, cohesion history and "
+          "indicators", args=YearArgs, response="AreaDetail", media_type=GEOJSON,
+          errors=(404,), path={"code": "Area code, e.g. F86a"}, operation_id="getArea")
+def get_area(args: dict, code: str):
     area = areas.get_area(code)
     ctx = areas.load_context()
-    feature = areas.area_features(codes=[area.code], ctx=ctx,
-                                  year=int_arg("year", None, minimum=1900, maximum=2100))[0]
+    feature = areas.area_features(codes=[area.code], ctx=ctx, year=args.get("year"))[0]
     node = ctx.by_code[area.code]
     feature["properties"]["children"] = [
         {"code": ctx.nodes[c].code, "name": ctx.nodes[c].name, "level": ctx.nodes[c].level}
@@ -113,12 +102,13 @@ def get_area(code: str):
     ).get(area.id, {})
     feature["properties"]["cohesion_history"] = ctx.history_of(node)
     feature["properties"]["indicators"] = areas.indicators_of(area)
-    response = jsonify(feature)
-    response.mimetype = "application/geo+json"
-    return response
+    return geojson_response(feature)
 
 
 @bp.get("/kinds")
+@endpoint("places", "Kinds of meeting places", operation_id="listKinds", response={
+    "type": "object", "required": ["kinds"],
+    "properties": {"kinds": {"type": "array", "items": {"$ref": "#/components/schemas/Kind"}}}})
 def list_kinds():
     return jsonify(
         kinds=[
@@ -131,41 +121,38 @@ def list_kinds():
 
 
 @bp.get("/places")
-def list_places():
+@endpoint("places", "Meeting places as GeoJSON, paged (follow the 'next' link)",
+          args=PlaceArgs, response="PlaceCollection", media_type=GEOJSON,
+          operation_id="listPlaces")
+def list_places(args: dict):
     config = current_app.config
-    limit = int_arg("limit", config["API_PAGE_SIZE"], minimum=1,
-                    maximum=config["API_MAX_PAGE_SIZE"])
-    offset = int_arg("offset", 0, maximum=MAX_OFFSET)
-    query = places.places_query(
-        bbox=bbox_arg(),
-        kinds=list_arg("kind"),
-        statuses=list_arg("status"),
-        area_code=request.args.get("area"),
-        search=request.args.get("q"),
-    )
-    features, matched = place_features(query, limit=limit, offset=offset)
-    return paged_collection(features, matched, offset=offset, limit=limit)
+    limit = min(args.get("limit") or config["API_PAGE_SIZE"], config["API_MAX_PAGE_SIZE"])
+    features, matched = place_features(_place_query(args), limit=limit, offset=args["offset"])
+    return paged_collection(features, matched, offset=args["offset"], limit=limit)
 
 
 @bp.get("/places/markers")
-def list_place_markers():
+@endpoint("places", "The map's compact places: one array [id, lon, lat, kind, status, name] "
+          "per place (gzip when accepted)", args=MarkerArgs, operation_id="listPlaceMarkers",
+          response={"type": "object", "required": ["fields", "places"], "properties": {
+              "fields": {"type": "array", "items": {"type": "string"}},
+              "number_matched": {"type": "integer"},
+              "number_returned": {"type": "integer"},
+              "places": {"type": "array", "items": {"type": "array"}}}})
+def list_place_markers(args: dict):
     """The map's compact places: ``places`` holds ``[id, lon, lat, kind, status, name]``."""
-    limit = int_arg("limit", current_app.config["API_MAX_PAGE_SIZE"], minimum=1,
-                    maximum=current_app.config["API_MAX_PAGE_SIZE"])
-    query = places.places_query(
-        bbox=bbox_arg(),
-        kinds=list_arg("kind"),
-        statuses=list_arg("status"),
-        area_code=request.args.get("area"),
-        search=request.args.get("q"),
-    )
-    key = "|".join(f"{k}={','.join(sorted(request.args.getlist(k)))}"
-                   for k in sorted(request.args) if k in ("bbox", "kind", "status", "area", "q"))
-    packed = cached_markers_gzip(query, limit=limit or 1, key=f"{key}|limit={limit}")
+    most = current_app.config["API_MAX_PAGE_SIZE"]
+    limit = min(args.get("limit") or most, most)
+    key = "|".join(f"{k}={sorted(v) if isinstance(v, list) else v}"
+                   for k in ("bbox", "kind", "status", "area", "q") if (v := args.get(k)))
+    packed = cached_markers_gzip(_place_query(args), limit=limit, key=f"{key}|limit={limit}")
     return gzip_response(packed, "application/json")
 
 
 @bp.get("/places/<int:place_id>")
+@endpoint("places", "One place with the history of its changes", response="PlaceDetail",
+          media_type=GEOJSON, errors=(404,), path={"place_id": "Registry number"},
+          operation_id="getPlace")
 def get_place(place_id: int):
     place = places.get_place(place_id)
     feature = place_feature(place)
@@ -174,6 +161,4 @@ def get_place(place_id: int):
          "old": c.old_values, "new": c.new_values}
         for c in places.history(place)
     ]
-    response = jsonify(feature)
-    response.mimetype = "application/geo+json"
-    return response
+    return geojson_response(feature)

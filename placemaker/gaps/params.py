@@ -1,4 +1,5 @@
-"""One analysis request: its parameters, validated from query arguments, and its cache key."""
+"""One analysis request: its query arguments (one schema for parsing and the OpenAPI
+document), its parameters and its cache key."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from marshmallow import validate
+
 from placemaker.areas import service as areas
+from placemaker.edge import Args, DataChoice, Float, Int, Text, load_args
 from placemaker.errors import InvalidInput
 from placemaker.extensions import db
 from placemaker.gaps.analysis import (
@@ -52,7 +56,7 @@ class GapParams:
     detour: float = DEFAULT_DETOUR
     weights: NeedWeights = field(default_factory=NeedWeights)
 
-    WEIGHT_ARGS = {
+    WEIGHT_ARGS = {  # argument -> NeedWeights field
         "w_cohesion": "cohesion",
         "w_income": "min_income",
         "w_lonely": "lonely",
@@ -62,36 +66,19 @@ class GapParams:
     }
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> GapParams:
-        """Validate request arguments; :raises InvalidInput: naming the bad one."""
-        values: dict[str, Any] = {}
-        if args.get("kind"):
-            kind = db.session.get(PlaceKind, args["kind"])
-            if kind is None:
-                raise InvalidInput(f"unknown place kind {args['kind']!r}")
-            values["kind"] = kind.code
-        if args.get("rung"):
-            values["rung"] = _int(args, "rung", 1, 6)
-        if args.get("p"):
-            values["p"] = _int(args, "p", 1, MAX_P)
-        if args.get("radius"):
-            values["radius_m"] = _float(args, "radius", 25, 5000)
-        if args.get("candidates"):
-            values["candidates"] = _candidate_source(args["candidates"])
-        if args.get("area"):
-            areas.get_area(args["area"])
-            values["area"] = args["area"]
-        if args.get("level"):
-            areas.check_level(args["level"])
-            values["level"] = args["level"]
-        if args.get("year"):
-            values["year"] = _int(args, "year", 1900, 2100)
-        if args.get("detour"):
-            values["detour"] = _float(args, "detour", 1.0, 3.0)
-        overrides = {
-            attr: _float(args, arg, 0.0 if arg != "target" else 2.0, 10.0)
-            for arg, attr in cls.WEIGHT_ARGS.items() if args.get(arg)
-        }
+    def from_args(cls, args: Mapping[str, Any]) -> GapParams:
+        """Validate request arguments (or a saved scenario's); :raises InvalidInput:."""
+        return cls.from_values(load_args(GAP_ARGS, args))
+
+    @classmethod
+    def from_values(cls, args: Mapping[str, Any]) -> GapParams:
+        """From arguments :class:`GapArgs` loaded: checks what needs the database."""
+        values = {attr: args[name] for name, attr in PLAIN_ARGS.items() if name in args}
+        if "candidates" in values:
+            _check_layer(values["candidates"])
+        if "area" in values:
+            areas.get_area(values["area"])
+        overrides = {attr: args[name] for name, attr in cls.WEIGHT_ARGS.items() if name in args}
         try:
             values["weights"] = replace(NeedWeights(), **overrides)
         except ValueError as exc:
@@ -123,32 +110,52 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:24]
 
 
-def _int(args: Mapping[str, str], name: str, low: int, high: int) -> int:
-    try:
-        value = int(args[name])
-    except ValueError:
-        raise InvalidInput(f"{name} must be a whole number") from None
-    if not low <= value <= high:
-        raise InvalidInput(f"{name} must lie between {low} and {high}")
-    return value
+def _check_layer(candidates: str) -> None:
+    if candidates.startswith("layer:") and db.session.get(GapLayer, int(candidates[6:])) is None:
+        raise InvalidInput(f"no layer {candidates[6:]}")
 
 
-def _float(args: Mapping[str, str], name: str, low: float, high: float) -> float:
-    try:
-        value = float(args[name])
-    except ValueError:
-        raise InvalidInput(f"{name} must be a number") from None
-    if not (math.isfinite(value) and low <= value <= high):
-        raise InvalidInput(f"{name} must lie between {low:g} and {high:g}")
-    return value
+# ------------------------------------------------------------------------- query arguments
+
+def _kinds() -> list[str]:
+    return list(db.session.scalars(db.select(PlaceKind.code).order_by(PlaceKind.sort_order)))
 
 
-def _candidate_source(value: str) -> str:
-    if value in ("grid", "proposals"):
-        return value
-    if value.startswith("layer:") and value[6:].isdigit():
-        if db.session.get(GapLayer, int(value[6:])) is None:
-            raise InvalidInput(f"no layer {value[6:]}")
-        return value
-    raise InvalidInput("candidates must be grid, proposals or layer:<id>")
+def _levels() -> list[str]:
+    return [lv.code for lv in areas.levels()]
 
+
+def _weight(description: str, low: float = 0.0) -> Any:
+    return Float(low, 10.0, description=description)
+
+
+class GapArgs(Args):
+    """The query arguments of every analysis request (and the params of a saved scenario)."""
+
+    kind = Text("Count only places of this kind, and site new ones of it",
+                validate=DataChoice(_kinds, "place kind", "kinds"))
+    rung = Int(1, 6, description="Count only places supporting this cohesion ladder rung")
+    p = Int(1, MAX_P, description="How many new places to suggest")
+    radius = Float(25, 5000, description="Walking distance of a new place in metres "
+                   "(default: the kind's)")
+    candidates = Text("Where new places may go: grid, proposals or layer:<id>",
+                      validate=validate.Regexp(r"^(grid|proposals|layer:[0-9]{1,9})$",
+                                               error="must be grid, proposals or layer:<id>"))
+    area = Text("Only demand and candidates inside this area (code)")
+    level = Text("Level at which coverage is reported",
+                 validate=DataChoice(_levels, "level", "levels"))
+    year = Int(1900, 2100, description="Cohesion year (default: the latest)")
+    detour = Float(1.0, 3.0, description="Walking detour factor over the straight line")
+    w_cohesion = _weight("Weight of low cohesion in the need")
+    w_income = _weight("Weight of minimum incomes in the need")
+    w_lonely = _weight("Weight of loneliness in the need")
+    w_65plus = _weight("Weight of residents aged 65+ in the need")
+    target = _weight("Cohesion score aimed for", low=2.0)
+    floor = _weight("Least need of any resident")
+
+
+GAP_ARGS = GapArgs()
+# argument -> GapParams field
+PLAIN_ARGS = {"kind": "kind", "rung": "rung", "p": "p", "radius": "radius_m",
+              "candidates": "candidates", "area": "area", "level": "level", "year": "year",
+              "detour": "detour"}

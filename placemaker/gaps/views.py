@@ -5,53 +5,64 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
-from placemaker.api.routes import float_arg, int_arg
 from placemaker.auth import role_required
 from placemaker.cache import gzip_response
+from placemaker.edge import GEOJSON, endpoint, feature_collection_schema
 from placemaker.errors import InvalidInput
 from placemaker.extensions import db
 from placemaker.gaps import results, scenarios, uploads
-from placemaker.gaps.params import GapParams
+from placemaker.gaps.params import GapArgs, GapParams
+from placemaker.gaps.schemas import (
+    LAYER_BODY,
+    LAYER_LIST,
+    LAYER_STORED,
+    SCENARIO,
+    SCENARIO_BODY,
+    SCENARIO_LIST,
+    CellArgs,
+    CompareArgs,
+    EvaluateArgs,
+)
+from placemaker.web import geojson_response
 
 api = Blueprint("gaps_api", __name__)
 
 
-def _params() -> GapParams:
-    return GapParams.from_args(request.args)
-
-
-def _geojson(body):
-    response = jsonify(body)
-    response.mimetype = "application/geo+json"
-    return response
-
-
 @api.get("/coverage")
-def coverage():
-    return jsonify(results.coverage(_params()))
+@endpoint("gaps", "How many residents live within reach of a meeting place, per area",
+          args=GapArgs, response={"type": "object"}, errors=(404,), operation_id="gapCoverage")
+def coverage(args: dict):
+    return jsonify(results.coverage(GapParams.from_values(args)))
 
 
 @api.get("/cells")
-def cells():
-    include = request.args.get("include_covered") in ("1", "true", "yes")
-    packed = results.uncovered_cells_gzip(_params(), include_covered=include)
-    return gzip_response(packed, "application/geo+json")
+@endpoint("gaps", "Grid cells of residents without a meeting place nearby", args=CellArgs,
+          response=feature_collection_schema(), media_type=GEOJSON, errors=(404,),
+          operation_id="gapCells")
+def cells(args: dict):
+    include = args.get("include_covered") in ("1", "true", "yes")
+    packed = results.uncovered_cells_gzip(GapParams.from_values(args), include_covered=include)
+    return gzip_response(packed, GEOJSON)
 
 
 @api.get("/suggestions")
-def suggestions():
-    return _geojson(results.suggestions(_params()))
+@endpoint("gaps", "Suggested sites for new meeting places, explained", args=GapArgs,
+          response=feature_collection_schema(), media_type=GEOJSON, errors=(404,),
+          operation_id="gapSuggestions")
+def suggestions(args: dict):
+    return geojson_response(results.suggestions(GapParams.from_values(args)))
 
 
 @api.get("/evaluate")
-def evaluate():
-    lon, lat = float_arg("lon"), float_arg("lat")
-    if lon is None or lat is None:
-        raise InvalidInput("lon and lat are required")
-    return jsonify(results.evaluate(lon, lat, _params()))
+@endpoint("gaps", "What a new meeting place at one spot would add", args=EvaluateArgs,
+          response={"type": "object"}, errors=(404,), operation_id="gapEvaluate")
+def evaluate(args: dict):
+    return jsonify(results.evaluate(args["lon"], args["lat"], GapParams.from_values(args)))
 
 
 @api.get("/layers")
+@endpoint("gaps", "Layers loaded for the analysis (candidates, exclusions)",
+          response=LAYER_LIST, operation_id="gapLayers")
 def layers():
     return jsonify(layers=[
         {"id": layer.id, "name": layer.name, "role": layer.role, "source": layer.source}
@@ -60,6 +71,11 @@ def layers():
 
 
 @api.post("/layers")
+@endpoint("gaps", "Upload a layer of candidate sites or of land to leave out (planners)",
+          description="Replaces a layer of the same name. Use it as `candidates=layer:<id>`; "
+          "`exclude` layers keep residents and sites out of water, parks or private land.",
+          body=LAYER_BODY, response=LAYER_STORED, status=201, errors=(403,),
+          operation_id="uploadGapLayer")
 @role_required("planner")
 def upload_layer():
     """A planner's own layer: candidate sites, or land to leave out (water, private land)."""
@@ -75,11 +91,14 @@ def upload_layer():
 
 
 @api.get("/scenarios")
+@endpoint("gaps", "Saved scenarios", response=SCENARIO_LIST, operation_id="listGapScenarios")
 def list_scenarios():
     return jsonify(scenarios=[_scenario_summary(s) for s in scenarios.list_scenarios()])
 
 
 @api.post("/scenarios")
+@endpoint("gaps", "Save a scenario (planners, logged in)", body=SCENARIO_BODY,
+          response=SCENARIO, status=201, errors=(403,), operation_id="saveGapScenario")
 @role_required("planner")
 def save_scenario():
     body = request.get_json(silent=True) or {}
@@ -91,15 +110,19 @@ def save_scenario():
 
 
 @api.get("/scenarios/<int:scenario_id>")
+@endpoint("gaps", "One saved scenario with its result", response={"type": "object"},
+          errors=(404,), path={"scenario_id": "Scenario number"}, operation_id="getGapScenario")
 def get_scenario(scenario_id: int):
     scenario = scenarios.get_scenario(scenario_id)
     return jsonify({**_scenario_summary(scenario), "result": scenario.result})
 
 
 @api.get("/scenarios/compare")
-def compare_scenarios():
-    a = scenarios.get_scenario(int_arg("a", None, minimum=1) or 0)
-    b = scenarios.get_scenario(int_arg("b", None, minimum=1) or 0)
+@endpoint("gaps", "Two saved scenarios side by side", args=CompareArgs,
+          response={"type": "object"}, errors=(404,), operation_id="compareGapScenarios")
+def compare_scenarios(args: dict):
+    a = scenarios.get_scenario(args["a"])
+    b = scenarios.get_scenario(args["b"])
     return jsonify(scenarios.compare_scenarios(a, b))
 
 

@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask.blueprints import BlueprintSetupState
 
-from placemaker.api.openapi import BBOX_PARAM, errors, path_param, query_param, ref
+from placemaker.edge import add_paths, errors, path_param, query_param, ref
 from placemaker.exports.writers import FORMATS
 from placemaker.ogc import params
 from placemaker.ogc.registry import Collection, registry
 
 TAG = "OGC API – Features"
+BBOX_PARAM = query_param(
+    "bbox", "Only features intersecting this WGS84 box: min_lon,min_lat,max_lon,max_lat "
+    "(six numbers with heights are accepted; heights are ignored)",
+    {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+    style="form", explode=False,
+)
 GEOJSON = "application/geo+json"
 HTML = {"text/html": {"schema": {"type": "string"}}}
 LANG = query_param("lang", "Language of HTML pages: nl or en (other values are ignored)",
@@ -233,3 +240,8 @@ def ogc_paths() -> dict[str, Any]:
                       **errors(403, 404)},
     }}
     return paths
+
+
+def describe(state: BlueprintSetupState) -> None:
+    """Add the OGC paths to the app's OpenAPI document (when the blueprint is registered)."""
+    add_paths(state.app, ogc_paths, schemas=ogc_component_schemas)

@@ -22,12 +22,13 @@ from flask import (
 
 from placemaker.errors import InvalidInput, NotFound
 from placemaker.exports.writers import FORMATS, csv_bytes, geojson_bytes, gpkg_bytes
-from placemaker.ogc import params
+from placemaker.ogc import openapi, params
 from placemaker.ogc.registry import Collection, Extent, Feature, ItemQuery, registry
 from placemaker.tokens.access import current_reader, require_private_reader
 from placemaker.tokens.service import READER_ROLES
 
 bp = Blueprint("ogc", __name__)
+bp.record_once(openapi.describe)
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"

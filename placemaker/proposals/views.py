@@ -22,10 +22,24 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, URLSafeSerializer
+from marshmallow import fields
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from placemaker import maps
-from placemaker.api.routes import MAX_OFFSET, bbox_arg, int_arg, list_arg, paged_collection
+from placemaker.edge import (
+    GEOJSON,
+    Args,
+    Bbox,
+    CommaList,
+    DataChoice,
+    Lat,
+    Lon,
+    Paging,
+    Text,
+    endpoint,
+    feature_collection_schema,
+    ref,
+)
 from placemaker.errors import Conflict, InvalidInput, NotFound, PlacemakerError
 from placemaker.extensions import db, limiter
 from placemaker.i18n import current_language
@@ -33,6 +47,7 @@ from placemaker.places import service as places
 from placemaker.proposals import common, moderation, public, tracking, workflow
 from placemaker.proposals.models import ProposalPhoto, ProposalStatus, ProposalSupport
 from placemaker.proposals.page_parts import has_photo, map_parts, page_helpers
+from placemaker.web import geojson_response, paged_collection
 
 log = logging.getLogger(__name__)
 
@@ -331,19 +346,47 @@ def photo(proposal_id: int):
 
 # --- JSON -----------------------------------------------------------------------------------
 
+def _statuses() -> list[str]:
+    return ["open", "all"] + [s.value for s in ProposalStatus if s is not ProposalStatus.hidden]
+
+
+class ListArgs(Paging):
+    bbox = Bbox()
+    status = CommaList(fields.String(validate=DataChoice(_statuses)),
+                       "open (default), all, or statuses (comma-separated)")
+    kind = CommaList(fields.String(), "Only these kinds (comma-separated or repeated)")
+    area = Text("Only proposals inside the area with this code")
+
+
+class ContextArgs(Args):
+    lon = Lon()
+    lat = Lat()
+    kind = Text("Kind of place proposed")
+
+
+class LookupArgs(Args):
+    q = Text("What to look for", load_default="")
+
+
 @bp.get("/api/proposals")
-def api_list():
+@endpoint("proposals", "Proposals anyone may see, as GeoJSON, paged", args=ListArgs,
+          media_type=GEOJSON, operation_id="listProposals",
+          response=feature_collection_schema(
+              number_matched={"type": "integer"}, number_returned={"type": "integer"},
+              links={"type": "array", "items": ref("Link")}))
+def api_list(args: dict):
     config = current_app.config
-    limit = int_arg("limit", config["API_PAGE_SIZE"], minimum=1,
-                    maximum=config["API_MAX_PAGE_SIZE"]) or config["API_PAGE_SIZE"]
-    offset = int_arg("offset", 0, maximum=MAX_OFFSET) or 0
-    query = public.public_query(bbox=bbox_arg(), statuses=list_arg("status") or ["open"],
-                                 kinds=list_arg("kind"), area_code=request.args.get("area"))
-    features, matched = public.public_features(query, limit=limit, offset=offset)
-    return paged_collection(features, matched, offset=offset, limit=limit)
+    limit = min(args.get("limit") or config["API_PAGE_SIZE"], config["API_MAX_PAGE_SIZE"])
+    query = public.public_query(bbox=args.get("bbox"), statuses=args.get("status") or ["open"],
+                                 kinds=args.get("kind", []), area_code=args.get("area"))
+    features, matched = public.public_features(query, limit=limit, offset=args["offset"])
+    return paged_collection(features, matched, offset=args["offset"], limit=limit)
 
 
 @bp.get("/api/proposals/<int:proposal_id>")
+@endpoint("proposals", "One proposal with its public history", response={"type": "object"},
+          media_type=GEOJSON, errors=(404,), path={"proposal_id": "Proposal number"},
+          operation_id="getProposal")
 def api_get(proposal_id: int):
     proposal = public.public_proposal(proposal_id)
     feature = public.public_feature(
@@ -354,19 +397,23 @@ def api_get(proposal_id: int):
          "status": e.new_status, "message": e.reason if e.action != "reply" else None}
         for e in public.public_events(proposal)
     ]
-    response = jsonify(feature)
-    response.mimetype = "application/geo+json"
-    return response
+    return geojson_response(feature)
 
 
 @bp.get("/api/proposals/context")
-def api_context():
-    return jsonify(public.spot_context(request.args.get("lon"), request.args.get("lat"),
-                                        request.args.get("kind") or None))
+@endpoint("proposals", "What a resident sees while choosing a spot: area, cohesion, places "
+          "nearby, gap value", args=ContextArgs, response={"type": "object"},
+          operation_id="proposalContext")
+def api_context(args: dict):
+    return jsonify(public.spot_context(args["lon"], args["lat"], args.get("kind")))
 
 
 @bp.get("/api/proposals/lookup")
-def api_lookup():
-    return jsonify(results=public.lookup(request.args.get("q", "")))
+@endpoint("proposals", "Find a spot by address, area name or coordinates", args=LookupArgs,
+          operation_id="proposalLookup", response={
+              "type": "object", "required": ["results"],
+              "properties": {"results": {"type": "array", "items": {"type": "object"}}}})
+def api_lookup(args: dict):
+    return jsonify(results=public.lookup(args["q"]))
 
 
