@@ -108,3 +108,12 @@ def test_kinds(client):
     bench = next(k for k in kinds if k["code"] == "bench")
     assert bench["walking_distance_m"] < next(
         k for k in kinds if k["code"] == "community_centre")["walking_distance_m"]
+
+
+@pytest.mark.parametrize(("q", "expected"), [("50%", {"50% korting"}), ("a_b", {"a_b"}),
+                                             ("KORTING", {"50% korting", "500 korting"})])
+def test_place_search_takes_wildcards_literally(client, make_place, q, expected):
+    for name in ("50% korting", "500 korting", "a_b", "axb"):
+        make_place(name=name)
+    body = client.get("/api/places", query_string={"q": q, "limit": 1000}).get_json()
+    assert {f["properties"]["name"] for f in body["features"]} == expected

@@ -176,6 +176,8 @@ def test_the_same_form_sent_twice_is_stored_once(en_ctx):
         ({"reason": "x" * 1001}, "reason", "keep it to 1000 characters (you wrote 1001)"),
         ({"name": "n" * 101}, "name", "at most 100 characters"),
         ({"email": "anna@"}, "email", "does not look right"),
+        ({"email": "anna de vries@example.org"}, "email", "does not look right"),
+        ({"email": "anna@localhost"}, "email", "does not look right"),
         ({"submission_key": "short"}, "form", "out of date"),
         ({"photo": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj"}, "photo", "not a photo"),
         ({"photo": b"\xff\xd8\xff" + b"\0" * 100}, "photo", "cannot be read"),

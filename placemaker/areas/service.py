@@ -235,9 +235,8 @@ def area_features(*, level: str | None = None, bbox=None, year: int | None = Non
     if codes is not None:
         query = query.where(Area.code.in_(codes))
     if search:
-        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(Area.name.ilike(pattern, escape="\\")
-                            | Area.code.ilike(pattern, escape="\\"))
+        query = query.where(Area.name.icontains(search, autoescape=True)
+                            | Area.code.icontains(search, autoescape=True))
     if limit is not None:
         query = query.limit(limit)
     rows = db.session.execute(query).all()

@@ -207,9 +207,5 @@ def places_query(*, bbox: Sequence[float] | None = None, kinds: Sequence[str] = 
         area_geom = select(Area.geom).where(Area.code == area_code).scalar_subquery()
         query = query.where(func.ST_Covers(area_geom, Place.geom))
     if search:
-        query = query.where(Place.name.ilike(f"%{_escape_like(search)}%", escape="\\"))
+        query = query.where(Place.name.icontains(search, autoescape=True))
     return query
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -80,8 +80,7 @@ def queue(user: User, *, status: str = "open", area_code: str | None = None,
     if kind:
         query = query.where(Proposal.kind_code == kind)
     if search:
-        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Proposal.reason.ilike(f"%{escaped}%", escape="\\"))
+        query = query.where(Proposal.reason.icontains(search, autoescape=True))
     return list(db.session.scalars(query.limit(limit)))
 
 

@@ -295,14 +295,13 @@ def lookup(text: str, limit: int = 8) -> list[dict[str, Any]]:
                         "lon": coords[0], "lat": coords[1]})
     if len(text) < 2:
         return results
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     places = db.session.execute(
         select(Place.name, Place.address, func.ST_X(Place.geom).label("lon"),
                func.ST_Y(Place.geom).label("lat"))
         .where(Place.status != PlaceStatus.gone,
-               or_(Place.address.ilike(pattern, escape="\\"),
-                   Place.name.ilike(pattern, escape="\\")))
-        .order_by(Place.address.ilike(pattern, escape="\\").desc(), Place.name)
+               or_(Place.address.icontains(text, autoescape=True),
+                   Place.name.icontains(text, autoescape=True)))
+        .order_by(Place.address.icontains(text, autoescape=True).desc(), Place.name)
         .limit(limit)
     ).all()
     for row in places:
@@ -314,7 +313,8 @@ def lookup(text: str, limit: int = 8) -> list[dict[str, Any]]:
         select(Area.name, Area.code, Area.level_code, func.ST_X(surface).label("lon"),
                func.ST_Y(surface).label("lat"))
         .join(AreaLevel)
-        .where(or_(Area.name.ilike(pattern, escape="\\"), Area.code.ilike(text)))
+        .where(or_(Area.name.icontains(text, autoescape=True),
+                   func.lower(Area.code) == text.lower()))
         .order_by(AreaLevel.rank, Area.name)
         .limit(limit)
     ).all()

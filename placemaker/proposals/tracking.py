@@ -22,8 +22,6 @@ from placemaker.geo import point_from_lonlat
 from placemaker.places.service import Actor, get_kind
 from placemaker.proposals import workflow
 from placemaker.proposals.common import (
-    EMAIL_MAX,
-    EMAIL_RE,
     KEY_RE,
     NAME_MAX,
     REASON_MIN,
@@ -33,6 +31,7 @@ from placemaker.proposals.common import (
     clean_message,
     clean_text,
     digest,
+    is_email,
     parse_lonlat,
     setting,
 )
@@ -127,7 +126,7 @@ def _check_submission(sub: Submission) -> dict[str, Any]:
         raise InvalidInput(_("A name has at most %(max)d characters.", max=NAME_MAX),
                            details={"field": "name"})
     email = clean_text(sub.email) or None
-    if email and (len(email) > EMAIL_MAX or not EMAIL_RE.match(email)):
+    if email and not is_email(email):
         raise InvalidInput(_("This e-mail address does not look right."),
                            details={"field": "email"})
     photo = clean_photo(sub.photo, setting("PROPOSAL_PHOTO_MAX_BYTES")) if sub.photo else None
