@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from placemaker.accounts.models import Role, User
 from placemaker.errors import Forbidden, error_response
 from placemaker.extensions import db
+from placemaker.web import is_data_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,6 +46,6 @@ def role_required(*roles: Role | str) -> Callable[[F], F]:
 
 def unauthorized():
     """The API answers 401 in JSON; pages send the visitor to the login form."""
-    if request.path.startswith(("/api/", "/ogc/")):
+    if is_data_path(request.path):
         return error_response(401, "unauthorized", "Log in or send an API token to do this.")
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))

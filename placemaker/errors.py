@@ -7,6 +7,8 @@ from typing import Any
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from placemaker.web import is_data_path
+
 
 class PlacemakerError(Exception):
     """Base of the errors a user may see. ``message`` is safe to show."""
@@ -44,9 +46,9 @@ class Conflict(PlacemakerError):
 
 def _wants_json() -> bool:
     # Data paths answer in JSON; OGC pages asked for as HTML (f=html) get an error page.
-    if request.path.startswith(("/api/", "/exports/")):
-        return True
-    return request.path.startswith("/ogc") and request.args.get("f") != "html"
+    if request.path.startswith("/ogc") and request.args.get("f") == "html":
+        return False
+    return is_data_path(request.path)
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response:

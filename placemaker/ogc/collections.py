@@ -13,6 +13,7 @@ from typing import Any
 from placemaker.areas import service as areas
 from placemaker.areas.models import Area, AreaLevel
 from placemaker.extensions import get_by_id
+from placemaker.ogc.params import interval_clause
 from placemaker.ogc.registry import (
     Collection,
     Extent,
@@ -79,12 +80,7 @@ def place_items(query: ItemQuery) -> tuple[list[Feature], int]:
     for name, value in filters.items():
         statement = statement.where(_PLACE_COLUMNS[name] == value)
     if query.datetime is not None:
-        start, end = query.datetime
-        # updated_at is stored as naive UTC (the database runs in UTC).
-        if start is not None:
-            statement = statement.where(Place.updated_at >= start.replace(tzinfo=None))
-        if end is not None:
-            statement = statement.where(Place.updated_at <= end.replace(tzinfo=None))
+        statement = statement.where(interval_clause(Place.updated_at, query.datetime))
     features, matched = place_features(statement, limit=query.limit,  # type: ignore[arg-type]
                                        offset=query.offset)
     return [utc_stamps(f, "updated_at") for f in features], matched

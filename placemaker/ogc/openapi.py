@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app
 from flask.blueprints import BlueprintSetupState
 
-from placemaker.edge import add_paths, errors, path_param, query_param, ref
+from placemaker.edge import GEOJSON, add_paths, errors, path_param, query_param, ref
 from placemaker.exports.writers import FORMATS
 from placemaker.ogc import params
 from placemaker.ogc.registry import Collection, registry
@@ -19,7 +19,6 @@ BBOX_PARAM = query_param(
     {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
     style="form", explode=False,
 )
-GEOJSON = "application/geo+json"
 HTML = {"text/html": {"schema": {"type": "string"}}}
 LANG = query_param("lang", "Language of HTML pages: nl or en (other values are ignored)",
                    {"type": "string"})

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, and_, true
+
 from placemaker.errors import InvalidInput
 from placemaker.geo import parse_bbox
 from placemaker.ogc.registry import Bbox, Collection, Interval, ItemQuery, Property
@@ -112,6 +114,16 @@ def parse_datetime(raw: str | None) -> Interval | None:
     if raw == "..":
         raise InvalidInput("datetime '..' needs the other end of the interval")
     return _moment(raw, end=False), _moment(raw, end=True)
+
+
+def interval_clause(column: Any, interval: Interval) -> ColumnElement[bool]:
+    """The datetime filter in SQL: ``column`` (naive UTC, as the database stores it) lies in
+    ``interval``, either end open."""
+    start, end = interval
+    bounds = [] if start is None else [column >= start.replace(tzinfo=None)]
+    if end is not None:
+        bounds.append(column <= end.replace(tzinfo=None))
+    return and_(true(), *bounds)
 
 
 def parse_value(prop: Property, raw: str) -> Any:

@@ -26,6 +26,7 @@ from placemaker.ogc import openapi, params
 from placemaker.ogc.registry import Collection, Extent, Feature, ItemQuery, registry
 from placemaker.tokens.access import current_reader, require_private_reader
 from placemaker.tokens.service import READER_ROLES
+from placemaker.web import GEOJSON, geojson_response, is_data_path
 
 bp = Blueprint("ogc", __name__)
 bp.record_once(openapi.describe)
@@ -41,7 +42,6 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
 ]
 OPENAPI_TYPE = "application/vnd.oai.openapi+json;version=3.0"
-GEOJSON = "application/geo+json"
 JSON = "application/json"
 HTML = "text/html"
 
@@ -287,7 +287,7 @@ def items(collection_id: str):
         "links": links,
         "features": features,
     }
-    return json_response(body, GEOJSON)
+    return geojson_response(body)
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
@@ -307,7 +307,7 @@ def item(collection_id: str, feature_id: str):
     ]}
     if wants_html(fmt):
         return html_response("ogc/item.html", collection=coll, feature=feature)
-    return json_response(feature, GEOJSON)
+    return geojson_response(feature)
 
 
 def file_response(coll: Collection, features: list[Feature], fmt: str, *,
@@ -345,8 +345,7 @@ def reject_nul_bytes() -> None:
 def add_cors(response: Response) -> Response:
     """GET is open to every origin. Private data stays safe: no credentials are allowed
     cross-origin, so only a request carrying a bearer token reads it."""
-    if request.path.startswith(("/ogc", "/api/", "/exports/")) and \
-            request.method in ("GET", "HEAD", "OPTIONS"):
+    if is_data_path(request.path) and request.method in ("GET", "HEAD", "OPTIONS"):
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Expose-Headers"] = "Content-Disposition, Link"
         if request.method == "OPTIONS":

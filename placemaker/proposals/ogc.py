@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from placemaker.extensions import MAX_ID, get_by_id
+from placemaker.ogc.params import interval_clause
 from placemaker.ogc.registry import (
     Collection,
     Extent,
@@ -62,11 +63,7 @@ def proposal_items(query: ItemQuery) -> tuple[list[Feature], int]:
         area_code=filters.pop("area_code", None),
     )
     if query.datetime is not None:
-        start, end = query.datetime
-        if start is not None:
-            statement = statement.where(Proposal.created_at >= start.replace(tzinfo=None))
-        if end is not None:
-            statement = statement.where(Proposal.created_at <= end.replace(tzinfo=None))
+        statement = statement.where(interval_clause(Proposal.created_at, query.datetime))
     limit = query.limit if query.limit is not None else MAX_ID
     features, matched = public.public_features(statement, limit=limit, offset=query.offset)
     return [utc_stamps(f, *STAMPS) for f in features], matched

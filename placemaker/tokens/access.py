@@ -11,12 +11,7 @@ from flask_login import current_user
 from placemaker.accounts.models import User
 from placemaker.extensions import db
 from placemaker.tokens.service import Unauthorized, check_private_reader, user_for_token
-
-DATA_PATHS = ("/api/", "/ogc", "/exports/")
-
-
-def is_data_path(path: str) -> bool:
-    return path.startswith(DATA_PATHS)
+from placemaker.web import is_data_path
 
 
 def current_reader() -> User | None:
