@@ -57,3 +57,6 @@ PROPOSAL_PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PROPOSAL_REASON_MAX = 1000
 # "Is this the same one?": places and proposals this close to the spot, in metres.
 PROPOSAL_NEARBY_M = 75
+# Rows per page of the moderators' queue and the residents' list of open proposals.
+MODERATION_PAGE_SIZE = 50
+PROPOSALS_PAGE_SIZE = 50

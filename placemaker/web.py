@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Response, jsonify, request, url_for
 
@@ -47,3 +50,34 @@ def page_url(_external: bool = False, **changes: Any) -> str:
     args = {**request.args.to_dict(flat=True), **changes}
     return url_for(str(request.endpoint), _external=_external, **(request.view_args or {}),
                    **args)
+
+
+def args_url(**overrides: Any) -> str:
+    """This page's URL with some query arguments replaced (None drops one)."""
+    args = request.args.to_dict(flat=False)
+    for key, value in overrides.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = [str(value)]
+    return request.path + ("?" + urlencode(args, doseq=True) if args else "")
+
+
+def page_number() -> int:
+    """The ``page`` argument of an HTML list (1 when missing or not a number)."""
+    return max(1, request.args.get("page", 1, type=int))
+
+
+@dataclass
+class Page:
+    """One page of an HTML list: the same attributes as Flask-SQLAlchemy's ``db.paginate``,
+    for lists whose rows are made by other queries (features, counts)."""
+
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))

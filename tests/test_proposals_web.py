@@ -454,3 +454,29 @@ def test_queue_oldest_first_with_filters_and_the_digest(client, app):
     assert digest.status_code == 200 and "Slotervaart" in digest.get_data(as_text=True)
     assert manager.get("/moderatie/overzicht?week=nonsense").status_code == 400
     assert client.get("/moderatie").status_code in (302, 401)  # residents: log in first
+
+
+def test_queue_and_open_list_page_instead_of_stopping(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MODERATION_PAGE_SIZE", 2)
+    monkeypatch.setitem(app.config, "PROPOSALS_PAGE_SIZE", 2)
+    tokens = [token_of(propose(client, lon=str(QUIET[0] + i * 0.0003))) for i in range(3)]
+    with app.app_context():
+        ids = [tracking.find_by_token(t).id for t in tokens]
+    manager = login_client(app, MANAGER)
+
+    def shown(html: str, mark: str) -> list[int]:
+        return [i for i in ids if mark.format(i) in html]
+
+    first = manager.get("/moderatie?kind=bench").get_data(as_text=True)
+    assert shown(first, "#{}<") == ids[:2]
+    assert 'href="/moderatie?kind=bench&amp;page=2" rel="next"' in first
+    second = manager.get("/moderatie?kind=bench&page=2").get_data(as_text=True)
+    assert shown(second, "#{}<") == ids[2:]
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+
+    listed = client.get("/voorstellen/open").get_data(as_text=True)
+    assert shown(listed, '/voorstellen/{}"') == ids[:2]
+    assert 'href="/voorstellen/open?page=2" rel="next"' in listed
+    rest = client.get("/voorstellen/open?page=2").get_data(as_text=True)
+    assert shown(rest, '/voorstellen/{}"') == ids[2:] and 'rel="prev"' in rest
+    assert client.get("/voorstellen/open?page=nonsense").status_code == 200

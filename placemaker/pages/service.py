@@ -21,6 +21,7 @@ from placemaker.geo import in_netherlands
 from placemaker.i18n import in_language
 from placemaker.places import service as places
 from placemaker.places.models import Place, PlaceKind, PlaceStatus
+from placemaker.web import Page
 
 PER_PAGE = 50
 MAP_LEVELS = ("gebied", "wijk", "buurt")
@@ -200,18 +201,6 @@ def area_page(code: str) -> dict[str, Any]:
 
 
 # --- lists ----------------------------------------------------------------------------------
-
-@dataclass
-class Page:
-    items: list[Any]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
 
 PLACE_SORTS = {
     "name": lambda: func.lower(Place.name),

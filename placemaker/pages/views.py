@@ -32,6 +32,7 @@ from placemaker.pages.forms import STATUS_LABELS, PlaceForm, StatusForm, parse_n
 from placemaker.places import editing
 from placemaker.places import service as places
 from placemaker.places.models import PlaceStatus
+from placemaker.web import args_url
 
 bp = Blueprint("pages", __name__)
 
@@ -61,16 +62,6 @@ def page_helpers() -> dict[str, Any]:
             return "–"
         fmt = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, format=fmt)
-
-    def args_url(**overrides: Any) -> str:
-        """This page's URL with some query arguments replaced (None drops one)."""
-        args = request.args.to_dict(flat=False)
-        for key, value in overrides.items():
-            if value is None:
-                args.pop(key, None)
-            else:
-                args[key] = [str(value)]
-        return request.path + ("?" + urlencode(args, doseq=True) if args else "")
 
     return {"language_url": language_url, "number": number, "args_url": args_url,
             "format_date": format_date, "format_datetime": format_datetime,

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, exists, func, literal, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -63,9 +64,9 @@ QUEUE_FILTERS = ("open", "all", *(s.value for s in ProposalStatus))
 
 
 def queue(user: User, *, status: str = "open", area_code: str | None = None,
-          kind: str | None = None, search: str | None = None, limit: int = 200
-          ) -> list[Proposal]:
-    """The proposals a moderator handles, oldest first."""
+          kind: str | None = None, search: str | None = None, page: int = 1,
+          per_page: int = 50) -> Pagination:
+    """One page of the proposals a moderator handles, oldest first."""
     query = select(Proposal).where(visible_to(user)).order_by(Proposal.created_at, Proposal.id)
     if status == "open":
         query = query.where(Proposal.status.in_(OPEN_STATUSES))
@@ -81,7 +82,7 @@ def queue(user: User, *, status: str = "open", area_code: str | None = None,
         query = query.where(Proposal.kind_code == kind)
     if search:
         query = query.where(Proposal.reason.icontains(search, autoescape=True))
-    return list(db.session.scalars(query.limit(limit)))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
 def queue_rows(proposals: Sequence[Proposal]) -> list[dict[str, Any]]:

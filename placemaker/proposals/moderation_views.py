@@ -28,6 +28,7 @@ from placemaker.places import service as places
 from placemaker.proposals import common, moderation, public, workflow
 from placemaker.proposals.models import ProposalStatus
 from placemaker.proposals.page_parts import has_photo, map_parts, page_helpers
+from placemaker.web import page_number
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,12 @@ def queue():
         status = "open"
     filters = {"status": status, "area_code": request.args.get("area") or None,
                "kind": request.args.get("kind") or None, "search": request.args.get("q") or None}
-    rows = moderation.queue_rows(moderation.queue(current_user, **filters))
+    proposals = moderation.queue(current_user, **filters, page=page_number(),
+                                 per_page=current_app.config["MODERATION_PAGE_SIZE"])
+    rows = moderation.queue_rows(proposals.items)
     return render_template(
-        "proposals/queue.html", rows=rows, filters=filters, kinds=places.kinds(),
+        "proposals/queue.html", rows=rows, page=proposals, filters=filters,
+        kinds=places.kinds(),
         areas=moderation.moderator_areas(current_user),
         statuses=[("open", _("Open")), ("all", _("All"))]
         + [(s.value, str(workflow.STATUS_LABELS[s])) for s in ProposalStatus],

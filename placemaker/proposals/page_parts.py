@@ -16,6 +16,7 @@ from placemaker.extensions import db
 from placemaker.i18n import current_language
 from placemaker.places import service as places
 from placemaker.proposals.models import ProposalPhoto
+from placemaker.web import args_url
 
 
 def page_helpers() -> dict[str, Any]:
@@ -26,7 +27,7 @@ def page_helpers() -> dict[str, Any]:
         return url_for("api.get_place", place_id=place_id)
 
     return {"place_url": place_url, "format_datetime": format_datetime,
-            "format_date": format_date}
+            "format_date": format_date, "args_url": args_url}
 
 
 def map_texts() -> dict[str, str]:

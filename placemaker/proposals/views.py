@@ -47,7 +47,7 @@ from placemaker.places import service as places
 from placemaker.proposals import common, moderation, public, tracking, workflow
 from placemaker.proposals.models import ProposalPhoto, ProposalStatus, ProposalSupport
 from placemaker.proposals.page_parts import has_photo, map_parts, page_helpers
-from placemaker.web import geojson_response, paged_collection
+from placemaker.web import Page, geojson_response, page_number, paged_collection
 
 log = logging.getLogger(__name__)
 
@@ -247,10 +247,14 @@ def track_erase(token: str):
 def public_list():
     query = public.public_query(statuses=("open",), kinds=[request.args["kind"]]
                                  if request.args.get("kind") else ())
-    features, matched = public.public_features(query, limit=500, offset=0)
+    per_page = current_app.config["PROPOSALS_PAGE_SIZE"]
+    page = page_number()
+    features, matched = public.public_features(query, limit=per_page,
+                                               offset=(page - 1) * per_page)
     parts = map_parts({"mode": "list"}, center=maps.DEFAULT_CENTER, zoom=12,
                        label=_("Map of open proposals"))
     return render_template("proposals/list.html", features=features, matched=matched,
+                           page=Page(features, page, per_page, matched),
                            kinds=places.kinds(), kind=request.args.get("kind", ""),
                            lang=current_language(), **parts)
 
