@@ -37,6 +37,7 @@ def _init_extensions(app: Flask) -> None:
         models,  # noqa: F401  (every table known to autogenerate)
     )
     from placemaker.extensions import csrf, db, limiter, login_manager, migrate
+    from placemaker.tokens.access import load_user_from_request
 
     db.init_app(app)
     migrate.init_app(
@@ -51,6 +52,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.user_loader(auth.load_user)
     login_manager.unauthorized_handler(auth.unauthorized)
+    # A bearer token names the reader on the data paths (tokens.access).
+    login_manager.request_loader(load_user_from_request)
     login_manager.login_view = "accounts.login"
     csrf.init_app(app)
     limiter.init_app(app)
