@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 from webargs.flaskparser import FlaskParser
@@ -163,6 +165,18 @@ def query_param_attributes(self, field: fields.Field, ret: dict[str, Any]) -> di
     if param:
         extra.update({"style": "form", **param})
     return extra
+
+
+def query_parameters(schema: Schema) -> list[dict[str, Any]]:
+    """The OpenAPI 3.0 query parameters of ``schema``, written by apispec."""
+    plugin = MarshmallowPlugin()
+    APISpec(title="-", version="-", openapi_version="3.0.3", plugins=[plugin])
+    converter = plugin.converter
+    assert converter is not None
+    converter.add_attribute_function(bbox2property)
+    converter.add_attribute_function(text_without_nul)
+    converter.add_parameter_attribute_function(query_param_attributes)
+    return converter.schema2parameters(schema, location="query")
 
 
 # --- schemas and parsing -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from openapi_spec_validator import validate
 from schemathesis import GenerationMode
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
+from placemaker.extensions import db
 from placemaker.ogc.registry import registry
 
 DOCUMENTED_PREFIXES = ("/api/", "/ogc", "/exports/")
@@ -109,3 +110,22 @@ def test_api_keeps_its_document(app, mode):
         except Exception as exc:  # noqa: BLE001  (collect them all, report at the end)
             failures[operation.label] = str(exc)[:1500]
     assert not failures, "\n\n".join(f"{k}:\n{v}" for k, v in failures.items())
+
+
+def test_an_undescribed_route_is_missing_from_the_document():
+    """Routes are described by the schema that parses them: a view without one is absent,
+    which test_every_route_is_documented reports."""
+    from tests.conftest import TEST_DATABASE_URL, make_test_app
+
+    app = make_test_app(TEST_DATABASE_URL)
+    app.add_url_rule("/api/undescribed", "undescribed", lambda: "{}")
+    try:
+        paths = app.test_client().get("/api/openapi.json").get_json()["paths"]
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+    assert "/api/undescribed" not in paths and "/api/places" in paths
+    parameters = {p["name"]: p for p in paths["/api/places"]["get"]["parameters"]}
+    assert parameters["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 10000}
+    assert parameters["status"]["schema"]["items"]["enum"] == [
+        "active", "temporarily_closed", "gone"]

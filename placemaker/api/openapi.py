@@ -13,23 +13,19 @@ import copy
 import re
 from typing import Any
 
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app, jsonify, render_template
 from werkzeug.routing import Rule
 
 from placemaker.api.components import CORE_SCHEMAS
 from placemaker.edge import (
     Operation,
-    bbox2property,
     described_parts,
     endpoint,
     errors,
     json_ok,
     path_param,
-    query_param_attributes,
+    query_parameters,
     ref,
-    text_without_nul,
 )
 
 bp = Blueprint("openapi", __name__)
@@ -87,11 +83,10 @@ def _path_params(rule: Rule, operation: Operation) -> list[dict[str, Any]]:
     return out
 
 
-def _operation(spec: APISpec, rule: Rule, op: Operation) -> dict[str, Any]:
+def _operation(rule: Rule, op: Operation) -> dict[str, Any]:
     parameters = _path_params(rule, op)
     if op.args is not None:
-        converter = spec.plugins[0].converter  # type: ignore[attr-defined]
-        parameters += converter.schema2parameters(op.args, location="query")
+        parameters += query_parameters(op.args)
     if op.responses is not None:
         ok = op.responses
     else:
@@ -113,7 +108,7 @@ def _operation(spec: APISpec, rule: Rule, op: Operation) -> dict[str, Any]:
     return out
 
 
-def _route_paths(spec: APISpec) -> Paths:
+def _route_paths() -> Paths:
     paths: Paths = {}
     for rule in current_app.url_map.iter_rules():
         op = getattr(current_app.view_functions[rule.endpoint], "openapi", None)
@@ -121,25 +116,13 @@ def _route_paths(spec: APISpec) -> Paths:
             continue
         item = paths.setdefault(openapi_path(rule.rule), {})
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            item[method.lower()] = _operation(spec, rule, op)
+            item[method.lower()] = _operation(rule, op)
     return paths
 
 
-def _spec() -> APISpec:
-    plugin = MarshmallowPlugin()
-    spec = APISpec(title="placemaker API", version="1.0.0", openapi_version="3.0.3",
-                   plugins=[plugin])
-    assert plugin.converter is not None
-    plugin.converter.add_attribute_function(bbox2property)
-    plugin.converter.add_attribute_function(text_without_nul)
-    plugin.converter.add_parameter_attribute_function(query_param_attributes)
-    return spec
-
-
 def build_document() -> dict[str, Any]:
-    spec = _spec()
     parts = described_parts(current_app)
-    paths = _merge(parts["paths"], _route_paths(spec), "path")
+    paths = _merge(parts["paths"], _route_paths(), "path")
     schemas = _merge(parts["schemas"], copy.deepcopy(CORE_SCHEMAS), "schema")
     return {
         "openapi": "3.0.3",

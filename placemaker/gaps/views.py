@@ -28,11 +28,15 @@ from placemaker.web import geojson_response
 api = Blueprint("gaps_api", __name__)
 
 
+def _params(args: dict) -> GapParams:
+    return GapParams.from_values(args)
+
+
 @api.get("/coverage")
 @endpoint("gaps", "How many residents live within reach of a meeting place, per area",
           args=GapArgs, response={"type": "object"}, errors=(404,), operation_id="gapCoverage")
 def coverage(args: dict):
-    return jsonify(results.coverage(GapParams.from_values(args)))
+    return jsonify(results.coverage(_params(args)))
 
 
 @api.get("/cells")
@@ -41,7 +45,7 @@ def coverage(args: dict):
           operation_id="gapCells")
 def cells(args: dict):
     include = args.get("include_covered") in ("1", "true", "yes")
-    packed = results.uncovered_cells_gzip(GapParams.from_values(args), include_covered=include)
+    packed = results.uncovered_cells_gzip(_params(args), include_covered=include)
     return gzip_response(packed, GEOJSON)
 
 
@@ -50,14 +54,14 @@ def cells(args: dict):
           response=feature_collection_schema(), media_type=GEOJSON, errors=(404,),
           operation_id="gapSuggestions")
 def suggestions(args: dict):
-    return geojson_response(results.suggestions(GapParams.from_values(args)))
+    return geojson_response(results.suggestions(_params(args)))
 
 
 @api.get("/evaluate")
 @endpoint("gaps", "What a new meeting place at one spot would add", args=EvaluateArgs,
           response={"type": "object"}, errors=(404,), operation_id="gapEvaluate")
 def evaluate(args: dict):
-    return jsonify(results.evaluate(args["lon"], args["lat"], GapParams.from_values(args)))
+    return jsonify(results.evaluate(args["lon"], args["lat"], _params(args)))
 
 
 @api.get("/layers")

@@ -7,18 +7,21 @@ from typing import Any
 from flask import current_app
 from flask.blueprints import BlueprintSetupState
 
-from placemaker.edge import GEOJSON, add_paths, errors, path_param, query_param, ref
+from placemaker.edge import (
+    GEOJSON,
+    add_paths,
+    errors,
+    path_param,
+    query_param,
+    query_parameters,
+    ref,
+)
 from placemaker.exports.writers import FORMATS
 from placemaker.ogc import params
 from placemaker.ogc.registry import Collection, registry
 
 TAG = "OGC API – Features"
-BBOX_PARAM = query_param(
-    "bbox", "Only features intersecting this WGS84 box: min_lon,min_lat,max_lon,max_lat "
-    "(six numbers with heights are accepted; heights are ignored)",
-    {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
-    style="form", explode=False,
-)
+
 HTML = {"text/html": {"schema": {"type": "string"}}}
 LANG = query_param("lang", "Language of HTML pages: nl or en (other values are ignored)",
                    {"type": "string"})
@@ -128,28 +131,7 @@ def _collection_paths(collection: Collection) -> dict[str, Any]:
     base = f"/ogc/collections/{cid}"
     security = {} if collection.public else {"security": [{"bearerAuth": []}]}
     extra_errors = () if collection.public else (403,)
-    filters = [
-        query_param(p.name, f"Only features whose {p.name} equals this value"
-                    + (f" ({p.description})" if p.description else ""),
-                    {k: v for k, v in p.json_schema().items()
-                     if k not in ("nullable", "description")}
-                    | ({"enum": list(p.enum)} if p.enum else {}))
-        for p in collection.queryables
-    ]
-    item_params = [
-        BBOX_PARAM,
-        query_param("limit", f"Page size (default {params.DEFAULT_LIMIT})",
-                    {"type": "integer", "minimum": 1, "maximum": params.MAX_LIMIT,
-                     "default": params.DEFAULT_LIMIT}),
-        query_param("offset", "Skip this many features (or follow the 'next' link)",
-                    {"type": "integer", "minimum": 0, "maximum": params.MAX_OFFSET,
-                     "default": 0}),
-    ]
-    if collection.temporal_property:
-        item_params.append(query_param(
-            "datetime", f"Only features whose {collection.temporal_property} lies in this "
-            "instant or interval (RFC 3339; '..' for an open end), e.g. "
-            "2024-01-01T00:00:00Z/..", {"type": "string"}))
+    item_params = query_parameters(params.item_args(collection))
     items_content = {
         GEOJSON: {"schema": ref(f"{name}FeatureCollection")},
         **HTML,
@@ -178,7 +160,7 @@ def _collection_paths(collection: Collection) -> dict[str, Any]:
             "tags": [TAG], "summary": f"{collection.title}: features",
             "description": collection.description,
             "operationId": f"items_{cid}",
-            "parameters": [*item_params, *filters, _f(params.ITEM_FORMATS), LANG],
+            "parameters": [*item_params, _f(params.ITEM_FORMATS), LANG],
             "responses": {"200": {"description": "A page of features; csv-excel is CSV with "
                                                  "semicolons, decimal commas and a BOM",
                                   "content": items_content},
@@ -229,11 +211,7 @@ def ogc_paths() -> dict[str, Any]:
         "parameters": [
             path_param("filename", "<collection>.<geojson|csv|excel.csv|gpkg>",
                        {"type": "string", "enum": filenames}),
-            BBOX_PARAM,
-            query_param("limit", "At most this many features",
-                        {"type": "integer", "minimum": 1, "maximum": params.MAX_LIMIT}),
-            query_param("offset", "Skip this many features",
-                        {"type": "integer", "minimum": 0, "maximum": params.MAX_OFFSET}),
+            *query_parameters(params.ExportArgs()),
         ],
         "responses": {"200": {"description": "The file", "content": _file_content()},
                       **errors(403, 404)},

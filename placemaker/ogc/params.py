@@ -1,4 +1,9 @@
-"""Query parameters of OGC API requests, checked before any collection sees them."""
+"""Query parameters of OGC API requests, checked before any collection sees them.
+
+The items' arguments are a marshmallow schema per collection (placemaker.edge fields, as
+the JSON API's), which also writes their part of the OpenAPI document; OGC's own rules stay:
+unknown parameters are a 400, bbox may carry heights, limit defaults to 10.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from marshmallow import ValidationError, fields, validate
 from sqlalchemy import ColumnElement, and_, true
 
+from placemaker.edge import Args, Bbox, Int, load_args
 from placemaker.errors import InvalidInput
-from placemaker.geo import parse_bbox
-from placemaker.ogc.registry import Bbox, Collection, Interval, ItemQuery, Property
+from placemaker.ogc.registry import Collection, Interval, ItemQuery, Property
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
@@ -41,44 +47,6 @@ def parse_format(args: Mapping[str, Any], allowed: tuple[str, ...]) -> str | Non
     if value not in allowed:
         raise InvalidInput(f"f must be one of {', '.join(allowed)}")
     return value
-
-
-def parse_limit(raw: str | None, default: int | None = DEFAULT_LIMIT,
-                maximum: int = MAX_LIMIT) -> int | None:
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit():
-        raise InvalidInput("limit must be a whole number")
-    value = int(raw)
-    if not 1 <= value <= maximum:
-        raise InvalidInput(f"limit must lie between 1 and {maximum}")
-    return value
-
-
-def parse_offset(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return 0
-    if not raw.isdigit():
-        raise InvalidInput("offset must be a whole number of 0 or more")
-    value = int(raw)
-    if value > MAX_OFFSET:
-        raise InvalidInput(f"offset must be at most {MAX_OFFSET}")
-    return value
-
-
-def parse_ogc_bbox(raw: str | None) -> Bbox | None:
-    """``minlon,minlat,maxlon,maxlat`` or, with heights, six numbers (heights ignored)."""
-    if raw is None or raw == "":
-        return None
-    parts = raw.split(",")
-    if len(parts) == 6:
-        parts = [parts[0], parts[1], parts[3], parts[4]]
-    elif len(parts) != 4:
-        raise InvalidInput("bbox needs four numbers: min_lon,min_lat,max_lon,max_lat")
-    try:
-        return parse_bbox(",".join(parts))
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from None
 
 
 def _moment(text: str, *, end: bool) -> datetime | None:
@@ -126,40 +94,93 @@ def interval_clause(column: Any, interval: Interval) -> ColumnElement[bool]:
     return and_(true(), *bounds)
 
 
-def parse_value(prop: Property, raw: str) -> Any:
-    try:
-        if prop.type == "integer":
-            if not re.fullmatch(r"-?\d{1,18}", raw):
-                raise ValueError
-            return int(raw)
-        if prop.type == "number":
-            value = float(raw)
-            if value != value or value in (float("inf"), float("-inf")):
-                raise ValueError
-            return value
-        if prop.type == "boolean":
-            return {"true": True, "false": False}[raw.lower()]
-    except (ValueError, KeyError):
-        raise InvalidInput(f"{prop.name} must be a{'n' if prop.type == 'integer' else ''} "
-                           f"{prop.type}") from None
-    if prop.enum and raw not in prop.enum:
-        raise InvalidInput(f"{prop.name} must be one of {', '.join(prop.enum)}")
-    return raw
+# --- the items' arguments: one marshmallow schema per collection, as for the JSON API ----------
+
+class Datetime(fields.String):
+    """OGC's ``datetime``: an instant, or an interval ``start/end`` with ``..`` open."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any,  # type: ignore[override]
+                     **kwargs: Any) -> Interval | None:
+        try:
+            return parse_datetime(str(value))
+        except InvalidInput as exc:
+            raise ValidationError(exc.message) from None
+
+
+class Boolean(fields.Boolean):
+    """``true`` or ``false``, in any case."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(truthy={"true"}, falsy={"false"},
+                         error_messages={"invalid": "must be a boolean"}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        return super()._deserialize(str(value).lower(), attr, data, **kwargs)
+
+
+class ExportArgs(Args):
+    bbox = Bbox(heights=True)
+    limit = Int(1, MAX_LIMIT, description="At most this many features")
+    offset = fields.Integer(
+        load_default=0, metadata={"description": "Skip this many features"},
+        validate=[validate.Range(min=0, error="must be a whole number of 0 or more"),
+                  validate.Range(max=MAX_OFFSET, error="must be at most {max}")],
+        error_messages={"invalid": "must be a whole number of 0 or more"})
+
+
+class ItemArgs(ExportArgs):
+    limit = fields.Integer(
+        validate=validate.Range(1, MAX_LIMIT, error="must lie between {min} and {max}"),
+        error_messages={"invalid": "must be a whole number"},
+        metadata={"description": f"Page size (default {DEFAULT_LIMIT})",
+                  "default": DEFAULT_LIMIT})
+
+
+def property_field(prop: Property) -> fields.Field:
+    """The argument that filters a queryable property by equality."""
+    description = f"Only features whose {prop.name} equals this value" + (
+        f" ({prop.description})" if prop.description else "")
+    metadata = {"description": description}
+    if prop.type == "integer":
+        # 18 digits: beyond them PostgreSQL's bigint overflows (a server error).
+        return fields.Integer(metadata=metadata, error_messages={"invalid": "must be an integer"},
+                              validate=validate.Range(-(10**18) + 1, 10**18 - 1,
+                                                      error="must be an integer"))
+    if prop.type == "number":
+        return fields.Float(metadata=metadata, error_messages={
+            "invalid": "must be a number", "special": "must be a number"})
+    if prop.type == "boolean":
+        return Boolean(metadata=metadata)
+    return fields.String(metadata=metadata, validate=validate.OneOf(
+        prop.enum, error="must be one of {choices}") if prop.enum else None)
+
+
+def item_args(collection: Collection, *, export: bool = False) -> Args:
+    """The schema of ``collection``'s items (or export) arguments: paging, bbox, datetime
+    when its features have a time, and its queryables."""
+    base = ExportArgs if export else ItemArgs
+    declared: dict[str, fields.Field] = {}
+    if collection.temporal_property:
+        declared["datetime"] = Datetime(metadata={"description": (
+            f"Only features whose {collection.temporal_property} lies in this instant or "
+            "interval (RFC 3339; '..' for an open end), e.g. 2024-01-01T00:00:00Z/..")})
+    declared |= {p.name: property_field(p) for p in collection.queryables}
+    return type(f"{base.__name__}_{collection.id}", (base,), declared)()
 
 
 def item_query(collection: Collection, args: Mapping[str, Any], *,
                default_limit: int | None = DEFAULT_LIMIT) -> ItemQuery:
     """The ItemQuery for ``args`` (a request's query string), or InvalidInput (400)."""
-    queryables = {p.name: p for p in collection.queryables}
-    allowed = set(ITEM_PARAMS) | set(queryables)
+    queryables = {p.name for p in collection.queryables}
+    allowed = set(ITEM_PARAMS) | queryables
     if collection.temporal_property is None:
         allowed.discard("datetime")
     check_known(args, allowed)
+    values = load_args(item_args(collection, export=default_limit is None), args)
     return ItemQuery(
-        bbox=parse_ogc_bbox(args.get("bbox")),
-        limit=parse_limit(args.get("limit"), default_limit),
-        offset=parse_offset(args.get("offset")),
-        datetime=parse_datetime(args.get("datetime")),
-        filters={name: parse_value(queryables[name], args[name])
-                 for name in queryables if args.get(name) not in (None, "")},
+        bbox=values.get("bbox"),
+        limit=values.get("limit", default_limit),
+        offset=values["offset"],
+        datetime=values.get("datetime"),
+        filters={name: values[name] for name in queryables if name in values},
     )
