@@ -129,7 +129,7 @@ def _collection_paths(collection: Collection) -> dict[str, Any]:
     cid = collection.id
     name = _schema_name(collection)
     base = f"/ogc/collections/{cid}"
-    security = {} if collection.public else {"security": [{"bearerAuth": []}]}
+    security: dict[str, Any] = {} if collection.public else {"security": [{"bearerAuth": []}]}
     extra_errors = () if collection.public else (403,)
     item_params = query_parameters(params.item_args(collection))
     items_content = {
@@ -221,4 +221,4 @@ def ogc_paths() -> dict[str, Any]:
 
 def describe(state: BlueprintSetupState) -> None:
     """Add the OGC paths to the app's OpenAPI document (when the blueprint is registered)."""
-    add_paths(state.app, ogc_paths, schemas=ogc_component_schemas)
+    add_paths(state.app, ogc_paths, schemas=ogc_component_schemas)  # type: ignore[arg-type]
