@@ -64,6 +64,7 @@ def _register_blueprints(app: Flask) -> None:
     from placemaker.accounts.views import bp as accounts_bp
     from placemaker.api import openapi
     from placemaker.api.routes import bp as api_bp
+    from placemaker.assets.views import bp as assets_bp
     from placemaker.exports.views import bp as exports_bp
     from placemaker.extensions import csrf
     from placemaker.gaps.pages import bp as planners_bp
@@ -73,6 +74,7 @@ def _register_blueprints(app: Flask) -> None:
     from placemaker.pages.views import bp as pages_bp
     from placemaker.proposals.moderation_views import bp as moderation_bp
     from placemaker.proposals.views import bp as proposals_bp
+    from placemaker.reports.views import bp as reports_bp
     from placemaker.tokens.views import bp as tokens_bp
 
     app.register_blueprint(health_bp)
@@ -90,10 +92,13 @@ def _register_blueprints(app: Flask) -> None:
     openapi.init_app(app)
     app.register_blueprint(proposals_bp)
     app.register_blueprint(moderation_bp)
+    app.register_blueprint(assets_bp)
+    app.register_blueprint(reports_bp)
 
 
 def _register_hooks(app: Flask) -> None:
     """App-wide request hooks, template helpers and error handlers."""
+    from placemaker.assets.views import asset_helpers
     from placemaker.errors import register_error_handlers
     from placemaker.ogc.views import add_cors, reject_nul_bytes
     from placemaker.pages.views import page_helpers
@@ -105,6 +110,7 @@ def _register_hooks(app: Flask) -> None:
     # For every path, not only ours: a NUL in any input reached PostgreSQL as a 500.
     app.before_request(reject_nul_bytes)
     app.context_processor(page_helpers)
+    app.context_processor(asset_helpers)
     register_error_handlers(app)
 
 
@@ -119,6 +125,7 @@ def _register_features(app: Flask) -> None:
     from placemaker.ogc.registry import register_collection, register_collection_source
     from placemaker.proposals.cli import erase_personal_data_command
     from placemaker.proposals.ogc import proposals_collection
+    from placemaker.reports.service import open_reports
 
     register_collection(app, places_collection())
     register_collection_source(app, area_collections)
@@ -127,6 +134,7 @@ def _register_features(app: Flask) -> None:
     register_collection(app, suggestions_collection())
 
     registry.provide(app, registry.SPOT_VALUES, spot_values)
+    registry.provide(app, registry.OPEN_REPORTS, open_reports)
 
     register_cli(app)
     app.cli.add_command(erase_personal_data_command)

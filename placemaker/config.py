@@ -60,3 +60,14 @@ PROPOSAL_NEARBY_M = 75
 # Rows per page of the moderators' queue and the residents' list of open proposals.
 MODERATION_PAGE_SIZE = 50
 PROPOSALS_PAGE_SIZE = 50
+
+# Places as assets. A place nobody confirmed in use for this many days is due for a visit.
+PLACE_STALE_DAYS = 180
+# Residents' "I was here, it is used", per IP address (also once per device, place and day).
+PLACE_CONFIRM_RATE_LIMIT = "30 per hour"
+
+# Residents' reports on existing places: limits per IP address, link lifetime, text length.
+REPORT_RATE_LIMIT = "10 per hour;30 per day"
+REPORT_TRACKING_RATE_LIMIT = "120 per hour"
+REPORT_TOKEN_DAYS = 365
+REPORT_TEXT_MAX = 1000

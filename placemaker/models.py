@@ -2,6 +2,7 @@
 
 from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.areas.models import Area, AreaIndicator, AreaLevel, CohesionScore, Indicator
+from placemaker.assets.models import PlaceCheck
 from placemaker.gaps.models import GapLayer, GapLayerFeature, GapScenario
 from placemaker.places.models import Place, PlaceChange, PlaceKind, PlaceStatus
 from placemaker.proposals.models import (
@@ -11,6 +12,7 @@ from placemaker.proposals.models import (
     ProposalStatus,
     ProposalSupport,
 )
+from placemaker.reports.models import PlaceReport, PlaceReportEvent, PlaceReportPhoto
 from placemaker.tokens.models import ApiToken
 
 __all__ = [
@@ -26,7 +28,11 @@ __all__ = [
     "Indicator",
     "Place",
     "PlaceChange",
+    "PlaceCheck",
     "PlaceKind",
+    "PlaceReport",
+    "PlaceReportEvent",
+    "PlaceReportPhoto",
     "PlaceStatus",
     "Proposal",
     "ProposalEvent",

@@ -19,6 +19,9 @@ _KEY = "placemaker.providers"
 #                "radius_m": float, ...}, ...]: what one new place at each point would reach,
 #                for many points at once (a moderation queue asks for every row).
 SPOT_VALUES = "spot_values"
+# "open_reports": (place_id) -> [{"id", "kind", "kind_label", "created_at", "status"}, ...]:
+#               residents' open reports on a place (the place page shows them).
+OPEN_REPORTS = "open_reports"
 
 
 def provide(app: Flask, capability: str, provider: Callable[..., Any]) -> None:

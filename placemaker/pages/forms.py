@@ -34,6 +34,11 @@ class PlaceForm(FlaskForm):
         Optional(), Length(max=DESCRIPTION_MAX)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
     postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=10)])
+    owner_org = StringField(_l("Owner (organisation)"), validators=[Optional(), Length(max=200)])
+    keeper = StringField(_l("Keeper (contact role)"), validators=[Optional(), Length(max=200)])
+    budget_line = StringField(_l("Cost or budget line"), validators=[Optional(), Length(max=200)])
+    opening_hours = StringField(_l("Opening hours (OpenStreetMap syntax)"),
+                                validators=[Optional(), Length(max=500)])
     lon = StringField(_l("Longitude"))
     lat = StringField(_l("Latitude"))
     version = HiddenField()
@@ -45,6 +50,10 @@ class PlaceForm(FlaskForm):
             "description": self.description.data,
             "address": self.address.data,
             "postcode": self.postcode.data,
+            "owner_org": self.owner_org.data,
+            "keeper": self.keeper.data,
+            "budget_line": self.budget_line.data,
+            "opening_hours": self.opening_hours.data,
             "lon": parse_number(self.lon.data),
             "lat": parse_number(self.lat.data),
         }

@@ -208,18 +208,22 @@ PLACE_SORTS = {
     "status": lambda: Place.status,
     "postcode": lambda: Place.postcode,
     "updated": lambda: Place.updated_at,
+    "owner": lambda: func.lower(Place.owner_org),
+    "confirmed": lambda: Place.last_confirmed_at,
 }
 
 
 def place_page(*, kinds: Sequence[str] = (), statuses: Sequence[str] = (),
-               area: str | None = None, search: str | None = None, sort: str = "name",
+               area: str | None = None, search: str | None = None,
+               owner: str | None = None, keeper: str | None = None, sort: str = "name",
                descending: bool = False, page: int = 1, per_page: int = PER_PAGE) -> Page:
     """One page of the places list, sorted and filtered like the map."""
     query: Select = places.places_query(kinds=kinds, statuses=statuses, area_code=area,
-                                        search=search)
+                                        search=search, owner=owner, keeper=keeper)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     key = PLACE_SORTS.get(sort, PLACE_SORTS["name"])()
-    query = query.order_by(None).order_by(key.desc() if descending else key.asc(), Place.id)
+    query = query.order_by(None).order_by(
+        key.desc().nulls_last() if descending else key.asc().nulls_last(), Place.id)
     page = max(1, min(page, max(1, math.ceil(total / per_page))))
     rows = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     return Page(rows, page, per_page, total)

@@ -205,6 +205,8 @@ def _list_args() -> dict[str, Any]:
                      if v in STATUS_LABELS],
         "area": request.args.get("area") or None,
         "search": request.args.get("q") or None,
+        "owner": request.args.get("owner") or None,
+        "keeper": request.args.get("keeper") or None,
     }
 
 

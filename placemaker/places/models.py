@@ -31,6 +31,15 @@ class PlaceStatus(enum.Enum):
     gone = "gone"
 
 
+class PlaceCondition(enum.Enum):
+    """How a place is doing, as last seen; separate from its status (open, closed, gone)."""
+
+    good = "good"
+    needs_attention = "needs_attention"
+    broken = "broken"
+    gone = "gone"
+
+
 class PlaceKind(db.Model):
     """A kind of meeting place. A table, so area managers' organisations can add their own."""
 
@@ -68,6 +77,19 @@ class Place(db.Model):
         default=PlaceStatus.active,
         index=True,
     )
+    # As an asset: who owns it, who keeps it (a contact role, not a person's name), what it
+    # is paid from, when it is open (OpenStreetMap opening_hours syntax), how it is doing
+    # and when somebody last saw it in use (see placemaker/assets).
+    owner_org: Mapped[str | None] = mapped_column(String(200), index=True)
+    keeper: Mapped[str | None] = mapped_column(String(200))
+    budget_line: Mapped[str | None] = mapped_column(String(200))
+    opening_hours: Mapped[str | None] = mapped_column(String(500))
+    condition: Mapped[PlaceCondition] = mapped_column(
+        Enum(PlaceCondition, name="place_condition",
+             values_callable=lambda e: [m.value for m in e]),
+        default=PlaceCondition.good, server_default="good",
+    )
+    last_confirmed_at: Mapped[datetime | None] = mapped_column(index=True)
     # Where it came from, so a re-import updates instead of duplicating.
     source: Mapped[str | None] = mapped_column(String(100))
     source_id: Mapped[str | None] = mapped_column(String(100))

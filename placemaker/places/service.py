@@ -17,11 +17,14 @@ from placemaker.areas.models import Area
 from placemaker.errors import Conflict, InvalidInput, NotFound
 from placemaker.extensions import db, get_by_id
 from placemaker.geo import GeometryError, bbox_envelope, point_from_lonlat
+from placemaker.places import opening
 from placemaker.places.models import Place, PlaceChange, PlaceKind, PlaceStatus
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 5000
-EDITABLE = ("name", "description", "address", "postcode", "kind_code", "status")
+EDITABLE = ("name", "description", "address", "postcode", "kind_code", "status",
+            "owner_org", "keeper", "budget_line", "opening_hours")
+ASSET_TEXT_MAX = 200  # owner_org, keeper and budget_line
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,10 @@ def snapshot(place: Place) -> dict[str, Any]:
         "postcode": place.postcode,
         "kind_code": place.kind_code,
         "status": place.status.value if place.status else None,
+        "owner_org": place.owner_org,
+        "keeper": place.keeper,
+        "budget_line": place.budget_line,
+        "opening_hours": place.opening_hours,
         "lon": round(point.x, 7) if point is not None else None,
         "lat": round(point.y, 7) if point is not None else None,
     }
@@ -88,6 +95,11 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
             raise InvalidInput(f"a name has at most {NAME_MAX} characters")
     if clean.get("description") and len(clean["description"]) > DESCRIPTION_MAX:
         raise InvalidInput(f"a description has at most {DESCRIPTION_MAX} characters")
+    for key in ("owner_org", "keeper", "budget_line"):
+        if clean.get(key) and len(clean[key]) > ASSET_TEXT_MAX:
+            raise InvalidInput(f"{key} has at most {ASSET_TEXT_MAX} characters")
+    if "opening_hours" in clean:
+        clean["opening_hours"] = opening.clean(clean["opening_hours"])
     if "kind_code" in clean:
         get_kind(clean["kind_code"] or "")
     if "status" in clean:
@@ -189,9 +201,14 @@ def history(place: Place) -> list[PlaceChange]:
 
 def places_query(*, bbox: Sequence[float] | None = None, kinds: Sequence[str] = (),
                  statuses: Sequence[str] = (), area_code: str | None = None,
-                 search: str | None = None) -> Select:
+                 search: str | None = None, owner: str | None = None,
+                 keeper: str | None = None) -> Select:
     """The places matching the filters, ordered by id (stable for paging)."""
     query = select(Place).order_by(Place.id)
+    if owner:
+        query = query.where(Place.owner_org.ilike(f"%{_escape_like(owner)}%", escape="\\"))
+    if keeper:
+        query = query.where(Place.keeper.ilike(f"%{_escape_like(keeper)}%", escape="\\"))
     if bbox is not None:
         query = query.where(func.ST_Intersects(Place.geom, bbox_envelope(bbox)))
     if kinds:

@@ -52,14 +52,14 @@ def new_submission_key() -> str:
     return secrets.token_urlsafe(32)
 
 
-def tracking_token(submission_key: str) -> str:
-    """The private tracking token of the proposal sent with this form key.
+def tracking_token(submission_key: str, purpose: bytes = b"proposal-tracking") -> str:
+    """The private tracking token of the proposal (or report: ``purpose``) of this form key.
 
     Derived (HMAC with the app's secret) rather than stored, so a double submit of the same
     form shows the same receipt; only its SHA-256 hash is kept in the database.
     """
     secret = str(setting("SECRET_KEY")).encode()
-    mac = hmac.new(secret, b"proposal-tracking\0" + submission_key.encode(), hashlib.sha256)
+    mac = hmac.new(secret, purpose + b"\0" + submission_key.encode(), hashlib.sha256)
     return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
 
 
