@@ -296,3 +296,112 @@ def test_status_gone_keeps_condition_separate(make_place):
     place = make_place()
     places.update_place(place, {"status": "gone"}, places.Actor("m"))
     assert place.status is PlaceStatus.gone and place.condition is PlaceCondition.good
+
+
+# --- opening hours in the gap analysis ------------------------------------------------------
+
+def test_window_arithmetic():
+    from placemaker.gaps import hours
+
+    afternoons, evenings = hours.WINDOWS["weekday_afternoons"], hours.WINDOWS["evenings"]
+    assert (afternoons.hours, evenings.hours) == (30, 35)
+    assert hours.open_hours("Mo-Fr 12:00-18:00", afternoons) == 30
+    assert hours.open_hours("Mo-Fr 12:00-18:00", evenings) == 0
+    assert hours.open_hours("Tu,Th 17:00-20:00", evenings) == 4
+    assert hours.open_hours(None, evenings) == 35  # a bench: always there
+    assert hours.counts("Mo-Fr 12:00-18:00", afternoons)
+    assert not hours.counts("Mo-Fr 12:00-18:00", evenings)
+    assert hours.counts("Mo-Fr 12:00-18:00", None)
+    assert hours.explain("Tu,Th 17:00-20:00", evenings, "en") == \
+        "open 4 of 35 hours (evenings)"
+    assert hours.explain("Tu,Th 17:00-20:00", evenings, "nl") == "open 4 van 35 uur (avonden)"
+
+
+def test_a_place_open_on_weekday_afternoons_covers_its_cells_then_and_not_in_the_evening(
+        client, app_ctx):
+    """The only community centre in the analysis, open on weekday afternoons only."""
+    from placemaker.gaps.model import build_model
+    from placemaker.gaps.params import GapParams
+
+    db.session.execute(update(Place).where(Place.kind_code == "community_centre")
+                       .values(status=PlaceStatus.gone))
+    centre = places.create_place({"name": "Buurthuis De Middag", "kind_code": "community_centre",
+                                  "lon": 4.8421, "lat": 52.3655,
+                                  "opening_hours": "Mo-Fr 12:00-18:00"}, places.Actor("t"))
+    db.session.flush()
+    afternoon = build_model(GapParams(kind="community_centre", window="weekday_afternoons"))
+    evening = build_model(GapParams(kind="community_centre", window="evenings"))
+    assert list(afternoon.place_ids) == [centre.id]
+    assert afternoon.covered.sum() > 0
+    assert list(evening.place_ids) == [] and evening.covered.sum() == 0
+    db.session.commit()
+    body = client.get("/api/gaps/coverage?kind=community_centre&window=evenings").get_json()
+    assert body["params"]["window"] == "evenings"
+    assert body["window"]["code"] == "evenings" and body["window"]["hours"] == 35
+    explained = {p["id"]: p for p in body["window"]["places"]}[centre.id]
+    assert explained["open_hours"] == 0 and explained["counts"] is False
+    assert explained["explanation_en"] == "open 0 of 35 hours (evenings)"
+    assert body["total"]["covered_population"] == 0
+    day = client.get("/api/gaps/coverage?kind=community_centre&window=weekday_afternoons")
+    assert day.get_json()["total"]["covered_population"] > 0
+    assert day.get_json()["window"]["code"] == "weekday_afternoons"
+    plain = client.get("/api/gaps/coverage?kind=community_centre").get_json()
+    assert plain["window"] is None
+    bad = client.get("/api/gaps/coverage?window=nachts")
+    assert bad.status_code == 400 and "window must be one of" in bad.get_json()["error"]["message"]
+
+
+# --- exports, OGC and the open-data feed ----------------------------------------------------
+
+def test_ogc_api_and_exports_carry_owner_hours_condition_and_confirmation(client, make_place):
+    place = make_place(name="Koffiehoek", owner_org="Kringloop Oost", keeper="Vrijwilligers",
+                       budget_line="Geheim-7", opening_hours="Tu,Th 12:00-17:00")
+    service.confirm_in_use(place, places.Actor("m"))
+    service.set_condition(place, "needs_attention", places.Actor("m"))
+    db.session.commit()
+    item = client.get(f"/ogc/collections/places/items/{place.id}").get_json()
+    props = item["properties"]
+    assert props["owner"] == "Kringloop Oost" and props["keeper"] == "Vrijwilligers"
+    assert props["opening_hours"] == "Tu,Th 12:00-17:00"
+    assert props["condition"] == "needs_attention"
+    assert props["last_confirmed_at"].endswith("Z")
+    assert "Geheim-7" not in str(item)
+    found = client.get("/ogc/collections/places/items?owner=Kringloop%20Oost").get_json()
+    assert [f["id"] for f in found["features"]] == [place.id]
+    broken = client.get("/ogc/collections/places/items?condition=broken&limit=1000").get_json()
+    assert place.id not in [f["id"] for f in broken["features"]]
+    assert client.get("/ogc/collections/places/items?condition=wobbly").status_code == 400
+    queryables = client.get("/ogc/collections/places/queryables").get_json()
+    assert {"owner", "keeper", "condition"} <= set(queryables["properties"])
+    api = client.get(f"/api/places/{place.id}").get_json()["properties"]
+    assert api["open_reports"] == 0 and api["owner"] == "Kringloop Oost"
+
+
+def test_open_data_feed_of_meeting_places(client, make_place):
+    kept = make_place(name="Moestuin Zuid", owner_org="Bewonersgroep", opening_hours="24/7")
+    service.confirm_in_use(kept, places.Actor("m"))
+    gone = make_place(name="Oude bank", status="gone")
+    db.session.commit()
+    response = client.get("/open-data/ontmoetingsplekken.geojson")
+    assert response.mimetype == "application/geo+json"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    body = response.get_json()
+    ids = {f["id"]: f for f in body["features"]}
+    assert gone.id not in ids and body["number_returned"] == len(body["features"])
+    props = ids[kept.id]["properties"]
+    assert props["owner"] == "Bewonersgroep" and props["kind"] == "bench"
+    assert props["opening_hours"] == "24/7" and props["last_confirmed_at"].endswith("Z")
+    assert "budget_line" not in props
+
+
+def test_csv_export_carries_the_asset_fields(client, make_place):
+    import csv
+    import io
+
+    place = make_place(owner_org="Gemeente", keeper="Team groen", opening_hours="Mo 09:00-12:00")
+    db.session.commit()
+    data = client.get("/exports/places.csv").get_data().decode()
+    row = next(r for r in csv.DictReader(io.StringIO(data)) if r["id"] == str(place.id))
+    assert (row["owner"], row["keeper"], row["opening_hours"], row["condition"]) == (
+        "Gemeente", "Team groen", "Mo 09:00-12:00", "good")
+    assert row["last_confirmed_at"] == ""

@@ -142,8 +142,8 @@ def test_paging_ten_thousand_places_returns_each_once(client, app_ctx):
         ("/ogc/collections/places/items?status=open", 400,
          "status must be one of active, temporarily_closed, gone"),
         ("/ogc/collections/places/items?colour=red", 400,
-         "unknown query parameter 'colour' (allowed: address, bbox, datetime, f, kind, lang, "
-         "limit, name, offset, postcode, source, status)"),
+         "unknown query parameter 'colour' (allowed: address, bbox, condition, datetime, f, "
+         "keeper, kind, lang, limit, name, offset, owner, postcode, source, status)"),
         ("/ogc/collections/areas_buurt/items?datetime=2024-01-01", 400, None),
         ("/ogc/collections/places/items?f=xml", 400, None),
         ("/ogc/collections/nope", 404, "collection 'nope' does not exist"),
@@ -233,7 +233,8 @@ def test_queryables(client):
     body = get_json(client, "/ogc/collections/places/queryables")
     assert body["type"] == "object"
     assert body["properties"]["status"]["enum"][:3] == ["active", "temporarily_closed", "gone"]
-    assert set(body["properties"]) == {"name", "kind", "status", "address", "postcode", "source"}
+    assert set(body["properties"]) == {"name", "kind", "status", "address", "postcode", "source",
+                                       "owner", "keeper", "condition"}
 
 
 @pytest.mark.parametrize("url", [

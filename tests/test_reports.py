@@ -229,3 +229,15 @@ def test_reporting_is_rate_limited_per_ip(app, client, make_place):
     finally:
         app.config["REPORT_RATE_LIMIT"] = "10 per hour;30 per day"
     assert codes == [303, 303, 429]
+
+
+def test_honeypot_filled_stores_nothing(client, make_place):
+    place = make_place()
+    db.session.commit()
+    form = client.get(f"/places/{place.id}/melden")
+    assert 'class="hp-field"' in form.get_data(as_text=True)
+    before = count(PlaceReport)
+    response = client.post(f"/places/{place.id}/melden", data={
+        "csrf_token": csrf_token(form), "submission_key": new_submission_key(),
+        "kind": "broken", "website": "http://spam.example"})
+    assert response.status_code == 400 and count(PlaceReport) == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from marshmallow import fields, validate
 
+from placemaker import registry
 from placemaker.areas import service as areas
 from placemaker.cache import gzip_response
 from placemaker.edge import (
@@ -161,4 +162,8 @@ def get_place(place_id: int):
          "old": c.old_values, "new": c.new_values}
         for c in places.history(place)
     ]
+    # Residents' open reports, when the reports feature is there (see placemaker/registry.py).
+    open_reports = registry.provider(registry.OPEN_REPORTS)
+    feature["properties"]["open_reports"] = (len(open_reports(place.id))
+                                             if open_reports is not None else None)
     return geojson_response(feature)

@@ -21,7 +21,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from placemaker import registry
 from placemaker.accounts.service import current_assignments, may_manage_point
-from placemaker.assets import service
+from placemaker.assets import feed, service
 from placemaker.auth import role_required
 from placemaker.errors import InvalidInput
 from placemaker.extensions import db, limiter
@@ -136,6 +136,17 @@ def set_condition(place_id: int):
     db.session.commit()
     flash(message)
     return _back(place.id)
+
+
+@bp.get("/open-data/ontmoetingsplekken.geojson")
+def open_data():
+    """Every meeting place still there, with owner, kind, opening hours and last confirmation:
+    an open-data feed for other tools (and OpenStreetMap mappers)."""
+    body = feed.meeting_places_geojson(request.url_root.rstrip("/"))
+    response = current_app.response_class(body, mimetype="application/geo+json")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @bp.get("/moderatie/bezoekronde")

@@ -4,14 +4,20 @@ A bench is always there; a coffee corner open two afternoons a week serves its s
 With a window chosen (weekday afternoons, evenings, the whole week), a place counts as
 covering its cells only when it is open for at least ``MIN_OPEN_SHARE`` of the window's hours.
 Places without opening hours (benches, gardens) count as always open. The week measured is
-:data:`placemaker.places.opening.REFERENCE_MONDAY`'s, a week without public holidays.
+:data:`placemaker.places.opening.REFERENCE_MONDAY`'s, a week without public holidays. The
+arithmetic is plain; only :func:`window_report` reads the database.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+from sqlalchemy import select
+
+from placemaker.extensions import db
+from placemaker.places.models import Place, PlaceKind, PlaceStatus
 from placemaker.places.opening import REFERENCE_MONDAY, open_intervals
 
 MIN_OPEN_SHARE = 0.5
@@ -73,3 +79,31 @@ def explain(opening_hours: str | None, window: Window, language: str = "nl") -> 
     if language == "nl":
         return f"open {shown} van {window.hours} uur ({window.label_nl})"
     return f"open {shown} of {window.hours} hours ({window.label_en})"
+
+
+def window_report(params: Any) -> dict[str, Any] | None:
+    """Which window an analysis used and, for every place with opening hours that the
+    analysis looks at, how many of the window's hours it is open and whether it counted.
+
+    :param params: a :class:`placemaker.gaps.params.GapParams`; None when it has no window.
+    """
+    window = WINDOWS.get(params.window) if params.window else None
+    if window is None:
+        return None
+    query = (select(Place.id, Place.name, Place.opening_hours).join(PlaceKind)
+             .where(Place.status == PlaceStatus.active, Place.opening_hours.is_not(None))
+             .order_by(Place.id))
+    if params.kind:
+        query = query.where(Place.kind_code == params.kind)
+    if params.rung:
+        query = query.where(PlaceKind.ladder_rung == params.rung)
+    places = []
+    for row in db.session.execute(query):
+        hours = open_hours(row.opening_hours, window)
+        places.append({"id": row.id, "name": row.name, "opening_hours": row.opening_hours,
+                       "open_hours": hours, "counts": counts(row.opening_hours, window),
+                       "explanation_nl": explain(row.opening_hours, window, "nl"),
+                       "explanation_en": explain(row.opening_hours, window, "en")})
+    return {"code": window.code, "label_nl": window.label_nl, "label_en": window.label_en,
+            "hours": window.hours, "min_open_share": MIN_OPEN_SHARE,
+            "places_without_hours": "always open", "places": places}

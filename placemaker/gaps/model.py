@@ -22,6 +22,7 @@ from placemaker import cache
 from placemaker.areas import service as areas
 from placemaker.areas.models import Area
 from placemaker.extensions import db
+from placemaker.gaps import hours
 from placemaker.gaps.analysis import (
     DemandGrid,
     StraightLineDistance,
@@ -209,12 +210,16 @@ def _places(params: GapParams):
     query = (
         select(Place.id, Place.name, Place.kind_code, PlaceKind.walking_distance_m,
                func.ST_X(func.ST_Transform(Place.geom, RD_SRID)).label("x"),
-               func.ST_Y(func.ST_Transform(Place.geom, RD_SRID)).label("y"))
+               func.ST_Y(func.ST_Transform(Place.geom, RD_SRID)).label("y"),
+               Place.opening_hours)
         .join(PlaceKind).where(Place.status == PlaceStatus.active).order_by(Place.id)
     )
     if params.kind:
         query = query.where(Place.kind_code == params.kind)
     if params.rung:
         query = query.where(PlaceKind.ladder_rung == params.rung)
-    return db.session.execute(query).all()
+    rows = db.session.execute(query).all()
+    # Opening-hours window (gaps/hours.py): only places open enough in it cover their cells.
+    window = hours.WINDOWS.get(params.window) if params.window else None
+    return [r for r in rows if hours.counts(r.opening_hours, window)]
 

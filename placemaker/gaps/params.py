@@ -20,6 +20,7 @@ from placemaker.gaps.analysis import (
     DEFAULT_DETOUR,
     NeedWeights,
 )
+from placemaker.gaps.hours import WINDOWS
 from placemaker.gaps.models import GapLayer
 from placemaker.places.models import PlaceKind
 
@@ -55,6 +56,9 @@ class GapParams:
     year: int | None = None  # cohesion year (default: the latest)
     detour: float = DEFAULT_DETOUR
     weights: NeedWeights = field(default_factory=NeedWeights)
+    # Opening-hours window (a key of gaps/hours.py WINDOWS): places open less than half of
+    # it do not count as covering. None: every place counts, whatever its hours.
+    window: str | None = None
 
     WEIGHT_ARGS = {  # argument -> NeedWeights field
         "w_cohesion": "cohesion",
@@ -100,7 +104,7 @@ class GapParams:
         """What the demand and existing coverage depend on (not p or candidates)."""
         return _digest({"kind": self.kind, "rung": self.rung, "area": self.area,
                         "year": self.year, "detour": self.detour,
-                        "weights": asdict(self.weights)})
+                        "weights": asdict(self.weights), "window": self.window})
 
     def key(self) -> str:
         return _digest(self.as_json())
@@ -146,6 +150,10 @@ class GapArgs(Args):
                  validate=DataChoice(_levels, "level", "levels"))
     year = Int(1900, 2100, description="Cohesion year (default: the latest)")
     detour = Float(1.0, 3.0, description="Walking detour factor over the straight line")
+    window = Text("Opening-hours window: places open less than half of it do not count "
+                  "(weekday_afternoons, evenings, weekend, week; default: every place counts)",
+                  validate=validate.OneOf(list(WINDOWS),
+                                          error="must be one of " + ", ".join(WINDOWS)))
     w_cohesion = _weight("Weight of low cohesion in the need")
     w_income = _weight("Weight of minimum incomes in the need")
     w_lonely = _weight("Weight of loneliness in the need")
@@ -158,4 +166,4 @@ GAP_ARGS = GapArgs()
 # argument -> GapParams field
 PLAIN_ARGS = {"kind": "kind", "rung": "rung", "p": "p", "radius": "radius_m",
               "candidates": "candidates", "area": "area", "level": "level", "year": "year",
-              "detour": "detour"}
+              "detour": "detour", "window": "window"}

@@ -24,6 +24,7 @@ from placemaker.gaps.analysis import (
     solve_mclp,
 )
 from placemaker.gaps.candidates import candidate_sites
+from placemaker.gaps.hours import window_report
 from placemaker.gaps.layers import to_lonlat, to_rd
 from placemaker.gaps.model import GapModel, area_context, cached_result, data_version, load_model
 from placemaker.gaps.params import DEFAULT_RADIUS_M, GapParams, solver_time_limit
@@ -67,6 +68,7 @@ def _coverage(params: GapParams) -> dict[str, Any]:
         "areas": records,
         "by_kind": by_kind,
         "by_rung": rungs,
+        "window": window_report(params),  # which opening-hours window, and who is open in it
     }
 
 

@@ -25,7 +25,7 @@ from placemaker.ogc.registry import (
     utc_stamps,
 )
 from placemaker.places import service as places
-from placemaker.places.models import Place, PlaceStatus
+from placemaker.places.models import Place, PlaceCondition, PlaceStatus
 from placemaker.places.serialize import place_features
 
 # The indicators planners asked for next to cohesion, as their latest value.
@@ -48,10 +48,17 @@ PLACE_PROPERTIES = (
     Property("source", "string", "Where the record came from", queryable=True),
     Property("updated_at", "date-time", "Last change (UTC)"),
     Property("version", "integer", "Version, raised by every change"),
+    Property("owner", "string", "Owner organisation", queryable=True),
+    Property("keeper", "string", "Who keeps it (a contact role)", queryable=True),
+    Property("condition", "string", "Condition as last seen", queryable=True,
+             enum=tuple(c.value for c in PlaceCondition)),
+    Property("opening_hours", "string", "Opening hours, OpenStreetMap opening_hours syntax"),
+    Property("last_confirmed_at", "date-time", "Last confirmed in use (UTC)"),
 )
 
 _PLACE_COLUMNS = {"name": Place.name, "address": Place.address, "postcode": Place.postcode,
-                  "source": Place.source}
+                  "source": Place.source, "owner": Place.owner_org, "keeper": Place.keeper,
+                  "condition": Place.condition}
 
 
 def places_collection() -> Collection:
@@ -83,7 +90,7 @@ def place_items(query: ItemQuery) -> tuple[list[Feature], int]:
         statement = statement.where(interval_clause(Place.updated_at, query.datetime))
     features, matched = place_features(statement, limit=query.limit,  # type: ignore[arg-type]
                                        offset=query.offset)
-    return [utc_stamps(f, "updated_at") for f in features], matched
+    return [utc_stamps(f, "updated_at", "last_confirmed_at") for f in features], matched
 
 
 def place_item(feature_id: str) -> Feature | None:
@@ -91,7 +98,7 @@ def place_item(feature_id: str) -> Feature | None:
         return None
     features, _ = place_features(places.places_query().where(Place.id == int(feature_id)),
                                  limit=1, offset=0)
-    return utc_stamps(features[0], "updated_at") if features else None
+    return utc_stamps(features[0], "updated_at", "last_confirmed_at") if features else None
 
 
 def place_extent() -> Extent:

@@ -108,6 +108,10 @@ def _map_text() -> dict[str, str]:
         "gone": _("Gone"),
         "move_pin": _("Drag the pin, or click the map, to set the location."),
         "pin": _("Location of the place"),
+        "last_confirmed": _("Last confirmed in use"),
+        "never_confirmed": _("never"),
+        "open_reports": _("%(count)s open reports by residents"),
+        "report_problem": _("Report a problem with this place"),
     }
 
 
@@ -129,6 +133,8 @@ def _map_options(extra: dict[str, Any] | None = None) -> dict[str, Any]:
             "placeSearch": url_for("api.list_places"),
             "placePage": url_for("pages.place_detail", place_id=0),
             "areaPage": url_for("pages.area_detail", code="CODE"),
+            "placeReport": url_for("reports.new", place_id=0)
+            if "reports.new" in current_app.view_functions else None,
         },
         "text": _map_text(),
         "simplify": {"stadsdeel": 20, "gebied": 10, "wijk": 5, "buurt": 2},

@@ -14,7 +14,8 @@ from placemaker.extensions import db
 from placemaker.places.models import Place, PlaceKind
 
 COLUMNS = ("id", "name", "kind_code", "status", "address", "postcode", "description", "source",
-           "updated_at", "version")
+           "updated_at", "version", "owner_org", "keeper", "condition", "opening_hours",
+           "last_confirmed_at")
 
 
 def _properties(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -31,6 +32,13 @@ def _properties(row: Mapping[str, Any]) -> dict[str, Any]:
         "source": row["source"],
         "updated_at": row["updated_at"].isoformat(timespec="seconds"),
         "version": row["version"],
+        # As an asset (placemaker/assets); the budget line stays with the area managers.
+        "owner": row["owner_org"],
+        "keeper": row["keeper"],
+        "condition": row["condition"].value if row["condition"] is not None else None,
+        "opening_hours": row["opening_hours"],
+        "last_confirmed_at": row["last_confirmed_at"].isoformat(timespec="seconds")
+        if row["last_confirmed_at"] is not None else None,
     }
 
 

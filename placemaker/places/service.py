@@ -206,9 +206,9 @@ def places_query(*, bbox: Sequence[float] | None = None, kinds: Sequence[str] = 
     """The places matching the filters, ordered by id (stable for paging)."""
     query = select(Place).order_by(Place.id)
     if owner:
-        query = query.where(Place.owner_org.ilike(f"%{_escape_like(owner)}%", escape="\\"))
+        query = query.where(Place.owner_org.icontains(owner, autoescape=True))
     if keeper:
-        query = query.where(Place.keeper.ilike(f"%{_escape_like(keeper)}%", escape="\\"))
+        query = query.where(Place.keeper.icontains(keeper, autoescape=True))
     if bbox is not None:
         query = query.where(func.ST_Intersects(Place.geom, bbox_envelope(bbox)))
     if kinds:

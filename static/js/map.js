@@ -68,9 +68,10 @@
     return marker;
   }
 
-  function popupContent(o, info) {
+  function popupContent(o, info, popup) {
     var kind = o.kinds[info.kind];
     var address = el("p", { class: "pm-popup-address" });
+    var upkeep = el("p", { class: "pm-popup-upkeep" });
     var root = el("div", { class: "pm-popup" }, [
       el("h2", { class: "pm-popup-title", text: info.name }),
       el("p", { class: "pm-popup-meta" }, [
@@ -78,12 +79,25 @@
         el("span", { class: "pm-status-label pm-status-" + info.status, text: o.statuses[info.status] || info.status }),
       ]),
       address,
+      upkeep,
       el("p", {}, [el("a", { href: placeUrl(o, info.id), text: o.text.details })]),
     ]);
+    if (o.urls.placeReport && info.status !== "gone") {
+      root.appendChild(el("p", {}, [el("a", { class: "pm-report-link", href: o.urls.placeReport.replace(/\/0\//, "/" + String(info.id) + "/"), text: o.text.report_problem })]));
+    }
     getJSON(o.urls.place.replace(/0$/, String(info.id)))
       .then(function (feature) {
         var p = feature.properties;
         address.textContent = [p.address, p.postcode].filter(Boolean).join(", ");
+        // Upkeep: when last seen in use, and residents' open reports.
+        if (o.text.last_confirmed) {
+          var seen = p.last_confirmed_at ? new Date(p.last_confirmed_at + "Z").toLocaleDateString(o.lang === "en" ? "en-GB" : "nl-NL") : o.text.never_confirmed;
+          var bits = [o.text.last_confirmed + ": " + seen];
+          if (p.open_reports) bits.push(fmt(o.text.open_reports, { count: p.open_reports }));
+          upkeep.textContent = bits.join(" · ");
+        }
+        // The popup grew: lay it out again, so the map pans it fully into view.
+        if (popup && popup.isOpen()) popup.update();
       })
       .catch(function () {});
     return root;
@@ -93,8 +107,12 @@
     group.on("click", function (e) {
       var m = e.layer;
       if (!m.pm) return;
-      L.popup({ maxWidth: 280 }).setLatLng(m.getLatLng()).setContent(popupContent(o, m.pm)).openOn(map);
+      var popup = L.popup({ maxWidth: 280 });
+      popup.setLatLng(m.getLatLng()).setContent(popupContent(o, m.pm, popup)).openOn(map);
     });
+    // On a phone the legend would cover an open popup (and its links): hide it meanwhile.
+    map.on("popupopen", function () { L.DomUtil.addClass(map.getContainer(), "pm-popup-open"); });
+    map.on("popupclose", function () { L.DomUtil.removeClass(map.getContainer(), "pm-popup-open"); });
     group.on("mouseover", function (e) {
       var m = e.layer;
       if (!m.pm) return;
