@@ -33,6 +33,8 @@ _OPTIONS = [
     click.option("--candidates", help="grid (default), proposals or layer:<id>."),
     click.option("--area", help="Restrict to this area code."),
     click.option("--level", help="Report coverage at this level (default buurt)."),
+    click.option("--window", help="Opening-hours window: weekday_afternoons, evenings, "
+                                  "weekend or week (default: every place counts)."),
 ]
 
 
