@@ -112,7 +112,8 @@ def test_a_resident_reports_a_broken_bench_from_the_map_and_the_manager_handles_
     popup.wait_for()
     resident.wait_for_function(
         "() => (document.querySelector('.pm-popup-upkeep') || {}).textContent")
-    assert "Laatst in gebruik bevestigd" in popup.inner_text()
+    assert "Laatst in gebruik bevestigd: nooit" in popup.inner_text()
+    assert "toe aan een bezoek" in popup.inner_text()
     resident.screenshot(path=str(artifacts / "assets-1-phone-popup.png"))
     assert "Bankje" in popup.inner_text()
     popup.locator(".pm-report-link").tap()

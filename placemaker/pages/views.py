@@ -112,6 +112,7 @@ def _map_text() -> dict[str, str]:
         "never_confirmed": _("never"),
         "open_reports": _("%(count)s open reports by residents"),
         "report_problem": _("Report a problem with this place"),
+        "stale": _("due for a visit"),
     }
 
 
@@ -137,6 +138,8 @@ def _map_options(extra: dict[str, Any] | None = None) -> dict[str, Any]:
             if "reports.new" in current_app.view_functions else None,
         },
         "text": _map_text(),
+        # Places not confirmed in use for this many days are marked in the popup.
+        "staleDays": current_app.config.get("PLACE_STALE_DAYS"),
         "simplify": {"stadsdeel": 20, "gebied": 10, "wijk": 5, "buurt": 2},
     }
     options.update(extra or {})

@@ -93,6 +93,11 @@
         if (o.text.last_confirmed) {
           var seen = p.last_confirmed_at ? new Date(p.last_confirmed_at + "Z").toLocaleDateString(o.lang === "en" ? "en-GB" : "nl-NL") : o.text.never_confirmed;
           var bits = [o.text.last_confirmed + ": " + seen];
+          var staleMs = (o.staleDays || 0) * 86400000;
+          if (staleMs && p.status !== "gone" &&
+              (!p.last_confirmed_at || Date.now() - new Date(p.last_confirmed_at + "Z") > staleMs)) {
+            bits.push(o.text.stale);
+          }
           if (p.open_reports) bits.push(fmt(o.text.open_reports, { count: p.open_reports }));
           upkeep.textContent = bits.join(" · ");
         }
