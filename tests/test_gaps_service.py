@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from placemaker.extensions import db
 from placemaker.gaps.model import GapModel, build_model
 from placemaker.gaps.models import GapLayer, GapLayerFeature
+from placemaker.gaps import results
 from placemaker.gaps.params import GapParams
 from placemaker.geo import point_from_lonlat
 
@@ -53,6 +54,27 @@ def test_suggestions_fall_where_a_person_expects_them(app, suggestions):
     assert gains == sorted(gains, reverse=True)
     assert suggestions["new_residents_reached"] == pytest.approx(
         sum(f["properties"]["new_residents_reached"] for f in features), rel=1e-6)
+
+
+def test_suggestions_are_certified(app, suggestions):
+    """Every answer carries a proven upper bound and its gap; p=10 on the demo is proven."""
+    cert = suggestions["certificate"]
+    assert cert["upper_bound"] >= suggestions["new_weighted_need_reached"] - 0.01
+    assert cert["proven_best"] and cert["gap"] == 0 and cert["bound_method"] == "lp"
+    assert suggestions["search"] == {"rounds": 0, "stopped": "gap closed",
+                                     "time_limit_hit": False}
+    with app.test_client() as client:
+        wide = client.get("/api/gaps/suggestions?p=40").get_json()
+    assert not wide["search"]["time_limit_hit"]
+    gap = (wide["certificate"]["upper_bound"] - wide["new_weighted_need_reached"]) \
+        / wide["certificate"]["upper_bound"]
+    assert wide["certificate"]["gap"] == pytest.approx(gap, abs=1e-5)
+    assert wide["certificate"]["gap"] < 0.01
+    # the same question again, computed afresh, gives the same sites and figures
+    with app.test_request_context():
+        again = results._suggestions(GapParams(p=40))
+    assert [f["geometry"] for f in again["features"]] == [f["geometry"] for f in wide["features"]]
+    assert again["certificate"] == wide["certificate"]
 
 
 def test_coverage_shares(client):
@@ -177,6 +199,7 @@ def test_cli_suggest_and_coverage(runner, tmp_path):
                                  "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "3 sites reach" in result.output
+    assert "proven best" in result.output or "of the best possible" in result.output
     import json
 
     body = json.loads(out.read_text())

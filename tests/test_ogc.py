@@ -399,6 +399,10 @@ def test_gap_and_proposal_collections(client):
     first = sites["features"][0]["properties"]
     assert first["rank"] == 1 and first["new_residents_reached"] > 0
     assert first["scenario"] is None and '"p": 10' in first["parameters"]
+    # every exported suggestion carries its answer's certificate
+    assert first["proven_best"] is True and first["gap_percent"] == 0
+    assert first["upper_bound"] >= sum(
+        f["properties"]["new_weighted_need_reached"] for f in sites["features"]) - 0.1
     proposals = get_json(client, "/ogc/collections/proposals/items")
     assert proposals["type"] == "FeatureCollection"
     paths = get_json(client, "/api/openapi.json")["paths"]

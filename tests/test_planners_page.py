@@ -187,6 +187,11 @@ def test_compare_page_shows_both_scenarios_per_area(client, login):
     # Both scenarios open again on the map with their own parameters.
     assert "/planners?p=5&amp;area=DX09&amp;level=buurt&amp;w_lonely=0.6" in html
     assert f"{a['new_residents_reached']:,.0f}".replace(",", ".") in html
+    # how good each answer is, proven against the LP bound
+    assert api["certificate_a"] == a["certificate"] and api["certificate_b"] == b["certificate"]
+    assert 0 <= a["certificate"]["gap"] < 0.01
+    assert "Kwaliteit van het antwoord" in html
+    assert html.count("bewezen het best mogelijke") + html.count("van het best mogelijke") >= 2
 
 
 def test_compare_page_in_english_and_without_a_choice(client, login):

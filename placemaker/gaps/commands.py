@@ -61,6 +61,21 @@ def suggest_command(out: Path, **options):
                    f"residents, +{props['new_weighted_need_reached']:.0f} weighted need")
     if result["note"]:
         click.echo(f"note: {result['note']}")
+    click.echo(certificate_line(result["certificate"], result["search"]))
+
+
+def certificate_line(certificate: dict, search: dict) -> str:
+    """The answer's certificate for a terminal: proven best, or the gap to the bound."""
+    if certificate["proven_best"]:
+        text = (f"proven best: no other choice of sites reaches more than "
+                f"{certificate['upper_bound']:.1f} weighted need")
+    else:
+        text = (f"within {certificate['gap_percent']:.2f} % of the best possible "
+                f"(upper bound {certificate['upper_bound']:.1f} weighted need)")
+    text += f"; {search['rounds']} rounds of local search, stopped: {search['stopped']}"
+    if search["time_limit_hit"]:
+        text += " (the time limit cut the search short: another run may differ)"
+    return text
 
 
 @gaps_group.command("coverage")

@@ -97,6 +97,9 @@ def lp_upper_bound(problem: MCLPProblem, p: int, time_limit: float | None = None
     if problem.matrix.shape[0] == 0 or p == 0:
         return _empty(started)
     h = _highs(time_limit, None)
+    # Primal simplex: on the Amsterdam demo 0.25 s at p=10 and 0.35 s at p=50, against
+    # 0.18 s and 1.2 s for HiGHS's default dual simplex and over 1.4 s for its IPM/PDLP.
+    h.setOptionValue("simplex_strategy", 4)
     h.passModel(_model(problem, p, integer=False))
     h.run()
     status = h.modelStatusToString(h.getModelStatus())

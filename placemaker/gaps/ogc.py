@@ -102,6 +102,11 @@ SUGGESTION_PROPERTIES = (
     Property("nearest_place_distance_m", "number", "Straight-line distance to it (m)"),
     Property("gain_over_next_best", "number",
              "Weighted need it reaches beyond the best alternative site"),
+    Property("upper_bound", "number",
+             "Proven upper bound on the weighted need any choice of as many sites reaches"),
+    Property("gap_percent", "number",
+             "How far the suggestions' total may lie below the best possible (%)"),
+    Property("proven_best", "boolean", "The suggestions' total is the best possible"),
     Property("scenario", "string", "Saved scenario the suggestions come from, if any"),
     Property("parameters", "string", "Analysis parameters (JSON)"),
 )
@@ -130,10 +135,13 @@ def suggestion_features() -> list[Feature]:
         result, scenario = latest.result["suggestions"], latest.name
     else:
         result, scenario = results.suggestions(GapParams()), None
-    return [_flat_suggestion(f, scenario, result["params"]) for f in result["features"]]
+    certificate = result.get("certificate") or {}
+    return [_flat_suggestion(f, scenario, result["params"], certificate)
+            for f in result["features"]]
 
 
-def _flat_suggestion(feature: Feature, scenario: str | None, params: dict[str, Any]) -> Feature:
+def _flat_suggestion(feature: Feature, scenario: str | None, params: dict[str, Any],
+                     certificate: dict[str, Any]) -> Feature:
     props = feature["properties"]
     nearest = (props.get("nearest_places") or [None])[0] or {}
     area = props.get("area") or {}
@@ -153,6 +161,9 @@ def _flat_suggestion(feature: Feature, scenario: str | None, params: dict[str, A
             "nearest_place_distance_m": nearest.get("distance_m"),
             "gain_over_next_best": (props.get("next_best") or {}).get(
                 "gain_of_this_site_over_it"),
+            "upper_bound": certificate.get("upper_bound"),
+            "gap_percent": certificate.get("gap_percent"),
+            "proven_best": certificate.get("proven_best"),
             "scenario": scenario,
             "parameters": json.dumps(params, sort_keys=True),
         },

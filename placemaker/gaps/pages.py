@@ -108,6 +108,11 @@ def _text() -> dict[str, str]:
                             "within reach of a meeting place; with these sites %(after)s."),
         "method_note": _("Method: %(method)s, %(candidates)s candidate sites, new sites reach "
                          "%(radius)s m."),
+        "proven_best": _("Proven best: no %(count)s sites reach more weighted need."),
+        "within_gap": _("Within %(gap)s of the best possible: no %(count)s sites reach more "
+                        "than %(bound)s weighted need."),
+        "time_limit_hit": _("The search hit its time limit; this answer may differ on "
+                            "another run."),
         "rank": _("Site %(rank)s"),
         "reaches": _("Reaches %(residents)s residents without a meeting place within walking "
                      "distance (weighted need %(weight)s)."),
@@ -218,7 +223,19 @@ def compare():
     return render_template("planners/compare.html", scenarios=list_scenarios(),
                            comparison=comparison, a_id=a_id, b_id=b_id,
                            scenario_url=scenario_url, levels=_level_names(),
-                           describe=describe_side_by_side)
+                           describe=describe_side_by_side, certificate_text=certificate_text)
+
+
+def certificate_text(certificate: dict[str, Any] | None) -> str:
+    """An answer's certificate in words: proven best, or how close to the best possible."""
+    from flask_babel import format_decimal
+
+    if not certificate:
+        return _("not certified (saved before answers carried a bound)")
+    if certificate.get("proven_best"):
+        return _("proven best possible")
+    return _("within %(gap)s %% of the best possible",
+             gap=format_decimal(max(certificate["gap_percent"], 0.01), format="#,##0.0#"))
 
 
 def _level_names() -> dict[str, str]:

@@ -27,17 +27,13 @@ from placemaker.places.models import PlaceKind
 DEFAULT_RADIUS_M = 400
 MAX_P = 200
 
-# The iterated local search stops after SOLVER_TIME_LIMIT x sqrt(p / 10) seconds (at most
-# SOLVER_MAX_TIME); the result is deterministic below it. Measured on the Amsterdam demo
-# (benchmarks/README.md): p=10 is optimal within 0.1 s; p=50 reaches 99.3 % of the optimum
-# in 0.2 s, 99.7 % in 0.4 s and 99.99 % in 1 s.
-SOLVER_TIME_LIMIT = 0.2
-SOLVER_MAX_TIME = 1.0
-
-
-def solver_time_limit(p: int) -> float:
-    """Seconds the local search may take for ``p`` sites: more sites, more to improve."""
-    return min(SOLVER_MAX_TIME, SOLVER_TIME_LIMIT * math.sqrt(max(1.0, p / 10)))
+# The local search is bounded by work, so an answer depends on the data and the parameters
+# only (benchmarks/README.md): at most SOLVER_ROUNDS rounds, SOLVER_STALE of them without
+# improvement, and none once the LP bound proves the answer best. SOLVER_SAFETY_SECONDS is a
+# safety net against a runaway search; the answer says when it was hit.
+SOLVER_ROUNDS = 300
+SOLVER_STALE = 150
+SOLVER_SAFETY_SECONDS = 30.0
 
 
 # ------------------------------------------------------------------------------ parameters

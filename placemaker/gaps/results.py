@@ -21,13 +21,19 @@ from placemaker.gaps.analysis import (
     coverage_matrix,
     covered_mask,
     evaluate_point,
-    solve_mclp,
 )
+from placemaker.gaps.bounds import search_report, solve_certified
 from placemaker.gaps.candidates import candidate_sites
 from placemaker.gaps.hours import window_report
 from placemaker.gaps.layers import to_lonlat, to_rd
 from placemaker.gaps.model import GapModel, area_context, cached_result, data_version, load_model
-from placemaker.gaps.params import DEFAULT_RADIUS_M, GapParams, solver_time_limit
+from placemaker.gaps.params import (
+    DEFAULT_RADIUS_M,
+    SOLVER_ROUNDS,
+    SOLVER_SAFETY_SECONDS,
+    SOLVER_STALE,
+    GapParams,
+)
 from placemaker.geo import GeometryError, check_coordinates
 from placemaker.places.models import PlaceKind
 
@@ -172,8 +178,9 @@ def _suggestions(params: GapParams) -> dict[str, Any]:
     cover = coverage_matrix(candidate_xy, radius, model.grid.xy, distance)
     problem = MCLPProblem.from_coverage(cover, model.grid.weight, model.grid.population,
                                         model.covered)
-    result = solve_mclp(problem, params.p, seed=0,
-                        time_limit=solver_time_limit(params.p))
+    result, certificate = solve_certified(
+        problem, params.p, seed=0, max_rounds=SOLVER_ROUNDS, max_stale=SOLVER_STALE,
+        time_limit=SOLVER_SAFETY_SECONDS)
     ctx = area_context()
     covered_after = model.covered | covered_mask(cover[list(result.selected)])
     lonlat = to_lonlat(candidate_xy[list(result.selected)]) if result.selected else []
@@ -225,6 +232,8 @@ def _suggestions(params: GapParams) -> dict[str, Any]:
         "areas_after": area_coverage_records(model, covered_after, params, ctx),
         "method": result.method,
         "note": result.note,
+        "certificate": certificate.as_json(),
+        "search": search_report(result),
         "solver_seconds": round(result.seconds, 4),
         "data_version": data_version(),
     }

@@ -69,6 +69,9 @@ def compare_scenarios(a: GapScenario, b: GapScenario) -> dict[str, Any]:
         "b": {"id": b.id, "name": b.name, "params": b.params},
         "new_residents_reached_a": a.result["suggestions"]["new_residents_reached"],
         "new_residents_reached_b": b.result["suggestions"]["new_residents_reached"],
+        # scenarios saved before answers were certified have none
+        "certificate_a": a.result["suggestions"].get("certificate"),
+        "certificate_b": b.result["suggestions"].get("certificate"),
         "areas": rows,
     }
 

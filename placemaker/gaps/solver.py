@@ -13,8 +13,13 @@ problem (see :class:`MCLPProblem`) and has three stages:
 3. iterated local search: remove a few chosen sites (neighbours of one another, because
    sites interact only where catchments overlap), refill with a randomised greedy step,
    swap to a local optimum, and keep the result if it is no worse. A seeded
-   ``numpy.random.Generator`` drives it, so a run is reproducible; a ``time_limit`` is
-   an extra cap that makes it depend on machine speed.
+   ``numpy.random.Generator`` drives it and the search is bounded by work (rounds, and
+   rounds without improvement), so the same problem and seed give the same answer on any
+   machine under any load. A ``time_limit`` is only a safety net; when it cuts the search
+   short the result says so (``time_limit_hit``), because that answer depends on timing.
+
+Given an upper bound (see :mod:`placemaker.gaps.bounds`), the search stops as soon as
+its best value reaches it: the answer is then proven optimal.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ __all__ = [
     "evaluate_sites",
     "greedy",
     "greedy_swap",
+    "sites_result",
     "solve_mclp",
 ]
 
@@ -181,6 +187,10 @@ class MCLPResult:
     note: str = ""
     iterations: int = 0
     seconds: float = 0.0
+    #: why the search ended: "gap closed" (reached the bound), "rounds" (its work
+    #: budget), "no improvement" (max_stale rounds without progress) or "time limit"
+    stopped: str = "rounds"
+    time_limit_hit: bool = False
 
 
 # --------------------------------------------------------------------------- internals
@@ -379,19 +389,32 @@ def _ils(
     max_rounds: int,
     time_limit: float | None,
     started: float,
-) -> int:
-    """Iterated local search from the current (locally optimal) state; keeps the best."""
+    bound: float | None = None,
+    max_stale: int | None = None,
+) -> tuple[int, str]:
+    """Iterated local search from the current (locally optimal) state; keeps the best.
+
+    :returns: rounds run and why it stopped (see :attr:`MCLPResult.stopped`).
+    """
     k = len(state.sel)
     if k == 0 or k < p:
         # fewer sites than allowed means every reachable cell is already covered
-        return 0
+        return 0, "gap closed"
     best_sel = list(state.sel)
     best_val = current_val = state.value()
     current = list(best_sel)
     rounds = 0
     stale = 0
+    stopped = "rounds"
     while rounds < max_rounds:
+        if bound is not None and best_val >= bound - tol:
+            stopped = "gap closed"
+            break
+        if max_stale is not None and stale >= max_stale:
+            stopped = "no improvement"
+            break
         if time_limit is not None and time.perf_counter() - started > time_limit:
+            stopped = "time limit"
             break
         rounds += 1
         size = int(rng.integers(2, max(3, min(k, 6) + 1)))
@@ -415,12 +438,16 @@ def _ils(
             state.copy_from(current)
         else:
             state.copy_from(current)
+    else:
+        if bound is not None and best_val >= bound - tol:
+            stopped = "gap closed"
     state.copy_from(best_sel)
-    return rounds
+    return rounds, stopped
 
 
 def _finish(
-    problem: MCLPProblem, state: _State, p: int, method: str, iterations: int, started: float
+    problem: MCLPProblem, state: _State, p: int, method: str, iterations: int, started: float,
+    stopped: str = "rounds",
 ) -> MCLPResult:
     """Order the chosen sites greedily and compute gains and alternatives."""
     chosen = list(state.sel)
@@ -489,6 +516,8 @@ def _finish(
         note="; ".join(notes),
         iterations=iterations,
         seconds=time.perf_counter() - started,
+        stopped=stopped,
+        time_limit_hit=stopped == "time limit",
     )
 
 
@@ -556,13 +585,18 @@ def solve_mclp(
     seed: int = 0,
     max_rounds: int = 300,
     time_limit: float | None = None,
+    bound: float | None = None,
+    max_stale: int | None = None,
 ) -> MCLPResult:
     """Choose up to ``p`` sites maximising newly covered weighted need.
 
-    Greedy (CELF), then swaps, then ``max_rounds`` rounds of iterated local search
-    (stopping earlier when ``time_limit`` seconds have passed). Deterministic for a given
-    ``seed`` when no time limit cuts the search short. Never returns a site that adds
-    nothing, so fewer than ``p`` sites come back when fewer are useful (see ``note``).
+    Greedy (CELF), then swaps, then up to ``max_rounds`` rounds of iterated local search,
+    ending earlier once the best value reaches ``bound`` (a proven upper bound: nothing
+    better exists) or after ``max_stale`` rounds without improvement. Deterministic for a
+    given ``seed``: the work, not the clock, decides when to stop. ``time_limit`` seconds
+    are a safety net only; ``time_limit_hit`` in the result says when it was reached.
+    Never returns a site that adds nothing, so fewer than ``p`` sites come back when fewer
+    are useful (see ``note``).
     """
     p = _check_p(p)
     started = time.perf_counter()
@@ -571,5 +605,22 @@ def solve_mclp(
     tol = _REL_TOL * float(problem.red_weight.sum())
     _local_search(state, tol)
     rng = np.random.default_rng(seed)
-    rounds = _ils(state, p, rng, tol, max_rounds, time_limit, started)
-    return _finish(problem, state, p, "ils", rounds, started)
+    rounds, stopped = _ils(state, p, rng, tol, max_rounds, time_limit, started,
+                           bound=bound, max_stale=max_stale)
+    return _finish(problem, state, p, "ils", rounds, started, stopped)
+
+
+def sites_result(
+    problem: MCLPProblem, p: int, selected: list[int], method: str, stopped: str = "rounds"
+) -> MCLPResult:
+    """The full result (order, gains, alternatives) for sites chosen elsewhere, e.g. the MILP.
+
+    :param selected: original candidate indices among the reduced problem's candidates.
+    """
+    started = time.perf_counter()
+    position = {int(c): r for r, c in enumerate(problem.candidates)}
+    state = _State(problem)
+    for c in selected:
+        if int(c) in position:
+            state.add(position[int(c)])
+    return _finish(problem, state, p, method, 0, started, stopped)

@@ -136,4 +136,5 @@ def _scenario_summary(scenario) -> dict:
         "params": scenario.params, "created_at": scenario.created_at.isoformat(timespec="seconds"),
         "data_version": scenario.data_version,
         "new_residents_reached": scenario.result["suggestions"]["new_residents_reached"],
+        "certificate": scenario.result["suggestions"].get("certificate"),
     }

@@ -591,6 +591,15 @@
       document.getElementById("gaps-method").textContent = fmt(t.method_note, {
         method: body.method, candidates: num(o, body.candidates), radius: num(o, body.radius_m),
       }) + (body.note ? " " + body.note : "");
+      var cert = body.certificate, certBox = document.getElementById("gaps-certificate");
+      if (certBox && cert) {
+        certBox.textContent = (cert.proven_best
+          ? fmt(t.proven_best, { count: num(o, body.params.p) })
+          : fmt(t.within_gap, { gap: Math.max(cert.gap, 0.0001).toLocaleString(locale(o), { style: "percent", maximumFractionDigits: 2 }), count: num(o, body.params.p), bound: num(o, cert.upper_bound) })) +
+          (body.search && body.search.time_limit_hit ? " " + t.time_limit_hit : "");
+        certBox.dataset.gap = String(cert.gap);
+        certBox.dataset.provenBest = String(cert.proven_best);
+      }
       results.hidden = false;
       container.dataset.suggestionsCount = String(body.features.length);
       renderTables();
