@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from placemaker.extensions import db
+from placemaker.gaps import results
 from placemaker.gaps.model import GapModel, build_model
 from placemaker.gaps.models import GapLayer, GapLayerFeature
-from placemaker.gaps import results
 from placemaker.gaps.params import GapParams
 from placemaker.geo import point_from_lonlat
 
