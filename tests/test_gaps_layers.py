@@ -166,3 +166,101 @@ def test_cli_reports_bad_input(tmp_path):
         ],
     )
     assert result.exit_code != 0 and "file not found" in result.output
+
+
+def _grid_files(tmp_path: Path, decimals: int = 7):
+    """An exact 100 m grid in RD New, written as lon/lat GeoJSON as a GIS would export it.
+
+    Places and candidates sit on grid points, so many cells lie exactly 400 m from them.
+    """
+    from placemaker.gaps.layers import to_lonlat as rd_to_lonlat
+
+    rng = np.random.default_rng(3)
+    ix, iy = np.meshgrid(np.arange(30), np.arange(30))
+    cells = np.column_stack([120_000 + 100.0 * ix.ravel(), 485_000 + 100.0 * iy.ravel()])
+    population = rng.integers(1, 40, len(cells)).astype(float)
+    need = rng.uniform(0.5, 2.0, len(cells)).round(2)
+    places = cells[rng.choice(len(cells), 6, replace=False)]
+    candidates = cells[rng.choice(len(cells), 80, replace=False)]
+
+    def write(name, xy, props):
+        lonlat = rd_to_lonlat(xy).round(decimals)
+        return write_geojson(tmp_path / name, [
+            feature({"type": "Point", "coordinates": [float(lon), float(lat)]}, **p)
+            for (lon, lat), p in zip(lonlat, props, strict=True)])
+
+    files = {
+        "demand": write("demand.geojson", cells, [
+            {"residents": float(pop), "need": float(pop * k)}
+            for pop, k in zip(population, need, strict=True)]),
+        "places": write("places.geojson", places, [{} for _ in places]),
+        "candidates": write("candidates.geojson", candidates, [{} for _ in candidates]),
+    }
+    return files, cells, population * need, population, places, candidates
+
+
+def test_exact_grid_reproduces_the_reference_optimum(tmp_path):
+    """Pairs exactly 400 m apart stay covered after the trip through longitude/latitude."""
+    from placemaker.gaps.coverage import (
+        StraightLineDistance,
+        coverage_matrix,
+        covered_mask,
+    )
+    from placemaker.gaps.exact import solve_exact
+    from placemaker.gaps.solver import MCLPProblem
+
+    files, cells, weight, population, places, candidates = _grid_files(tmp_path)
+    crow = StraightLineDistance(1.0)
+    # the reference: exact RD coordinates, integer arithmetic on the grid
+    d2 = ((places[:, None, :] - cells[None, :, :]) ** 2).sum(-1)
+    ref_covered = (d2 <= 400**2).any(0)
+    assert ((d2 == 400**2).any(0) & ~(d2 < 400**2).any(0)).sum() > 0  # on the radius only
+    assert np.array_equal(covered_mask(coverage_matrix(places, 400, cells, crow)), ref_covered)
+    ref_cover = coverage_matrix(candidates, 400, cells, crow)
+    reference = solve_exact(
+        MCLPProblem.from_coverage(ref_cover, weight, population, ref_covered), 4, time_limit=60)
+    assert reference.optimal
+
+    out = tmp_path / "out.geojson"
+    result = CliRunner().invoke(gaps_command, [
+        "--demand", str(files["demand"]), "--weight-field", "need",
+        "--population-field", "residents", "--places", str(files["places"]),
+        "--candidates", str(files["candidates"]), "--radius", "400", "--detour", "1",
+        "--p", "4", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    share = 100 * weight[ref_covered].sum() / weight.sum()
+    assert f"served by existing places: {share:.1f} % of weighted need" in result.output
+    assert f"+{reference.objective:.1f} weighted need" in result.output
+    assert "proven best" in result.output
+    props = [f["properties"] for f in json.loads(out.read_text())["features"]]
+    assert sum(p["gain_weight"] for p in props) == pytest.approx(reference.objective, abs=0.01)
+    # residents come from their own field, and are named as such
+    gained = sum(p["gain_population"] for p in props)
+    assert 0 < gained < sum(p["gain_weight"] for p in props) * 2
+    assert f"{population.sum():.1f} residents" in result.output
+
+
+def test_cli_names_weighted_need_without_residents(tmp_path):
+    files, *_ = _grid_files(tmp_path)
+    out = tmp_path / "out.geojson"
+    result = CliRunner().invoke(gaps_command, [
+        "--demand", str(files["demand"]), "--weight-field", "need",
+        "--candidates", str(files["candidates"]), "--p", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "weighted need" in result.output and "residents" not in result.output
+    assert "gain_population" not in json.loads(out.read_text())["features"][0]["properties"]
+
+
+def test_population_field_spreads_need_over_polygons(tmp_path):
+    square = {"type": "Polygon", "coordinates": [[
+        [LON, LAT], [LON + 0.006, LAT], [LON + 0.006, LAT + 0.004], [LON, LAT + 0.004],
+        [LON, LAT]]]}
+    path = write_geojson(tmp_path / "areas.geojson",
+                         [feature(square, residents=400, need=1000)])
+    grid = read_demand(path, "need", population_field="residents")
+    assert grid.population.sum() == pytest.approx(400)
+    assert grid.weight.sum() == pytest.approx(1000)
+    stranded = write_geojson(tmp_path / "bad.geojson",
+                             [feature(square, residents=0, need=10)])
+    with pytest.raises(LayerError, match="no residents to spread"):
+        read_demand(stranded, "need", population_field="residents")

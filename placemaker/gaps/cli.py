@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from placemaker.gaps.bounds import solve_certified
 from placemaker.gaps.coverage import StraightLineDistance, coverage_matrix, covered_mask
 from placemaker.gaps.layers import (
     LayerError,
@@ -15,7 +16,7 @@ from placemaker.gaps.layers import (
     write_cells,
     write_suggestions,
 )
-from placemaker.gaps.solver import MCLPProblem, solve_mclp
+from placemaker.gaps.solver import MCLPProblem
 
 _PATH = click.Path(dir_okay=False, path_type=Path)
 
@@ -27,6 +28,12 @@ _PATH = click.Path(dir_okay=False, path_type=Path)
     default="population",
     show_default=True,
     help="Numeric field with the demand weight of each feature.",
+)
+@click.option(
+    "--population-field",
+    help="Numeric field with the residents of each feature, when the weight is not a "
+    "head count (e.g. population x need). Without it, residents are reported only when "
+    "the weight field is 'population'.",
 )
 @click.option("--places", type=_PATH, help="Existing places (GeoJSON/CSV); their demand is served.")
 @click.option("--candidates", type=_PATH, required=True, help="Candidate sites (GeoJSON/CSV).")
@@ -66,6 +73,7 @@ _PATH = click.Path(dir_okay=False, path_type=Path)
 def gaps_command(
     demand: Path,
     weight_field: str,
+    population_field: str | None,
     places: Path | None,
     candidates: Path,
     radius: float,
@@ -79,7 +87,8 @@ def gaps_command(
 ) -> None:
     """Choose the P candidate sites that newly serve the most demand."""
     try:
-        grid = read_demand(demand, weight_field, cell_size=cell_size)
+        grid = read_demand(demand, weight_field, cell_size=cell_size,
+                           population_field=population_field)
         model = StraightLineDistance(detour=detour)
         covered = np.zeros(len(grid), dtype=bool)
         if places is not None:
@@ -92,7 +101,11 @@ def gaps_command(
 
     cover = coverage_matrix(cand.xy, radius, grid.xy, model)
     problem = MCLPProblem.from_coverage(cover, grid.weight, grid.population, covered)
-    result = solve_mclp(problem, p, seed=seed)
+    result, certificate = solve_certified(problem, p, seed=seed)
+    # Name what is reported: residents only when some field counts them.
+    has_residents = population_field is not None or weight_field == "population"
+    weight_name = "residents" if weight_field == "population" and not population_field \
+        else "weighted need"
 
     total_w = float(grid.weight.sum())
     served_w = float(grid.weight[covered].sum())
@@ -105,7 +118,8 @@ def gaps_command(
                 "candidate": site,
                 **{f"candidate_{k}": v for k, v in cand.properties[site].items()},
                 "gain_weight": round(result.gains[rank], 3),
-                "gain_population": round(result.population_gains[rank], 3),
+                **({"gain_population": round(result.population_gains[rank], 3)}
+                   if has_residents else {}),
                 "exclusive_weight": round(result.exclusive[rank], 3),
                 "alternative": alt,
                 "alternative_gain": round(result.alternative_gains[rank], 3),
@@ -119,17 +133,25 @@ def gaps_command(
     def pct(part: float) -> str:
         return f"{100 * part / total_w:.1f} %" if total_w > 0 else "n/a"
 
-    click.echo(
-        f"demand: {len(grid)} cells, weight {total_w:.1f}, "
-        f"population {float(grid.population.sum()):.1f}"
-    )
-    click.echo(f"served by existing places: {pct(served_w)}")
+    residents = (f", {float(grid.population.sum()):.1f} residents"
+                 if has_residents and weight_name != "residents" else "")
+    click.echo(f"demand: {len(grid)} cells, {weight_name} {total_w:.1f}{residents}")
+    click.echo(f"served by existing places: {pct(served_w)} of {weight_name}")
+    reached = (f", +{result.covered_population:.1f} residents"
+               if has_residents and weight_name != "residents" else "")
     click.echo(
         f"chosen {len(result.selected)} of {len(cand)} candidates (p={p}): "
-        f"+{result.covered_weight:.1f} weight ({pct(result.covered_weight)}), "
-        f"+{result.covered_population:.1f} residents; served after: "
-        f"{pct(served_w + result.covered_weight)}"
+        f"+{result.covered_weight:.1f} {weight_name} ({pct(result.covered_weight)}){reached}; "
+        f"served after: {pct(served_w + result.covered_weight)}"
     )
+    if certificate.proven_best:
+        click.echo(f"proven best: no {p} candidates reach more than "
+                   f"{certificate.upper_bound:.1f} {weight_name}")
+    else:
+        click.echo(f"within {100 * certificate.gap:.2f} % of the best possible: no {p} "
+                   f"candidates reach more than {certificate.upper_bound:.1f} {weight_name}")
+    if result.time_limit_hit:
+        click.echo("note: the time limit cut the search short; another run may differ")
     if result.note:
         click.echo(f"note: {result.note}")
     for rank, site in enumerate(result.selected):
@@ -139,8 +161,10 @@ def gaps_command(
             if alt is not None
             else "no alternative"
         )
+        site_residents = (f", +{result.population_gains[rank]:.1f} residents"
+                          if has_residents and weight_name != "residents" else "")
         click.echo(
-            f"  {rank + 1:>3}. candidate {site}: +{result.gains[rank]:.1f} weight, "
-            f"+{result.population_gains[rank]:.1f} residents; {alt_text}"
+            f"  {rank + 1:>3}. candidate {site}: +{result.gains[rank]:.1f} {weight_name}"
+            f"{site_residents}; {alt_text}"
         )
     click.echo(f"wrote {out}" + (f" and {cells_out}" if cells_out else ""))

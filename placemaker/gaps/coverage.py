@@ -21,6 +21,7 @@ from placemaker.gaps.grid import DemandGrid
 
 __all__ = [
     "DEFAULT_DETOUR",
+    "DISTANCE_TOLERANCE_M",
     "AreaCoverage",
     "DistanceModel",
     "PointGain",
@@ -34,10 +35,16 @@ __all__ = [
 
 DEFAULT_DETOUR = 1.3
 
-# Relative and absolute slack so a cell exactly on the radius (up to float rounding,
-# e.g. 520 / 1.3) counts as covered.
+# Distances are computed in RD New (EPSG:28992) metres. A cell counts as covered when its
+# distance exceeds the radius by at most DISTANCE_TOLERANCE_M (1 cm), plus a relative
+# 1e-9 for float rounding (e.g. 520 / 1.3). One centimetre is far below anything a walking
+# distance can mean, and above what reprojection does to a point: a place stored as
+# longitude/latitude (7 decimals in GeoJSON, about 1 cm; PostGIS keeps doubles) lands within
+# a few millimetres of its RD position, so an exact 100 m grid keeps its pairs exactly 400 m
+# apart. A micrometre tolerance dropped those pairs and under-reported existing coverage.
+DISTANCE_TOLERANCE_M = 0.01
 _REL_EPS = 1e-9
-_ABS_EPS = 1e-6
+_ABS_EPS = DISTANCE_TOLERANCE_M
 # Above this many distinct radii, one query at the largest radius plus a filter is faster.
 _MAX_RADIUS_GROUPS = 16
 

@@ -211,14 +211,24 @@ def read_points(path: Path | str) -> PointLayer:
     return PointLayer(xy=xy.reshape(-1, 2), properties=features.properties)
 
 
-def read_demand(path: Path | str, weight_field: str, cell_size: float = 100.0) -> DemandGrid:
+def read_demand(
+    path: Path | str,
+    weight_field: str,
+    cell_size: float = 100.0,
+    population_field: str | None = None,
+) -> DemandGrid:
     """Demand from points (one cell each) or polygons (spread over grid cells).
 
-    The weight field is used both as population and as weighted need (need 1), since a
-    file carries one number per feature.
+    Without ``population_field`` the weight field is used both as population and as
+    weighted need (need 1). With it, residents come from that field and the weight of a
+    feature is spread over its cells in proportion to them (need = weight / residents).
+
+    :raises LayerError: when a polygon has weight but no residents to carry it.
     """
     features = _read(path)
     weights = _numbers(features.properties, weight_field, path)
+    population = (_numbers(features.properties, population_field, path)
+                  if population_field else weights)
     geoms = _project(features.geoms)
     is_point = shapely.get_type_id(geoms) == 0
     if is_point.all():
@@ -226,7 +236,7 @@ def read_demand(path: Path | str, weight_field: str, cell_size: float = 100.0) -
         return DemandGrid(
             x=xy[:, 0].copy(),
             y=xy[:, 1].copy(),
-            population=weights.copy(),
+            population=population.copy(),
             weight=weights.copy(),
             area=np.arange(len(weights), dtype=np.int64),
             area_keys=tuple(range(len(weights))),
@@ -234,8 +244,15 @@ def read_demand(path: Path | str, weight_field: str, cell_size: float = 100.0) -
         )
     if is_point.any():
         raise LayerError(f"{path}: mix of points and polygons; use one kind of demand")
+    stranded = np.flatnonzero((population == 0) & (weights > 0))
+    if len(stranded):
+        raise LayerError(
+            f"{path}: {len(stranded)} areas have {weight_field} but no {population_field} "
+            f"to spread it over (first: feature {stranded[0] + 1})")
+    need = np.divide(weights, population, out=np.zeros_like(weights), where=population > 0)
     areas = [
-        (n, geom, float(w), 1.0) for n, (geom, w) in enumerate(zip(geoms, weights, strict=True))
+        (n, geom, float(pop), float(k))
+        for n, (geom, pop, k) in enumerate(zip(geoms, population, need, strict=True))
     ]
     return build_demand_grid(areas, cell_size=cell_size)
 
