@@ -118,6 +118,7 @@ def _register_features(app: Flask) -> None:
     """What each feature adds to the extension points, which know no feature by name."""
     from placemaker import registry
     from placemaker.cli import register_cli
+    from placemaker.gaps import jobs as gap_jobs
     from placemaker.gaps.commands import gaps_group
     from placemaker.gaps.ogc import coverage_collections, suggestions_collection
     from placemaker.gaps.results import spot_values
@@ -139,3 +140,5 @@ def _register_features(app: Flask) -> None:
     register_cli(app)
     app.cli.add_command(erase_personal_data_command)
     app.cli.add_command(gaps_group)
+    # warm the gap analysis after every write (a job on the shared queue)
+    gap_jobs.init_app(app)

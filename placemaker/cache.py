@@ -47,6 +47,16 @@ def client() -> redis.Redis:
     return found
 
 
+def _cache_key(namespace: str, key: str, version: str) -> str:
+    digest = hashlib.sha1(f"{version}|{key}".encode(), usedforsecurity=False).hexdigest()
+    return f"placemaker:{namespace}:{digest}"
+
+
+def peek(namespace: str, key: str, *, version: str) -> bytes | None:
+    """What :func:`cached` holds for this key and version, without computing anything."""
+    return _get(client(), _cache_key(namespace, key, version))
+
+
 def cached(namespace: str, key: str, compute: Callable[[], bytes], *, version: str,
            seconds: int = DEFAULT_SECONDS) -> bytes:
     """``compute()``'s bytes, from Redis when this version has them.
@@ -54,8 +64,7 @@ def cached(namespace: str, key: str, compute: Callable[[], bytes], *, version: s
     On a miss one worker computes while the others asking for the same value wait for its
     answer (a Redis lock), instead of all repeating the same work on the same cores.
     """
-    digest = hashlib.sha1(f"{version}|{key}".encode(), usedforsecurity=False).hexdigest()
-    cache_key = f"placemaker:{namespace}:{digest}"
+    cache_key = _cache_key(namespace, key, version)
     redis_client = client()
     hit = _get(redis_client, cache_key)
     if hit is not None:

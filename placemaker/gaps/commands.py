@@ -91,3 +91,23 @@ def coverage_command(out: Path | None, **options):
     if out:
         out.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
         click.echo(f"wrote {out}")
+
+
+@gaps_group.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker_command(burst: bool):
+    """Run background analyses (big questions, warming after writes) from the shared queue."""
+    from placemaker.gaps.jobs import QUEUE, run_worker
+
+    click.echo(f"gap-analysis worker on queue {QUEUE}")
+    run_worker(burst=burst)
+
+
+@gaps_group.command("warm")
+def warm_command():
+    """Build the default analysis's model, reduced problem and bound for the current data."""
+    from placemaker.gaps.prepared import warm
+
+    info = warm()
+    click.echo(f"warmed data version {info['data_version']}: {info['cells']} cells, "
+               f"{info['candidates']} candidates, bound {info['upper_bound']:.1f} at p={info['p']}")

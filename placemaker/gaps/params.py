@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
@@ -34,6 +33,8 @@ MAX_P = 200
 SOLVER_ROUNDS = 300
 SOLVER_STALE = 150
 SOLVER_SAFETY_SECONDS = 30.0
+# The MILP of exact mode (a background job) stops here, with its proven bound and gap.
+EXACT_SECONDS = 600.0
 
 
 # ------------------------------------------------------------------------------ parameters
@@ -55,6 +56,7 @@ class GapParams:
     # Opening-hours window (a key of gaps/hours.py WINDOWS): places open less than half of
     # it do not count as covering. None: every place counts, whatever its hours.
     window: str | None = None
+    exact: bool = False  # also prove the optimum with the MILP (runs as a background job)
 
     WEIGHT_ARGS = {  # argument -> NeedWeights field
         "w_cohesion": "cohesion",
@@ -78,6 +80,8 @@ class GapParams:
             _check_layer(values["candidates"])
         if "area" in values:
             areas.get_area(values["area"])
+        if "exact" in args:
+            values["exact"] = args["exact"] in ("1", "true")
         overrides = {attr: args[name] for name, attr in cls.WEIGHT_ARGS.items() if name in args}
         try:
             values["weights"] = replace(NeedWeights(), **overrides)
@@ -150,6 +154,9 @@ class GapArgs(Args):
                   "(weekday_afternoons, evenings, weekend, week; default: every place counts)",
                   validate=validate.OneOf(list(WINDOWS),
                                           error="must be one of " + ", ".join(WINDOWS)))
+    exact = Text("Also prove the optimum with the MILP (HiGHS); always a background job",
+                 validate=validate.OneOf(["true", "false", "1", "0"],
+                                         error="exact must be true or false"))
     w_cohesion = _weight("Weight of low cohesion in the need")
     w_income = _weight("Weight of minimum incomes in the need")
     w_lonely = _weight("Weight of loneliness in the need")

@@ -15,25 +15,23 @@ from placemaker.areas import service as areas
 from placemaker.errors import InvalidInput
 from placemaker.extensions import db
 from placemaker.gaps.analysis import (
-    MCLPProblem,
     StraightLineDistance,
     coverage_by_area,
-    coverage_matrix,
     covered_mask,
     evaluate_point,
 )
 from placemaker.gaps.bounds import search_report, solve_certified
-from placemaker.gaps.candidates import candidate_sites
 from placemaker.gaps.hours import window_report
 from placemaker.gaps.layers import to_lonlat, to_rd
 from placemaker.gaps.model import GapModel, area_context, cached_result, data_version, load_model
 from placemaker.gaps.params import (
-    DEFAULT_RADIUS_M,
+    EXACT_SECONDS,
     SOLVER_ROUNDS,
     SOLVER_SAFETY_SECONDS,
     SOLVER_STALE,
     GapParams,
 )
+from placemaker.gaps.prepared import load_prepared, new_site_radius, upper_bound
 from placemaker.geo import GeometryError, check_coordinates
 from placemaker.places.models import PlaceKind
 
@@ -157,30 +155,26 @@ def uncovered_cells(params: GapParams, *, include_covered: bool = False) -> dict
             "cell_size_m": grid.cell_size, "data_version": data_version()}
 
 
-def new_site_radius(params: GapParams) -> float:
-    if params.radius_m:
-        return params.radius_m
-    if params.kind:
-        return float(db.session.get(PlaceKind, params.kind).walking_distance_m)
-    return float(DEFAULT_RADIUS_M)
-
-
 def suggestions(params: GapParams) -> dict[str, Any]:
     """The ``p`` sites that together reach the most uncovered need, each explained."""
     return cached_result("suggestions", params.key(), lambda: _suggestions(params))
 
 
+def cached_suggestions(params: GapParams) -> dict[str, Any] | None:
+    """The answer if some worker has computed it for this data version, else None."""
+    body = cache.peek("gaps:suggestions", params.key(), version=data_version())
+    return json.loads(body) if body is not None else None
+
+
 def _suggestions(params: GapParams) -> dict[str, Any]:
     model = load_model(params)
-    candidate_xy, candidate_refs = candidate_sites(params, model)
-    radius = new_site_radius(params)
-    distance = StraightLineDistance(params.detour)
-    cover = coverage_matrix(candidate_xy, radius, model.grid.xy, distance)
-    problem = MCLPProblem.from_coverage(cover, model.grid.weight, model.grid.population,
-                                        model.covered)
+    prepared = load_prepared(params, model)
+    candidate_xy, candidate_refs = prepared.candidate_xy, prepared.candidate_refs
+    radius, cover = prepared.radius, prepared.cover
     result, certificate = solve_certified(
-        problem, params.p, seed=0, max_rounds=SOLVER_ROUNDS, max_stale=SOLVER_STALE,
-        time_limit=SOLVER_SAFETY_SECONDS)
+        prepared.problem, params.p, seed=0, max_rounds=SOLVER_ROUNDS, max_stale=SOLVER_STALE,
+        time_limit=SOLVER_SAFETY_SECONDS, bound=upper_bound(prepared, params.p),
+        exact=params.exact, exact_time_limit=EXACT_SECONDS)
     ctx = area_context()
     covered_after = model.covered | covered_mask(cover[list(result.selected)])
     lonlat = to_lonlat(candidate_xy[list(result.selected)]) if result.selected else []

@@ -54,3 +54,30 @@ LAYER_STORED: dict[str, Any] = {
     "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
                    "role": {"type": "string"}, "features": {"type": "integer"},
                    "notes": {"type": "array", "items": {"type": "string"}}}}
+
+
+SUGGESTIONS_DESCRIPTION = (
+    "Reproducible and certified: the same data version and parameters give the same sites on "
+    "any machine under any load (the search is bounded by work, not time). "
+    "`certificate.upper_bound` is a proven upper bound (LP relaxation, HiGHS) on the weighted "
+    "need any `p` sites could newly reach; `certificate.gap` = (bound - reached) / bound, and "
+    "`certificate.proven_best` is true when it is 0. `search` reports the rounds of local "
+    "search, why it stopped (`gap closed`, `rounds`, `no improvement`, `time limit`) and "
+    "`time_limit_hit` when the safety limit cut it short. `catchment` says whether walking "
+    "distances followed the walking network or the straight line x detour factor. Big "
+    "questions (many sites on many cells, or `exact=true`) run as a background job: the "
+    "answer is then 202 with the job (see `/api/gaps/jobs/{job_id}`, also in the Location "
+    "header) until the job has finished, after which this URL serves the result.")
+
+JOB: dict[str, Any] = {
+    "type": "object", "required": ["id", "status", "progress"], "properties": {
+        "id": {"type": "string"},
+        "status": {"type": "string", "enum": ["queued", "started", "deferred", "finished",
+                                              "failed", "stopped", "canceled", "scheduled"]},
+        "progress": {"type": "number", "minimum": 0, "maximum": 1},
+        "stage": {"type": "string", "nullable": True},
+        "params": OBJECT,
+        "url": {"type": "string", "description": "Poll this for progress"},
+        "result_url": {"type": "string", "description": "Ask this again once the job has "
+                       "finished: the answer is then served from the cache"},
+        "error": {"type": "string"}}}

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, request, url_for
 from flask_login import current_user
 
 from placemaker.auth import role_required
 from placemaker.cache import gzip_response
 from placemaker.edge import GEOJSON, endpoint, feature_collection_schema
-from placemaker.errors import InvalidInput
+from placemaker.errors import InvalidInput, NotFound
 from placemaker.extensions import db
-from placemaker.gaps import results, scenarios, uploads
+from placemaker.gaps import jobs, results, scenarios, uploads
+from placemaker.gaps.model import load_model
 from placemaker.gaps.params import GapArgs, GapParams
 from placemaker.gaps.schemas import (
+    JOB,
     LAYER_BODY,
     LAYER_LIST,
     LAYER_STORED,
     SCENARIO,
     SCENARIO_BODY,
     SCENARIO_LIST,
+    SUGGESTIONS_DESCRIPTION,
     CellArgs,
     CompareArgs,
     EvaluateArgs,
@@ -51,10 +54,35 @@ def cells(args: dict):
 
 @api.get("/suggestions")
 @endpoint("gaps", "Suggested sites for new meeting places, explained", args=GapArgs,
-          response=feature_collection_schema(), media_type=GEOJSON, errors=(404,),
-          operation_id="gapSuggestions")
+          description=SUGGESTIONS_DESCRIPTION, response=feature_collection_schema(),
+          media_type=GEOJSON, errors=(404,), operation_id="gapSuggestions")
 def suggestions(args: dict):
-    return geojson_response(results.suggestions(_params(args)))
+    """Small questions are answered at once; big ones (many sites, exact mode) become a job:
+    202 with its URL, until the job's answer is in the cache and this URL serves it."""
+    params = _params(args)
+    done = results.cached_suggestions(params)
+    if done is not None:
+        return geojson_response(done)
+    if jobs.is_big(params, len(load_model(params).grid)):
+        job = jobs.submit_suggestions(params)
+        status = jobs.job_status(job.id)
+        status["url"] = url_for("gaps_api.job", job_id=job.id)
+        status["result_url"] = request.full_path.rstrip("?")
+        response = jsonify(status)
+        response.status_code = 202
+        response.headers["Location"] = status["url"]
+        return response
+    return geojson_response(results.suggestions(params))
+
+
+@api.get("/jobs/<job_id>")
+@endpoint("gaps", "Progress of a background analysis", response=JOB, errors=(404,),
+          path={"job_id": "The job's id from the 202 answer"}, operation_id="gapJob")
+def job(job_id: str):
+    status = jobs.job_status(job_id)
+    if status is None:
+        raise NotFound(f"no job {job_id}")
+    return jsonify(status)
 
 
 @api.get("/evaluate")
