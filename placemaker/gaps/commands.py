@@ -106,8 +106,8 @@ def worker_command(burst: bool):
 @gaps_group.command("warm")
 def warm_command():
     """Build the default analysis's model, reduced problem and bound for the current data."""
-    from placemaker.gaps.prepared import warm
+    from placemaker.gaps.jobs import warm_all
 
-    info = warm()
+    info = warm_all()
     click.echo(f"warmed data version {info['data_version']}: {info['cells']} cells, "
                f"{info['candidates']} candidates, bound {info['upper_bound']:.1f} at p={info['p']}")

@@ -20,7 +20,7 @@ import hashlib
 from typing import Any
 
 import redis
-from flask import current_app
+from flask import current_app, has_app_context
 from rq import Queue, SimpleWorker, get_current_job
 from rq.job import Job, JobStatus
 from sqlalchemy import event
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from placemaker import cache
 from placemaker.extensions import db
 from placemaker.gaps import prepared, results
-from placemaker.gaps.model import load_model
+from placemaker.gaps.model import forget_data_version, load_model
 from placemaker.gaps.params import GapParams
 
 QUEUE = "placemaker-gaps"
@@ -65,11 +65,15 @@ def init_app(app) -> None:
 def _note_write(session: Session, _flush_context) -> None:
     if session.new or session.dirty or session.deleted:
         session.info["gaps_wrote"] = True
+        if has_app_context():
+            forget_data_version()  # triggers stamped a new version in this transaction
 
 
 def _after_commit(session: Session) -> None:
     if not session.info.pop("gaps_wrote", False):
         return
+    if has_app_context():
+        forget_data_version()
     try:
         if not current_app.config.get("GAPS_WARM_ON_WRITE"):
             return
@@ -83,10 +87,23 @@ def _after_commit(session: Session) -> None:
 
 def warm_job() -> dict[str, Any]:
     cache.client().delete(_WARM_PENDING)
-    try:
-        return prepared.warm()
-    finally:
-        db.session.remove()
+    # a fresh context per job: nothing read for an earlier job (data version, area tree)
+    with current_app.app_context():
+        try:
+            return warm_all()
+        finally:
+            db.session.remove()
+
+
+def warm_all(params: GapParams | None = None) -> dict[str, Any]:
+    """Everything a first question needs besides the search: model, prepared problem and
+    bound, and the area tables of coverage and of suggestion explanations."""
+    params = params or GapParams()
+    info = prepared.warm(params)
+    model = load_model(params)
+    results.area_table(model, params)
+    results.leaf_table(model, params)
+    return info
 
 
 # ------------------------------------------------------------------------------ big questions
@@ -110,6 +127,11 @@ def _version_tag() -> str:
 
 def suggestions_job(params_json: dict[str, Any]) -> dict[str, Any]:
     params = GapParams.from_json(params_json)
+    with current_app.app_context():
+        return _suggestions_job(params)
+
+
+def _suggestions_job(params: GapParams) -> dict[str, Any]:
     try:
         _progress(0.1, "model")
         model = load_model(params)

@@ -83,8 +83,17 @@ class GapModel:
 
 
 def data_version() -> str:
-    """The state of everything the analysis reads; any change makes a new version."""
-    return cache.data_version()
+    """The state of everything the analysis reads; any change makes a new version.
+
+    Read once per request or job (a commit forgets it: :func:`forget_data_version`).
+    """
+    if "gaps_data_version" not in g:
+        g.gaps_data_version = cache.data_version()
+    return g.gaps_data_version
+
+
+def forget_data_version() -> None:
+    g.pop("gaps_data_version", None)
 
 
 def cached_result(kind: str, key: str, compute, *, raw: bool = False):

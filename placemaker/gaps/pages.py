@@ -113,6 +113,10 @@ def _text() -> dict[str, str]:
                         "than %(bound)s weighted need."),
         "time_limit_hit": _("The search hit its time limit; this answer may differ on "
                             "another run."),
+        "job_progress": _("Large question, computed in the background: %(status)s, %(percent)s"),
+        "job_queued": _("waiting for a worker"),
+        "job_started": _("computing"),
+        "job_finished": _("done"),
         "rank": _("Site %(rank)s"),
         "reaches": _("Reaches %(residents)s residents without a meeting place within walking "
                      "distance (weighted need %(weight)s)."),

@@ -44,8 +44,7 @@ def coverage(params: GapParams) -> dict[str, Any]:
 
 def _coverage(params: GapParams) -> dict[str, Any]:
     model = load_model(params)
-    ctx = area_context()
-    records = area_coverage_records(model, model.covered, params, ctx)
+    records = area_coverage_records(model, model.covered, params)
     total = coverage_by_area(model.grid, model.covered, [0] * len(model.leaf_ids))
     kinds = {k.code: k for k in db.session.scalars(select(PlaceKind))}
     by_kind = []
@@ -76,21 +75,39 @@ def _coverage(params: GapParams) -> dict[str, Any]:
     }
 
 
-def area_coverage_records(model: GapModel, covered: np.ndarray, params: GapParams,
-                          ctx: areas.AreaContext) -> list[dict[str, Any]]:
+def area_coverage_records(model: GapModel, covered: np.ndarray, params: GapParams
+                          ) -> list[dict[str, Any]]:
     """Coverage shares per area at ``params.level`` for a covered mask."""
-    level_of = _ancestor_at_level(ctx, model.leaf_ids, params.level)
-    per_area = coverage_by_area(model.grid, covered, level_of)
+    table = area_table(model, params)
+    per_area = coverage_by_area(model.grid, covered, table["level_of"])
     records = []
     for record in per_area.as_records():
-        node = ctx.nodes.get(record.pop("key"))
-        if node is None:
+        label = table["labels"].get(str(record.pop("key")))
+        if label is None:
             continue
-        cohesion = ctx.cohesion_of(node, params.year)
-        records.append({"code": node.code, "name": node.name, "level": node.level,
-                        "cohesion_score": cohesion.score if cohesion else None,
+        code, name, level, score = label
+        records.append({"code": code, "name": name, "level": level, "cohesion_score": score,
                         **_rounded(record)})
     return sorted(records, key=lambda r: r["code"])
+
+
+def area_table(model: GapModel, params: GapParams) -> dict[str, Any]:
+    """Which reporting area every demand area falls in, and each one's name and cohesion
+    score: read once per data version (the area tree and its scores are the slow part)."""
+    key = f"{params.model_key()}|{params.level}|{params.year}"
+    return cached_result("areas", key, lambda: _area_table(model, params, area_context()))
+
+
+def _area_table(model: GapModel, params: GapParams, ctx: areas.AreaContext
+                ) -> dict[str, Any]:
+    level_of = _ancestor_at_level(ctx, model.leaf_ids, params.level)
+    labels = {}
+    for node_id in sorted(set(level_of)):
+        node = ctx.nodes[node_id]
+        cohesion = ctx.cohesion_of(node, params.year)
+        labels[str(node_id)] = [node.code, node.name, node.level,
+                                cohesion.score if cohesion else None]
+    return {"level_of": level_of, "labels": labels}
 
 
 def _ancestor_at_level(ctx: areas.AreaContext, leaf_ids: np.ndarray, level: str) -> list[int]:
@@ -175,17 +192,16 @@ def _suggestions(params: GapParams) -> dict[str, Any]:
         prepared.problem, params.p, seed=0, max_rounds=SOLVER_ROUNDS, max_stale=SOLVER_STALE,
         time_limit=SOLVER_SAFETY_SECONDS, bound=upper_bound(prepared, params.p),
         exact=params.exact, exact_time_limit=EXACT_SECONDS)
-    ctx = area_context()
     covered_after = model.covered | covered_mask(cover[list(result.selected)])
+    leaves = leaf_table(model, params) if params.candidates == "grid" else {}
     lonlat = to_lonlat(candidate_xy[list(result.selected)]) if result.selected else []
     trees = _kind_trees(model)
     kinds = {k.code: k for k in db.session.scalars(select(PlaceKind))}
     features = []
     for rank, index in enumerate(result.selected):
         lon, lat = (float(v) for v in lonlat[rank])
-        area = areas.area_at(lon, lat) if _in_nl(lon, lat) else None
-        node = ctx.by_code.get(area.code) if area is not None else None
-        cohesion = ctx.cohesion_of(node, params.year) if node else None
+        where = _site_area(model, params, candidate_xy[index], candidate_refs[index], lon, lat,
+                           leaves)
         alternative = result.alternatives[rank]
         alt_lonlat = (to_lonlat(candidate_xy[[alternative]])[0]
                       if alternative is not None else None)
@@ -199,11 +215,8 @@ def _suggestions(params: GapParams) -> dict[str, Any]:
                 "new_residents_reached": round(result.population_gains[rank], 1),
                 "new_weighted_need_reached": round(result.gains[rank], 2),
                 "weighted_need_only_this_site_reaches": round(result.exclusive[rank], 2),
-                "area": {"code": node.code, "name": node.name, "level": node.level,
-                         "ancestors": [{"code": a.code, "name": a.name, "level": a.level}
-                                       for a in reversed(ctx.ancestors(node))]}
-                if node else None,
-                "cohesion": cohesion.as_json() if cohesion else None,
+                "area": where["area"],
+                "cohesion": where["cohesion"],
                 "nearest_places": _nearest(trees, kinds, model, candidate_xy[index], params),
                 "next_best": {
                     "coordinates": [round(float(alt_lonlat[0]), 6), round(float(alt_lonlat[1]), 6)],
@@ -223,7 +236,7 @@ def _suggestions(params: GapParams) -> dict[str, Any]:
         "residents": round(float(model.grid.population.sum()), 1),
         "new_residents_reached": round(result.covered_population, 1),
         "new_weighted_need_reached": round(result.covered_weight, 2),
-        "areas_after": area_coverage_records(model, covered_after, params, ctx),
+        "areas_after": area_coverage_records(model, covered_after, params),
         "method": result.method,
         "note": result.note,
         "certificate": certificate.as_json(),
@@ -231,6 +244,45 @@ def _suggestions(params: GapParams) -> dict[str, Any]:
         "solver_seconds": round(result.seconds, 4),
         "data_version": data_version(),
     }
+
+
+def _site_area(model: GapModel, params: GapParams, xy: np.ndarray, ref: dict[str, Any],
+               lon: float, lat: float, leaves: dict[str, Any]) -> dict[str, Any]:
+    """The smallest area a site lies in, with its ancestors and cohesion score.
+
+    A grid candidate is a demand cell, so its area is the cell's (from the cached table);
+    other candidates are looked up in PostGIS.
+    """
+    if ref.get("source") == "grid":
+        cell = int(np.flatnonzero((model.grid.x == xy[0]) & (model.grid.y == xy[1]))[0])
+        leaf = str(int(model.leaf_ids[model.grid.area[cell]]))
+        found = leaves.get(leaf)
+        if found is not None:
+            return found
+    area = areas.area_at(lon, lat) if _in_nl(lon, lat) else None
+    ctx = area_context()
+    node = ctx.by_code.get(area.code) if area is not None else None
+    return _describe_area(ctx, node, params.year)
+
+
+def _describe_area(ctx: areas.AreaContext, node: areas.Node | None, year: int | None
+                   ) -> dict[str, Any]:
+    cohesion = ctx.cohesion_of(node, year) if node else None
+    return {
+        "area": {"code": node.code, "name": node.name, "level": node.level,
+                 "ancestors": [{"code": a.code, "name": a.name, "level": a.level}
+                               for a in reversed(ctx.ancestors(node))]} if node else None,
+        "cohesion": cohesion.as_json() if cohesion else None,
+    }
+
+
+def leaf_table(model: GapModel, params: GapParams) -> dict[str, Any]:
+    """Every demand area described as a site's area, read once per data version."""
+    def build() -> dict[str, Any]:
+        ctx = area_context()
+        return {str(int(i)): _describe_area(ctx, ctx.nodes.get(int(i)), params.year)
+                for i in model.leaf_ids}
+    return cached_result("leaves", f"{params.model_key()}|{params.year}", build)
 
 
 def _in_nl(lon: float, lat: float) -> bool:

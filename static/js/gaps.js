@@ -35,6 +35,33 @@
       });
   }
 
+  // A question big enough to run as a background job answers 202 with the job; poll it,
+  // report its progress, and ask again once it has finished (the answer is then cached).
+  function requestAnalysis(url, signal, onProgress) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, signal: signal })
+      .then(function (r) {
+        if (r.status !== 202) return request(url, { signal: signal });
+        return r.json().then(function (job) {
+          onProgress(job);
+          return new Promise(function (resolve, reject) {
+            function poll() {
+              if (signal.aborted) { reject(new DOMException("aborted", "AbortError")); return; }
+              request(job.url, { signal: signal }).then(function (status) {
+                onProgress(status);
+                if (status.status === "finished") resolve(request(url, { signal: signal }));
+                else if (status.status === "failed" || status.status === "stopped" || status.status === "canceled") {
+                  var err = new Error(status.error || status.status);
+                  err.fromApi = true;
+                  reject(err);
+                } else setTimeout(poll, 700);
+              }, reject);
+            }
+            setTimeout(poll, 500);
+          });
+        });
+      });
+  }
+
   function distanceM(a, b) {
     // Haversine, for "the next-best site lies N m away" (lon, lat pairs).
     var rad = Math.PI / 180, R = 6371008.8;
@@ -446,8 +473,20 @@
       function live() { return gen === generation; }
 
       // Suggestions first: with few workers, the request asked first is served first.
-      var suggestions = request(o.urls.suggestions + "?" + query, { signal: signal }).then(function (body) {
+      var jobBox = document.getElementById("gaps-job");
+      var suggestions = requestAnalysis(o.urls.suggestions + "?" + query, signal, function (job) {
+        if (!live() || !jobBox) return;
+        jobBox.hidden = false;
+        jobBox.dataset.jobStatus = job.status;
+        var bar = jobBox.querySelector("progress");
+        bar.value = job.progress || 0;
+        jobBox.querySelector("span").textContent = fmt(t.job_progress, {
+          status: t["job_" + job.status] || job.status,
+          percent: Math.round(100 * (job.progress || 0)) + " %",
+        });
+      }).then(function (body) {
         if (!live()) return;
+        if (jobBox) jobBox.hidden = true;
         drawSuggestions(body);
         container.dataset.suggestionsMs = String(Math.round(performance.now() - started));
         setStage("suggestions", "done");
