@@ -1,0 +1,77 @@
+"""Walking-network catchments on a real OpenStreetMap extract (Amsterdam-Oost sample)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from placemaker.gaps.coverage import StraightLineDistance, coverage_matrix
+from placemaker.gaps.network import NetworkDistance, is_walkable, read_walk_network
+
+SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "amsterdam" / \
+    "osm_oost_sample.osm.pbf"
+
+
+@pytest.fixture(scope="module")
+def network():
+    if not SAMPLE.exists():
+        pytest.fail(f"{SAMPLE} is missing (the shared data folder)")
+    return read_walk_network(SAMPLE)
+
+
+def test_walkable_ways_only():
+    assert is_walkable({"highway": "footway"}) and is_walkable({"highway": "residential"})
+    assert is_walkable({"highway": "cycleway", "foot": "designated"})
+    assert not is_walkable({"highway": "cycleway"})
+    assert not is_walkable({"highway": "trunk"}) and not is_walkable({"highway": "motorway"})
+    assert not is_walkable({"highway": "footway", "access": "private"})
+    assert not is_walkable({"building": "yes"})
+
+
+def test_reads_the_walking_network(network):
+    assert network.ways > 20 and len(network.node_xy) > 100
+    assert network.skipped.get("trunk", 0) > 0  # the trunk road is left out, and counted
+    x, y = network.node_xy.mean(0)
+    assert 120_000 < x < 130_000 and 480_000 < y < 490_000  # RD New, Amsterdam
+    assert np.all(network.edge_length > 0)
+
+
+def _points(network, n, seed):
+    rng = np.random.default_rng(seed)
+    low, high = network.node_xy.min(0), network.node_xy.max(0)
+    return rng.uniform(low, high, (n, 2))
+
+
+def test_no_walk_is_shorter_than_the_straight_line(network):
+    sites, cells = _points(network, 40, 1), _points(network, 400, 2)
+    walk = NetworkDistance(network, max_snap=1e6).distances(sites, cells, 2000).tocoo()
+    assert walk.nnz > 1000
+    straight = np.hypot(*(sites[walk.row] - cells[walk.col]).T)
+    assert np.all(walk.data >= straight - 1e-6)
+    assert np.mean(walk.data / np.maximum(straight, 1)) > 1.05  # streets do detour
+
+
+def test_cells_the_network_cannot_reach_in_time_are_not_covered(network):
+    sites, cells = _points(network, 40, 3), _points(network, 600, 4)
+    model = NetworkDistance(network, max_snap=1e6)
+    covered = model.within(sites, 400.0, cells).toarray()
+    crow = coverage_matrix(sites, 400.0, cells, StraightLineDistance(1.0)).toarray()
+    walk = model.distances(sites, cells, 5000).toarray()
+    # covered exactly when the walk is within the radius, never beyond the straight line
+    assert not np.any(covered & ~crow)
+    near_but_far = crow & ~covered
+    assert near_but_far.sum() > 0, "some cells within 400 m as the crow flies take longer"
+    assert np.all((walk[near_but_far] == 0) | (walk[near_but_far] > 400))
+    assert model.fallback_cells == 0
+
+
+def test_where_the_network_has_no_data_the_detour_model_stays(network):
+    far = network.node_xy.max(0) + 5000  # well outside the extract
+    sites = np.array([far, far + [100, 0]])
+    cells = np.array([far + [0, 200], far + [0, 320]])
+    model = NetworkDistance(network, max_snap=150)
+    covered = model.within(sites, 400.0, cells).toarray()
+    expected = StraightLineDistance(1.3).within(sites, np.full(2, 400.0), cells).toarray()
+    assert np.array_equal(covered, expected) and model.fallback_cells == 2
