@@ -119,7 +119,7 @@ def _register_features(app: Flask) -> None:
     from placemaker import registry
     from placemaker.cli import register_cli
     from placemaker.gaps import jobs as gap_jobs
-    from placemaker.gaps.commands import gaps_group
+    from placemaker.gaps.commands import gaps_group, import_network_command
     from placemaker.gaps.ogc import coverage_collections, suggestions_collection
     from placemaker.gaps.results import spot_values
     from placemaker.ogc.collections import area_collections, places_collection
@@ -140,5 +140,6 @@ def _register_features(app: Flask) -> None:
     register_cli(app)
     app.cli.add_command(erase_personal_data_command)
     app.cli.add_command(gaps_group)
+    app.cli.add_command(import_network_command)
     # warm the gap analysis after every write (a job on the shared queue)
     gap_jobs.init_app(app)

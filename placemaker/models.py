@@ -3,7 +3,7 @@
 from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.areas.models import Area, AreaIndicator, AreaLevel, CohesionScore, Indicator
 from placemaker.assets.models import PlaceCheck
-from placemaker.gaps.models import GapLayer, GapLayerFeature, GapScenario
+from placemaker.gaps.models import GapLayer, GapLayerFeature, GapScenario, WalkEdge, WalkNode
 from placemaker.places.models import Place, PlaceChange, PlaceKind, PlaceStatus
 from placemaker.proposals.models import (
     Proposal,
@@ -25,6 +25,8 @@ __all__ = [
     "GapLayer",
     "GapLayerFeature",
     "GapScenario",
+    "WalkEdge",
+    "WalkNode",
     "Indicator",
     "Place",
     "PlaceChange",

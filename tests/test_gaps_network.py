@@ -75,3 +75,35 @@ def test_where_the_network_has_no_data_the_detour_model_stays(network):
     covered = model.within(sites, 400.0, cells).toarray()
     expected = StraightLineDistance(1.3).within(sites, np.full(2, 400.0), cells).toarray()
     assert np.array_equal(covered, expected) and model.fallback_cells == 2
+
+
+def test_import_network_and_network_catchments(app, runner):
+    """flask import-network loads the sample; the analysis then walks the network where it
+    lies and says so, and keeps the detour model elsewhere."""
+    result = runner.invoke(args=["import-network", str(SAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert "walking network:" in result.output and "trunk" in result.output
+    client = app.test_client()
+    try:
+        straight = client.get("/api/gaps/coverage").get_json()
+        walked = client.get("/api/gaps/coverage?catchment=network").get_json()
+        assert straight["catchment"] == {"model": "straight-line",
+                                         "cells_by_detour_model": straight["cells"]}
+        assert walked["catchment"]["model"] == "network"
+        # the extract covers a few streets of Oost: most of the city keeps the detour model
+        assert 0 < walked["catchment"]["cells_by_detour_model"] < walked["cells"]
+        assert walked["total"]["covered_population"] != straight["total"]["covered_population"]
+        sites = client.get("/api/gaps/suggestions?p=3&catchment=network").get_json()
+        assert sites["catchment"]["model"] == "network" and len(sites["features"]) == 3
+        bad = client.get("/api/gaps/coverage?catchment=bus")
+        assert bad.status_code == 400
+    finally:
+        with app.app_context():
+            from placemaker.extensions import db
+            from placemaker.gaps.models import WalkEdge, WalkNode
+
+            db.session.query(WalkEdge).delete()
+            db.session.query(WalkNode).delete()
+            db.session.commit()
+    bad_file = runner.invoke(args=["import-network", str(Path(__file__))])
+    assert bad_file.exit_code != 0

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from placemaker.errors import InvalidInput
 from placemaker.gaps.cli import gaps_command
@@ -111,3 +111,28 @@ def warm_command():
     info = warm_all()
     click.echo(f"warmed data version {info['data_version']}: {info['cells']} cells, "
                f"{info['candidates']} candidates, bound {info['upper_bound']:.1f} at p={info['p']}")
+
+
+@click.command("import-network")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_network_command(path: Path):
+    """Load the walking network of an OpenStreetMap extract (.osm.pbf) for the analysis.
+
+    Replaces any network stored before. Walkable ways: footways, paths, pedestrian and
+    residential streets, steps, service roads, cycleways where pedestrians may go, ...;
+    never motorways or trunk roads.
+    """
+    from placemaker.extensions import db
+    from placemaker.gaps.walknet import import_network
+
+    try:
+        report = import_network(path)
+    except RuntimeError as exc:  # pyosmium's error for a file it cannot read
+        raise click.ClickException(f"{path}: {exc}") from None
+    db.session.commit()
+    click.echo(f"walking network: {report.nodes} nodes, {report.edges} segments from "
+               f"{report.ways} walkable ways")
+    if report.skipped:
+        click.echo("left out (not walkable): " + ", ".join(
+            f"{count} {kind}" for kind, count in sorted(report.skipped.items())))

@@ -33,7 +33,9 @@ from placemaker.gaps.analysis import (
     need_score,
 )
 from placemaker.gaps.models import GapLayer, GapLayerFeature
+from placemaker.gaps.network import NetworkDistance
 from placemaker.gaps.params import GapParams
+from placemaker.gaps.walknet import load_network
 from placemaker.geo import RD_SRID
 from placemaker.places.models import Place, PlaceKind, PlaceStatus
 
@@ -55,6 +57,10 @@ class GapModel:
     place_radius: np.ndarray
     place_names: list[str]
     group_cover: dict[str, np.ndarray]  # covered mask per place kind
+    #: "network" (walking network, see gaps.walknet) or "straight-line" (detour factor)
+    catchment: str = "straight-line"
+    #: cells the network does not reach (the detour model served them)
+    fallback_cells: int = 0
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
@@ -67,6 +73,7 @@ class GapModel:
             group_names=np.array(list(self.group_cover), dtype=str),
             group_masks=np.array(list(self.group_cover.values()), dtype=bool).reshape(
                 len(self.group_cover), len(self.covered)),
+            catchment=np.array(self.catchment), fallback_cells=self.fallback_cells,
         )
         return buffer.getvalue()
 
@@ -79,7 +86,8 @@ class GapModel:
         return cls(grid, z["leaf_ids"], z["covered"], z["place_xy"], z["place_ids"],
                    z["place_kinds"].astype(object), z["place_radius"],
                    [str(n) for n in z["place_names"]],
-                   dict(zip([str(g) for g in z["group_names"]], z["group_masks"], strict=True)))
+                   dict(zip([str(g) for g in z["group_names"]], z["group_masks"], strict=True)),
+                   str(z["catchment"]), int(z["fallback_cells"]))
 
 
 def data_version() -> str:
@@ -113,9 +121,14 @@ def area_context() -> areas.AreaContext:
 
 
 def load_model(params: GapParams) -> GapModel:
-    data = cached_result("model", params.model_key(),
-                         lambda: build_model(params).to_bytes(), raw=True)
-    return GapModel.from_bytes(data)
+    """The model of this data version (Redis), decoded once per request."""
+    key = (data_version(), params.model_key())
+    memo = g.setdefault("gaps_models", {})
+    if key not in memo:
+        data = cached_result("model", params.model_key(),
+                             lambda: build_model(params).to_bytes(), raw=True)
+        memo[key] = GapModel.from_bytes(data)
+    return memo[key]
 
 
 def build_model(params: GapParams) -> GapModel:
@@ -132,7 +145,8 @@ def build_model(params: GapParams) -> GapModel:
     place_xy = np.array([(r.x, r.y) for r in place_rows], dtype=float).reshape(-1, 2)
     radius = np.array([r.walking_distance_m for r in place_rows], dtype=float)
     kinds = np.array([r.kind_code for r in place_rows], dtype=object)
-    matrix = coverage_matrix(place_xy, radius, grid.xy, StraightLineDistance(params.detour))
+    distance, catchment = distance_model(params, grid.xy)
+    matrix = coverage_matrix(place_xy, radius, grid.xy, distance)
     return GapModel(
         grid=grid,
         leaf_ids=np.array(grid.area_keys, dtype=np.int64),
@@ -143,7 +157,19 @@ def build_model(params: GapParams) -> GapModel:
         place_radius=radius,
         place_names=[r.name for r in place_rows],
         group_cover=covered_by_group(matrix, kinds) if len(kinds) else {},
+        catchment=catchment,
+        fallback_cells=getattr(distance, "fallback_cells", 0),
     )
+
+
+def distance_model(params: GapParams, cells_xy: np.ndarray):
+    """The catchment model asked for: the walking network where one is stored around the
+    demand, else straight line x detour. :returns: the model and its name."""
+    if params.catchment == "network":
+        network = load_network(cells_xy)
+        if network is not None:
+            return NetworkDistance(network, detour=params.detour), "network"
+    return StraightLineDistance(params.detour), "straight-line"
 
 
 def _demand_areas(ctx: areas.AreaContext, area_code: str | None) -> list[areas.Node]:

@@ -62,3 +62,25 @@ class GapScenario(db.Model):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class WalkNode(db.Model):
+    """A node of the walking network (its OpenStreetMap id), in RD New metres."""
+
+    __tablename__ = "walk_node"
+
+    id: Mapped[int] = mapped_column(db.BigInteger, primary_key=True, autoincrement=False)
+    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=28992))
+
+
+class WalkEdge(db.Model):
+    """A walkable segment between two nodes (see placemaker.gaps.network)."""
+
+    __tablename__ = "walk_edge"
+
+    id: Mapped[int] = mapped_column(db.BigInteger, db.Identity(), primary_key=True)
+    source: Mapped[int] = mapped_column(
+        db.BigInteger, ForeignKey("walk_node.id", ondelete="CASCADE"), index=True)
+    target: Mapped[int] = mapped_column(
+        db.BigInteger, ForeignKey("walk_node.id", ondelete="CASCADE"))
+    length_m: Mapped[float] = mapped_column(db.Float)

@@ -68,6 +68,7 @@ class WalkNetwork:
     node_xy: np.ndarray
     edge_from: np.ndarray
     edge_to: np.ndarray
+    node_ids: np.ndarray | None = None  # OpenStreetMap ids, when read from OSM
     ways: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
 
@@ -118,7 +119,8 @@ def read_walk_network(path: Path | str) -> WalkNetwork:
             previous = node
     xy = to_rd(np.array(lonlat, dtype=float).reshape(-1, 2)) if lonlat else np.zeros((0, 2))
     pairs = np.array(edges, dtype=np.int64).reshape(-1, 2)
-    return WalkNetwork(xy, pairs[:, 0], pairs[:, 1], ways, skipped)
+    ids = np.fromiter(index.keys(), dtype=np.int64, count=len(index))
+    return WalkNetwork(xy, pairs[:, 0], pairs[:, 1], ids, ways, skipped)
 
 
 @dataclass

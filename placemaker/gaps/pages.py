@@ -25,6 +25,7 @@ from placemaker.gaps.analysis import DEFAULT_DETOUR, NeedWeights
 from placemaker.gaps.models import GapLayer
 from placemaker.gaps.params import GapParams
 from placemaker.gaps.scenarios import compare_scenarios, get_scenario, list_scenarios
+from placemaker.gaps.walknet import has_network
 from placemaker.i18n import current_language, in_language
 from placemaker.pages import service as pages
 from placemaker.places import service as places
@@ -113,6 +114,8 @@ def _text() -> dict[str, str]:
                         "than %(bound)s weighted need."),
         "time_limit_hit": _("The search hit its time limit; this answer may differ on "
                             "another run."),
+        "catchment_network": _("Walking distances along the street network; %(cells)s cells "
+                               "outside it by the detour factor."),
         "job_progress": _("Large question, computed in the background: %(status)s, %(percent)s"),
         "job_queued": _("waiting for a worker"),
         "job_started": _("computing"),
@@ -173,7 +176,7 @@ def _options(params: dict[str, str]) -> dict[str, Any]:
         "ladder": {str(r): in_language(*labels, lang) for r, labels in LADDER.items()},
         "kinds": {k.code: in_language(k.label_nl, k.label_en, lang) for k in places.kinds()},
         "defaults": {"p": "10", "level": DEFAULT_LEVEL, "candidates": "grid",
-                     "detour": f"{DEFAULT_DETOUR:g}",
+                     "detour": f"{DEFAULT_DETOUR:g}", "catchment": "straight",
                      **{w.arg: f"{w.default:g}" for w in weight_controls()}},
         "weightArgs": GapParams.WEIGHT_ARGS,
         "simplify": SIMPLIFY_M,
@@ -199,6 +202,7 @@ def _options(params: dict[str, str]) -> dict[str, Any]:
 
 # The parameters the page passes on to /api/gaps/… (the API validates them).
 PARAMS = ("p", "kind", "rung", "candidates", "area", "level", "radius", "year", "detour",
+          "catchment",
           *GapParams.WEIGHT_ARGS)
 
 
@@ -214,6 +218,7 @@ def index():
         weights=weight_controls(), kinds=places.kinds(), lang=current_language(),
         ladder=LADDER, levels=[(c, options["levels"].get(c, c)) for c in LEVELS],
         area_choices=pages.area_choices(), can_save=options["canSave"],
+        has_network=has_network(),
     )
 
 

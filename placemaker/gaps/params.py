@@ -57,6 +57,8 @@ class GapParams:
     # it do not count as covering. None: every place counts, whatever its hours.
     window: str | None = None
     exact: bool = False  # also prove the optimum with the MILP (runs as a background job)
+    catchment: str = "straight"  # straight (detour factor) | network (walking network)
+    catchment: str = "straight"  # straight (detour factor) | network (walking network)
 
     WEIGHT_ARGS = {  # argument -> NeedWeights field
         "w_cohesion": "cohesion",
@@ -104,6 +106,7 @@ class GapParams:
         """What the demand and existing coverage depend on (not p or candidates)."""
         return _digest({"kind": self.kind, "rung": self.rung, "area": self.area,
                         "year": self.year, "detour": self.detour,
+                        "catchment": self.catchment,
                         "weights": asdict(self.weights), "window": self.window})
 
     def key(self) -> str:
@@ -154,6 +157,10 @@ class GapArgs(Args):
                   "(weekday_afternoons, evenings, weekend, week; default: every place counts)",
                   validate=validate.OneOf(list(WINDOWS),
                                           error="must be one of " + ", ".join(WINDOWS)))
+    catchment = Text("How walking distance is measured: straight (straight line x detour, the "
+                     "default) or network (along the stored walking network, where there is one)",
+                     validate=validate.OneOf(["straight", "network"],
+                                             error="catchment must be straight or network"))
     exact = Text("Also prove the optimum with the MILP (HiGHS); always a background job",
                  validate=validate.OneOf(["true", "false", "1", "0"],
                                          error="exact must be true or false"))
@@ -169,4 +176,4 @@ GAP_ARGS = GapArgs()
 # argument -> GapParams field
 PLAIN_ARGS = {"kind": "kind", "rung": "rung", "p": "p", "radius": "radius_m",
               "candidates": "candidates", "area": "area", "level": "level", "year": "year",
-              "detour": "detour", "window": "window"}
+              "detour": "detour", "window": "window", "catchment": "catchment"}

@@ -22,10 +22,10 @@ from scipy import sparse
 
 from placemaker import cache
 from placemaker.extensions import db
-from placemaker.gaps.analysis import MCLPProblem, StraightLineDistance, coverage_matrix
+from placemaker.gaps.analysis import MCLPProblem, coverage_matrix
 from placemaker.gaps.bounds import lp_bound
 from placemaker.gaps.candidates import candidate_sites
-from placemaker.gaps.model import GapModel, data_version, load_model
+from placemaker.gaps.model import GapModel, data_version, distance_model, load_model
 from placemaker.gaps.params import DEFAULT_RADIUS_M, GapParams
 from placemaker.places.models import PlaceKind
 
@@ -100,8 +100,8 @@ def load_prepared(params: GapParams, model: GapModel | None = None) -> Prepared:
 def build_prepared(params: GapParams, model: GapModel) -> Prepared:
     candidate_xy, candidate_refs = candidate_sites(params, model)
     radius = new_site_radius(params)
-    cover = coverage_matrix(candidate_xy, radius, model.grid.xy,
-                            StraightLineDistance(params.detour))
+    distance, _ = distance_model(params, model.grid.xy)
+    cover = coverage_matrix(candidate_xy, radius, model.grid.xy, distance)
     problem = MCLPProblem.from_coverage(cover, model.grid.weight, model.grid.population,
                                         model.covered)
     return Prepared(problem_key(params), radius, candidate_xy, candidate_refs, problem.cover,

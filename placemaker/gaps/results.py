@@ -67,12 +67,20 @@ def _coverage(params: GapParams) -> dict[str, Any]:
         "params": params.as_json(),
         "data_version": data_version(),
         "cells": len(model.grid),
+        "catchment": catchment_report(model),
         "total": _rounded({k: v for k, v in total.as_records()[0].items() if k != "key"}),
         "areas": records,
         "by_kind": by_kind,
         "by_rung": rungs,
         "window": window_report(params),  # which opening-hours window, and who is open in it
     }
+
+
+def catchment_report(model: GapModel) -> dict[str, Any]:
+    """Which catchment model the answer used: walking network or straight line x detour
+    (everywhere, or for the cells the network does not reach)."""
+    return {"model": model.catchment, "cells_by_detour_model":
+            len(model.grid) if model.catchment != "network" else model.fallback_cells}
 
 
 def area_coverage_records(model: GapModel, covered: np.ndarray, params: GapParams
@@ -241,6 +249,7 @@ def _suggestions(params: GapParams) -> dict[str, Any]:
         "note": result.note,
         "certificate": certificate.as_json(),
         "search": search_report(result),
+        "catchment": catchment_report(model),
         "solver_seconds": round(result.seconds, 4),
         "data_version": data_version(),
     }

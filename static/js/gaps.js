@@ -372,7 +372,7 @@
     // --- parameters: the form, the URL ----------------------------------------------------------
 
     var NUMERIC = ["p", "rung", "radius", "year", "detour"].concat(Object.keys(o.weightArgs));
-    var NAMES = ["p", "kind", "rung", "candidates", "area", "level", "radius", "year", "detour"].concat(Object.keys(o.weightArgs));
+    var NAMES = ["p", "kind", "rung", "candidates", "area", "level", "radius", "year", "detour", "catchment"].concat(Object.keys(o.weightArgs));
 
     function readForm() {
       var params = {};
@@ -629,7 +629,8 @@
         });
       document.getElementById("gaps-method").textContent = fmt(t.method_note, {
         method: body.method, candidates: num(o, body.candidates), radius: num(o, body.radius_m),
-      }) + (body.note ? " " + body.note : "");
+      }) + (body.note ? " " + body.note : "") +
+        (body.catchment && body.catchment.model === "network" ? " " + fmt(t.catchment_network, { cells: num(o, body.catchment.cells_by_detour_model) }) : "");
       var cert = body.certificate, certBox = document.getElementById("gaps-certificate");
       if (certBox && cert) {
         certBox.textContent = (cert.proven_best
