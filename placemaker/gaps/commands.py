@@ -9,9 +9,12 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from placemaker.errors import InvalidInput
+from placemaker.extensions import db
 from placemaker.gaps.cli import gaps_command
+from placemaker.gaps.jobs import QUEUE, run_worker, warm_all
 from placemaker.gaps.params import GapParams
 from placemaker.gaps.results import coverage, suggestions
+from placemaker.gaps.walknet import import_network
 
 gaps_group = AppGroup("gaps", help="Gap analysis: where a new meeting spot helps most.")
 gaps_group.add_command(gaps_command, "files")
@@ -97,8 +100,6 @@ def coverage_command(out: Path | None, **options):
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker_command(burst: bool):
     """Run background analyses (big questions, warming after writes) from the shared queue."""
-    from placemaker.gaps.jobs import QUEUE, run_worker
-
     click.echo(f"gap-analysis worker on queue {QUEUE}")
     run_worker(burst=burst)
 
@@ -106,8 +107,6 @@ def worker_command(burst: bool):
 @gaps_group.command("warm")
 def warm_command():
     """Build the default analysis's model, reduced problem and bound for the current data."""
-    from placemaker.gaps.jobs import warm_all
-
     info = warm_all()
     click.echo(f"warmed data version {info['data_version']}: {info['cells']} cells, "
                f"{info['candidates']} candidates, bound {info['upper_bound']:.1f} at p={info['p']}")
@@ -123,9 +122,6 @@ def import_network_command(path: Path):
     residential streets, steps, service roads, cycleways where pedestrians may go, ...;
     never motorways or trunk roads.
     """
-    from placemaker.extensions import db
-    from placemaker.gaps.walknet import import_network
-
     try:
         report = import_network(path)
     except RuntimeError as exc:  # pyosmium's error for a file it cannot read

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from placemaker.extensions import db
-from placemaker.geo import SRID
+from placemaker.geo import RD_SRID, SRID
 
 LAYER_ROLES = ("exclude", "candidates")
 
@@ -70,7 +70,7 @@ class WalkNode(db.Model):
     __tablename__ = "walk_node"
 
     id: Mapped[int] = mapped_column(db.BigInteger, primary_key=True, autoincrement=False)
-    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=28992))
+    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=RD_SRID))
 
 
 class WalkEdge(db.Model):

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, text
 from placemaker.extensions import db
 from placemaker.gaps.models import WalkEdge, WalkNode
 from placemaker.gaps.network import WalkNetwork, read_walk_network
+from placemaker.geo import RD_SRID
 
 # Nodes within this distance of the demand area are read (a walk may leave it and return).
 MARGIN_M = 1000.0
@@ -32,10 +33,10 @@ def import_network(path: Path | str) -> NetworkImport:
     ids = network.node_ids
     if len(ids):
         db.session.execute(text(
-            "INSERT INTO walk_node (id, geom) SELECT i, ST_SetSRID(ST_MakePoint(x, y), 28992) "
+            "INSERT INTO walk_node (id, geom) SELECT i, ST_SetSRID(ST_MakePoint(x, y), :srid) "
             "FROM unnest(CAST(:ids AS bigint[]), CAST(:xs AS float8[]), CAST(:ys AS float8[]))"
             " AS t(i, x, y) ON CONFLICT (id) DO NOTHING"),
-            {"ids": ids.tolist(), "xs": network.node_xy[:, 0].tolist(),
+            {"ids": ids.tolist(), "srid": RD_SRID, "xs": network.node_xy[:, 0].tolist(),
              "ys": network.node_xy[:, 1].tolist()})
     if len(network.edge_from):
         db.session.execute(text(
@@ -59,7 +60,7 @@ def load_network(cells_xy: np.ndarray) -> WalkNetwork | None:
     (x0, y0), (x1, y1) = cells_xy.min(0) - MARGIN_M, cells_xy.max(0) + MARGIN_M
     rows = db.session.execute(
         select(WalkNode.id, func.ST_X(WalkNode.geom), func.ST_Y(WalkNode.geom))
-        .where(WalkNode.geom.intersects(func.ST_MakeEnvelope(x0, y0, x1, y1, 28992)))
+        .where(WalkNode.geom.intersects(func.ST_MakeEnvelope(x0, y0, x1, y1, RD_SRID)))
     ).all()
     if not rows:
         return None
