@@ -85,7 +85,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for (name, p, build, t_lp, lag_pct, t_lag, t_solve, rounds, stopped, gap, same, t_loaded,
          total) in rows:
-        print(f"| {name} | {p} | {build:.2f} s | {t_lp:.2f} s | +{lag_pct:.2f} % above LP, "
+        print(f"| {name} | {p} | {build:.2f} s | {t_lp:.2f} s | {lag_pct:+.2f} % vs LP, "
               f"{t_lag:.2f} s | {t_solve:.2f} s | {rounds}, {stopped} | "
               f"{'proven best' if gap <= 1e-7 else f'{gap:.2f} %'} | {total:.2f} s | "
               f"{'yes' if same else 'NO'} ({t_loaded:.2f} s loaded) |")

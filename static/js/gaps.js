@@ -40,8 +40,17 @@
   function requestAnalysis(url, signal, onProgress) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, signal: signal })
       .then(function (r) {
-        if (r.status !== 202) return request(url, { signal: signal });
-        return r.json().then(function (job) {
+        return r.json().catch(function () { return null; }).then(function (body) {
+          if (r.status !== 202) {
+            if (!r.ok) {
+              var err = new Error(body && body.error ? body.error.message : "HTTP " + r.status);
+              err.status = r.status;
+              err.fromApi = !!(body && body.error);
+              throw err;
+            }
+            return body;
+          }
+          var job = body;
           onProgress(job);
           return new Promise(function (resolve, reject) {
             function poll() {
@@ -50,9 +59,9 @@
                 onProgress(status);
                 if (status.status === "finished") resolve(request(url, { signal: signal }));
                 else if (status.status === "failed" || status.status === "stopped" || status.status === "canceled") {
-                  var err = new Error(status.error || status.status);
-                  err.fromApi = true;
-                  reject(err);
+                  var failed = new Error(status.error || status.status);
+                  failed.fromApi = true;
+                  reject(failed);
                 } else setTimeout(poll, 700);
               }, reject);
             }
