@@ -255,7 +255,8 @@ class Operation:
     status: int = 200
     errors: tuple[int, ...] = ()
     body: dict[str, Any] | None = None
-    path: dict[str, str] = field(default_factory=dict)
+    # path parameter -> its description, or {"description", "schema"}
+    path: dict[str, Any] = field(default_factory=dict)
     description: str | None = None
     operation_id: str | None = None
     responses: dict[str, Any] | None = None

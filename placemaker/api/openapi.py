@@ -79,7 +79,11 @@ def _path_params(rule: Rule, operation: Operation) -> list[dict[str, Any]]:
         converter = type(rule._converters[name]).__name__  # noqa: SLF001
         schema = ({"type": "integer", "minimum": 0} if converter == "IntegerConverter"
                   else {"type": "string"})
-        out.append(path_param(name, operation.path.get(name, name), schema))
+        described = operation.path.get(name, name)
+        if isinstance(described, dict):  # {"description": ..., "schema": ...}
+            schema = described.get("schema", schema)
+            described = described["description"]
+        out.append(path_param(name, described, schema))
     return out
 
 

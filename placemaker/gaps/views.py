@@ -77,7 +77,10 @@ def suggestions(args: dict):
 
 @api.get("/jobs/<job_id>")
 @endpoint("gaps", "Progress of a background analysis", response=JOB, errors=(404,),
-          path={"job_id": "The job's id from the 202 answer"}, operation_id="gapJob")
+          path={"job_id": {"description": "The job's id from the 202 answer",
+                           "schema": {"type": "string", "maxLength": 200,
+                                      "pattern": "^gaps-suggestions-[0-9a-f]+-[0-9a-f]+$"}}},
+          operation_id="gapJob")
 def job(job_id: str):
     status = jobs.job_status(job_id)
     if status is None:
