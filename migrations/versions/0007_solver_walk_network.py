@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
 
-revision = "0006_solver"
-down_revision = "0005_merge"
+revision = "0007_solver"
+down_revision = "0006_assets"
 branch_labels = None
 depends_on = None
 
