@@ -1,7 +1,7 @@
 """Walking network for network catchments of the gap analysis (flask import-network).
 
-Revision ID: 0006_solver
-Revises: 0005_merge
+Revision ID: 0007_solver
+Revises: 0006_assets
 """
 
 import sqlalchemy as sa
