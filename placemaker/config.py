@@ -8,8 +8,15 @@ import os
 SQLALCHEMY_DATABASE_URI = os.environ.get(
     "DATABASE_URL", "postgresql+psycopg://postgres@localhost:5432/placemaker"
 )
+# Without SECRET_KEY the app reads instance/secret_key (script/setup writes a random one);
+# the development key below is refused outside development and the tests (security.py).
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
+# Which dependencies /healthz answers 503 for: the app serves without Redis (slower, with
+# per-worker rate limits), so by default only the database takes it out of a load balancer.
+HEALTH_REQUIRED = tuple(
+    name for name in os.environ.get("HEALTH_REQUIRED", "database").split(",") if name
+)
 
 # JIT off: PostGIS functions carry high planner costs, so PostgreSQL compiles even 10 ms bbox
 # queries, which then take 15-40 ms longer (measured with benchmarks/bench_map.py).
@@ -28,6 +35,14 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 RATELIMIT_STORAGE_URI = REDIS_URL
 RATELIMIT_HEADERS_ENABLED = True
+# Redis down: count in each worker's memory instead, and never fail a request over a limit.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+RATELIMIT_SWALLOW_ERRORS = True
+RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+# How many proxies in front set X-Forwarded-For / -Proto (a load balancer: 1). 0 trusts none.
+PROXY_FIX_FOR = int(os.environ.get("PROXY_FIX_FOR", "0"))
+PROXY_FIX_PROTO = int(os.environ.get("PROXY_FIX_PROTO", "0"))
+
 # Login attempts per IP: slows down password guessing.
 LOGIN_RATE_LIMIT = "10 per minute"
 

@@ -1,0 +1,156 @@
+"""Safe defaults and graceful degradation: the secret key, Redis unreachable, /healthz."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from placemaker.extensions import db, limiter
+from placemaker.proposals import service
+from placemaker.security import DEVELOPMENT_KEY, InsecureConfiguration
+from tests.conftest import TEST_DATABASE_URL, make_test_app
+from tests.test_proposals import MANAGER, QUIET, login_client, new_client
+from tests.test_proposals_web import _support, propose, token_of
+
+CLOSED_REDIS = "redis://localhost:1/0"  # nothing listens on port 1
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- the secret key --------------------------------------------------------------------------
+
+def _app(monkeypatch, instance: Path, **config):
+    monkeypatch.setenv("PLACEMAKER_INSTANCE_PATH", str(instance))
+    monkeypatch.delenv("PLACEMAKER_ENV", raising=False)
+    return make_test_app(TEST_DATABASE_URL, **config)
+
+
+def test_the_development_key_is_refused_outside_development(monkeypatch, tmp_path):
+    with pytest.raises(InsecureConfiguration, match="SECRET_KEY"):
+        _app(monkeypatch, tmp_path, TESTING=False, SECRET_KEY=DEVELOPMENT_KEY)
+    with pytest.raises(InsecureConfiguration):
+        _app(monkeypatch, tmp_path, TESTING=False, SECRET_KEY="")
+
+
+@pytest.mark.parametrize("how", ["debug", "env"])
+def test_the_development_key_works_in_development(monkeypatch, tmp_path, how):
+    if how == "env":
+        monkeypatch.setenv("PLACEMAKER_ENV", "development")
+        monkeypatch.setenv("PLACEMAKER_INSTANCE_PATH", str(tmp_path))
+        app = make_test_app(TEST_DATABASE_URL, TESTING=False, SECRET_KEY=DEVELOPMENT_KEY)
+    else:
+        app = _app(monkeypatch, tmp_path, TESTING=False, DEBUG=True, SECRET_KEY=DEVELOPMENT_KEY)
+    assert app.config["SECRET_KEY"] == DEVELOPMENT_KEY
+
+
+def test_the_instance_key_replaces_the_development_key(monkeypatch, tmp_path):
+    (tmp_path / "secret_key").write_text("a-random-key-from-setup\n")
+    app = _app(monkeypatch, tmp_path, TESTING=False, SECRET_KEY=DEVELOPMENT_KEY)
+    assert app.config["SECRET_KEY"] == "a-random-key-from-setup"
+    # A key from the environment wins over the file.
+    app = _app(monkeypatch, tmp_path, TESTING=False, SECRET_KEY="from-the-environment")
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+
+
+def test_the_cli_reads_the_instance_key_and_refuses_without(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SECRET_KEY", "FLASK_SECRET_KEY", "FLASK_DEBUG", "PLACEMAKER_ENV")}
+    env["PLACEMAKER_INSTANCE_PATH"] = str(tmp_path)
+    flask = [sys.executable, "-m", "flask", "--app", "placemaker", "routes"]
+    refused = subprocess.run(flask, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert refused.returncode != 0 and "SECRET_KEY" in refused.stderr
+    (tmp_path / "secret_key").write_text("k" * 64)
+    ran = subprocess.run(flask, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr[-800:]
+    assert "/healthz" in ran.stdout
+
+
+def test_setup_writes_the_key_once_and_git_ignores_it():
+    setup = (ROOT / "script" / "setup").read_text()
+    assert "secret_key" in setup and "token_urlsafe" in setup and '[ -s "$INSTANCE_DIR' in setup
+    ignored = subprocess.run(["git", "check-ignore", "-q", "instance/secret_key"], cwd=ROOT)
+    assert ignored.returncode == 0
+
+
+# --- Redis unreachable ------------------------------------------------------------------------
+
+@pytest.fixture()
+def down_app(app):
+    """The app with Redis on a closed port, its database writes rolled back afterwards.
+
+    Flask-Limiter keeps one storage per extension object: put the shared one back after.
+    """
+    saved = {name: getattr(limiter, name) for name in (
+        "_storage", "_limiter", "_storage_dead", "_fallback_storage", "_fallback_limiter")}
+    down = make_test_app(TEST_DATABASE_URL, REDIS_URL=CLOSED_REDIS,
+                         RATELIMIT_STORAGE_URI=CLOSED_REDIS)
+    with down.app_context():
+        engines = db.engines
+        originals = dict(engines)
+        connections = []
+        for key, engine in originals.items():
+            connection = engine.connect()
+            connections.append((connection, connection.begin()))
+            engines[key] = connection  # type: ignore[assignment]
+        try:
+            yield down
+        finally:
+            db.session.remove()
+            for connection, transaction in connections:
+                transaction.rollback()
+                connection.close()
+            engines.update(originals)
+            for engine in originals.values():
+                engine.dispose()
+            for name, value in saved.items():
+                setattr(limiter, name, value)
+
+
+def test_healthz_reports_each_dependency(client):
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "ok"
+    assert body["database"]["ok"] and body["redis"]["ok"]
+    assert body["database"]["required"] and not body["redis"]["required"]
+
+
+def test_healthz_with_redis_down_is_degraded_or_503_when_required(down_app):
+    response = down_app.test_client().get("/healthz")
+    body = response.get_json()
+    assert response.status_code == 200 and body["status"] == "degraded"
+    assert body["database"]["ok"] is True and body["redis"]["ok"] is False
+    down_app.config["HEALTH_REQUIRED"] = ("database", "redis")
+    response = down_app.test_client().get("/healthz")
+    assert response.status_code == 503 and response.get_json()["status"] == "unavailable"
+
+
+def test_logins_proposals_supports_and_tracking_work_without_redis(down_app):
+    manager = login_client(down_app, MANAGER)
+    assert manager.get("/moderatie").status_code == 200
+    resident = new_client(down_app)
+    sent = propose(resident)
+    assert sent.status_code == 303, sent.get_data(as_text=True)[:500]
+    token = token_of(sent)
+    assert resident.get(f"/voorstellen/volg/{token}").status_code == 200
+    with down_app.app_context():
+        proposal_id = service.find_by_token(token).id
+    assert _support(new_client(down_app), proposal_id).status_code == 303
+    with down_app.app_context():
+        assert service.support_counts([proposal_id])[proposal_id] == 1
+
+
+def test_rate_limits_fall_back_to_memory_without_redis(down_app):
+    down_app.config["PROPOSAL_RATE_LIMIT"] = "2 per minute"
+    resident = new_client(down_app)
+    assert propose(resident).status_code == 303
+    assert propose(resident, lon=str(QUIET[0] + 0.001)).status_code == 303
+    assert propose(resident, lon=str(QUIET[0] + 0.002)).status_code == 429
+
+
+def test_cached_analysis_and_map_work_without_redis(down_app):
+    client = down_app.test_client()
+    assert client.get("/api/places?limit=5").status_code == 200
+    response = client.get("/api/gaps/coverage")
+    assert response.status_code == 200 and "population_share" in response.get_data(as_text=True)
