@@ -23,6 +23,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import fields
+from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from placemaker import maps
@@ -122,6 +123,8 @@ def new():
 
 @bp.post("/voorstellen")
 @limiter.limit(_limit("PROPOSAL_RATE_LIMIT"),
+               # Only proposals that were received count: a refused form costs nothing.
+               deduct_when=lambda response: response.status_code < 400,
                error_message=lambda: _("You sent many proposals in a short time. Please try "
                                        "again later."))
 def submit():
@@ -161,6 +164,20 @@ def _too_large(exc):
             "The photo is too large: at most %(max)s MB. Your proposal was not sent; please "
             "choose a smaller photo and send it again.", max=max_mb),
             details={"field": "photo"}), 413)
+    return exc
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _rate_limited(exc):
+    if request.endpoint == "proposals.submit":
+        values = _posted_values()  # the same one-time key: sent again later, stored once
+        response = make_response(_form_page(values, InvalidInput(_(
+            "You sent many proposals in a short time. Your proposal was not sent yet; your "
+            "text is still here, please send it again later.")), 429))
+        for key, value in exc.get_headers():
+            if key.lower() != "content-type":
+                response.headers[key] = value
+        return response
     return exc
 
 
