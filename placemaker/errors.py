@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from placemaker.web import is_data_path
+# Fields a person did not type: carried along unseen on the "send again" page.
+_HIDDEN_FIELDS = frozenset({"version", "submission_key", "website", "next", "action"})
 
 
 class PlacemakerError(Exception):
@@ -61,12 +65,48 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
     return make_response(html, status)
 
 
+def resend_page(message: str, status: int = 400) -> Response:
+    """The posted form again, with a fresh CSRF token: what was typed is never lost.
+
+    It shows only what this request sent (escaped), never stored data, and sends nothing by
+    itself: the view checks login and permissions when the person sends it again. Passwords
+    are never echoed back.
+    """
+    hidden, shown = [], []
+    for name, value in request.form.items(multi=True):
+        if name == "csrf_token":
+            continue
+        value = value.replace("\0", "")
+        if "password" in name:
+            shown.append((name, None))
+        elif name in _HIDDEN_FIELDS or not value.strip():
+            hidden.append((name, value))
+        else:
+            shown.append((name, value))
+    html = render_template("errors/resend.html", message=message, hidden=hidden, shown=shown,
+                           files=bool(request.files), action=request.full_path.rstrip("?"))
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def csrf_message() -> str:
+    return _("The form was open too long or came from elsewhere. Check what you typed and "
+             "send it again; your text is still here.")
+
+
 def register_error_handlers(app: Flask) -> None:
     """App-level, because routing 404/405 errors never reach blueprint handlers."""
 
     @app.errorhandler(PlacemakerError)
     def handle_domain_error(exc: PlacemakerError):
         return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(exc: CSRFError):
+        if _wants_json() or request.method != "POST":
+            return error_response(400, "csrf_failed", exc.description)
+        return resend_page(csrf_message())
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException):

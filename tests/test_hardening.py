@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+from html.parser import HTMLParser
 
-from tests.test_proposals import QUIET, new_client  # noqa: F401  (fixtures)
-from tests.test_proposals import _fresh_limits  # noqa: F401  (fixture)
-from tests.test_proposals_web import propose
+from placemaker.extensions import db
+from placemaker.places.models import Place
+from placemaker.proposals import service
+from tests.test_pages import edit_form
+from tests.test_proposals import (  # noqa: F401  (fixtures)
+    MANAGER,
+    QUIET,
+    _fresh_limits,
+    login_client,
+    new_client,
+    unescaped,
+)
+from tests.test_proposals_web import _version, propose, token_of
 
 FORMULA = '=HYPERLINK("http://evil.example","klik") hier graag een bankje in de schaduw'
 
@@ -48,3 +59,112 @@ def test_proxy_fix_is_configured_through_the_environment():
         proxied.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"},
                                   environ_base={"REMOTE_ADDR": "10.0.0.1"})
     assert seen == ["10.0.0.1", "203.0.113.7"]
+
+
+# --- an expired CSRF token loses nothing ----------------------------------------------------
+
+class _FormReader(HTMLParser):
+    """The fields and action of the "send again" form, as a browser would send them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action, self.fields, self._textarea = None, {}, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and attrs.get("method") == "post" and "stacked-form" in (
+                attrs.get("class") or ""):
+            self.action = attrs["action"]
+        elif tag == "input" and attrs.get("name") and self.action:
+            self.fields[attrs["name"]] = attrs.get("value") or ""
+        elif tag == "textarea" and self.action:
+            self._textarea = attrs["name"]
+            self.fields[self._textarea] = ""
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.fields[self._textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+
+
+def resend_form(response) -> tuple[str, dict[str, str]]:
+    reader = _FormReader()
+    reader.feed(response.get_data(as_text=True))
+    return reader.action, reader.fields
+
+
+STALE = "IjEyMyI.stale.token"
+CSRF_NL = "Het formulier stond te lang open of kwam van elders."
+
+
+def _proposal(app, resident):
+    token = token_of(propose(resident))
+    with app.app_context():
+        return token, service.find_by_token(token).id
+
+
+def test_expired_token_on_a_place_edit_keeps_the_text_and_sends_again(app, make_place):
+    place = make_place(name="Bankje bij de vijver", lon=4.8421, lat=52.3655)
+    manager = login_client(app, MANAGER)
+    form = edit_form(manager, place.id)
+    typed = {**form, "csrf_token": STALE, "name": "Bankje aan de vijver",
+             "description": "Een lange beschrijving die ik een uur lang heb zitten typen."}
+    refused = manager.post(f"/places/{place.id}/edit", data=typed)
+    html = unescaped(refused.get_data(as_text=True))
+    assert refused.status_code == 400 and CSRF_NL in html
+    assert "Een lange beschrijving die ik een uur lang heb zitten typen." in html
+    action, fields = resend_form(refused)
+    assert action == f"/places/{place.id}/edit" and fields["csrf_token"] != STALE
+    sent = manager.post(action, data=fields)
+    assert sent.status_code == 303, sent.get_data(as_text=True)[:400]
+    with app.app_context():
+        assert db.session.get(Place, place.id).name == "Bankje aan de vijver"
+
+
+def test_expired_token_on_a_rejection_and_a_reply_keeps_the_text(app):
+    resident = new_client(app)
+    token, proposal_id = _proposal(app, resident)
+    manager = login_client(app, MANAGER)
+    page = manager.get(f"/moderatie/{proposal_id}")
+    reason = "Mijn uitgebreide uitleg waarom het hier echt niet kan, met details."
+    refused = manager.post(f"/moderatie/{proposal_id}/ask", data={
+        "csrf_token": STALE, "version": _version(page), "reason": reason})
+    assert refused.status_code == 400
+    html = unescaped(refused.get_data(as_text=True))
+    assert CSRF_NL in html and reason in html and "Bad Request" not in html
+    action, fields = resend_form(refused)
+    assert manager.post(action, data=fields).status_code == 303
+
+    tracking = resident.get(f"/voorstellen/volg/{token}")
+    answer = "Aan de kant van de speeltuin, bij de grote boom."
+    refused = resident.post(f"/voorstellen/volg/{token}/antwoord", data={
+        "csrf_token": STALE, "version": _version(tracking), "text": answer})
+    assert refused.status_code == 400
+    assert CSRF_NL in unescaped(refused.get_data(as_text=True))
+    action, fields = resend_form(refused)
+    assert fields["text"] == answer
+    assert resident.post(action, data=fields).status_code == 303
+    assert answer in unescaped(resident.get(f"/voorstellen/volg/{token}").get_data(as_text=True))
+
+
+def test_expired_token_on_login_keeps_the_address_never_the_password(app):
+    client = new_client(app)
+    refused = client.post("/login?next=/moderatie&lang=en", data={
+        "csrf_token": STALE, "email": MANAGER, "password": "placemaker-demo"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "The form was open too long or came from elsewhere." in html
+    assert MANAGER in html and "placemaker-demo" not in html
+    action, fields = resend_form(refused)
+    assert action == "/login?next=/moderatie&lang=en" and fields["password"] == ""
+    fields["password"] = "placemaker-demo"
+    sent = client.post(action, data=fields)
+    assert sent.status_code == 303 and sent.headers["Location"].endswith("/moderatie")
+
+
+def test_error_pages_link_home(client):
+    html = client.get("/does-not-exist").get_data(as_text=True)
+    assert '<a href="/">Naar de startpagina</a>' in html and "healthz" not in html

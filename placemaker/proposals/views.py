@@ -42,6 +42,16 @@ from placemaker.edge import (
     ref,
 )
 from placemaker.errors import Conflict, InvalidInput, NotFound, PlacemakerError
+from placemaker.api.routes import MAX_OFFSET, bbox_arg, int_arg, list_arg, paged_collection
+from placemaker.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PlacemakerError,
+    csrf_message,
+    error_response,
+    resend_page,
+)
 from placemaker.extensions import db, limiter
 from placemaker.i18n import current_language
 from placemaker.places import service as places
@@ -164,7 +174,7 @@ def _too_large(exc):
             "The photo is too large: at most %(max)s MB. Your proposal was not sent; please "
             "choose a smaller photo and send it again.", max=max_mb),
             details={"field": "photo"}), 413)
-    return exc
+    return error_response(413, "request_entity_too_large", exc.description)
 
 
 @bp.errorhandler(RateLimitExceeded)
@@ -174,11 +184,12 @@ def _rate_limited(exc):
         response = make_response(_form_page(values, InvalidInput(_(
             "You sent many proposals in a short time. Your proposal was not sent yet; your "
             "text is still here, please send it again later.")), 429))
-        for key, value in exc.get_headers():
-            if key.lower() != "content-type":
-                response.headers[key] = value
-        return response
-    return exc
+    else:
+        response = error_response(429, "too_many_requests", exc.description)
+    for key, value in exc.get_headers():
+        if key.lower() != "content-type":
+            response.headers[key] = value
+    return response
 
 
 @bp.errorhandler(CSRFError)
@@ -189,7 +200,7 @@ def _csrf_failed(exc):
         return _form_page(values, InvalidInput(_(
             "The form was open too long or came from elsewhere. Check your proposal and send "
             "it again; your text is still here."), details={"field": "form"}), 400)
-    return exc
+    return resend_page(csrf_message())
 
 
 @bp.get("/voorstellen/volg/<token>")
