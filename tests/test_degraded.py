@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from placemaker.extensions import db, limiter
-from placemaker.proposals import service
+from placemaker.proposals import common, tracking
 from placemaker.security import DEVELOPMENT_KEY, InsecureConfiguration
 from tests.conftest import TEST_DATABASE_URL, make_test_app
 from tests.test_proposals import MANAGER, QUIET, login_client, new_client
@@ -20,7 +20,30 @@ CLOSED_REDIS = "redis://localhost:1/0"  # nothing listens on port 1
 ROOT = Path(__file__).resolve().parent.parent
 
 
+LIMITER_STATE = ("_storage", "_limiter", "_storage_dead", "_fallback_storage",
+                 "_fallback_limiter")
+
+
+@pytest.fixture()
+def keep_limiter():
+    """Flask-Limiter keeps one storage per extension object, and every create_app replaces it:
+    put the shared one back afterwards and close what the extra apps opened."""
+    saved = {name: getattr(limiter, name) for name in LIMITER_STATE}
+    yield
+    if limiter._storage is not saved["_storage"]:
+        client = getattr(limiter._storage, "storage", None)
+        if client is not None:
+            client.connection_pool.disconnect()
+    for name, value in saved.items():
+        setattr(limiter, name, value)
+
+
 # --- the secret key --------------------------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def _limiter_kept(keep_limiter):
+    yield
+
 
 def _app(monkeypatch, instance: Path, **config):
     monkeypatch.setenv("PLACEMAKER_INSTANCE_PATH", str(instance))
@@ -81,10 +104,7 @@ def test_setup_writes_the_key_once_and_git_ignores_it():
 def down_app(app):
     """The app with Redis on a closed port, its database writes rolled back afterwards.
 
-    Flask-Limiter keeps one storage per extension object: put the shared one back after.
     """
-    saved = {name: getattr(limiter, name) for name in (
-        "_storage", "_limiter", "_storage_dead", "_fallback_storage", "_fallback_limiter")}
     down = make_test_app(TEST_DATABASE_URL, REDIS_URL=CLOSED_REDIS,
                          RATELIMIT_STORAGE_URI=CLOSED_REDIS)
     with down.app_context():
@@ -105,8 +125,6 @@ def down_app(app):
             engines.update(originals)
             for engine in originals.values():
                 engine.dispose()
-            for name, value in saved.items():
-                setattr(limiter, name, value)
 
 
 def test_healthz_reports_each_dependency(client):
@@ -135,10 +153,10 @@ def test_logins_proposals_supports_and_tracking_work_without_redis(down_app):
     token = token_of(sent)
     assert resident.get(f"/voorstellen/volg/{token}").status_code == 200
     with down_app.app_context():
-        proposal_id = service.find_by_token(token).id
+        proposal_id = tracking.find_by_token(token).id
     assert _support(new_client(down_app), proposal_id).status_code == 303
     with down_app.app_context():
-        assert service.support_counts([proposal_id])[proposal_id] == 1
+        assert common.support_counts([proposal_id])[proposal_id] == 1
 
 
 def test_rate_limits_fall_back_to_memory_without_redis(down_app):

@@ -8,7 +8,8 @@ from html.parser import HTMLParser
 
 from placemaker.extensions import db
 from placemaker.places.models import Place
-from placemaker.proposals import service
+from placemaker.proposals import common, tracking
+from tests.test_degraded import keep_limiter  # noqa: F401  (fixture)
 from tests.test_pages import edit_form
 from tests.test_proposals import (  # noqa: F401  (fixtures)
     MANAGER,
@@ -48,7 +49,7 @@ def test_refused_proposals_do_not_count_and_the_429_page_keeps_the_text(app, mon
     assert reason in html and 'name="submission_key"' in html
 
 
-def test_proxy_fix_is_configured_through_the_environment():
+def test_proxy_fix_is_configured_through_the_environment(keep_limiter):
     from tests.conftest import TEST_DATABASE_URL, make_test_app
 
     seen = []
@@ -103,7 +104,7 @@ CSRF_NL = "Het formulier stond te lang open of kwam van elders."
 def _proposal(app, resident):
     token = token_of(propose(resident))
     with app.app_context():
-        return token, service.find_by_token(token).id
+        return token, tracking.find_by_token(token).id
 
 
 def test_expired_token_on_a_place_edit_keeps_the_text_and_sends_again(app, make_place):
