@@ -28,7 +28,7 @@ LIMITER_STATE = ("_storage", "_limiter", "_storage_dead", "_fallback_storage",
 def keep_limiter():
     """Flask-Limiter keeps one storage per extension object, and every create_app replaces it:
     put the shared one back afterwards and close what the extra apps opened."""
-    saved = {name: getattr(limiter, name) for name in LIMITER_STATE}
+    saved = {name: getattr(limiter, name, None) for name in LIMITER_STATE}
     yield
     if limiter._storage is not saved["_storage"]:
         client = getattr(limiter._storage, "storage", None)
