@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
+from placemaker.accounts.models import Role
+from placemaker.api.routes import float_arg, int_arg
 from placemaker.auth import role_required
 from placemaker.cache import gzip_response
 from placemaker.edge import GEOJSON, endpoint, feature_collection_schema
@@ -87,7 +89,8 @@ def upload_layer():
     if not isinstance(body, dict):
         raise InvalidInput('send JSON: {"name", "role", "features": a GeoJSON FeatureCollection}')
     report = uploads.upload_layer(body.get("name"), body.get("role"), body.get("features"),
-                                  current_user.id)
+                                  current_user.id,
+                                  may_replace_others=current_user.role is Role.admin)
     db.session.commit()
     layer = report["layer"]
     return jsonify(id=layer.id, name=layer.name, role=layer.role,
