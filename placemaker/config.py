@@ -46,6 +46,17 @@ PROXY_FIX_PROTO = int(os.environ.get("PROXY_FIX_PROTO", "0"))
 # Login attempts per IP: slows down password guessing.
 LOGIN_RATE_LIMIT = "10 per minute"
 
+# The public gap analysis (anonymous: no login, no API token). Expensive parameters are
+# capped, requests are limited per client, and cold analyses run in at most
+# GAPS_MAX_CONCURRENT slots over all workers (waiting GAPS_SLOT_WAIT s, then 503 with
+# Retry-After), so the registry stays fast while analyses run (benchmarks/README.md).
+GAPS_ANON_MAX_P = 25
+GAPS_ANON_MAX_RADIUS_M = 1500
+GAPS_ANON_RATE_LIMIT = "120 per minute;1200 per hour"
+GAPS_MAX_CONCURRENT = 1
+GAPS_SLOT_WAIT = 3.0
+GAPS_RETRY_AFTER = 5
+
 # Base map. PDOK's BRT-Achtergrondkaart is the Dutch alternative (see README).
 TILE_URL = os.environ.get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 TILE_ATTRIBUTION = os.environ.get(

@@ -100,7 +100,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(PlacemakerError)
     def handle_domain_error(exc: PlacemakerError):
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        response = error_response(exc.status, exc.code, exc.message, exc.details)
+        response.headers.update(getattr(exc, "headers", None) or {})
+        return response
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(exc: CSRFError):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from flask import current_app
 
+from placemaker.extensions import db
 from placemaker.demo import WATER_LAYER
 from tests.factories import csrf_token
 from tests.test_gaps_service import _points
@@ -62,3 +64,69 @@ def _fresh_limits(app):
     yield
     with app.app_context():  # the logins here must not count against the next module's
         limiter.reset()
+
+
+# --- the public analysis is throttled ---------------------------------------------------------
+
+def test_expensive_parameters_need_a_login(app, client):
+    for query, message in (("p=200", "without logging in p may be at most 25"),
+                           ("radius=5000", "without logging in radius may be at most 1500 m")):
+        response = client.get(f"/api/gaps/suggestions?{query}")
+        assert response.status_code == 400
+        assert message in response.get_json()["error"]["message"]
+    planner = _logged_in(app, PLANNER)
+    assert planner.get("/api/gaps/coverage?radius=2000").status_code == 200
+
+
+def test_the_public_analysis_is_rate_limited_per_client(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "GAPS_ANON_RATE_LIMIT", "3 per minute")
+    for _ in range(3):
+        assert client.get("/api/gaps/layers").status_code == 200
+    refused = client.get("/api/gaps/layers")
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert refused.get_json()["error"]["code"] == "too_many_requests"
+    assert client.get("/api/places?limit=1").status_code == 200  # the registry is not limited
+    headers = {"Authorization": f"Bearer {_token(PLANNER)}"}
+    assert client.get("/api/gaps/layers", headers=headers).status_code == 200
+
+
+def test_cold_analyses_beyond_the_bound_get_503_with_retry_after(app, monkeypatch):
+    from placemaker import throttle
+
+    client = new_client(app)  # its own g: the slot below is somebody else's request
+
+    monkeypatch.setitem(app.config, "GAPS_SLOT_WAIT", 0)
+    cold = "/api/gaps/coverage?w_lonely=0.123457"  # a weight nobody asked for: not cached
+    with app.test_request_context(), throttle.slot("gaps", 1):
+        busy = client.get(cold)
+        assert busy.status_code == 503, busy.get_json()
+        assert int(busy.headers["Retry-After"]) >= 5
+        assert busy.get_json()["error"]["code"] == "busy"
+        assert client.get("/api/places?limit=1").status_code == 200
+        assert client.get("/healthz").status_code == 200
+    assert client.get(cold).status_code == 200  # the slot is free again
+    assert client.get(cold).status_code == 200  # and now it is cached
+
+
+def _token(email: str) -> str:
+    from placemaker.tokens.service import create_token
+    from tests.test_proposals import user
+
+    with current_app.test_request_context():
+        _, raw = create_token(user(email), "test")
+        db.session.commit()
+    return raw
+
+
+def test_api_tokens_work_on_every_planner_post(client):
+    headers = {"Authorization": f"Bearer {_token(PLANNER)}"}
+    saved = client.post("/api/gaps/scenarios", headers=headers,
+                        json={"name": "Met een token", "params": {"p": 3}})
+    assert saved.status_code == 201, saved.get_json()
+    layer = client.post("/api/gaps/layers", headers=headers, json={
+        "name": "Token-kavels", "role": "candidates", "features": _points((4.838, 52.366))})
+    assert layer.status_code == 201, layer.get_json()
+    assert "Set-Cookie" not in layer.headers  # the token logs nobody in
+    # A revoked or unknown token is refused; a page is no data path (tokens do not count).
+    bad = {"Authorization": "Bearer pm_unknown"}
+    assert client.post("/api/gaps/scenarios", headers=bad, json={"name": "x"}).status_code == 401

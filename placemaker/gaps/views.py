@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
 from placemaker.accounts.models import Role
@@ -11,7 +11,7 @@ from placemaker.auth import role_required
 from placemaker.cache import gzip_response
 from placemaker.edge import GEOJSON, endpoint, feature_collection_schema
 from placemaker.errors import InvalidInput
-from placemaker.extensions import db
+from placemaker.extensions import db, limiter
 from placemaker.gaps import results, scenarios, uploads
 from placemaker.gaps.params import GapArgs, GapParams
 from placemaker.gaps.schemas import (
@@ -26,12 +26,43 @@ from placemaker.gaps.schemas import (
     EvaluateArgs,
 )
 from placemaker.web import geojson_response
+from placemaker.gaps.params import GapParams
+from placemaker.tokens import current_reader
 
 api = Blueprint("gaps_api", __name__)
+# Per client, for those who are neither logged in nor sending an API token.
+# (The limit is checked before the token is: a request with a bearer token is exempt here
+# and refused with 401 later when the token is no good.)
+limiter.limit(lambda: current_app.config["GAPS_ANON_RATE_LIMIT"],
+              exempt_when=lambda: current_reader() is not None
+              or request.headers.get("Authorization", "").lower().startswith("bearer "))(api)
 
 
 def _params(args: dict) -> GapParams:
     return GapParams.from_values(args)
+def _params() -> GapParams:
+    params = GapParams.from_args(request.args)
+    if current_reader() is None:
+        _check_anonymous(params)
+    return params
+
+
+def _check_anonymous(params: GapParams) -> None:
+    """:raises InvalidInput: a parameter too expensive for the public analysis."""
+    config = current_app.config
+    if params.p > config["GAPS_ANON_MAX_P"]:
+        raise InvalidInput(f"without logging in p may be at most {config['GAPS_ANON_MAX_P']}; "
+                           "log in or send an API token for more")
+    if (params.radius_m or 0) > config["GAPS_ANON_MAX_RADIUS_M"]:
+        raise InvalidInput("without logging in radius may be at most "
+                           f"{config['GAPS_ANON_MAX_RADIUS_M']} m; log in or send an API "
+                           "token for more")
+
+
+def _geojson(body):
+    response = jsonify(body)
+    response.mimetype = "application/geo+json"
+    return response
 
 
 @api.get("/coverage")
