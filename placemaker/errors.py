@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from placemaker.web import is_data_path
+from placemaker.extensions import db, login_manager
+
+# A database error this long after the last one starts a new outage (and logs a traceback).
+OUTAGE_QUIET_SECONDS = 60
+
 # Fields a person did not type: carried along unseen on the "send again" page.
 _HIDDEN_FIELDS = frozenset({"version", "submission_key", "website", "next", "action"})
 
@@ -118,6 +125,27 @@ def register_error_handlers(app: Flask) -> None:
         for key, value in exc.get_headers():
             if key.lower() != "content-type":
                 response.headers[key] = value
+        return response
+
+    @app.errorhandler(OperationalError)
+    def handle_database_down(exc: OperationalError):
+        # One line per request; the traceback once per outage, not 33 MB of them.
+        now = time.monotonic()
+        last = app.extensions.get("placemaker_db_outage_at")
+        app.extensions["placemaker_db_outage_at"] = now
+        first = last is None or now - last > OUTAGE_QUIET_SECONDS
+        app.logger.error("database unavailable on %s %s: %s", request.method, request.path,
+                         str(exc.orig or exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                         exc_info=exc if first else None)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001  (the connection is gone; nothing to roll back)
+            pass
+        # The page's header asks who is logged in: without a database, nobody.
+        login_manager._update_request_context_with_user()
+        response = error_response(503, "database_unavailable", _(
+            "The database cannot be reached right now. Please try again in a minute."))
+        response.headers["Retry-After"] = "30"
         return response
 
     @app.errorhandler(Exception)

@@ -172,3 +172,33 @@ def test_cached_analysis_and_map_work_without_redis(down_app):
     assert client.get("/api/places?limit=5").status_code == 200
     response = client.get("/api/gaps/coverage")
     assert response.status_code == 200 and "population_share" in response.get_data(as_text=True)
+
+
+# --- PostgreSQL unreachable -------------------------------------------------------------------
+
+CLOSED_DATABASE = "postgresql+psycopg://postgres@localhost:1/nowhere"
+
+
+@pytest.mark.parametrize("path", ["/places", "/voorstellen/open", "/api/places?limit=1"])
+def test_database_down_answers_503_in_dutch_or_json(path):
+    app = make_test_app(CLOSED_DATABASE)
+    response = app.test_client().get(path)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    if path.startswith("/api/"):
+        assert response.get_json()["error"]["code"] == "database_unavailable"
+    else:
+        html = response.get_data(as_text=True)
+        assert "De database is nu niet bereikbaar." in html and 'href="/"' in html
+        english = app.test_client().get(path + "?lang=en").get_data(as_text=True)
+        assert "The database cannot be reached right now." in english
+
+
+def test_database_down_logs_one_line_per_request_and_one_traceback(caplog):
+    app = make_test_app(CLOSED_DATABASE)
+    client = app.test_client()
+    with caplog.at_level("ERROR", logger=app.logger.name):
+        for _ in range(4):
+            assert client.get("/api/places?limit=1").status_code == 503
+    lines = [r for r in caplog.records if "database unavailable" in r.getMessage()]
+    assert len(lines) == 4
+    assert sum(1 for r in lines if r.exc_info) == 1

@@ -6,9 +6,12 @@ import csv
 import io
 from html.parser import HTMLParser
 
+import pytest
+
 from placemaker.extensions import db
 from placemaker.places.models import Place
 from placemaker.proposals import common, tracking
+from tests.factories import csrf_token
 from tests.test_degraded import keep_limiter  # noqa: F401  (fixture)
 from tests.test_pages import edit_form
 from tests.test_proposals import (  # noqa: F401  (fixtures)
@@ -169,3 +172,23 @@ def test_expired_token_on_login_keeps_the_address_never_the_password(app):
 def test_error_pages_link_home(client):
     html = client.get("/does-not-exist").get_data(as_text=True)
     assert '<a href="/">Naar de startpagina</a>' in html and "healthz" not in html
+
+
+def test_login_next_with_cr_lf_or_backslash_goes_home(app):
+    for target in ("/moderatie%0d%0aSet-Cookie:%20x=1", "/\\\\evil.example", "/%0a"):
+        client = new_client(app)
+        page = client.get("/login")
+        response = client.post(f"/login?next={target}", data={
+            "email": MANAGER, "password": "placemaker-demo", "csrf_token": csrf_token(page)})
+        assert response.status_code == 303
+        assert "evil" not in response.headers["Location"]
+        assert "\r" not in response.headers["Location"] and "Set-Cookie" not in str(
+            response.headers.getlist("Set-Cookie"))
+
+
+@pytest.mark.parametrize("week", ["0001-W01", "9999-W52", "1999-W52", "3001-W10", "2026-W99"])
+def test_digest_week_edge_values_are_400(app, week):
+    manager = login_client(app, MANAGER)
+    response = manager.get(f"/moderatie/overzicht?week={week}")
+    assert response.status_code == 400
+    assert "Schrijf de week als" in response.get_data(as_text=True)

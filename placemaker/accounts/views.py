@@ -23,9 +23,10 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    # Only paths on our own site: never an open redirect.
+    # Only paths on our own site: never an open redirect, never a header split (CR/LF) or
+    # a backslash some browsers read as a slash.
     if target and target.startswith("/") and not target.startswith("//") \
-            and not urlsplit(target).netloc:
+            and target.isprintable() and "\\" not in target and not urlsplit(target).netloc:
         return target
     return url_for("pages.index") if "pages.index" in _endpoints() else "/"
 

@@ -224,6 +224,9 @@ def _int_or_none(value: Any) -> int | None:
 
 # --- the weekly digest ----------------------------------------------------------------------
 
+MIN_YEAR, MAX_YEAR = 2000, 2999
+
+
 def week_bounds(week: str | None) -> tuple[date, date]:
     """Monday and the next Monday of an ISO week ``2026-W48``; this week when None."""
     if week:
@@ -231,6 +234,9 @@ def week_bounds(week: str | None) -> tuple[date, date]:
             monday = datetime.strptime(week + "-1", "%G-W%V-%u").date()
         except ValueError:
             raise InvalidInput(_("Write the week as YYYY-Www, e.g. 2026-W48.")) from None
+        # Year 1 or 9999 parse, but the weeks around them (the page's links) do not exist.
+        if not MIN_YEAR <= monday.year <= MAX_YEAR:
+            raise InvalidInput(_("Write the week as YYYY-Www, e.g. 2026-W48."))
     else:
         today = db_now().date()
         monday = today - timedelta(days=today.weekday())
