@@ -130,3 +130,56 @@ def test_api_tokens_work_on_every_planner_post(client):
     # A revoked or unknown token is refused; a page is no data path (tokens do not count).
     bad = {"Authorization": "Bearer pm_unknown"}
     assert client.post("/api/gaps/scenarios", headers=bad, json={"name": "x"}).status_code == 401
+
+
+# --- malformed JSON is a 400 or 413, never a 500 ----------------------------------------------
+
+def _point_feature(**changes):
+    return {"type": "Feature", "properties": {"name": "a"},
+            "geometry": {"type": "Point", "coordinates": [4.84, 52.36]}, **changes}
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ([1, 2], "the body must be a JSON object"),
+    ({"name": "x", "params": [1]}, "params must be a JSON object"),
+    ({"name": "x", "params": {"p": {"a": 1}}}, "params holds numbers and text only"),
+    ({"name": 12}, "name must be text"),
+    ({"name": "x", "description": "a\x00b"}, "NUL character"),
+    ({"name": "x", "description": {"a": 1}}, "description must be text"),
+    ({"name": "x", "description": "d" * 5001}, "description has at most 5000 characters"),
+])
+def test_bad_scenario_bodies_are_400(app, body, message):
+    planner = _logged_in(app, PLANNER)
+    response = planner.post("/api/gaps/scenarios", json=body)
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert message in response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("features", "message"), [
+    (["a string"], "a feature must be a JSON object, not str"),
+    ([_point_feature(geometry={"type": "Circle", "coordinates": [4.84, 52.36],
+                               "radius": 100})], "geometry type 'Circle' is not GeoJSON"),
+    ([_point_feature(properties=["a", "b"])], "properties must be a JSON object"),
+    ([_point_feature(properties={"name": "a\x00"})], "NUL character"),
+    ([_point_feature(geometry="POINT (4 52)")], "geometry must be a GeoJSON geometry object"),
+])
+def test_bad_layer_features_are_400(app, features, message):
+    planner = _logged_in(app, PLANNER)
+    response = planner.post("/api/gaps/layers", json={
+        "name": "Kapot", "role": "candidates",
+        "features": {"type": "FeatureCollection", "features": features}})
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert message in response.get_json()["error"]["message"]
+
+
+def test_deep_nesting_and_huge_bodies_are_refused(app):
+    planner = _logged_in(app, PLANNER)
+    deep = "[" * 10_000 + "]" * 10_000
+    for path in ("/api/gaps/scenarios", "/api/gaps/layers"):
+        response = planner.post(path, data=deep, content_type="application/json")
+        assert response.status_code == 400
+        assert "nested deeper than" in response.get_json()["error"]["message"]
+    huge = '{"name": "x", "description": "' + "d" * (6 * 1024 * 1024) + '"}'
+    response = planner.post("/api/gaps/scenarios", data=huge, content_type="application/json")
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "request_entity_too_large"

@@ -12,6 +12,7 @@ from placemaker.extensions import db
 from placemaker.gaps.models import GapLayer
 from placemaker.imports.common import ImportFailed
 from placemaker.imports.layers import import_layer
+from placemaker.validation import feature_problem
 
 MAX_LAYER_FEATURES = 50_000
 
@@ -37,6 +38,12 @@ def upload_layer(name: Any, role: Any, collection: Any, user_id: int | None, *,
         raise InvalidInput("features must be a GeoJSON FeatureCollection with features")
     if len(collection["features"]) > MAX_LAYER_FEATURES:
         raise InvalidInput(f"a layer holds at most {MAX_LAYER_FEATURES} features")
+    problems = [(index, feature_problem(f)) for index, f in enumerate(collection["features"])]
+    problems = [(index, why) for index, why in problems if why]
+    if problems:
+        raise InvalidInput("the layer was not stored: " + "; ".join(
+            f"feature {index}: {why}" for index, why in problems[:10]),
+            details=[{"feature": index, "reason": why} for index, why in problems])
     try:
         report = import_layer(collection["features"], name, str(role or ""), name_field="name",
                               source=UPLOADED, user_id=user_id)

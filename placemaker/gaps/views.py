@@ -28,8 +28,10 @@ from placemaker.gaps.schemas import (
 from placemaker.web import geojson_response
 from placemaker.gaps.params import GapParams
 from placemaker.tokens import current_reader
+from placemaker.validation import json_body, optional_text, require_object
 
 api = Blueprint("gaps_api", __name__)
+MAX_DESCRIPTION = 5000
 # Per client, for those who are neither logged in nor sending an API token.
 # (The limit is checked before the token is: a request with a bearer token is exempt here
 # and refused with 401 later when the token is no good.)
@@ -116,7 +118,7 @@ def layers():
 @role_required("planner")
 def upload_layer():
     """A planner's own layer: candidate sites, or land to leave out (water, private land)."""
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict):
         raise InvalidInput('send JSON: {"name", "role", "features": a GeoJSON FeatureCollection}')
     report = uploads.upload_layer(body.get("name"), body.get("role"), body.get("features"),
@@ -139,10 +141,14 @@ def list_scenarios():
           response=SCENARIO, status=201, errors=(403,), operation_id="saveGapScenario")
 @role_required("planner")
 def save_scenario():
-    body = request.get_json(silent=True) or {}
-    params = GapParams.from_args({k: str(v) for k, v in (body.get("params") or {}).items()})
-    scenario = scenarios.save_scenario(body.get("name", ""), params, current_user.id,
-                                     body.get("description"))
+    body = require_object(json_body(), "the body")
+    raw_params = require_object(body.get("params") or {}, "params")
+    if any(isinstance(v, (dict, list)) for v in raw_params.values()):
+        raise InvalidInput("params holds numbers and text only")
+    params = GapParams.from_args({k: str(v) for k, v in raw_params.items()})
+    name = optional_text(body.get("name"), "name", 200) or ""
+    description = optional_text(body.get("description"), "description", MAX_DESCRIPTION)
+    scenario = scenarios.save_scenario(name, params, current_user.id, description)
     db.session.commit()
     return jsonify(_scenario_summary(scenario)), 201
 
