@@ -45,6 +45,8 @@ PROXY_FIX_PROTO = int(os.environ.get("PROXY_FIX_PROTO", "0"))
 
 # Login attempts per IP: slows down password guessing.
 LOGIN_RATE_LIMIT = "10 per minute"
+# Failed logins per e-mail address, from any IP: slows down guessing spread over many IPs.
+LOGIN_ACCOUNT_RATE_LIMIT = "20 per hour"
 
 # The public gap analysis (anonymous: no login, no API token). Expensive parameters are
 # capped, requests are limited per client, and cold analyses run in at most

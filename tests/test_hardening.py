@@ -192,3 +192,46 @@ def test_digest_week_edge_values_are_400(app, week):
     response = manager.get(f"/moderatie/overzicht?week={week}")
     assert response.status_code == 400
     assert "Schrijf de week als" in response.get_data(as_text=True)
+
+
+# --- sessions and logins ----------------------------------------------------------------------
+
+def test_logging_out_ends_every_session_also_a_copied_cookie(app):
+    manager = login_client(app, MANAGER)
+    thief = new_client(app)
+    cookie = manager.get_cookie("session")
+    thief.set_cookie("session", cookie.value)
+    assert thief.get("/moderatie").status_code == 200
+    page = manager.get("/moderatie")
+    assert manager.post("/logout", data={"csrf_token": csrf_token(page)}).status_code == 303
+    refused = thief.get("/moderatie")
+    assert refused.status_code == 302 and "/login" in refused.headers["Location"]
+    assert login_client(app, MANAGER).get("/moderatie").status_code == 200  # logging in works
+
+
+def test_unknown_addresses_cost_a_password_check_too(app):
+    from placemaker.accounts import service as accounts
+
+    with app.test_request_context():
+        accounts._dummy_hash.cache_clear()
+        assert accounts.authenticate("nobody@example.org", "guess") is None
+        assert accounts._dummy_hash.cache_info().misses == 1
+
+
+def test_failed_logins_are_limited_per_account_from_any_address(app, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_RATE_LIMIT", "3 per hour")
+    for octet in range(1, 4):
+        client = new_client(app)
+        page = client.get("/login")
+        wrong = client.post("/login", data={"email": MANAGER, "password": "wrong-guess",
+                                            "csrf_token": csrf_token(page)},
+                            environ_base={"REMOTE_ADDR": f"198.51.100.{octet}"})
+        assert wrong.status_code == 400
+    client = new_client(app)
+    page = client.get("/login")
+    refused = client.post("/login", data={"email": MANAGER, "password": "placemaker-demo",
+                                          "csrf_token": csrf_token(page)},
+                          environ_base={"REMOTE_ADDR": "198.51.100.9"})
+    assert refused.status_code == 429
+    other = login_client(app, "admin@demo.placemaker.nl")  # other accounts are not affected
+    assert other.get("/moderatie").status_code == 200
