@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from placemaker.web import is_data_path
 from placemaker.extensions import db, login_manager
+from placemaker.security import redact
 
 # A database error this long after the last one starts a new outage (and logs a traceback).
 OUTAGE_QUIET_SECONDS = 60
@@ -134,7 +135,8 @@ def register_error_handlers(app: Flask) -> None:
         last = app.extensions.get("placemaker_db_outage_at")
         app.extensions["placemaker_db_outage_at"] = now
         first = last is None or now - last > OUTAGE_QUIET_SECONDS
-        app.logger.error("database unavailable on %s %s: %s", request.method, request.path,
+        app.logger.error("database unavailable on %s %s: %s", request.method,
+                         redact(request.path),
                          str(exc.orig or exc).splitlines()[0] if str(exc) else type(exc).__name__,
                          exc_info=exc if first else None)
         try:
@@ -150,6 +152,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        app.logger.exception("unhandled error on %s %s", request.method, redact(request.path))
         message = str(exc) if app.debug else "Something went wrong on our side."
         return error_response(500, "internal_error", message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from flask import Flask
@@ -10,6 +11,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 DEVELOPMENT_KEY = "dev-only-change-me"
 SECRET_KEY_FILE = "secret_key"
+
+
+# Secrets that travel in URLs: a resident's tracking link, and token= query arguments.
+_SECRET_IN_URL = re.compile(r"(/voorstellen/volg/)[^/?#\s\"]+|((?:^|[?&])token=)[^&#\s\"]+")
+
+
+def redact(text: str) -> str:
+    """``text`` with the secrets of tracking links and token arguments replaced."""
+    return _SECRET_IN_URL.sub(lambda m: (m.group(1) or m.group(2)) + "[redacted]", text)
 
 
 class InsecureConfiguration(RuntimeError):

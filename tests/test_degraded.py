@@ -202,3 +202,50 @@ def test_database_down_logs_one_line_per_request_and_one_traceback(caplog):
     lines = [r for r in caplog.records if "database unavailable" in r.getMessage()]
     assert len(lines) == 4
     assert sum(1 for r in lines if r.exc_info) == 1
+
+
+# --- secrets stay out of the access log -------------------------------------------------------
+
+def test_the_access_log_of_script_server_redacts_tracking_tokens(tmp_path):
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "access.log"
+    env = {**os.environ, "PORT": str(port), "WORKERS": "1", "SECRET_KEY": "log-test",
+           "DATABASE_URL": TEST_DATABASE_URL, "REDIS_URL": os.environ.get(
+               "TEST_REDIS_URL", "redis://localhost:6379/15"),
+           "FLASK_RATELIMIT_STORAGE_URI": os.environ.get(
+               "TEST_REDIS_URL", "redis://localhost:6379/15")}
+    server_line = (ROOT / "script" / "server").read_text().split("exec ", 1)[1]
+    assert "--logger-class placemaker.accesslog.RedactingLogger" in server_line
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", "1", "--bind",
+         f"127.0.0.1:{port}", "--access-logfile", str(log),
+         "--logger-class", "placemaker.accesslog.RedactingLogger", "placemaker:create_app()"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        secret = "SeCrEtTrAcKiNgToKeN0123456789"
+        for _ in range(100):  # until gunicorn listens
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/voorstellen/volg/{secret}"
+                                       f"?token={secret}")
+                break
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                time.sleep(0.1)
+        for _ in range(50):
+            if log.exists() and log.read_text():
+                break
+            time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    text = log.read_text()
+    assert "/voorstellen/volg/[redacted]?token=[redacted]" in text
+    assert secret not in text
