@@ -235,3 +235,25 @@ def test_failed_logins_are_limited_per_account_from_any_address(app, monkeypatch
     assert refused.status_code == 429
     other = login_client(app, "admin@demo.placemaker.nl")  # other accounts are not affected
     assert other.get("/moderatie").status_code == 200
+
+
+def test_public_history_names_staff_never_their_e_mail(app):
+    from placemaker.proposals.models import Proposal
+
+    resident = new_client(app)
+    token, proposal_id = _proposal(app, resident)
+    manager = login_client(app, MANAGER)
+    page = manager.get(f"/moderatie/{proposal_id}")
+    approved = manager.post(f"/moderatie/{proposal_id}/approve", data={
+        "csrf_token": csrf_token(page), "version": _version(page),
+        "name": "Bankje bij het plein", "kind": "bench", "reason": "Komt er!"})
+    assert approved.status_code == 303
+    with app.app_context():
+        place_id = db.session.get(Proposal, proposal_id).place_id
+    anonymous = new_client(app)
+    for url in (f"/api/places/{place_id}", f"/places/{place_id}", f"/voorstellen/{proposal_id}",
+                f"/voorstellen/volg/{token}"):
+        body = anonymous.get(url).get_data(as_text=True)
+        assert "@demo.placemaker.nl" not in body, url
+    assert "Fatima El Amrani (proposal" in anonymous.get(f"/places/{place_id}").get_data(
+        as_text=True)

@@ -108,7 +108,9 @@ def moderator_areas(user: User) -> list[Area]:
 
 
 def _moderator(user: User) -> Actor:
-    return Actor(user.email, user.id)
+    # Histories name staff by their display name, never their e-mail address (they are
+    # public on place pages and in the API); user_id links to the account for audits.
+    return Actor(user.name, user.id)
 
 
 def _prepare(proposal: Proposal, user: User, expected_version: int | None) -> None:
@@ -136,7 +138,7 @@ def approve(proposal: Proposal, user: User, *, name: str | None, kind_code: str 
     place = create_place(
         {"name": name, "kind_code": kind_code, "lon": lon, "lat": lat,
          "description": clean_text(description) or proposal.reason},
-        Actor(f"{user.email} (proposal {proposal.id})", user.id),
+        Actor(f"{user.name} (proposal {proposal.id})", user.id),
         source="proposal", source_id=str(proposal.id),
     )
     proposal.place_id = place.id
