@@ -8,6 +8,7 @@ properties, checked before any importer or analysis sees them.
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import Any
 
 from flask import current_app, request
@@ -117,3 +118,9 @@ def feature_problem(feature: Any) -> str | None:
     if properties is not None and not isinstance(properties, dict):
         return "properties must be a JSON object"
     return None
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether ``text`` shows anything: not only spaces, zero-width or control characters."""
+    return any(not char.isspace() and unicodedata.category(char) not in ("Cf", "Cc", "Zs")
+               for char in text)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from flask import current_app
 
-from placemaker.extensions import db
 from placemaker.demo import WATER_LAYER
+from placemaker.extensions import db
 from tests.factories import csrf_token
 from tests.test_gaps_service import _points
 from tests.test_proposals import new_client

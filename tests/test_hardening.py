@@ -10,7 +10,7 @@ import pytest
 
 from placemaker.extensions import db
 from placemaker.places.models import Place
-from placemaker.proposals import common, tracking
+from placemaker.proposals import tracking
 from tests.factories import csrf_token
 from tests.test_degraded import keep_limiter  # noqa: F401  (fixture)
 from tests.test_pages import edit_form
@@ -52,7 +52,8 @@ def test_refused_proposals_do_not_count_and_the_429_page_keeps_the_text(app, mon
     assert reason in html and 'name="submission_key"' in html
 
 
-def test_proxy_fix_is_configured_through_the_environment(keep_limiter):
+@pytest.mark.usefixtures("keep_limiter")
+def test_proxy_fix_is_configured_through_the_environment():
     from tests.conftest import TEST_DATABASE_URL, make_test_app
 
     seen = []
@@ -257,3 +258,24 @@ def test_public_history_names_staff_never_their_e_mail(app):
         assert "@demo.placemaker.nl" not in body, url
     assert "Fatima El Amrani (proposal" in anonymous.get(f"/places/{place_id}").get_data(
         as_text=True)
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("Bankje\x00", "Tekst mag geen NUL-tekens bevatten."),
+    ("\u200b\u200c\u200d\ufeff", "a place needs a name"),
+])
+def test_nul_or_invisible_names_reshow_the_form(app, name, message):
+    from sqlalchemy import func, select
+
+    manager = login_client(app, MANAGER)
+    page = manager.get("/places/new")
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Place))
+    response = manager.post("/places/new", data={
+        "csrf_token": csrf_token(page), "name": name, "kind_code": "bench",
+        "description": "Mijn beschrijving", "lon": "4.8421", "lat": "52.3655"})
+    html = unescaped(response.get_data(as_text=True))
+    assert response.status_code == 400 and message in html
+    assert "Mijn beschrijving" in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Place)) == before

@@ -86,7 +86,8 @@ def csv_bytes(collection: Collection, features: Sequence[Feature], *, excel: boo
     """CSV in UTF-8. ``excel``: semicolons, decimal commas and a BOM for Dutch Excel.
 
     Text that a spreadsheet would run as a formula starts with an apostrophe (in both
-    variants: CSV injection); in the Excel variant a WKT too long for one Excel cell is left empty (lon/lat remain).
+    variants: CSV injection); in the Excel variant a WKT too long for one Excel cell is left
+    empty (lon/lat remain).
     """
     columns = csv_columns(collection)
     props = {p.name: p for p in collection.properties}

@@ -50,10 +50,17 @@ def _require(user: User, lon: float, lat: float) -> None:
         raise Forbidden(_("You may only change places in the areas you look after."))
 
 
+def _require_spot(user: User, lon: float, lat: float) -> None:
+    # A pin put in the wrong spot is a mistake in the form: shown there, with the text kept.
+    if not may_manage_point(user, lon, lat):
+        raise InvalidInput(_("This spot lies outside the areas you look after. Choose a spot "
+                             "in one of your areas."))
+
+
 def add_place(user: User, values: Mapping[str, Any]) -> Place:
     """Add a place in one of the user's areas."""
     check_location(values.get("lon"), values.get("lat"))
-    _require(user, values["lon"], values["lat"])
+    _require_spot(user, values["lon"], values["lat"])
     if not (values.get("name") or "").strip():
         raise InvalidInput(_("A place needs a name."))
     return create_place(values, Actor(user.name, user.id))
@@ -68,7 +75,7 @@ def edit_place(user: User, place: Place, values: Mapping[str, Any],
         raise InvalidInput(_("A place needs a name."))
     if "lon" in values or "lat" in values:
         check_location(values.get("lon"), values.get("lat"))
-        _require(user, values["lon"], values["lat"])
+        _require_spot(user, values["lon"], values["lat"])
     return update_place(place, values, Actor(user.name, user.id),
                                expected_version=expected_version)
 
