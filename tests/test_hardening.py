@@ -279,3 +279,16 @@ def test_nul_or_invisible_names_reshow_the_form(app, name, message):
     assert "Mijn beschrijving" in html
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Place)) == before
+
+
+def test_a_small_png_with_many_pixels_is_refused_before_decoding(app_ctx):
+    from PIL import Image
+
+    from placemaker.errors import InvalidInput
+    from placemaker.proposals.photos import clean_photo
+
+    out = io.BytesIO()
+    Image.new("1", (5000, 4000)).save(out, "PNG")  # 20 MP in a few kilobytes
+    assert len(out.getvalue()) < 200_000
+    with pytest.raises(InvalidInput, match="te veel pixels"):
+        clean_photo(out.getvalue(), 5 * 1024 * 1024)
