@@ -194,6 +194,10 @@ def mark_duplicate(proposal: Proposal, user: User, *, place_id: Any = None,
             raise InvalidInput(_("Proposal %(id)s cannot take over this one: choose an open "
                                  "or approved proposal.", id=proposal_ref),
                                details={"field": "duplicate"})
+        if not may_moderate(user, target):
+            # Its supports would move there: only onto proposals this moderator looks after.
+            raise InvalidInput(_("Proposal %(id)s lies outside the areas you look after.",
+                                 id=proposal_ref), details={"field": "duplicate"})
     workflow.apply(proposal, "mark_duplicate", _moderator(user), clean_message(message),
                    expected_version=expected_version,
                    old_values={"duplicate_of_place_id": None, "duplicate_of_proposal_id": None})
