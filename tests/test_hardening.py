@@ -292,3 +292,27 @@ def test_a_small_png_with_many_pixels_is_refused_before_decoding(app_ctx):
     assert len(out.getvalue()) < 200_000
     with pytest.raises(InvalidInput, match="te veel pixels"):
         clean_photo(out.getvalue(), 5 * 1024 * 1024)
+
+
+def test_sending_the_new_place_form_three_times_adds_one_place(app):
+    import re
+
+    from sqlalchemy import func, select
+
+    manager = login_client(app, MANAGER)
+    page = manager.get("/places/new?lon=4.8421&lat=52.3655")
+    key = re.search(r'name="submission_key" type="hidden" value="([^"]+)"|'
+                    r'id="submission_key" name="submission_key" type="hidden" value="([^"]+)"',
+                    page.get_data(as_text=True))
+    data = {"csrf_token": csrf_token(page), "name": "Buurtkamer Drie Keer",
+            "kind_code": "buurtkamer", "lon": "4.8421", "lat": "52.3655",
+            "submission_key": key.group(1) or key.group(2)}
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Place))
+    answers = [manager.post("/places/new", data=dict(data)) for _ in range(3)]
+    assert [a.status_code for a in answers] == [303, 303, 303]
+    assert len({a.headers["Location"] for a in answers}) == 1
+    assert "Deze plek was al toegevoegd" in manager.get(answers[2].headers["Location"]).get_data(
+        as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Place)) == before + 1
