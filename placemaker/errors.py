@@ -140,11 +140,11 @@ def register_error_handlers(app: Flask) -> None:
                          str(exc.orig or exc).splitlines()[0] if str(exc) else type(exc).__name__,
                          exc_info=exc if first else None)
         try:
-            db.session.rollback()
+            app.extensions["sqlalchemy"].session.rollback()
         except Exception:  # noqa: BLE001  (the connection is gone; nothing to roll back)
             pass
         # The page's header asks who is logged in: without a database, nobody.
-        login_manager._update_request_context_with_user()
+        app.login_manager._update_request_context_with_user()  # type: ignore[attr-defined]
         response = error_response(503, "database_unavailable", _(
             "The database cannot be reached right now. Please try again in a minute."))
         response.headers["Retry-After"] = "30"

@@ -27,7 +27,7 @@ from placemaker.gaps.schemas import (
 )
 from placemaker.web import geojson_response
 from placemaker.gaps.params import GapParams
-from placemaker.tokens import current_reader
+from placemaker.tokens.access import current_reader
 from placemaker.validation import json_body, optional_text, require_object
 
 api = Blueprint("gaps_api", __name__)
