@@ -77,6 +77,9 @@ API_MAX_PAGE_SIZE = 10_000
 # (Flask-Limiter syntax).
 PROPOSAL_RATE_LIMIT = "10 per hour;30 per day"
 SUPPORT_RATE_LIMIT = "60 per hour"
+# Supports one network (IPv4 /24, IPv6 /56) may give one proposal: a household or an office
+# shares an address; a script clearing its cookies does too.
+SUPPORT_PER_NETWORK = 5
 PROPOSAL_TRACKING_RATE_LIMIT = "120 per hour"
 # How long a tracking link works, and how long after closing personal data is kept.
 PROPOSAL_TOKEN_DAYS = 365

@@ -10,7 +10,7 @@ import pytest
 
 from placemaker.extensions import db
 from placemaker.places.models import Place
-from placemaker.proposals import tracking
+from placemaker.proposals import common, tracking
 from tests.factories import csrf_token
 from tests.test_degraded import keep_limiter  # noqa: F401  (fixture)
 from tests.test_pages import edit_form
@@ -316,3 +316,28 @@ def test_sending_the_new_place_form_three_times_adds_one_place(app):
         as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Place)) == before + 1
+
+
+# --- support inflation ------------------------------------------------------------------------
+
+def test_clearing_cookies_does_not_inflate_supports_and_moderators_see_bursts(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SUPPORT_PER_NETWORK", 3)
+    token, proposal_id = _proposal(app, new_client(app))
+
+    def support_from(address: str):
+        client = new_client(app)  # a fresh browser: no support cookie
+        page = client.get(f"/voorstellen/{proposal_id}", environ_base={"REMOTE_ADDR": address})
+        return client.post(f"/voorstellen/{proposal_id}/steun",
+                           data={"csrf_token": csrf_token(page)},
+                           environ_base={"REMOTE_ADDR": address}), client
+
+    for last in range(1, 6):  # five "people" behind one /24, cookies cleared each time
+        response, client = support_from(f"203.0.113.{last}")
+        assert response.status_code == 303
+    refused = unescaped(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Dit voorstel kreeg al veel steun vanaf uw netwerk" in refused
+    assert support_from("198.51.100.7")[0].status_code == 303  # another network counts
+    with app.app_context():
+        assert common.support_counts([proposal_id])[proposal_id] == 4
+    moderation_page = login_client(app, MANAGER).get(f"/moderatie/{proposal_id}")
+    assert "3 vanaf één netwerk" in moderation_page.get_data(as_text=True)

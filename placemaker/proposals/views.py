@@ -342,7 +342,10 @@ def support(proposal_id: int):
     proposal = public.public_proposal(proposal_id)
     supporter, new_cookie = _supporter()
     try:
-        added, count = public.support(proposal, supporter)
+        added, count = public.support(
+            proposal, supporter,
+            network=public.network_hash(request.remote_addr, current_app.secret_key or ""),
+            per_network=current_app.config["SUPPORT_PER_NETWORK"])
     except InvalidInput as exc:
         db.session.rollback()
         flash(exc.message)
