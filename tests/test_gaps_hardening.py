@@ -183,3 +183,53 @@ def test_deep_nesting_and_huge_bodies_are_refused(app):
     response = planner.post("/api/gaps/scenarios", data=huge, content_type="application/json")
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "request_entity_too_large"
+
+
+# --- layer geometry: flat polygons, the 1 % repair rule, the crs member ------------------------
+
+def _polygon(*ring):
+    return {"type": "Feature", "properties": {"name": "vlak"},
+            "geometry": {"type": "Polygon", "coordinates": [[list(c) for c in ring]]}}
+
+
+BOW_TIE = _polygon((4.84, 52.36), (4.85, 52.37), (4.85, 52.36), (4.84, 52.37), (4.84, 52.36))
+# A square with a tiny twist in one corner: the repair changes its area by far less than 1 %.
+SMALL_TWIST = _polygon((4.84, 52.36), (4.85, 52.36), (4.85, 52.37), (4.8401, 52.37),
+                       (4.84, 52.3699), (4.84005, 52.37), (4.84, 52.36))
+
+
+@pytest.mark.parametrize(("features", "message"), [
+    ([_polygon((4.84, 52.36), (4.85, 52.36), (4.86, 52.36), (4.84, 52.36))],
+     "cannot be repaired safely"),  # flat: three points on one line
+    ([_polygon((4.84, 52.36), (4.85, 52.37))], "geometry cannot be read"),  # two points
+    ([BOW_TIE], "cannot be repaired safely"),
+])
+def test_flat_and_badly_twisted_polygons_are_refused(app, features, message):
+    planner = _logged_in(app, PLANNER)
+    response = planner.post("/api/gaps/layers", json={
+        "name": "Vlakken", "role": "exclude",
+        "features": {"type": "FeatureCollection", "features": features}})
+    assert response.status_code == 400, response.get_json()
+    assert message in response.get_json()["error"]["message"]
+
+
+def test_a_slightly_twisted_polygon_is_repaired_with_a_note(app):
+    planner = _logged_in(app, PLANNER)
+    response = planner.post("/api/gaps/layers", json={
+        "name": "Bijna goed", "role": "exclude",
+        "features": {"type": "FeatureCollection", "features": [SMALL_TWIST]}})
+    assert response.status_code == 201, response.get_json()
+    assert any("repaired" in note for note in response.get_json()["notes"])
+
+
+@pytest.mark.parametrize("crs", [
+    {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::28992"}}, "EPSG:28992"])
+def test_the_crs_member_is_honoured(app, crs):
+    planner = _logged_in(app, PLANNER)
+    response = planner.post("/api/gaps/layers", json={
+        "name": "RD", "role": "candidates", "features": {
+            "type": "FeatureCollection", "crs": crs,
+            "features": [_point_feature(geometry={"type": "Point",
+                                                  "coordinates": [121000, 487000]})]}})
+    assert response.status_code == 400
+    assert "send WGS84" in response.get_json()["error"]["message"]

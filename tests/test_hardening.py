@@ -341,3 +341,25 @@ def test_clearing_cookies_does_not_inflate_supports_and_moderators_see_bursts(ap
         assert common.support_counts([proposal_id])[proposal_id] == 4
     moderation_page = login_client(app, MANAGER).get(f"/moderatie/{proposal_id}")
     assert "3 vanaf één netwerk" in moderation_page.get_data(as_text=True)
+
+
+# --- importers name the feature instead of a traceback ----------------------------------------
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"type": "FeatureCollection", "features": ["x"]}',
+     "feature #1: a feature must be a JSON object"),
+    ('{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "b1", '
+     '"properties": {"pop": NaN}, "geometry": null}]}', "NaN is not a number GeoJSON allows"),
+    ('{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "b2", '
+     '"properties": {"name": "a\\u0000b"}, "geometry": null}]}',
+     "feature b2: .properties.name contains a NUL character"),
+    ('{"type": "FeatureCollection", "features": [' + "[" * 5000 + "]" * 5000 + "]}",
+     "nested deeper than"),
+])
+def test_importers_name_the_feature_instead_of_a_traceback(tmp_path, text, message):
+    from placemaker.imports.common import ImportFailed, read_geojson
+
+    path = tmp_path / "in.geojson"
+    path.write_text(text)
+    with pytest.raises(ImportFailed, match=message.replace(".", r"\.").replace("(", r"\(")):
+        read_geojson(path)

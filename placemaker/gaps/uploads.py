@@ -10,7 +10,7 @@ from placemaker.areas.models import AreaLevel
 from placemaker.errors import Forbidden, InvalidInput
 from placemaker.extensions import db
 from placemaker.gaps.models import GapLayer
-from placemaker.imports.common import ImportFailed
+from placemaker.imports.common import WGS84_NAMES, ImportFailed
 from placemaker.imports.layers import import_layer
 from placemaker.validation import feature_problem
 
@@ -36,6 +36,12 @@ def upload_layer(name: Any, role: Any, collection: Any, user_id: int | None, *,
     if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection" \
             or not isinstance(collection.get("features"), list) or not collection["features"]:
         raise InvalidInput("features must be a GeoJSON FeatureCollection with features")
+    crs = collection.get("crs")
+    crs_name = crs.get("properties", {}).get("name") if isinstance(crs, dict) and \
+        isinstance(crs.get("properties"), dict) else crs
+    if crs_name is not None and crs_name not in WGS84_NAMES:
+        raise InvalidInput(f"the features are in {str(crs_name)[:80]}; send WGS84 (EPSG:4326) "
+                           "longitude/latitude")
     if len(collection["features"]) > MAX_LAYER_FEATURES:
         raise InvalidInput(f"a layer holds at most {MAX_LAYER_FEATURES} features")
     problems = [(index, feature_problem(f)) for index, f in enumerate(collection["features"])]
