@@ -11,9 +11,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from placemaker.web import is_data_path
-from placemaker.extensions import db, login_manager
 from placemaker.security import redact
+from placemaker.web import is_data_path
 
 # A database error this long after the last one starts a new outage (and logs a traceback).
 OUTAGE_QUIET_SECONDS = 60

@@ -6,7 +6,6 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
 from placemaker.accounts.models import Role
-from placemaker.api.routes import float_arg, int_arg
 from placemaker.auth import role_required
 from placemaker.cache import gzip_response
 from placemaker.edge import GEOJSON, endpoint, feature_collection_schema
@@ -25,10 +24,9 @@ from placemaker.gaps.schemas import (
     CompareArgs,
     EvaluateArgs,
 )
-from placemaker.web import geojson_response
-from placemaker.gaps.params import GapParams
 from placemaker.tokens.access import current_reader
 from placemaker.validation import json_body, optional_text, require_object
+from placemaker.web import geojson_response
 
 api = Blueprint("gaps_api", __name__)
 MAX_DESCRIPTION = 5000
@@ -41,9 +39,7 @@ limiter.limit(lambda: current_app.config["GAPS_ANON_RATE_LIMIT"],
 
 
 def _params(args: dict) -> GapParams:
-    return GapParams.from_values(args)
-def _params() -> GapParams:
-    params = GapParams.from_args(request.args)
+    params = GapParams.from_values(args)
     if current_reader() is None:
         _check_anonymous(params)
     return params
@@ -59,12 +55,6 @@ def _check_anonymous(params: GapParams) -> None:
         raise InvalidInput("without logging in radius may be at most "
                            f"{config['GAPS_ANON_MAX_RADIUS_M']} m; log in or send an API "
                            "token for more")
-
-
-def _geojson(body):
-    response = jsonify(body)
-    response.mimetype = "application/geo+json"
-    return response
 
 
 @api.get("/coverage")

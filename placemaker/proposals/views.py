@@ -24,7 +24,6 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import fields
-from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from placemaker import maps
@@ -42,8 +41,6 @@ from placemaker.edge import (
     feature_collection_schema,
     ref,
 )
-from placemaker.errors import Conflict, InvalidInput, NotFound, PlacemakerError
-from placemaker.api.routes import MAX_OFFSET, bbox_arg, int_arg, list_arg, paged_collection
 from placemaker.errors import (
     Conflict,
     InvalidInput,

@@ -54,27 +54,6 @@ def authenticate_bearer() -> None:
     even on public data (Flask-Login would otherwise load it only when a view asks)."""
     if is_data_path(request.path):
         login_manager._load_user()  # noqa: SLF001  (what current_user calls, done eagerly)
-    """Before each request: a bearer token on a data path names the reader, or is refused."""
-    g.api_user = None
-    g.pop("_login_user", None)  # a token's user never outlives its request
-    if not is_data_path(request.path):
-        return None
-    header = request.headers.get("Authorization", "")
-    if not header:
-        return None
-    scheme, _, raw = header.partition(" ")
-    if scheme.lower() != "bearer" or not raw.strip():
-        raise Unauthorized("Send a personal API token as 'Authorization: Bearer <token>'.")
-    user = user_for_token(raw.strip())
-    if user is None:
-        raise Unauthorized("This API token is unknown or revoked.")
-    db.session.commit()  # last_used_at
-    g.api_user = user
-    # The token's owner is the request's user, with the role the token was given to: every
-    # planner endpoint (role_required) works with it. Only for this request: the session,
-    # and so any cookie, is left alone.
-    login_manager._update_request_context_with_user(user)
-    return None
 
 
 def challenge(response: Response) -> Response:
