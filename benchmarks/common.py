@@ -28,7 +28,8 @@ def demo_app(url: str, redis_url: str):
     sa_url = make_url(url)
     drop_database(sa_url)
     ensure_database(sa_url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url,
+                      "RATELIMIT_STORAGE_URI": redis_url, "SECRET_KEY": "bench"})
     with app.app_context():
         upgrade(revision="heads")
         reports = load_demo()

@@ -8,6 +8,7 @@ providers, command-line tools). Features import nothing above them; see README,
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask
@@ -15,12 +16,17 @@ from flask import Flask
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then FLASK_* environment variables, then ``test_config``."""
-    app = Flask(__name__, static_folder="../static", template_folder="../templates")
+    app = Flask(__name__, static_folder="../static", template_folder="../templates",
+                instance_path=os.environ.get("PLACEMAKER_INSTANCE_PATH") or None)
     app.config.from_object("placemaker.config")
     app.config.from_prefixed_env()
     if test_config:
         app.config.update(test_config)
 
+    from placemaker import security
+
+    security.init_secret_key(app)
+    security.init_proxy_fix(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)

@@ -23,8 +23,14 @@ __all__ = ["login_required", "role_required"]
 
 
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    """The user of a session cookie ("id:session_version"), unless that session was ended."""
+    ident, _, version = user_id.partition(":")
+    if not ident.isdigit() or not version.isdigit():
+        return None  # also cookies from before session versions: log in again
+    user = db.session.get(User, int(ident))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
 
 
 def role_required(*roles: Role | str) -> Callable[[F], F]:

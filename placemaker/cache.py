@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import time
 from collections.abc import Callable, Iterable
 
 import redis
@@ -21,6 +22,8 @@ from placemaker.extensions import db
 DEFAULT_SECONDS = 3600
 # How long a worker waits for another that is computing the same value.
 LOCK_SECONDS = 30
+# After Redis failed, skip it for this long instead of trying (and waiting) on every request.
+RETRY_SECONDS = 5.0
 
 
 def data_version(tables: Iterable[str] | None = None) -> str:
@@ -42,7 +45,8 @@ def client() -> redis.Redis:
     """One connection pool per process; what it holds lives in Redis, shared by all."""
     found = current_app.extensions.get("placemaker_redis")
     if found is None:
-        found = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2)
+        found = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2,
+                                     socket_connect_timeout=1)
         current_app.extensions["placemaker_redis"] = found
     return found
 
@@ -54,7 +58,20 @@ def _cache_key(namespace: str, key: str, version: str) -> str:
 
 def peek(namespace: str, key: str, *, version: str) -> bytes | None:
     """What :func:`cached` holds for this key and version, without computing anything."""
+    if not _available():
+        return None
     return _get(client(), _cache_key(namespace, key, version))
+
+
+def _available() -> bool:
+    return time.monotonic() >= current_app.extensions.get("placemaker_redis_down_until", 0.0)
+
+
+def _failed(namespace: str) -> None:
+    if _available():  # one log line per outage window, not one per request
+        current_app.logger.warning("Redis unavailable; %s computed without caching for %ss",
+                                   namespace, RETRY_SECONDS)
+    current_app.extensions["placemaker_redis_down_until"] = time.monotonic() + RETRY_SECONDS
 
 
 def cached(namespace: str, key: str, compute: Callable[[], bytes], *, version: str,
@@ -65,8 +82,14 @@ def cached(namespace: str, key: str, compute: Callable[[], bytes], *, version: s
     answer (a Redis lock), instead of all repeating the same work on the same cores.
     """
     cache_key = _cache_key(namespace, key, version)
+    if not _available():
+        return compute()
     redis_client = client()
-    hit = _get(redis_client, cache_key)
+    try:
+        hit = redis_client.get(cache_key)
+    except redis.RedisError:
+        _failed(namespace)
+        return compute()
     if hit is not None:
         return hit
     lock = redis_client.lock(f"{cache_key}:lock", timeout=LOCK_SECONDS,
@@ -83,8 +106,7 @@ def cached(namespace: str, key: str, compute: Callable[[], bytes], *, version: s
         try:
             redis_client.set(cache_key, value, ex=seconds)
         except redis.RedisError:
-            current_app.logger.warning("cache unavailable; %s computed without caching",
-                                       namespace)
+            _failed(namespace)
         return value
     finally:
         if locked:

@@ -8,8 +8,15 @@ import os
 SQLALCHEMY_DATABASE_URI = os.environ.get(
     "DATABASE_URL", "postgresql+psycopg://postgres@localhost:5432/placemaker"
 )
+# Without SECRET_KEY the app reads instance/secret_key (script/setup writes a random one);
+# the development key below is refused outside development and the tests (security.py).
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
+# Which dependencies /healthz answers 503 for: the app serves without Redis (slower, with
+# per-worker rate limits), so by default only the database takes it out of a load balancer.
+HEALTH_REQUIRED = tuple(
+    name for name in os.environ.get("HEALTH_REQUIRED", "database").split(",") if name
+)
 
 # JIT off: PostGIS functions carry high planner costs, so PostgreSQL compiles even 10 ms bbox
 # queries, which then take 15-40 ms longer (measured with benchmarks/bench_map.py).
@@ -28,8 +35,29 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 RATELIMIT_STORAGE_URI = REDIS_URL
 RATELIMIT_HEADERS_ENABLED = True
+# Redis down: count in each worker's memory instead, and never fail a request over a limit.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+RATELIMIT_SWALLOW_ERRORS = True
+RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+# How many proxies in front set X-Forwarded-For / -Proto (a load balancer: 1). 0 trusts none.
+PROXY_FIX_FOR = int(os.environ.get("PROXY_FIX_FOR", "0"))
+PROXY_FIX_PROTO = int(os.environ.get("PROXY_FIX_PROTO", "0"))
+
 # Login attempts per IP: slows down password guessing.
 LOGIN_RATE_LIMIT = "10 per minute"
+# Failed logins per e-mail address, from any IP: slows down guessing spread over many IPs.
+LOGIN_ACCOUNT_RATE_LIMIT = "20 per hour"
+
+# The public gap analysis (anonymous: no login, no API token). Expensive parameters are
+# capped, requests are limited per client, and cold analyses run in at most
+# GAPS_MAX_CONCURRENT slots over all workers (waiting GAPS_SLOT_WAIT s, then 503 with
+# Retry-After), so the registry stays fast while analyses run (benchmarks/README.md).
+GAPS_ANON_MAX_P = 25
+GAPS_ANON_MAX_RADIUS_M = 1500
+GAPS_ANON_RATE_LIMIT = "120 per minute;1200 per hour"
+GAPS_MAX_CONCURRENT = 1
+GAPS_SLOT_WAIT = 3.0
+GAPS_RETRY_AFTER = 5
 
 # Base map. PDOK's BRT-Achtergrondkaart is the Dutch alternative (see README).
 TILE_URL = os.environ.get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
@@ -49,6 +77,9 @@ API_MAX_PAGE_SIZE = 10_000
 # (Flask-Limiter syntax).
 PROPOSAL_RATE_LIMIT = "10 per hour;30 per day"
 SUPPORT_RATE_LIMIT = "60 per hour"
+# Supports one network (IPv4 /24, IPv6 /56) may give one proposal: a household or an office
+# shares an address; a script clearing its cookies does too.
+SUPPORT_PER_NETWORK = 5
 PROPOSAL_TRACKING_RATE_LIMIT = "120 per hour"
 # How long a tracking link works, and how long after closing personal data is kept.
 PROPOSAL_TOKEN_DAYS = 365

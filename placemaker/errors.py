@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from placemaker.security import redact
 from placemaker.web import is_data_path
+
+# A database error this long after the last one starts a new outage (and logs a traceback).
+OUTAGE_QUIET_SECONDS = 60
+
+# Fields a person did not type: carried along unseen on the "send again" page.
+_HIDDEN_FIELDS = frozenset({"version", "submission_key", "website", "next", "action"})
 
 
 class PlacemakerError(Exception):
@@ -61,12 +72,50 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
     return make_response(html, status)
 
 
+def resend_page(message: str, status: int = 400) -> Response:
+    """The posted form again, with a fresh CSRF token: what was typed is never lost.
+
+    It shows only what this request sent (escaped), never stored data, and sends nothing by
+    itself: the view checks login and permissions when the person sends it again. Passwords
+    are never echoed back.
+    """
+    hidden, shown = [], []
+    for name, value in request.form.items(multi=True):
+        if name == "csrf_token":
+            continue
+        value = value.replace("\0", "")
+        if "password" in name:
+            shown.append((name, None))
+        elif name in _HIDDEN_FIELDS or not value.strip():
+            hidden.append((name, value))
+        else:
+            shown.append((name, value))
+    html = render_template("errors/resend.html", message=message, hidden=hidden, shown=shown,
+                           files=bool(request.files), action=request.full_path.rstrip("?"))
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def csrf_message() -> str:
+    return _("The form was open too long or came from elsewhere. Check what you typed and "
+             "send it again; your text is still here.")
+
+
 def register_error_handlers(app: Flask) -> None:
     """App-level, because routing 404/405 errors never reach blueprint handlers."""
 
     @app.errorhandler(PlacemakerError)
     def handle_domain_error(exc: PlacemakerError):
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        response = error_response(exc.status, exc.code, exc.message, exc.details)
+        response.headers.update(getattr(exc, "headers", None) or {})
+        return response
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(exc: CSRFError):
+        if _wants_json() or request.method != "POST":
+            return error_response(400, "csrf_failed", exc.description)
+        return resend_page(csrf_message())
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException):
@@ -78,8 +127,30 @@ def register_error_handlers(app: Flask) -> None:
                 response.headers[key] = value
         return response
 
+    @app.errorhandler(OperationalError)
+    def handle_database_down(exc: OperationalError):
+        # One line per request; the traceback once per outage, not 33 MB of them.
+        now = time.monotonic()
+        last = app.extensions.get("placemaker_db_outage_at")
+        app.extensions["placemaker_db_outage_at"] = now
+        first = last is None or now - last > OUTAGE_QUIET_SECONDS
+        app.logger.error("database unavailable on %s %s: %s", request.method,
+                         redact(request.path),
+                         str(exc.orig or exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                         exc_info=exc if first else None)
+        try:
+            app.extensions["sqlalchemy"].session.rollback()
+        except Exception:  # noqa: BLE001  (the connection is gone; nothing to roll back)
+            pass
+        # The page's header asks who is logged in: without a database, nobody.
+        app.login_manager._update_request_context_with_user()  # type: ignore[attr-defined]
+        response = error_response(503, "database_unavailable", _(
+            "The database cannot be reached right now. Please try again in a minute."))
+        response.headers["Retry-After"] = "30"
+        return response
+
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        app.logger.exception("unhandled error on %s %s", request.method, redact(request.path))
         message = str(exc) if app.debug else "Something went wrong on our side."
         return error_response(500, "internal_error", message)

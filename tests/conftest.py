@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 
 from placemaker import create_app
 from placemaker.dbadmin import drop_database, ensure_database
-from placemaker.extensions import db
+from placemaker.extensions import db, limiter
 
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@localhost:5432/placemaker_test"
@@ -80,6 +80,9 @@ def _rollback(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     app: Flask = request.getfixturevalue("app")
     with app.app_context():
+        # Rate-limit counters live in Redis and outlive the rollback: every test starts at
+        # zero (a test of a limit makes all its requests itself).
+        limiter.reset()
         engines = db.engines
         originals = dict(engines)
         connections = []

@@ -49,6 +49,16 @@ def test_csv_has_lon_lat_and_utf8(client, make_place):
     assert row["updated_at"].endswith("Z")
 
 
+@pytest.mark.parametrize("path", ["/exports/places.csv", "/exports/places.excel.csv"])
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)"])
+def test_every_csv_variant_is_formula_escaped(client, make_place, path, name):
+    place = make_place(name=name, lon=4.8612345, lat=52.3712345)
+    data = download(client, path).get_data().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(data), delimiter=";" if "excel" in path else ","))
+    row = next(r for r in rows if r["id"] == str(place.id))
+    assert row["name"] == "'" + name
+
+
 def test_csv_for_dutch_excel(client, make_place):
     place = make_place(name="=HYPERLINK(\"http://x\")", lon=4.8612345, lat=52.3712345,
                        description="Regel één; regel twee")

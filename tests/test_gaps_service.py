@@ -152,7 +152,8 @@ def test_area_and_park_candidates(client):
         assert any(a["code"] == "DX09" for a in feature["properties"]["area"]["ancestors"])
 
 
-def test_p_larger_than_the_useful_candidates(client):
+def test_p_larger_than_the_useful_candidates(client, login):
+    login("planner@demo.placemaker.nl")  # p=200 is for planners, not the public analysis
     parks = client.get("/api/gaps/layers").get_json()["layers"]
     park_layer = next(layer for layer in parks if layer["name"] == "Parken")
     body = client.get(f"/api/gaps/suggestions?p=200&area=F86&candidates=layer:{park_layer['id']}"

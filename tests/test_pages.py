@@ -315,7 +315,8 @@ def test_moving_a_place_out_of_ones_area_is_refused(client, login, make_place):
     form = edit_form(client, place.id)
     response = client.post(f"/places/{place.id}/edit",
                            data={**form, "lon": str(IN_DX05[0]), "lat": str(IN_DX05[1])})
-    assert response.status_code == 403
+    assert response.status_code == 400  # the form again: a wrongly placed pin is a mistake
+    assert "Deze plek ligt buiten de gebieden die u beheert." in text_of(response)
     db.session.expire_all()
     assert [c.action for c in history_of(place.id)] == ["created"]
 
@@ -386,7 +387,10 @@ def test_manager_cannot_add_outside_their_area(client, login):
     response = client.post("/places/new", data={
         "csrf_token": csrf_token(page), "name": "Elders", "kind_code": "bench",
         "lon": str(IN_DX04[0]), "lat": str(IN_DX04[1])})
-    assert response.status_code == 403
+    # The form again, with what was typed and the reason: a wrongly placed pin is a mistake.
+    assert response.status_code == 400
+    assert "Deze plek ligt buiten de gebieden die u beheert." in text_of(response)
+    assert 'value="Elders"' in text_of(response)
     assert db.session.scalar(select(func.count()).select_from(Place)) == before
 
 

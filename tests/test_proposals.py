@@ -470,3 +470,14 @@ def test_no_personal_data_in_the_logs(make_proposal, caplog):
         moderation.reject(proposal, user(MANAGER), "Niet hier.")
     assert f"proposal {proposal.id} submitted" in caplog.text
     assert "Bram" not in caplog.text and "bram@example.org" not in caplog.text
+
+
+def test_supports_move_only_onto_proposals_in_the_moderators_areas(make_proposal):
+    """A DX04 manager cannot carry supports over onto a DX09 proposal."""
+    in_dx09, _ = make_proposal()  # QUIET lies in DX09 Slotervaart
+    in_dx04, _ = make_proposal(lon=4.8445, lat=52.3800)  # Kolenkitbuurt, DX04
+    public.support(in_dx04, "person-a-000000000000")
+    with pytest.raises(InvalidInput, match=f"Proposal {in_dx09.id} lies outside"):
+        moderation.mark_duplicate(in_dx04, user(WEST), proposal_id=in_dx09.id)
+    assert in_dx04.status is not ProposalStatus.duplicate
+    assert common.support_counts([in_dx09.id]).get(in_dx09.id, 0) == 0

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
+
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.areas.models import Area
@@ -13,9 +17,18 @@ from placemaker.geo import point_sql
 
 def authenticate(email: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
-    if user is None or not user.active or not user.check_password(password):
+    if user is None:
+        # As slow as a wrong password: the answer's time does not tell which e-mail exists.
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not user.active or not user.check_password(password):
         return None
     return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def current_assignments(user: User) -> list[AreaAssignment]:

@@ -6,13 +6,13 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from placemaker.accounts.service import authenticate
-from placemaker.extensions import limiter
+from placemaker.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
 
@@ -23,9 +23,10 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    # Only paths on our own site: never an open redirect.
+    # Only paths on our own site: never an open redirect, never a header split (CR/LF) or
+    # a backslash some browsers read as a slash.
     if target and target.startswith("/") and not target.startswith("//") \
-            and not urlsplit(target).netloc:
+            and target.isprintable() and "\\" not in target and not urlsplit(target).netloc:
         return target
     return url_for("pages.index") if "pages.index" in _endpoints() else "/"
 
@@ -38,6 +39,10 @@ def _endpoints() -> set[str]:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+# Per account too, over all addresses: only failed attempts count (a login redirects, 303).
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], methods=["POST"],
+               key_func=lambda: "account:" + (request.form.get("email") or "").strip().lower(),
+               deduct_when=lambda response: response.status_code != 303)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -52,6 +57,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # Ends this user's every session, also a cookie copied elsewhere.
+        current_user.end_sessions()
+        db.session.commit()
     logout_user()
     flash(_l("You are logged out."))
     return redirect("/", code=303)

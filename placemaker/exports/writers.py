@@ -72,12 +72,12 @@ def _cell(value: Any, prop: Property | None, excel: bool) -> str:
     if isinstance(value, int):
         return str(value)
     text = str(value)
-    if excel:
-        if prop is not None and prop.type == "date-time":
-            # Excel recognises "2024-05-01 10:00:00" as a date in every locale.
-            return text.replace("T", " ").removesuffix("Z")
-        if text.startswith(FORMULA_START):
-            return "'" + text
+    if excel and prop is not None and prop.type == "date-time":
+        # Excel recognises "2024-05-01 10:00:00" as a date in every locale.
+        return text.replace("T", " ").removesuffix("Z")
+    # Every variant: a plain .csv is opened in a spreadsheet just as often.
+    if text.startswith(FORMULA_START):
+        return "'" + text
     return text
 
 
@@ -85,8 +85,9 @@ def csv_bytes(collection: Collection, features: Sequence[Feature], *, excel: boo
               ) -> bytes:
     """CSV in UTF-8. ``excel``: semicolons, decimal commas and a BOM for Dutch Excel.
 
-    In the Excel variant, text that a spreadsheet would run as a formula starts with an
-    apostrophe, and a WKT too long for one Excel cell is left empty (lon/lat remain).
+    Text that a spreadsheet would run as a formula starts with an apostrophe (in both
+    variants: CSV injection); in the Excel variant a WKT too long for one Excel cell is left
+    empty (lon/lat remain).
     """
     columns = csv_columns(collection)
     props = {p.name: p for p in collection.properties}

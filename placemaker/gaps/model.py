@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 import shapely
-from flask import g
+from flask import current_app, g
 from sqlalchemy import func, select
 
-from placemaker import cache
+from placemaker import cache, throttle
 from placemaker.areas import service as areas
 from placemaker.areas.models import Area
 from placemaker.extensions import db
@@ -105,12 +105,19 @@ def forget_data_version() -> None:
 
 
 def cached_result(kind: str, key: str, compute, *, raw: bool = False):
-    """A value computed once per data version and shared by every worker (Redis)."""
-    if raw:
-        return cache.cached(f"gaps:{kind}", key, compute, version=data_version())
-    body = cache.cached(f"gaps:{kind}", key, lambda: json.dumps(compute()).encode(),
-                        version=data_version())
-    return json.loads(body)
+    """A value computed once per data version and shared by every worker (Redis).
+
+    A cold computation runs in one of GAPS_MAX_CONCURRENT slots over all workers (it waits
+    GAPS_SLOT_WAIT seconds for one, then answers 503 with Retry-After).
+    """
+    def bounded():
+        config = current_app.config
+        with throttle.slot("gaps", int(config.get("GAPS_MAX_CONCURRENT", 1)),
+                           wait=float(config.get("GAPS_SLOT_WAIT", 3.0))):
+            return compute() if raw else json.dumps(compute()).encode()
+
+    body = cache.cached(f"gaps:{kind}", key, bounded, version=data_version())
+    return body if raw else json.loads(body)
 
 
 def area_context() -> areas.AreaContext:

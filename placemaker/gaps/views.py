@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user
 
+from placemaker.accounts.models import Role
 from placemaker.auth import role_required
 from placemaker.cache import gzip_response
 from placemaker.edge import GEOJSON, endpoint, feature_collection_schema
 from placemaker.errors import InvalidInput, NotFound
-from placemaker.extensions import db
+from placemaker.extensions import db, limiter
 from placemaker.gaps import jobs, results, scenarios, uploads
 from placemaker.gaps.model import load_model
 from placemaker.gaps.params import GapArgs, GapParams
@@ -26,13 +27,37 @@ from placemaker.gaps.schemas import (
     CompareArgs,
     EvaluateArgs,
 )
+from placemaker.tokens.access import current_reader
+from placemaker.validation import json_body, optional_text, require_object
 from placemaker.web import geojson_response
 
 api = Blueprint("gaps_api", __name__)
+MAX_DESCRIPTION = 5000
+# Per client, for those who are neither logged in nor sending an API token.
+# (The limit is checked before the token is: a request with a bearer token is exempt here
+# and refused with 401 later when the token is no good.)
+limiter.limit(lambda: current_app.config["GAPS_ANON_RATE_LIMIT"],
+              exempt_when=lambda: current_reader() is not None
+              or request.headers.get("Authorization", "").lower().startswith("bearer "))(api)
 
 
 def _params(args: dict) -> GapParams:
-    return GapParams.from_values(args)
+    params = GapParams.from_values(args)
+    if current_reader() is None:
+        _check_anonymous(params)
+    return params
+
+
+def _check_anonymous(params: GapParams) -> None:
+    """:raises InvalidInput: a parameter too expensive for the public analysis."""
+    config = current_app.config
+    if params.p > config["GAPS_ANON_MAX_P"]:
+        raise InvalidInput(f"without logging in p may be at most {config['GAPS_ANON_MAX_P']}; "
+                           "log in or send an API token for more")
+    if (params.radius_m or 0) > config["GAPS_ANON_MAX_RADIUS_M"]:
+        raise InvalidInput("without logging in radius may be at most "
+                           f"{config['GAPS_ANON_MAX_RADIUS_M']} m; log in or send an API "
+                           "token for more")
 
 
 @api.get("/coverage")
@@ -114,11 +139,12 @@ def layers():
 @role_required("planner")
 def upload_layer():
     """A planner's own layer: candidate sites, or land to leave out (water, private land)."""
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict):
         raise InvalidInput('send JSON: {"name", "role", "features": a GeoJSON FeatureCollection}')
     report = uploads.upload_layer(body.get("name"), body.get("role"), body.get("features"),
-                                  current_user.id)
+                                  current_user.id,
+                                  may_replace_others=current_user.role is Role.admin)
     db.session.commit()
     layer = report["layer"]
     return jsonify(id=layer.id, name=layer.name, role=layer.role,
@@ -136,10 +162,14 @@ def list_scenarios():
           response=SCENARIO, status=201, errors=(403,), operation_id="saveGapScenario")
 @role_required("planner")
 def save_scenario():
-    body = request.get_json(silent=True) or {}
-    params = GapParams.from_args({k: str(v) for k, v in (body.get("params") or {}).items()})
-    scenario = scenarios.save_scenario(body.get("name", ""), params, current_user.id,
-                                     body.get("description"))
+    body = require_object(json_body(), "the body")
+    raw_params = require_object(body.get("params") or {}, "params")
+    if any(isinstance(v, (dict, list)) for v in raw_params.values()):
+        raise InvalidInput("params holds numbers and text only")
+    params = GapParams.from_args({k: str(v) for k, v in raw_params.items()})
+    name = optional_text(body.get("name"), "name", 200) or ""
+    description = optional_text(body.get("description"), "description", MAX_DESCRIPTION)
+    scenario = scenarios.save_scenario(name, params, current_user.id, description)
     db.session.commit()
     return jsonify(_scenario_summary(scenario)), 201
 

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from placemaker.errors import InvalidInput
 from placemaker.geo import SRID, epsg
+from placemaker.validation import check_depth, check_no_nul, feature_problem
 
 T = TypeVar("T")
 Progress = Callable[[Iterable[T], int, str], Iterable[T]]
@@ -80,9 +82,13 @@ def read_geojson(path: str | Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise ImportFailed(f"{path}: no such file")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        check_depth(text)
+        data = json.loads(text, parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ImportFailed(f"{path}: not valid GeoJSON ({exc})") from None
+    except InvalidInput as exc:
+        raise ImportFailed(f"{path}: {exc.message}") from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ImportFailed(f"{path}: expected a GeoJSON FeatureCollection")
     crs_name = (((data.get("crs") or {}).get("properties")) or {}).get("name")
@@ -94,7 +100,23 @@ def read_geojson(path: str | Path) -> list[dict[str, Any]]:
     features = data.get("features")
     if not isinstance(features, list):
         raise ImportFailed(f"{path}: the FeatureCollection has no features list")
+    for index, feature in enumerate(features):
+        why = feature_problem(feature)
+        if why is None:
+            try:
+                check_no_nul(feature, "")
+            except InvalidInput as exc:
+                why = exc.message.strip()
+        if why:
+            ref = feature_ref(feature, index) if isinstance(feature, dict) else \
+                f"feature #{index + 1}"
+            raise ImportFailed(f"{path}: {ref}: {why}")
     return features
+
+
+def _no_constant(name: str) -> Any:
+    # NaN and Infinity are no JSON; Python's parser takes them unless told otherwise.
+    raise InvalidInput(f"{name} is not a number GeoJSON allows")
 
 
 def require_properties(features: list[dict[str, Any]], fields: Iterable[str | None],

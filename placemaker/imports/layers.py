@@ -16,6 +16,7 @@ from placemaker.geo import (
     GeometryError,
     all_coordinates,
     check_coordinates,
+    parse_area_geometry,
     polygonal_part,
     read_geometry,
 )
@@ -58,6 +59,19 @@ def import_layer(features: list[dict[str, Any]], name: str, role: str, *,
         if role == "exclude" and geom.geom_type not in ("Polygon", "MultiPolygon"):
             report.error(ref, f"a layer to leave out needs polygons, not a {geom.geom_type}")
             continue
+        if geom.geom_type in ("Polygon", "MultiPolygon"):
+            # Areas' rule: repaired only when that changes the area by less than 1 %; flat
+            # or two-point polygons have no area to keep and are refused.
+            try:
+                geom, repaired = parse_area_geometry(feature.get("geometry"))
+            except GeometryError as exc:
+                report.error(ref, str(exc))
+                continue
+            if geom.area <= 0:
+                report.error(ref, "polygon has no area (flat, or fewer than three corners)")
+                continue
+            if repaired:
+                report.note(ref, repaired)
         if not geom.is_valid:
             geom = polygonal_part(shapely.make_valid(geom)) if role == "exclude" \
                 else shapely.make_valid(geom)

@@ -19,8 +19,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 
-from placemaker.errors import InvalidInput, NotFound
+from placemaker.errors import InvalidInput, NotFound, resend_page
 from placemaker.exports.writers import FORMATS, csv_bytes, geojson_bytes, gpkg_bytes
 from placemaker.ogc import openapi, params
 from placemaker.ogc.registry import Collection, Extent, Feature, ItemQuery, registry
@@ -331,13 +332,22 @@ def file_response(coll: Collection, features: list[Feature], fmt: str, *,
 
 # --- input hygiene ---------------------------------------------------------------------------
 
-def reject_nul_bytes() -> None:
-    """PostgreSQL text cannot hold NUL: refuse it as bad input (400), not a server error."""
+def reject_nul_bytes() -> Response | None:
+    """PostgreSQL text cannot hold NUL: refuse it as bad input (400), not a server error.
+
+    A form posted to a page comes back with what was typed (the NULs taken out), to send again.
+    """
     texts = [request.path, *request.args.keys(), *request.args.values()]
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        texts += [*request.form.keys(), *request.form.values()]
     if any("\x00" in text for text in texts):
         raise InvalidInput("Text may not contain NUL characters.")
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and \
+            any("\x00" in text for text in (*request.form.keys(), *request.form.values())):
+        if request.method == "POST" and not request.path.startswith(("/api/", "/ogc",
+                                                                       "/exports/")):
+            return resend_page(_("Text may not contain NUL characters. They have been taken "
+                                 "out: check the form and send it again."))
+        raise InvalidInput("Text may not contain NUL characters.")
+    return None
 
 
 # --- CORS: anybody's web page may read what is public -----------------------------------------

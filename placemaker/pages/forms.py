@@ -42,6 +42,8 @@ class PlaceForm(FlaskForm):
     lon = StringField(_l("Longitude"))
     lat = StringField(_l("Latitude"))
     version = HiddenField()
+    # One per form shown: sending the same form again adds no second place.
+    submission_key = HiddenField(validators=[Optional(), Length(max=64)])
 
     def values(self) -> dict[str, Any]:
         return {

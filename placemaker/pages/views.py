@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 from urllib.parse import urlencode
 
@@ -297,11 +298,17 @@ def place_new():
     if request.method == "GET":
         form.lon.data = request.args.get("lon", "")
         form.lat.data = request.args.get("lat", "")
+        form.submission_key.data = secrets.token_urlsafe(16)
         return _render_form(form, None)
     if not form.validate():
         return _render_form(form, None, 400)
+    key = form.submission_key.data or None
+    earlier = editing.added_with_key(current_user, key)
+    if earlier is not None:  # the same form sent again (a double click, a reload)
+        flash(_("This place had already been added; it was not stored twice."))
+        return redirect(url_for("pages.place_detail", place_id=earlier.id), code=303)
     try:
-        place = editing.add_place(current_user, form.values())
+        place = editing.add_place(current_user, form.values(), key)
     except InvalidInput as exc:
         form.form_errors.append(exc.message)
         return _render_form(form, None, 400)

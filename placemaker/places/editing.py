@@ -12,11 +12,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from placemaker.accounts.models import Role, User
 from placemaker.accounts.service import may_manage_point
 from placemaker.areas.service import area_at
 from placemaker.errors import Forbidden, InvalidInput
+from placemaker.extensions import db
 from placemaker.geo import in_netherlands
 from placemaker.places.models import Place
 from placemaker.places.service import Actor, create_place, snapshot, update_place
@@ -50,13 +52,35 @@ def _require(user: User, lon: float, lat: float) -> None:
         raise Forbidden(_("You may only change places in the areas you look after."))
 
 
-def add_place(user: User, values: Mapping[str, Any]) -> Place:
-    """Add a place in one of the user's areas."""
+def _require_spot(user: User, lon: float, lat: float) -> None:
+    # A pin put in the wrong spot is a mistake in the form: shown there, with the text kept.
+    if not may_manage_point(user, lon, lat):
+        raise InvalidInput(_("This spot lies outside the areas you look after. Choose a spot "
+                             "in one of your areas."))
+
+
+FORM_SOURCE = "form"
+
+
+def added_with_key(user: User, submission_key: str | None) -> Place | None:
+    """The place this user already added with this form (its one-time key), if any."""
+    if not submission_key:
+        return None
+    return db.session.scalar(select(Place).where(
+        Place.source == FORM_SOURCE, Place.source_id == f"{user.id}:{submission_key}"))
+
+
+def add_place(user: User, values: Mapping[str, Any], submission_key: str | None = None
+              ) -> Place:
+    """Add a place in one of the user's areas (once per ``submission_key``)."""
     check_location(values.get("lon"), values.get("lat"))
-    _require(user, values["lon"], values["lat"])
+    _require_spot(user, values["lon"], values["lat"])
     if not (values.get("name") or "").strip():
         raise InvalidInput(_("A place needs a name."))
-    return create_place(values, Actor(user.name, user.id))
+    return create_place(
+        values, Actor(user.name, user.id),
+        source=FORM_SOURCE if submission_key else None,
+        source_id=f"{user.id}:{submission_key}" if submission_key else None)
 
 
 def edit_place(user: User, place: Place, values: Mapping[str, Any],
@@ -68,7 +92,7 @@ def edit_place(user: User, place: Place, values: Mapping[str, Any],
         raise InvalidInput(_("A place needs a name."))
     if "lon" in values or "lat" in values:
         check_location(values.get("lon"), values.get("lat"))
-        _require(user, values["lon"], values["lat"])
+        _require_spot(user, values["lon"], values["lat"])
     return update_place(place, values, Actor(user.name, user.id),
                                expected_version=expected_version)
 

@@ -19,6 +19,7 @@ from placemaker.extensions import db, get_by_id
 from placemaker.geo import GeometryError, bbox_envelope, point_from_lonlat
 from placemaker.places import opening
 from placemaker.places.models import Place, PlaceChange, PlaceKind, PlaceStatus
+from placemaker.validation import has_visible_text
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 5000
@@ -80,6 +81,8 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
         if key not in EDITABLE and key not in ("lon", "lat"):
             raise InvalidInput(f"{key!r} cannot be set on a place")
         if isinstance(value, str):
+            if "\x00" in value:
+                raise InvalidInput(f"{key} contains a NUL character")
             value = value.strip()
         clean[key] = value if value != "" else None
     for axis in ("lon", "lat"):
@@ -89,7 +92,7 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
             except (TypeError, ValueError):
                 raise InvalidInput("longitude and latitude must be numbers") from None
     if "name" in clean:
-        if not clean["name"]:
+        if not clean["name"] or not has_visible_text(clean["name"]):
             raise InvalidInput("a place needs a name")
         if len(clean["name"]) > NAME_MAX:
             raise InvalidInput(f"a name has at most {NAME_MAX} characters")

@@ -131,6 +131,9 @@ class ProposalSupport(db.Model):
         ForeignKey("proposal.id", ondelete="CASCADE"), index=True
     )
     supporter_hash: Mapped[str] = mapped_column(String(64))
+    # A keyed hash of the supporter's network (IPv4 /24, IPv6 /56): limits how many supports
+    # one network gives one proposal, and shows moderators bursts. Never the address itself.
+    network_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

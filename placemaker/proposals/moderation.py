@@ -108,7 +108,9 @@ def moderator_areas(user: User) -> list[Area]:
 
 
 def _moderator(user: User) -> Actor:
-    return Actor(user.email, user.id)
+    # Histories name staff by their display name, never their e-mail address (they are
+    # public on place pages and in the API); user_id links to the account for audits.
+    return Actor(user.name, user.id)
 
 
 def _prepare(proposal: Proposal, user: User, expected_version: int | None) -> None:
@@ -136,7 +138,7 @@ def approve(proposal: Proposal, user: User, *, name: str | None, kind_code: str 
     place = create_place(
         {"name": name, "kind_code": kind_code, "lon": lon, "lat": lat,
          "description": clean_text(description) or proposal.reason},
-        Actor(f"{user.email} (proposal {proposal.id})", user.id),
+        Actor(f"{user.name} (proposal {proposal.id})", user.id),
         source="proposal", source_id=str(proposal.id),
     )
     proposal.place_id = place.id
@@ -192,6 +194,10 @@ def mark_duplicate(proposal: Proposal, user: User, *, place_id: Any = None,
             raise InvalidInput(_("Proposal %(id)s cannot take over this one: choose an open "
                                  "or approved proposal.", id=proposal_ref),
                                details={"field": "duplicate"})
+        if not may_moderate(user, target):
+            # Its supports would move there: only onto proposals this moderator looks after.
+            raise InvalidInput(_("Proposal %(id)s lies outside the areas you look after.",
+                                 id=proposal_ref), details={"field": "duplicate"})
     workflow.apply(proposal, "mark_duplicate", _moderator(user), clean_message(message),
                    expected_version=expected_version,
                    old_values={"duplicate_of_place_id": None, "duplicate_of_proposal_id": None})
@@ -224,6 +230,9 @@ def _int_or_none(value: Any) -> int | None:
 
 # --- the weekly digest ----------------------------------------------------------------------
 
+MIN_YEAR, MAX_YEAR = 2000, 2999
+
+
 def week_bounds(week: str | None) -> tuple[date, date]:
     """Monday and the next Monday of an ISO week ``2026-W48``; this week when None."""
     if week:
@@ -231,6 +240,9 @@ def week_bounds(week: str | None) -> tuple[date, date]:
             monday = datetime.strptime(week + "-1", "%G-W%V-%u").date()
         except ValueError:
             raise InvalidInput(_("Write the week as YYYY-Www, e.g. 2026-W48.")) from None
+        # Year 1 or 9999 parse, but the weeks around them (the page's links) do not exist.
+        if not MIN_YEAR <= monday.year <= MAX_YEAR:
+            raise InvalidInput(_("Write the week as YYYY-Www, e.g. 2026-W48."))
     else:
         today = db_now().date()
         monday = today - timedelta(days=today.weekday())

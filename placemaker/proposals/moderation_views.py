@@ -92,6 +92,7 @@ def _moderation_page(proposal, error: PlacemakerError | None = None, status: int
     return render_template(
         "proposals/moderate.html", proposal=proposal, lon=lon, lat=lat, nearby=near,
         supports=common.support_counts([proposal.id]).get(proposal.id, 0),
+        support_bursts=public.support_bursts(proposal.id),
         gap=public.gap_value(lon, lat, proposal.kind_code), has_photo=has_photo(proposal.id),
         allowed=workflow.allowed(proposal, "moderator"), error=error, form=form or {},
         last_event=last, areas=lineage(proposal.area), kinds=places.kinds(),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
 import logging
 import re
 from collections.abc import Sequence
@@ -175,21 +178,58 @@ def _gap(result: dict[str, Any] | None) -> dict[str, Any] | None:
 
 # --- supporting -----------------------------------------------------------------------------
 
-def support(proposal: Proposal, supporter_id: str) -> tuple[bool, int]:
+def network_hash(address: str | None, secret: str) -> str | None:
+    """A keyed hash of the network an address belongs to (IPv4 /24, IPv6 /56)."""
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return None
+    prefix = 24 if ip.version == 4 else 56
+    network = ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
+    return hmac.new(secret.encode(), f"net\0{network}".encode(), hashlib.sha256).hexdigest()
+
+
+def support(proposal: Proposal, supporter_id: str, *, network: str | None = None,
+            per_network: int | None = None) -> tuple[bool, int]:
     """Add one person's support. Returns whether it was new, and the count.
 
-    :raises InvalidInput: when the proposal is closed.
+    :param network: :func:`network_hash` of where the support comes from.
+    :param per_network: at most this many supports for one proposal from one network.
+    :raises InvalidInput: when the proposal is closed, or its network gave enough supports.
     """
     if proposal.status not in OPEN_STATUSES:
         raise InvalidInput(_("This proposal is closed; it can no longer be supported."))
+    supporter = digest("support\0" + supporter_id)
+    known = db.session.scalar(select(ProposalSupport.id).where(
+        ProposalSupport.proposal_id == proposal.id, ProposalSupport.supporter_hash == supporter))
+    if known is None and network and per_network:
+        # Clearing cookies makes a new supporter; it does not make a new network.
+        from_network = db.session.scalar(select(func.count()).select_from(ProposalSupport).where(
+            ProposalSupport.proposal_id == proposal.id, ProposalSupport.network_hash == network))
+        if from_network >= per_network:
+            raise InvalidInput(_("This proposal has received many supports from your network "
+                                 "already; yours was not counted again."))
     added = db.session.execute(
         pg_insert(ProposalSupport)
-        .values(proposal_id=proposal.id, supporter_hash=digest("support\0" + supporter_id))
+        .values(proposal_id=proposal.id, supporter_hash=supporter, network_hash=network)
         .on_conflict_do_nothing(index_elements=["proposal_id", "supporter_hash"])
         .returning(ProposalSupport.id)
     ).scalar_one_or_none()
     return added is not None, support_counts([proposal.id]).get(proposal.id, 0)
 
+
+
+def support_bursts(proposal_id: int, threshold: int = 3) -> list[int]:
+    """For moderators: the sizes of groups of ``threshold`` or more supports from one network."""
+    rows = db.session.execute(
+        select(func.count()).select_from(ProposalSupport)
+        .where(ProposalSupport.proposal_id == proposal_id,
+               ProposalSupport.network_hash.is_not(None))
+        .group_by(ProposalSupport.network_hash)
+        .having(func.count() >= threshold)
+        .order_by(func.count().desc())
+    ).scalars().all()
+    return list(rows)
 
 
 # --- public lists and search ----------------------------------------------------------------

@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -40,7 +41,15 @@ from placemaker.edge import (
     feature_collection_schema,
     ref,
 )
-from placemaker.errors import Conflict, InvalidInput, NotFound, PlacemakerError
+from placemaker.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PlacemakerError,
+    csrf_message,
+    error_response,
+    resend_page,
+)
 from placemaker.extensions import db, limiter
 from placemaker.i18n import current_language
 from placemaker.places import service as places
@@ -122,6 +131,8 @@ def new():
 
 @bp.post("/voorstellen")
 @limiter.limit(_limit("PROPOSAL_RATE_LIMIT"),
+               # Only proposals that were received count: a refused form costs nothing.
+               deduct_when=lambda response: response.status_code < 400,
                error_message=lambda: _("You sent many proposals in a short time. Please try "
                                        "again later."))
 def submit():
@@ -161,7 +172,22 @@ def _too_large(exc):
             "The photo is too large: at most %(max)s MB. Your proposal was not sent; please "
             "choose a smaller photo and send it again.", max=max_mb),
             details={"field": "photo"}), 413)
-    return exc
+    return error_response(413, "request_entity_too_large", exc.description)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _rate_limited(exc):
+    if request.endpoint == "proposals.submit":
+        values = _posted_values()  # the same one-time key: sent again later, stored once
+        response = make_response(_form_page(values, InvalidInput(_(
+            "You sent many proposals in a short time. Your proposal was not sent yet; your "
+            "text is still here, please send it again later.")), 429))
+    else:
+        response = error_response(429, "too_many_requests", exc.description)
+    for key, value in exc.get_headers():
+        if key.lower() != "content-type":
+            response.headers[key] = value
+    return response
 
 
 @bp.errorhandler(CSRFError)
@@ -172,7 +198,7 @@ def _csrf_failed(exc):
         return _form_page(values, InvalidInput(_(
             "The form was open too long or came from elsewhere. Check your proposal and send "
             "it again; your text is still here."), details={"field": "form"}), 400)
-    return exc
+    return resend_page(csrf_message())
 
 
 @bp.get("/voorstellen/volg/<token>")
@@ -313,7 +339,10 @@ def support(proposal_id: int):
     proposal = public.public_proposal(proposal_id)
     supporter, new_cookie = _supporter()
     try:
-        added, count = public.support(proposal, supporter)
+        added, count = public.support(
+            proposal, supporter,
+            network=public.network_hash(request.remote_addr, current_app.secret_key or ""),
+            per_network=current_app.config["SUPPORT_PER_NETWORK"])
     except InvalidInput as exc:
         db.session.rollback()
         flash(exc.message)
