@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from placemaker.areas.models import AreaLevel
 from placemaker.errors import InvalidInput
 from placemaker.extensions import db
 from placemaker.gaps.models import GapLayer
@@ -44,5 +43,3 @@ def layers() -> list[GapLayer]:
     return list(db.session.scalars(select(GapLayer).order_by(GapLayer.name)))
 
 
-def levels_for_reporting() -> list[str]:
-    return [lv.code for lv in db.session.scalars(select(AreaLevel).order_by(AreaLevel.rank))]
