@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections.abc import Callable, Iterable
+from typing import cast
 
 import redis
 from flask import Response, current_app, request
@@ -87,7 +88,7 @@ def cached(namespace: str, key: str, compute: Callable[[], bytes], *, version: s
 
 def _get(redis_client: redis.Redis, cache_key: str) -> bytes | None:
     try:
-        return redis_client.get(cache_key)
+        return cast("bytes | None", redis_client.get(cache_key))
     except redis.RedisError:
         return None
 
@@ -99,7 +100,7 @@ def gzip_bytes(body: bytes) -> bytes:
 
 def gzip_response(packed: bytes, mimetype: str) -> Response:
     """A response from a gzip-compressed body: as is when the client takes gzip."""
-    if "gzip" in request.accept_encodings:
+    if request.accept_encodings.quality("gzip") > 0:
         response = Response(packed, mimetype=mimetype)
         response.headers["Content-Encoding"] = "gzip"
     else:

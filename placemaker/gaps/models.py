@@ -10,13 +10,13 @@ from sqlalchemy import ForeignKey, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from placemaker.extensions import db
+from placemaker.extensions import Model
 from placemaker.geo import SRID
 
 LAYER_ROLES = ("exclude", "candidates")
 
 
-class GapLayer(db.Model):
+class GapLayer(Model):
     """A layer the analysis uses: areas to leave out (parks, water) or candidate sites."""
 
     __tablename__ = "gap_layer"
@@ -34,7 +34,7 @@ class GapLayer(db.Model):
     )
 
 
-class GapLayerFeature(db.Model):
+class GapLayerFeature(Model):
     __tablename__ = "gap_layer_feature"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,7 +48,7 @@ class GapLayerFeature(db.Model):
     layer: Mapped[GapLayer] = relationship(back_populates="features")
 
 
-class GapScenario(db.Model):
+class GapScenario(Model):
     """A planner's saved parameter set with its result, to compare with another."""
 
     __tablename__ = "gap_scenario"

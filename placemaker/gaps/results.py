@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -79,7 +79,7 @@ def area_coverage_records(model: GapModel, covered: np.ndarray, params: GapParam
     per_area = coverage_by_area(model.grid, covered, level_of)
     records = []
     for record in per_area.as_records():
-        node = ctx.nodes.get(record.pop("key"))
+        node = ctx.nodes.get(cast(int, record.pop("key")))
         if node is None:
             continue
         cohesion = ctx.cohesion_of(node, params.year)
@@ -155,7 +155,7 @@ def new_site_radius(params: GapParams) -> float:
     if params.radius_m:
         return params.radius_m
     if params.kind:
-        return float(db.session.get(PlaceKind, params.kind).walking_distance_m)
+        return float(db.session.get_one(PlaceKind, params.kind).walking_distance_m)
     return float(DEFAULT_RADIUS_M)
 
 
@@ -176,7 +176,8 @@ def _suggestions(params: GapParams) -> dict[str, Any]:
                         time_limit=solver_time_limit(params.p))
     ctx = area_context()
     covered_after = model.covered | covered_mask(cover[list(result.selected)])
-    lonlat = to_lonlat(candidate_xy[list(result.selected)]) if result.selected else []
+    lonlat: np.ndarray | list[Any] = (
+        to_lonlat(candidate_xy[list(result.selected)]) if result.selected else [])
     trees = _kind_trees(model)
     kinds = {k.code: k for k in db.session.scalars(select(PlaceKind))}
     features = []

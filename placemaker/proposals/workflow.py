@@ -86,7 +86,7 @@ TRANSITIONS: dict[str, Transition] = {
 
 def db_now() -> datetime:
     """The database's clock, as our timestamp columns store it (one clock for all servers)."""
-    return db.session.scalar(select(func.localtimestamp()))
+    return db.session.execute(select(func.localtimestamp())).scalar_one()
 
 
 def allowed(proposal: Proposal, by: str) -> list[str]:
