@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import ForeignKey, Integer, String, Text, func
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -20,6 +20,10 @@ class GapLayer(Model):
     """A layer the analysis uses: areas to leave out (parks, water) or candidate sites."""
 
     __tablename__ = "gap_layer"
+    __table_args__ = (
+        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in LAYER_ROLES) + ")",
+                        name="role"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
