@@ -33,7 +33,6 @@ from tests.factories import REASON
 MANAGER = "gebiedsbeheerder@demo.placemaker.nl"  # DX09 Slotervaart
 WEST = "beheerder.west@demo.placemaker.nl"  # DX04 Bos en Lommer
 ADMIN = "admin@demo.placemaker.nl"
-PASSWORD = "placemaker-demo"
 OBA = (4.835058, 52.364284)  # OBA Postjesweg, an existing place in Overtoomse Veld
 NEAR_OBA = (4.8354, 52.3644)  # some 30 m from it
 
@@ -72,10 +71,6 @@ def user(email: str):
     from placemaker.accounts.models import User
 
     return db.session.scalar(select(User).where(User.email == email))
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def unescaped(html: str) -> str:

@@ -1,8 +1,9 @@
 """The proposal state machine: which step may follow which, and the record of every step.
 
-This module is the only code that changes ``Proposal.status``. ``service.py`` checks who may
-act and prepares the values; :func:`apply` checks the state and the version, changes the
-status and writes a :class:`ProposalEvent` with who, when, why and the old values.
+This module is the only code that changes ``Proposal.status``. ``moderation.py`` and
+``tracking.py`` check who may act and prepare the values; :func:`apply` checks the state and
+the version, changes the status and writes a :class:`ProposalEvent` with who, when, why and
+the old values.
 
 ::
 
