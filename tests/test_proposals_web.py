@@ -16,7 +16,7 @@ from placemaker.places.models import Place
 from placemaker.proposals import common, tracking
 from placemaker.proposals.models import Proposal, ProposalEvent, ProposalStatus
 from tests.factories import csrf_token
-from tests.test_proposals import (  # noqa: F401  (fixtures)
+from tests.test_proposals import (
     ADMIN,
     MANAGER,
     NEAR_OBA,
