@@ -11,10 +11,12 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 from flask import Flask
+from flask.cli import FlaskGroup
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
@@ -116,9 +118,20 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+class CommandLine(FlaskCliRunner):
+    """Runs commands as ``flask --app placemaker …`` does: through a FlaskGroup, which pushes
+    the app context around the command (``app.cli`` alone would not)."""
+
+    def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Any:
+        if cli is None:
+            cli = FlaskGroup(create_app=lambda: self.app, add_default_commands=False,
+                             load_dotenv=False, set_debug_flag=False)
+        return super().invoke(cli, args, **kwargs)
+
+
 @pytest.fixture()
 def runner(app: Flask) -> FlaskCliRunner:
-    return app.test_cli_runner()
+    return CommandLine(app)
 
 
 @pytest.fixture()
