@@ -41,5 +41,3 @@ def upload_layer(name: Any, role: Any, collection: Any, user_id: int | None) -> 
 
 def layers() -> list[GapLayer]:
     return list(db.session.scalars(select(GapLayer).order_by(GapLayer.name)))
-
-

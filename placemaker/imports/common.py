@@ -151,5 +151,3 @@ def text_value(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
-
-

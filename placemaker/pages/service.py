@@ -265,5 +265,3 @@ def area_page_list(*, level: str = "gebied", sort: str = "name", descending: boo
 
 def kind_labels(language: str) -> dict[str, str]:
     return {k.code: in_language(k.label_nl, k.label_en, language) for k in places.kinds()}
-
-
