@@ -18,10 +18,11 @@ the old values.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -59,11 +60,16 @@ ACTION_LABELS = {
 }
 
 
+StatusT = TypeVar("StatusT", bound=enum.Enum)
+
+
 @dataclass(frozen=True)
-class Transition:
+class Transition(Generic[StatusT]):
+    """One step of a state machine (proposals here; residents' reports reuse it)."""
+
     name: str
-    sources: frozenset[ProposalStatus]
-    target: ProposalStatus
+    sources: frozenset[StatusT]
+    target: StatusT
     by: str  # "moderator" or "resident"
     reason_required: bool
     # Whether the resident reads the step (and its reason) on the tracking page.
@@ -71,7 +77,7 @@ class Transition:
 
 
 _OPEN = frozenset(OPEN_STATUSES)
-TRANSITIONS: dict[str, Transition] = {
+TRANSITIONS: dict[str, Transition[ProposalStatus]] = {
     t.name: t
     for t in (
         Transition("approve", _OPEN, S.approved, "moderator", False, True),
