@@ -86,24 +86,42 @@ def _rollback(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     app: Flask = request.getfixturevalue("app")
+    twin: Flask = request.getfixturevalue("twin_app")
     with app.app_context():
         engines = db.engines  # the app's own mapping: the swap outlives this context
         limiter.reset()
+    with twin.app_context():
+        twin_engines = db.engines
     originals = dict(engines)
+    twin_originals = dict(twin_engines)
     connections = []
     for key, engine in originals.items():
         connection = engine.connect()
         transaction = connection.begin()
         connections.append((connection, transaction))
         engines[key] = connection  # type: ignore[index]
+        twin_engines[key] = connection  # type: ignore[index]
     try:
-        yield
+        if not {"app_ctx", "en_ctx"} & set(request.fixturenames):
+            # The test's own database work runs in a context of the twin app, on the same
+            # connection: the client's requests, for ``app``, still push their own contexts.
+            with twin.test_request_context():
+                yield
+        else:
+            yield
     finally:
         for connection, transaction in connections:
             if transaction.is_active:
                 transaction.rollback()
             connection.close()
         engines.update(originals)  # type: ignore[attr-defined]
+        twin_engines.update(twin_originals)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def twin_app(app: Flask) -> Flask:
+    """A second instance of the app on the same database, for the test body's own context."""
+    return make_test_app(TEST_DATABASE_URL)
 
 
 @pytest.fixture()

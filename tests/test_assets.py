@@ -8,6 +8,7 @@ import random
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import select, update
 
 from placemaker.assets import route, service
@@ -213,7 +214,7 @@ def test_manager_sets_condition_on_the_place_page(client, make_place, login):
 
 # --- stale places and the round -------------------------------------------------------------
 
-def test_stale_after_the_configured_days(app, make_place):
+def test_stale_after_the_configured_days(make_place):
     place = make_place()
     assert service.is_stale(place)  # never confirmed
     service.confirm_in_use(place, places.Actor("m"))
@@ -221,11 +222,11 @@ def test_stale_after_the_configured_days(app, make_place):
     db.session.execute(update(Place).where(Place.id == place.id).values(
         last_confirmed_at=service.db_now() - timedelta(days=10)))
     db.session.refresh(place)
-    app.config["PLACE_STALE_DAYS"] = 7
+    current_app.config["PLACE_STALE_DAYS"] = 7
     try:
         assert service.is_stale(place)
     finally:
-        app.config["PLACE_STALE_DAYS"] = 180
+        current_app.config["PLACE_STALE_DAYS"] = 180
     assert not service.is_stale(place)
 
 

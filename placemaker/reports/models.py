@@ -5,7 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, LargeBinary, String, Text, func
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from placemaker.extensions import Model
@@ -34,6 +44,10 @@ OPEN_STATUSES = (ReportStatus.submitted, ReportStatus.needs_info, ReportStatus.i
 
 class PlaceReport(Model):
     __tablename__ = "place_report"
+    __table_args__ = (
+        CheckConstraint("kind IN ('broken', 'neglected', 'closed', 'not_used')",
+                        name="known_kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     place_id: Mapped[int] = mapped_column(ForeignKey("place.id", ondelete="CASCADE"), index=True)
