@@ -1,9 +1,19 @@
+"""Alembic environment for Flask-Migrate.
+
+Autogenerate (and ``flask db check``) compares tables, columns, types, indexes, unique and
+foreign keys with the models; placemaker.create_app passes GeoAlchemy2's include_object,
+render_item and writer so the PostGIS columns and their GiST indexes compare too. It does
+not see check constraints, triggers, functions or sequences: the check constraints are
+declared on the models as well, and tests/test_migrations.py holds the migrated database
+to the models for those, and to cache.DataVersion.STAMPED_TABLES for the data_version
+triggers (migrations 0004 and 0005).
+"""
+
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -28,17 +38,9 @@ def get_engine_url():
         return str(get_engine().url).replace('%', '%%')
 
 
-# add your model's MetaData object here
-# for 'autogenerate' support
-# from myapp import mymodel
-# target_metadata = mymodel.Base.metadata
 config.set_main_option('sqlalchemy.url', get_engine_url())
 target_db = current_app.extensions['migrate'].db
 
-# other values from the config, defined by the needs of env.py,
-# can be acquired:
-# my_important_option = config.get_main_option("my_important_option")
-# ... etc.
 
 
 def get_metadata():

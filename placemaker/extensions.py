@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -29,6 +31,11 @@ class Base(DeclarativeBase):
 # create_savepoint lets the tests wrap each test in a transaction that code under test
 # may commit inside of; in production it behaves like the default.
 db = SQLAlchemy(model_class=Base, session_options={"join_transaction_mode": "create_savepoint"})
+if TYPE_CHECKING:
+    # db.Model is a subclass of Base made at run time, which type checkers cannot follow.
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 
 # Ids are PostgreSQL integers: a larger number names nothing, and must not reach the database.

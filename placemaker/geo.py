@@ -7,8 +7,8 @@ from typing import Any
 
 import shapely
 from geoalchemy2 import WKBElement
-from geoalchemy2.shape import from_shape, to_shape
-from shapely.geometry import MultiPolygon, Point, Polygon, mapping, shape
+from geoalchemy2.shape import from_shape
+from shapely.geometry import MultiPolygon, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 from sqlalchemy import func
@@ -195,12 +195,3 @@ def from_rd_sql(geom: Any):
 def epsg(srid: int) -> str:
     """``EPSG:<srid>``, as pyproj and GDAL name a reference system."""
     return f"EPSG:{srid}"
-
-
-def geojson_of(element: WKBElement) -> dict[str, Any]:
-    """GeoJSON geometry of one stored element."""
-    return mapping(to_shape(element))
-
-
-def to_element(geom: BaseGeometry) -> WKBElement:
-    return from_shape(geom, srid=SRID)

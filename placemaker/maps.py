@@ -288,6 +288,7 @@ def icon_sprite(icons: Sequence[str]) -> str:
 def render_parts(m: folium.Map) -> dict[str, str]:
     """The header, body and script of a map, to place into a template extending base.html."""
     root = m.get_root()
+    assert isinstance(root, folium.Figure)
     # base.html declares the charset; folium's http-equiv meta would only repeat it.
     root.header._children.pop("meta_http", None)
     root.render()

@@ -3,6 +3,7 @@
 from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.areas.models import Area, AreaIndicator, AreaLevel, CohesionScore, Indicator
 from placemaker.assets.models import PlaceCheck
+from placemaker.cache import DataVersion
 from placemaker.gaps.models import GapLayer, GapLayerFeature, GapScenario, WalkEdge, WalkNode
 from placemaker.places.models import Place, PlaceChange, PlaceKind, PlaceStatus
 from placemaker.proposals.models import (
@@ -22,6 +23,7 @@ __all__ = [
     "AreaIndicator",
     "AreaLevel",
     "CohesionScore",
+    "DataVersion",
     "GapLayer",
     "GapLayerFeature",
     "GapScenario",

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.cli import FlaskGroup
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from placemaker import create_app
 from placemaker.dbadmin import drop_database, ensure_database
 from placemaker.extensions import db, limiter
+from tests.factories import csrf_token, make_place, make_proposal, make_user  # noqa: F401
 
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@localhost:5432/placemaker_test"
@@ -72,39 +75,58 @@ def app() -> Iterator[Flask]:
 def _rollback(request: pytest.FixtureRequest) -> Iterator[None]:
     """Each test that touches the database runs in a transaction rolled back afterwards.
 
-    Code under test may commit: with join_transaction_mode="create_savepoint" its commits
-    release savepoints inside our transaction.
+    The app's engines are swapped for one connection with an open transaction; no app
+    context is held around the test, so each client request pushes its own (its own ``g``
+    and session) as it would in production. Code under test may commit: with
+    join_transaction_mode="create_savepoint" its commits release savepoints inside our
+    transaction. Rate-limit counters live in Redis, outside the transaction: they start at
+    zero for each test.
     """
     if "app" not in request.fixturenames:
         yield
         return
     app: Flask = request.getfixturevalue("app")
+    twin: Flask = request.getfixturevalue("twin_app")
     with app.app_context():
-        # Rate-limit counters live in Redis and outlive the rollback: every test starts at
-        # zero (a test of a limit makes all its requests itself).
+        engines = db.engines  # the app's own mapping: the swap outlives this context
         limiter.reset()
-        engines = db.engines
-        originals = dict(engines)
-        connections = []
-        for key, engine in originals.items():
-            connection = engine.connect()
-            transaction = connection.begin()
-            connections.append((connection, transaction))
-            engines[key] = connection  # type: ignore[assignment]
-        try:
+    with twin.app_context():
+        twin_engines = db.engines
+    originals = dict(engines)
+    twin_originals = dict(twin_engines)
+    connections = []
+    for key, engine in originals.items():
+        connection = engine.connect()
+        transaction = connection.begin()
+        connections.append((connection, transaction))
+        engines[key] = connection  # type: ignore[index]
+        twin_engines[key] = connection  # type: ignore[index]
+    try:
+        if not {"app_ctx", "en_ctx"} & set(request.fixturenames):
+            # The test's own database work runs in a context of the twin app, on the same
+            # connection: the client's requests, for ``app``, still push their own contexts.
+            with twin.test_request_context():
+                yield
+        else:
             yield
-        finally:
-            db.session.remove()
-            for connection, transaction in connections:
-                if transaction.is_active:
-                    transaction.rollback()
-                connection.close()
-            engines.update(originals)
+    finally:
+        for connection, transaction in connections:
+            if transaction.is_active:
+                transaction.rollback()
+            connection.close()
+        engines.update(originals)  # type: ignore[attr-defined]
+        twin_engines.update(twin_originals)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def twin_app(app: Flask) -> Flask:
+    """A second instance of the app on the same database, for the test body's own context."""
+    return make_test_app(TEST_DATABASE_URL)
 
 
 @pytest.fixture()
 def app_ctx(app: Flask) -> Iterator[Flask]:
-    """An application context for service-level tests."""
+    """A request context for service-level tests (tests that use ``client`` hold none)."""
     with app.test_request_context():
         yield app
 
@@ -114,27 +136,48 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-@pytest.fixture()
-def runner(app: Flask):
-    return app.test_cli_runner()
+class CommandLine(FlaskCliRunner):
+    """Runs commands as ``flask --app placemaker …`` does: through a FlaskGroup, which pushes
+    the app context around the command (``app.cli`` alone would not)."""
+
+    def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Any:
+        if cli is None:
+            cli = FlaskGroup(create_app=lambda: self.app, add_default_commands=False,
+                             load_dotenv=False, set_debug_flag=False)
+        return super().invoke(cli, args, **kwargs)
 
 
 @pytest.fixture()
-def login(client: FlaskClient):
-    """Log the test client in: ``login("planner@demo.placemaker.nl")``."""
+def runner(app: Flask) -> FlaskCliRunner:
+    return CommandLine(app)
 
-    def do_login(email: str, password: str = DEMO_PASSWORD):
-        from tests.factories import csrf_token
 
+@pytest.fixture()
+def login(app: Flask, client: FlaskClient) -> Callable[..., FlaskClient]:
+    """Log a person in: ``login(MANAGER)`` logs ``client`` in and returns it;
+    ``login(WEST, client=app.test_client())`` gives a second person their own client."""
+
+    def do_login(email: str, password: str = DEMO_PASSWORD,
+                 client: FlaskClient = client) -> FlaskClient:
         page = client.get("/login")
         response = client.post(
             "/login",
             data={"email": email, "password": password, "csrf_token": csrf_token(page)},
         )
-        assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
-        return response
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        return client
 
     return do_login
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that holds an app context would share it, and its ``g``, with every request."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if "client" in names and names & {"app_ctx", "en_ctx"}:
+            raise pytest.UsageError(
+                f"{item.nodeid}: uses the client while holding an app context; open "
+                "`with app.app_context():` around the direct database work instead")
 
 
 @pytest.fixture(scope="session")
@@ -202,4 +245,3 @@ def page(browser):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
-from tests.factories import make_place, make_user  # noqa: E402,F401  (fixtures)

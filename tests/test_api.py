@@ -65,8 +65,8 @@ def test_wijk_population_is_the_sum_of_its_buurten(client):
 def test_errors_are_json(client, url, status, message):
     response = client.get(url)
     assert response.status_code == status
-    assert response.get_json() == {"error": {"code": response.get_json()["error"]["code"],
-                                             "message": message}}
+    code = {400: "invalid_input", 404: "not_found"}[status]
+    assert response.get_json() == {"error": {"code": code, "message": message}}
 
 
 def test_places_paging_returns_each_once(client):

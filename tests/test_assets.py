@@ -8,6 +8,7 @@ import random
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import select, update
 
 from placemaker.assets import route, service
@@ -213,7 +214,7 @@ def test_manager_sets_condition_on_the_place_page(client, make_place, login):
 
 # --- stale places and the round -------------------------------------------------------------
 
-def test_stale_after_the_configured_days(app, make_place):
+def test_stale_after_the_configured_days(make_place):
     place = make_place()
     assert service.is_stale(place)  # never confirmed
     service.confirm_in_use(place, places.Actor("m"))
@@ -221,11 +222,11 @@ def test_stale_after_the_configured_days(app, make_place):
     db.session.execute(update(Place).where(Place.id == place.id).values(
         last_confirmed_at=service.db_now() - timedelta(days=10)))
     db.session.refresh(place)
-    app.config["PLACE_STALE_DAYS"] = 7
+    current_app.config["PLACE_STALE_DAYS"] = 7
     try:
         assert service.is_stale(place)
     finally:
-        app.config["PLACE_STALE_DAYS"] = 180
+        current_app.config["PLACE_STALE_DAYS"] = 180
     assert not service.is_stale(place)
 
 
@@ -318,27 +319,30 @@ def test_window_arithmetic():
 
 
 def test_a_place_open_on_weekday_afternoons_covers_its_cells_then_and_not_in_the_evening(
-        client, app_ctx):
+        client, app):
     """The only community centre in the analysis, open on weekday afternoons only."""
     from placemaker.gaps.model import build_model
     from placemaker.gaps.params import GapParams
 
-    db.session.execute(update(Place).where(Place.kind_code == "community_centre")
-                       .values(status=PlaceStatus.gone))
-    centre = places.create_place({"name": "Buurthuis De Middag", "kind_code": "community_centre",
-                                  "lon": 4.8421, "lat": 52.3655,
-                                  "opening_hours": "Mo-Fr 12:00-18:00"}, places.Actor("t"))
-    db.session.flush()
-    afternoon = build_model(GapParams(kind="community_centre", window="weekday_afternoons"))
-    evening = build_model(GapParams(kind="community_centre", window="evenings"))
-    assert list(afternoon.place_ids) == [centre.id]
-    assert afternoon.covered.sum() > 0
-    assert list(evening.place_ids) == [] and evening.covered.sum() == 0
-    db.session.commit()
+    with app.test_request_context():
+        db.session.execute(update(Place).where(Place.kind_code == "community_centre")
+                           .values(status=PlaceStatus.gone))
+        centre = places.create_place({"name": "Buurthuis De Middag",
+                                      "kind_code": "community_centre",
+                                      "lon": 4.8421, "lat": 52.3655,
+                                      "opening_hours": "Mo-Fr 12:00-18:00"}, places.Actor("t"))
+        db.session.flush()
+        afternoon = build_model(GapParams(kind="community_centre", window="weekday_afternoons"))
+        evening = build_model(GapParams(kind="community_centre", window="evenings"))
+        assert list(afternoon.place_ids) == [centre.id]
+        assert afternoon.covered.sum() > 0
+        assert list(evening.place_ids) == [] and evening.covered.sum() == 0
+        db.session.commit()
+        centre_id = centre.id
     body = client.get("/api/gaps/coverage?kind=community_centre&window=evenings").get_json()
     assert body["params"]["window"] == "evenings"
     assert body["window"]["code"] == "evenings" and body["window"]["hours"] == 35
-    explained = {p["id"]: p for p in body["window"]["places"]}[centre.id]
+    explained = {p["id"]: p for p in body["window"]["places"]}[centre_id]
     assert explained["open_hours"] == 0 and explained["counts"] is False
     assert explained["explanation_en"] == "open 0 of 35 hours (evenings)"
     assert body["total"]["covered_population"] == 0

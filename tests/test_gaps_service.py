@@ -125,7 +125,6 @@ def test_a_new_place_changes_the_result(client, make_place, suggestions):
     top = suggestions["features"][0]
     lon, lat = top["geometry"]["coordinates"]
     make_place(name="Nieuwe buurtkamer", kind_code="buurtkamer", lon=lon, lat=lat)
-    db.session.commit()
     after = client.get("/api/gaps/suggestions?p=10").get_json()
     assert after["data_version"] != suggestions["data_version"]
     assert after["new_residents_reached"] < suggestions["new_residents_reached"]
@@ -163,7 +162,8 @@ def test_p_larger_than_the_useful_candidates(client, login):
 
 
 def test_scenarios_save_and_compare(client, login):
-    assert client.post("/api/gaps/scenarios", json={"name": "x"}).status_code == 401
+    anonymous = client.post("/api/gaps/scenarios", json={"name": "x"})
+    assert (anonymous.status_code, anonymous.get_json()["error"]["code"]) == (401, "unauthorized")
     login("planner@demo.placemaker.nl")
     a = client.post("/api/gaps/scenarios", json={"name": "Vijf plekken", "params": {"p": 5}})
     b = client.post("/api/gaps/scenarios", json={"name": "Tien plekken", "params": {"p": 10}})
@@ -212,16 +212,12 @@ def test_cli_suggest_and_coverage(runner, tmp_path):
     assert bad.exit_code == 1 and "p must lie between 1 and 200" in bad.output
 
 
-def test_open_proposals_as_candidates(client, app_ctx):
+def test_open_proposals_as_candidates(client, make_proposal):
     """A resident's proposal becomes a candidate site, and the cache notices it."""
-    from placemaker.proposals import tracking
-
     before = client.get("/api/gaps/suggestions?p=3&candidates=proposals").get_json()
     assert before["features"] == [] and before["candidates"] == 0
-    tracking.submit(tracking.Submission(
-        kind_code="buurtkamer", lon=4.8021, lat=52.3521, reason="Een huiskamer voor de buurt",
-        submission_key=tracking.new_submission_key()))
-    db.session.commit()
+    make_proposal(kind_code="buurtkamer", lon=4.8021, lat=52.3521,
+                  reason="Een huiskamer voor de buurt", name=None, email=None)
     after = client.get("/api/gaps/suggestions?p=3&candidates=proposals").get_json()
     assert after["candidates"] == 1
     assert after["features"][0]["properties"]["candidate"]["source"] == "proposal"
@@ -262,8 +258,9 @@ def _points(*coords):
 
 def test_planner_uploads_a_candidate_layer(client, login):
     sites = _points((4.8380, 52.3660), (4.8420, 52.3620), (4.8300, 52.3590))
-    assert client.post("/api/gaps/layers", json={"name": "Kavels", "role": "candidates",
-                                                  "features": sites}).status_code == 401
+    anonymous = client.post("/api/gaps/layers", json={"name": "Kavels", "role": "candidates",
+                                                       "features": sites})
+    assert (anonymous.status_code, anonymous.get_json()["error"]["code"]) == (401, "unauthorized")
     login("planner@demo.placemaker.nl")
     response = client.post("/api/gaps/layers", json={"name": "Kavels", "role": "candidates",
                                                      "features": sites})

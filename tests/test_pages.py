@@ -17,18 +17,8 @@ IN_DX09 = (4.8421, 52.3655)  # Overtoomse Veld Noord, Slotervaart
 IN_DX04 = (4.8445, 52.3800)  # Kolenkitbuurt Noord, Bos en Lommer
 IN_DX05 = (4.8500, 52.3580)  # Oud-West, De Baarsjes: nobody's area in the demo
 MANAGER = "gebiedsbeheerder@demo.placemaker.nl"  # DX09
-OTHER_MANAGER = "beheerder.west@demo.placemaker.nl"  # DX04
 CDN_HOSTS = ("cdn.jsdelivr", "cdnjs", "code.jquery.com", "netdna", "bootstrapcdn", "unpkg",
              "googleapis", "fontawesome.com/")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_login_limit(app):
-    """Many tests here log in; the login limit (10 a minute, in Redis) is not under test."""
-    from placemaker.extensions import limiter
-
-    with app.app_context():
-        limiter.reset()
 
 
 def text_of(response) -> str:
@@ -155,11 +145,12 @@ def test_buurt_page_says_its_score_is_inherited(client):
     assert "6,210" in html  # population, English formatting
 
 
-def test_area_page_shows_rungs(client, app_ctx):
-    area = db.session.scalar(select(Area).where(Area.code == "DX09"))
-    db.session.add(CohesionScore(area_id=area.id, year=2024, source="gesprekken", score=None,
-                                 rung_assessed=4, rung_wanted=3))
-    db.session.flush()
+def test_area_page_shows_rungs(client, app):
+    with app.app_context():
+        area = db.session.scalar(select(Area).where(Area.code == "DX09"))
+        db.session.add(CohesionScore(area_id=area.id, year=2024, source="gesprekken",
+                                     score=None, rung_assessed=4, rung_wanted=3))
+        db.session.commit()
     html = text_of(client.get("/areas/F86a"))
     assert re.search(r'class="is-assessed\s*">\s*<span>4\. publieke familiariteit</span>', html)
     assert re.search(r"<span>3\. alledaagse attentheid</span>\s*\s*<span class=\"badge wanted\">",
@@ -238,7 +229,7 @@ def test_logout_needs_the_csrf_token(client, login):
     assert "Inloggen" in text_of(client.get("/"))
 
 
-def test_forms_need_the_csrf_token(client, login, make_place):
+def test_forms_need_the_csrf_token(client, app, login, make_place):
     place = make_place(lon=IN_DX09[0], lat=IN_DX09[1])
     login(MANAGER)
     response = client.post(f"/places/{place.id}/edit",
@@ -246,7 +237,8 @@ def test_forms_need_the_csrf_token(client, login, make_place):
                                  "lon": IN_DX09[0], "lat": IN_DX09[1],
                                  "version": place.version})
     assert response.status_code == 400
-    assert db.session.get(Place, place.id).name == "Testbankje"
+    with app.app_context():
+        assert db.session.get(Place, place.id).name == "Testbankje"
 
 
 # --- keeping the registry -------------------------------------------------------------------
@@ -272,7 +264,7 @@ def history_of(place_id: int) -> list[PlaceChange]:
         select(PlaceChange).where(PlaceChange.place_id == place_id).order_by(PlaceChange.id)))
 
 
-def test_manager_edits_and_moves_a_place_in_their_area(client, login, make_place):
+def test_manager_edits_and_moves_a_place_in_their_area(client, app, login, make_place):
     place = make_place(name="Bankje bij de vijver", lon=IN_DX09[0], lat=IN_DX09[1])
     login(MANAGER)
     form = edit_form(client, place.id)
@@ -283,18 +275,18 @@ def test_manager_edits_and_moves_a_place_in_their_area(client, login, make_place
     moved = {**form, "lon": "4.8430000", "lat": "52.3660000"}
     assert client.post(f"/places/{place.id}/edit", data=moved).status_code == 303
 
-    db.session.expire_all()
-    changes = history_of(place.id)
-    assert [c.action for c in changes] == ["created", "updated", "moved"]
-    assert changes[1].new_values == {"name": "Bankje aan de vijver"}
-    assert changes[1].actor == "Fatima El Amrani"
-    assert changes[2].new_values == {"lon": 4.843, "lat": 52.366}
+    with app.app_context():
+        changes = history_of(place.id)
+        assert [c.action for c in changes] == ["created", "updated", "moved"]
+        assert changes[1].new_values == {"name": "Bankje aan de vijver"}
+        assert changes[1].actor == "Fatima El Amrani"
+        assert changes[2].new_values == {"lon": 4.843, "lat": 52.366}
     html = text_of(client.get(f"/places/{place.id}"))
     assert "Verplaatst" in html and "Gewijzigd" in html
     assert "Bankje bij de vijver → Bankje aan de vijver" in html
 
 
-def test_edit_in_another_managers_area_is_refused(client, login, make_place):
+def test_edit_in_another_managers_area_is_refused(client, app, login, make_place):
     place = make_place(name="Bankje in West", lon=IN_DX04[0], lat=IN_DX04[1])
     login(MANAGER)
     assert client.get(f"/places/{place.id}/edit").status_code == 403
@@ -303,13 +295,13 @@ def test_edit_in_another_managers_area_is_refused(client, login, make_place):
         "csrf_token": csrf_token(page), "name": "Overgenomen", "kind_code": "bench",
         "lon": IN_DX04[0], "lat": IN_DX04[1], "version": place.version})
     assert response.status_code == 403
-    db.session.expire_all()
-    assert db.session.get(Place, place.id).name == "Bankje in West"
-    assert [c.action for c in history_of(place.id)] == ["created"]
+    with app.app_context():
+        assert db.session.get(Place, place.id).name == "Bankje in West"
+        assert [c.action for c in history_of(place.id)] == ["created"]
     assert "Bewerken of verplaatsen" not in text_of(client.get(f"/places/{place.id}"))
 
 
-def test_moving_a_place_out_of_ones_area_is_refused(client, login, make_place):
+def test_moving_a_place_out_of_ones_area_is_refused(client, app, login, make_place):
     place = make_place(lon=IN_DX09[0], lat=IN_DX09[1])
     login(MANAGER)
     form = edit_form(client, place.id)
@@ -317,8 +309,8 @@ def test_moving_a_place_out_of_ones_area_is_refused(client, login, make_place):
                            data={**form, "lon": str(IN_DX05[0]), "lat": str(IN_DX05[1])})
     assert response.status_code == 400  # the form again: a wrongly placed pin is a mistake
     assert "Deze plek ligt buiten de gebieden die u beheert." in text_of(response)
-    db.session.expire_all()
-    assert [c.action for c in history_of(place.id)] == ["created"]
+    with app.app_context():
+        assert [c.action for c in history_of(place.id)] == ["created"]
 
 
 @pytest.mark.parametrize(
@@ -331,7 +323,7 @@ def test_moving_a_place_out_of_ones_area_is_refused(client, login, make_place):
         ({"lon": "vier", "lat": "52.36"}, "Lengte- en breedtegraad moeten getallen zijn."),
     ],
 )
-def test_bad_input_gets_a_clear_message_and_changes_nothing(client, login, make_place,
+def test_bad_input_gets_a_clear_message_and_changes_nothing(client, app, login, make_place,
                                                           changes, message):
     place = make_place(name="Bankje", lon=IN_DX09[0], lat=IN_DX09[1])
     login(MANAGER)
@@ -340,13 +332,13 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing(client, login, make_
     assert response.status_code == 400
     html = text_of(response)
     assert "Er is niets opgeslagen." in html and message in html
-    db.session.expire_all()
-    stored = db.session.get(Place, place.id)
-    assert (stored.name, stored.version) == ("Bankje", place.version)
-    assert [c.action for c in history_of(place.id)] == ["created"]
+    with app.app_context():
+        stored = db.session.get(Place, place.id)
+        assert (stored.name, stored.version) == ("Bankje", place.version)
+        assert [c.action for c in history_of(place.id)] == ["created"]
 
 
-def test_a_stale_edit_is_refused(client, login, make_place):
+def test_a_stale_edit_is_refused(client, app, login, make_place):
     place = make_place(lon=IN_DX09[0], lat=IN_DX09[1])
     login(MANAGER)
     form = edit_form(client, place.id)
@@ -355,11 +347,11 @@ def test_a_stale_edit_is_refused(client, login, make_place):
     response = client.post(f"/places/{place.id}/edit", data={**form, "name": "Daarna"})
     assert response.status_code == 409
     assert "Iemand anders heeft deze plek gewijzigd" in text_of(response)
-    db.session.expire_all()
-    assert db.session.get(Place, place.id).name == "Eerst"
+    with app.app_context():
+        assert db.session.get(Place, place.id).name == "Eerst"
 
 
-def test_manager_adds_closes_and_marks_gone(client, login):
+def test_manager_adds_closes_and_marks_gone(client, app, login):
     login(MANAGER)
     page = client.get("/places/new?lon=4.8421&lat=52.3655")
     assert page.status_code == 200
@@ -375,15 +367,20 @@ def test_manager_adds_closes_and_marks_gone(client, login):
         assert client.post(f"/places/{place_id}/status", data={
             "csrf_token": csrf_token(page), "status": status,
             "version": version.group(1)}).status_code == 303
-    db.session.expire_all()
-    assert [c.action for c in history_of(place_id)] == ["created", "status", "status"]
-    assert db.session.get(Place, place_id).status.value == "gone"
+    with app.app_context():
+        assert [c.action for c in history_of(place_id)] == ["created", "status", "status"]
+        assert db.session.get(Place, place_id).status.value == "gone"
 
 
-def test_manager_cannot_add_outside_their_area(client, login):
+def places_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Place))
+
+
+def test_manager_cannot_add_outside_their_area(client, app, login):
     login(MANAGER)
     page = client.get("/places/new")
-    before = db.session.scalar(select(func.count()).select_from(Place))
+    before = places_count(app)
     response = client.post("/places/new", data={
         "csrf_token": csrf_token(page), "name": "Elders", "kind_code": "bench",
         "lon": str(IN_DX04[0]), "lat": str(IN_DX04[1])})
@@ -391,7 +388,7 @@ def test_manager_cannot_add_outside_their_area(client, login):
     assert response.status_code == 400
     assert "Deze plek ligt buiten de gebieden die u beheert." in text_of(response)
     assert 'value="Elders"' in text_of(response)
-    assert db.session.scalar(select(func.count()).select_from(Place)) == before
+    assert places_count(app) == before
 
 
 @pytest.mark.parametrize("email", ["planner@demo.placemaker.nl", None])
@@ -416,8 +413,6 @@ def test_admin_edits_anywhere(client, login, make_place):
 
 def test_password_guessing_is_slowed_down(client, app):
     """The eleventh login attempt within a minute from one address is turned away."""
-    from tests.factories import csrf_token
-
     token = csrf_token(client.get("/login"))
     statuses = [
         client.post("/login", data={"email": MANAGER, "password": f"guess {i}",

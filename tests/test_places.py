@@ -8,7 +8,7 @@ from placemaker.errors import Conflict, InvalidInput
 from placemaker.places.service import Actor, history, update_place
 
 
-def test_changes_are_recorded_with_old_and_new_values(make_place, make_user):
+def test_changes_are_recorded_with_old_and_new_values(app_ctx, make_place, make_user):
     user = make_user()
     place = make_place(name="Bankje Postjesweg")
     actor = Actor(user.email, user.id)
@@ -24,7 +24,7 @@ def test_changes_are_recorded_with_old_and_new_values(make_place, make_user):
     assert entries[3].user_id == user.id
 
 
-def test_stale_version_is_a_conflict(make_place):
+def test_stale_version_is_a_conflict(app_ctx, make_place):
     place = make_place()
     version = place.version
     update_place(place, {"name": "Eerste"}, Actor("a"), expected_version=version)
@@ -44,7 +44,7 @@ def test_stale_version_is_a_conflict(make_place):
         ({"status": "closed"}, "status must be one of active, temporarily_closed, gone"),
     ],
 )
-def test_invalid_values_change_nothing(make_place, values, message):
+def test_invalid_values_change_nothing(app_ctx, make_place, values, message):
     place = make_place(name="Bankje")
     with pytest.raises(InvalidInput, match=message.replace("(", r"\(").replace(")", r"\)")):
         update_place(place, values, Actor("test"))

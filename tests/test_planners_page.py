@@ -21,15 +21,6 @@ CONTROLS = ("gaps-p", "gaps-kind", "gaps-rung", "gaps-candidates", "gaps-area", 
             "gaps-floor", "gaps-radius", "gaps-detour")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_login_limit(app):
-    """Tests here log in; the login limit (in Redis) is not under test."""
-    from placemaker.extensions import limiter
-
-    with app.app_context():
-        limiter.reset()
-
-
 def text_of(response) -> str:
     return response.get_data(as_text=True)
 
@@ -82,8 +73,13 @@ def test_page_in_dutch_and_english(client, lang, title, compute, nav):
         "voorgestelde plekken" if lang == "nl" else "suggested sites")
 
 
-def test_every_page_links_to_the_planners_map(client):
-    assert 'href="/planners"' in text_of(client.get("/"))
+@pytest.mark.parametrize("url", ["/", "/places", "/areas", "/areas/DX09", "/voorstellen",
+                                 "/voorstellen/open", "/login", "/planners", "/nope"])
+def test_every_page_links_to_the_planners_map(client, url):
+    """The navigation of every page, errors and log-in included, offers the gap analysis."""
+    response = client.get(url)
+    assert response.status_code == (404 if url == "/nope" else 200)
+    assert 'href="/planners"' in text_of(response)
 
 
 def test_controls_with_their_defaults(client):
@@ -215,10 +211,10 @@ def test_compare_page_with_an_unknown_scenario_is_404(client, login):
 
 def test_saving_needs_a_planner(client, login):
     response = client.post("/api/gaps/scenarios", json={"name": "x", "params": {"p": "1"}})
-    assert response.status_code == 401
+    assert (response.status_code, response.get_json()["error"]["code"]) == (401, "unauthorized")
     login(MANAGER)
     response = client.post("/api/gaps/scenarios", json={"name": "x", "params": {"p": "1"}})
-    assert response.status_code == 403
+    assert (response.status_code, response.get_json()["error"]["code"]) == (403, "forbidden")
 
 
 def test_scenario_url_keeps_only_what_differs(app_ctx):

@@ -11,14 +11,12 @@ import logging
 import re
 
 import pytest
-from flask import g
-from flask.testing import FlaskClient
 from PIL import ExifTags, Image
 from sqlalchemy import func, select, update
 
 from placemaker import registry
 from placemaker.errors import Conflict, Forbidden, InvalidInput, NotFound
-from placemaker.extensions import db, limiter
+from placemaker.extensions import db
 from placemaker.gaps.candidates import open_proposal_points
 from placemaker.places.models import Place, PlaceChange
 from placemaker.proposals import common, moderation, public, tracking, workflow
@@ -29,24 +27,14 @@ from placemaker.proposals.models import (
     ProposalStatus,
 )
 from placemaker.proposals.photos import clean_photo
-from tests.factories import csrf_token
+from tests.factories import OVERTOOMSE_VELD as QUIET
+from tests.factories import REASON
 
 MANAGER = "gebiedsbeheerder@demo.placemaker.nl"  # DX09 Slotervaart
 WEST = "beheerder.west@demo.placemaker.nl"  # DX04 Bos en Lommer
 ADMIN = "admin@demo.placemaker.nl"
-PASSWORD = "placemaker-demo"
 OBA = (4.835058, 52.364284)  # OBA Postjesweg, an existing place in Overtoomse Veld
 NEAR_OBA = (4.8354, 52.3644)  # some 30 m from it
-QUIET = (4.8405, 52.3660)  # Overtoomse Veld, nothing within 75 m
-REASON = "Hier zitten veel ouderen op de stoep; een bankje in de schaduw zou fijn zijn."
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits(app):
-    """Rate-limit counters live in Redis and outlive a test's rollback: start each at zero."""
-    with app.app_context():
-        limiter.reset()
-    yield
 
 
 def count(model) -> int:
@@ -72,66 +60,17 @@ def gps_exif() -> Image.Exif:
     return exif
 
 
-@pytest.fixture()
+@pytest.fixture(autouse=True)
 def en_ctx(app):
     """A request context in English, so the messages below read as in the source."""
     with app.test_request_context("/?lang=en"):
         yield app
 
 
-@pytest.fixture()
-def make_proposal(en_ctx):
-    """``make_proposal(lon=..., lat=..., reason=...)`` → (Proposal, tracking token)."""
-
-    def make(lon: float = QUIET[0], lat: float = QUIET[1], **values):
-        fields = {"kind_code": "bench", "reason": REASON, "name": "Anna de Vries",
-                  "email": "anna@example.org", **values}
-        result = tracking.submit(tracking.Submission(
-            lon=lon, lat=lat, submission_key=tracking.new_submission_key(), **fields))
-        return result.proposal, result.token
-
-    return make
-
-
 def user(email: str):
     from placemaker.accounts.models import User
 
     return db.session.scalar(select(User).where(User.email == email))
-
-
-class OwnClient(FlaskClient):
-    """A test client for one person.
-
-    The tests run inside one application context (for the rollback), so Flask reuses it,
-    and its ``g``, for every request: Flask-WTF's CSRF token, Flask-Login's user and the
-    locale cached there would leak from one person's requests into another's.
-    """
-
-    def open(self, *args, **kwargs):
-        g.__dict__.clear()
-        return super().open(*args, **kwargs)
-
-
-def new_client(app) -> OwnClient:
-    return OwnClient(app, app.response_class, use_cookies=True)
-
-
-@pytest.fixture()
-def client(app) -> OwnClient:
-    return new_client(app)
-
-
-def login_client(app, email: str):
-    client = new_client(app)
-    page = client.get("/login")
-    response = client.post("/login", data={"email": email, "password": PASSWORD,
-                                           "csrf_token": csrf_token(page)})
-    assert response.status_code in (302, 303), unescaped(response.get_data(as_text=True))[-600:]
-    return client
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def unescaped(html: str) -> str:

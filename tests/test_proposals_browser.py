@@ -6,8 +6,6 @@ import re
 
 import pytest
 
-from tests.test_proposals import _fresh_limits  # noqa: F401  (fixture)
-
 pytestmark = pytest.mark.browser
 
 MANAGER = "gebiedsbeheerder@demo.placemaker.nl"

@@ -16,28 +16,20 @@ from placemaker.places.models import Place
 from placemaker.proposals import common, tracking
 from placemaker.proposals.models import Proposal, ProposalEvent, ProposalStatus
 from tests.factories import csrf_token
-from tests.test_proposals import (  # noqa: F401  (fixtures)
+from tests.test_proposals import (
     ADMIN,
     MANAGER,
     NEAR_OBA,
     QUIET,
     REASON,
     WEST,
-    _fresh_limits,
     count,
     gps_exif,
     jpeg,
-    login_client,
-    new_client,
     unescaped,
 )
 
 SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)> bij het plein graag'
-
-
-@pytest.fixture()
-def client(app):
-    return new_client(app)
 
 
 def form_data(page, **values):
@@ -164,12 +156,12 @@ def test_a_photo_over_the_limit_but_under_the_request_limit_keeps_the_text(clien
         assert stored() == before
 
 
-def test_script_in_the_text_is_shown_as_text_everywhere(client, app):
+def test_script_in_the_text_is_shown_as_text_everywhere(client, app, login):
     response = propose(client, reason=SCRIPT, name="<b>Anna</b>")
     token = token_of(response)
     with app.app_context():
         proposal_id = tracking.find_by_token(token).id
-    manager = login_client(app, MANAGER)
+    manager = login(MANAGER, client=app.test_client())
     pages = [client.get(f"/voorstellen/volg/{token}"), client.get(f"/voorstellen/{proposal_id}"),
              client.get("/voorstellen/open"), manager.get(f"/moderatie/{proposal_id}"),
              manager.get("/moderatie")]
@@ -251,7 +243,7 @@ def test_support_once_per_person_and_limited_per_ip(client, app, monkeypatch):
     token = token_of(propose(client))
     with app.app_context():
         proposal_id = tracking.find_by_token(token).id
-    resident_a = new_client(app)
+    resident_a = app.test_client()
     first = _support(resident_a, proposal_id)
     assert first.status_code == 303 and "steun=" in first.headers["Set-Cookie"]
     page = resident_a.get(first.headers["Location"]).get_data(as_text=True)
@@ -264,12 +256,12 @@ def test_support_once_per_person_and_limited_per_ip(client, app, monkeypatch):
         as_text=True)
     assert _supports(app, proposal_id) == 1
     # A forged cookie counts as no cookie: a new person, not somebody else's identity.
-    forged = new_client(app)
+    forged = app.test_client()
     forged.set_cookie("steun", "bm90LXNpZ25lZA.forged")
     assert _support(forged, proposal_id).status_code == 303
     assert _supports(app, proposal_id) == 2
     # The fourth support from this IP address within the minute is refused.
-    refused = _support(new_client(app), proposal_id)
+    refused = _support(app.test_client(), proposal_id)
     assert refused.status_code == 429
     assert "U hebt in korte tijd veel voorstellen gesteund." in refused.get_data(as_text=True)
     assert _supports(app, proposal_id) == 2
@@ -280,7 +272,7 @@ def test_supports_from_different_people(client, app):
     with app.app_context():
         proposal_id = tracking.find_by_token(token).id
     for _ in range(3):
-        assert _support(new_client(app), proposal_id).status_code == 303
+        assert _support(app.test_client(), proposal_id).status_code == 303
     assert _supports(app, proposal_id) == 3
     listed = client.get("/voorstellen/open").get_data(as_text=True)
     assert "3 steunbetuigingen" in listed
@@ -288,11 +280,13 @@ def test_supports_from_different_people(client, app):
 
 @pytest.mark.parametrize("suffix", ["", "/intrekken"])
 def test_wrong_tracking_link(client, suffix):
-    method = client.post if suffix else client.get
-    response = method("/voorstellen/volg/" + "A" * 43 + suffix, data={})
-    assert response.status_code in (400, 404)
-    if response.status_code == 404:
-        assert "Deze volglink kennen we niet." in response.get_data(as_text=True)
+    if suffix:
+        data = {"csrf_token": csrf_token(client.get("/voorstellen"))}
+        response = client.post("/voorstellen/volg/" + "A" * 43 + suffix, data=data)
+    else:
+        response = client.get("/voorstellen/volg/" + "A" * 43)
+    assert response.status_code == 404
+    assert "Deze volglink kennen we niet." in response.get_data(as_text=True)
 
 
 def test_expired_tracking_link(client, app):
@@ -306,11 +300,11 @@ def test_expired_tracking_link(client, app):
     assert "Deze volglink is verlopen." in response.get_data(as_text=True)
 
 
-def test_manager_outside_their_areas_cannot_see_or_act(client, app):
+def test_manager_outside_their_areas_cannot_see_or_act(client, app, login):
     token = token_of(propose(client))
     with app.app_context():
         proposal_id = tracking.find_by_token(token).id
-    west = login_client(app, WEST)
+    west = login(WEST, client=app.test_client())
     page = west.get(f"/moderatie/{proposal_id}")
     assert page.status_code == 403
     assert "Dit voorstel ligt buiten de gebieden die u beheert." in page.get_data(as_text=True)
@@ -330,12 +324,13 @@ def _version(page) -> str:
     return re.search(r'name="version" value="(\d+)"', page.get_data(as_text=True)).group(1)
 
 
-def test_two_managers_at_once_one_wins_the_other_keeps_their_text(client, app):
+def test_two_managers_at_once_one_wins_the_other_keeps_their_text(client, app, login):
     token = token_of(propose(client))
     with app.app_context():
         proposal_id = tracking.find_by_token(token).id
         places_before = count(Place)
-    manager, admin = login_client(app, MANAGER), login_client(app, ADMIN)
+    manager = login(MANAGER, client=app.test_client())
+    admin = login(ADMIN, client=app.test_client())
     page_m = manager.get(f"/moderatie/{proposal_id}")
     page_a = admin.get(f"/moderatie/{proposal_id}")
     assert "anna@example.org" in page_m.get_data(as_text=True)  # the area's moderator sees it
@@ -360,11 +355,11 @@ def test_two_managers_at_once_one_wins_the_other_keeps_their_text(client, app):
             == "Bankje Overtoomse Veld"
 
 
-def test_resident_reads_the_rejection_and_can_erase_their_data(client, app):
+def test_resident_reads_the_rejection_and_can_erase_their_data(client, app, login):
     token = token_of(propose(client))
     with app.app_context():
         proposal_id = tracking.find_by_token(token).id
-    manager = login_client(app, MANAGER)
+    manager = login(MANAGER, client=app.test_client())
     page = manager.get(f"/moderatie/{proposal_id}")
     response = manager.post(f"/moderatie/{proposal_id}/reject", data={
         "csrf_token": csrf_token(page), "version": _version(page),
@@ -384,11 +379,11 @@ def test_resident_reads_the_rejection_and_can_erase_their_data(client, app):
     assert REASON in moderator_view
 
 
-def test_question_reply_and_withdraw_through_the_tracking_page(client, app):
+def test_question_reply_and_withdraw_through_the_tracking_page(client, app, login):
     token = token_of(propose(client))
     with app.app_context():
         proposal_id = tracking.find_by_token(token).id
-    manager = login_client(app, MANAGER)
+    manager = login(MANAGER, client=app.test_client())
     page = manager.get(f"/moderatie/{proposal_id}")
     manager.post(f"/moderatie/{proposal_id}/ask", data={
         "csrf_token": csrf_token(page), "version": _version(page), "reason": "Welke kant?"})
@@ -406,11 +401,11 @@ def test_question_reply_and_withdraw_through_the_tracking_page(client, app):
         assert proposal.status is ProposalStatus.withdrawn
 
 
-def test_hidden_proposals_leave_the_public_views(client, app):
+def test_hidden_proposals_leave_the_public_views(client, app, login):
     token = token_of(propose(client, reason="Iets kwetsends dat hier niet hoort te staan."))
     with app.app_context():
         proposal_id = tracking.find_by_token(token).id
-    manager = login_client(app, MANAGER)
+    manager = login(MANAGER, client=app.test_client())
     page = manager.get(f"/moderatie/{proposal_id}")
     manager.post(f"/moderatie/{proposal_id}/hide", data={
         "csrf_token": csrf_token(page), "version": _version(page), "reason": "Kwetsend."})
@@ -438,31 +433,36 @@ def test_public_json_has_no_personal_data_and_pages(client, app):
         "code"] == "invalid_input"
 
 
-def test_queue_oldest_first_with_filters_and_the_digest(client, app):
+def test_queue_oldest_first_with_filters_and_the_digest(client, app, login):
     first = token_of(propose(client))
     second = token_of(propose(client, lon=str(NEAR_OBA[0]), lat=str(NEAR_OBA[1]),
                               kind="vegetable_garden"))
     with app.app_context():
         ids = [tracking.find_by_token(t).id for t in (first, second)]
-    manager = login_client(app, MANAGER)
+    manager = login(MANAGER, client=app.test_client())
     html = manager.get("/moderatie").get_data(as_text=True)
     assert html.index(f"#{ids[0]}<") < html.index(f"#{ids[1]}<")
     filtered = manager.get("/moderatie?kind=vegetable_garden").get_data(as_text=True)
     assert f"#{ids[1]}<" in filtered and f"#{ids[0]}<" not in filtered
-    assert manager.get("/moderatie?status=approved").status_code == 200
+    approved = manager.get("/moderatie?status=approved")
+    assert approved.status_code == 200
+    assert f"#{ids[0]}<" not in approved.get_data(as_text=True)
     digest = manager.get("/moderatie/overzicht")
     assert digest.status_code == 200 and "Slotervaart" in digest.get_data(as_text=True)
-    assert manager.get("/moderatie/overzicht?week=nonsense").status_code == 400
-    assert client.get("/moderatie").status_code in (302, 401)  # residents: log in first
+    nonsense = manager.get("/moderatie/overzicht?week=nonsense")
+    assert nonsense.status_code == 400
+    assert "Schrijf de week als JJJJ-Www" in nonsense.get_data(as_text=True)
+    resident = client.get("/moderatie")  # residents: log in first
+    assert resident.status_code == 302 and resident.headers["Location"].startswith("/login")
 
 
-def test_queue_and_open_list_page_instead_of_stopping(client, app, monkeypatch):
+def test_queue_and_open_list_page_instead_of_stopping(client, app, login, monkeypatch):
     monkeypatch.setitem(app.config, "MODERATION_PAGE_SIZE", 2)
     monkeypatch.setitem(app.config, "PROPOSALS_PAGE_SIZE", 2)
     tokens = [token_of(propose(client, lon=str(QUIET[0] + i * 0.0003))) for i in range(3)]
     with app.app_context():
         ids = [tracking.find_by_token(t).id for t in tokens]
-    manager = login_client(app, MANAGER)
+    manager = login(MANAGER, client=app.test_client())
 
     def shown(html: str, mark: str) -> list[int]:
         return [i for i in ids if mark.format(i) in html]

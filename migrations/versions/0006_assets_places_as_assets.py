@@ -73,7 +73,7 @@ def upgrade():
         sa.Column("closed_at", sa.DateTime(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.CheckConstraint("kind IN ('broken', 'neglected', 'closed', 'not_used')",
-                           name="ck_place_report_known_kind"),
+                           name=op.f("ck_place_report_known_kind")),
         sa.PrimaryKeyConstraint("id", name="pk_place_report"),
         sa.UniqueConstraint("token_hash", name="uq_place_report_token_hash"),
         sa.UniqueConstraint("submission_hash", name="uq_place_report_submission_hash"),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from placemaker.areas.models import Area
-from placemaker.extensions import db
+from placemaker.extensions import Model
 
 
 class Role(enum.Enum):
@@ -20,7 +20,7 @@ class Role(enum.Enum):
     admin = "admin"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "app_user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,11 +57,8 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
 
-
-class AreaAssignment(db.Model):
+class AreaAssignment(Model):
     """An area manager looks after an area since a date: residents should know their contact."""
 
     __tablename__ = "area_assignment"

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from placemaker.extensions import db
+from placemaker.extensions import Model
 from placemaker.geo import SRID
 
 # The cohesion ladder, top to bottom. Rung numbers are stored; labels live here and in the UI.
@@ -31,7 +31,7 @@ LADDER = {
 }
 
 
-class AreaLevel(db.Model):
+class AreaLevel(Model):
     """A level of the hierarchy. Data, not code: another city may have other levels."""
 
     __tablename__ = "area_level"
@@ -43,7 +43,7 @@ class AreaLevel(db.Model):
     rank: Mapped[int] = mapped_column(SmallInteger, unique=True)
 
 
-class Area(db.Model):
+class Area(Model):
     __tablename__ = "area"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,7 +65,7 @@ class Area(db.Model):
         return f"<Area {self.level_code} {self.code} {self.name!r}>"
 
 
-class Indicator(db.Model):
+class Indicator(Model):
     """What an indicator value means (population, share 65+, …)."""
 
     __tablename__ = "indicator"
@@ -76,7 +76,7 @@ class Indicator(db.Model):
     unit: Mapped[str] = mapped_column(String(20))  # "persons", "%", "score"
 
 
-class AreaIndicator(db.Model):
+class AreaIndicator(Model):
     __tablename__ = "area_indicator"
     __table_args__ = (UniqueConstraint("area_id", "indicator_code", "year", "source"),)
 
@@ -88,7 +88,7 @@ class AreaIndicator(db.Model):
     source: Mapped[str] = mapped_column(String(200))
 
 
-class CohesionScore(db.Model):
+class CohesionScore(Model):
     """A cohesion measurement of an area in a year, from one source.
 
     ``score`` is on the source's own scale (BBGA LSOCCOH_R: 1-10); the ladder rungs are

@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -83,8 +83,8 @@ class AreaContext:
         if own is not None:
             value, year, source = own
             return {"value": value, "year": year, "source": source, "summed": False}
-        parts = [self.population_of(self.nodes[c]) for c in self.children.get(node.id, [])]
-        parts = [p for p in parts if p is not None]
+        parts = [p for c in self.children.get(node.id, [])
+                 if (p := self.population_of(self.nodes[c])) is not None]
         if not parts:
             return None
         return {
@@ -131,7 +131,7 @@ class AreaContext:
             )
             if scores:
                 return [
-                    {"year": s.year, "score": float(s.score), "source": s.source,
+                    {"year": s.year, "score": float(cast(Decimal, s.score)), "source": s.source,
                      "area_code": holder.code, "inherited": holder.id != node.id}
                     for s in scores
                 ]
@@ -223,7 +223,7 @@ def area_features(*, level: str | None = None, bbox=None, year: int | None = Non
     """
     if level:
         check_level(level)
-    geom = Area.geom
+    geom: Any = Area.geom
     if simplify_m:
         # Simplify in metres (RD New), then back to WGS84: degrees are no distance.
         geom = from_rd_sql(func.ST_SimplifyPreserveTopology(to_rd_sql(Area.geom), simplify_m))

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from placemaker.extensions import db
+from placemaker.extensions import Model
 
 
-class PlaceCheck(db.Model):
+class PlaceCheck(Model):
     """One look at a place: its condition set, or it was seen in use (by whom, when)."""
 
     __tablename__ = "place_check"

@@ -38,7 +38,7 @@ CONDITION_LABELS = {
 
 
 def db_now() -> datetime:
-    return db.session.scalar(select(func.localtimestamp()))
+    return db.session.execute(select(func.localtimestamp())).scalar_one()
 
 
 def _check_manager(user: User, place: Place) -> None:
@@ -200,12 +200,12 @@ def visit_round(user: User, area_code: str | None = None, limit: int = 60) -> Ro
                 .where(AreaAssignment.user_id == user.id, AreaAssignment.until.is_(None)))
         query = query.where(Place.id.in_(mine))
     sub = query.order_by(Place.last_confirmed_at.asc().nulls_first(), Place.id).limit(limit)
-    rows = db.session.execute(
+    rows = list(db.session.execute(
         select(Place,
                func.ST_X(func.ST_Transform(Place.geom, RD_SRID)),
                func.ST_Y(func.ST_Transform(Place.geom, RD_SRID)))
         .where(Place.id.in_(sub.with_only_columns(Place.id)))
-    ).all()
+    ).all())
     rows.sort(key=lambda r: r[0].id)
     points = [(float(r[1]), float(r[2])) for r in rows]
     order = route.walking_round(points)

@@ -144,14 +144,14 @@ def covered_mask(coverage: sparse.spmatrix) -> np.ndarray:
 
 
 def covered_by_group(
-    coverage: sparse.spmatrix, groups: Sequence[Hashable] | np.ndarray
-) -> dict[Hashable, np.ndarray]:
+    coverage: sparse.spmatrix, groups: Sequence[str] | np.ndarray
+) -> dict[str, np.ndarray]:
     """Covered mask per site group (e.g. place kind): ``{group: mask over cells}``."""
     coverage = sparse.csr_matrix(coverage)
     labels = np.asarray(groups, dtype=object)
     if len(labels) != coverage.shape[0]:
         raise ValueError("need one group label per site")
-    result: dict[Hashable, np.ndarray] = {}
+    result: dict[str, np.ndarray] = {}
     for label in dict.fromkeys(labels.tolist()):
         rows = np.flatnonzero(labels == label)
         result[label] = covered_mask(coverage[rows])

@@ -144,8 +144,9 @@ def build_model(params: GapParams) -> GapModel:
     need = _need_of(ctx, leaves, params)
     geoms = _rd_geometries(Area, [n.id for n in leaves])
     demand = [
-        (node.id, geoms[node.id], ctx.population_of(node)["value"], need[node.id])
-        for node in leaves if node.id in geoms
+        (node.id, geoms[node.id], population["value"], need[node.id])
+        for node in leaves
+        if node.id in geoms and (population := ctx.population_of(node)) is not None
     ]
     grid = build_demand_grid(demand, CELL_SIZE, exclude=exclude_geometries())
     place_rows = _places(params)

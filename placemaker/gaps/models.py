@@ -6,20 +6,24 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import ForeignKey, Integer, String, Text, func
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from placemaker.extensions import db
+from placemaker.extensions import Model, db
 from placemaker.geo import RD_SRID, SRID
 
 LAYER_ROLES = ("exclude", "candidates")
 
 
-class GapLayer(db.Model):
+class GapLayer(Model):
     """A layer the analysis uses: areas to leave out (parks, water) or candidate sites."""
 
     __tablename__ = "gap_layer"
+    __table_args__ = (
+        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in LAYER_ROLES) + ")",
+                        name="role"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -34,7 +38,7 @@ class GapLayer(db.Model):
     )
 
 
-class GapLayerFeature(db.Model):
+class GapLayerFeature(Model):
     __tablename__ = "gap_layer_feature"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,7 +52,7 @@ class GapLayerFeature(db.Model):
     layer: Mapped[GapLayer] = relationship(back_populates="features")
 
 
-class GapScenario(db.Model):
+class GapScenario(Model):
     """A planner's saved parameter set with its result, to compare with another."""
 
     __tablename__ = "gap_scenario"
@@ -64,7 +68,7 @@ class GapScenario(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
-class WalkNode(db.Model):
+class WalkNode(Model):
     """A node of the walking network (its OpenStreetMap id), in RD New metres."""
 
     __tablename__ = "walk_node"
@@ -73,7 +77,7 @@ class WalkNode(db.Model):
     geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=RD_SRID))
 
 
-class WalkEdge(db.Model):
+class WalkEdge(Model):
     """A walkable segment between two nodes (see placemaker.gaps.network)."""
 
     __tablename__ = "walk_edge"

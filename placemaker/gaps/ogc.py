@@ -69,7 +69,7 @@ def coverage_features(level: str, query: ItemQuery) -> list[Feature]:
     if query.bbox is not None:
         statement = statement.where(
             func.ST_Intersects(Area.geom, bbox_envelope(query.bbox)))
-    geometries = dict(db.session.execute(statement).all())
+    geometries: dict[str, str] = dict(db.session.execute(statement).all())
     return [
         {
             "type": "Feature",

@@ -96,12 +96,6 @@ class GapParams:
         out["weights"] = asdict(self.weights)
         return out
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> GapParams:
-        data = dict(data)
-        weights = NeedWeights(**data.pop("weights", {}))
-        return cls(**data, weights=weights)
-
     def model_key(self) -> str:
         """What the demand and existing coverage depend on (not p or candidates)."""
         return _digest({"kind": self.kind, "rung": self.rung, "area": self.area,

@@ -202,7 +202,8 @@ def _suggestions(params: GapParams) -> dict[str, Any]:
         exact=params.exact, exact_time_limit=EXACT_SECONDS)
     covered_after = model.covered | covered_mask(cover[list(result.selected)])
     leaves = leaf_table(model, params) if params.candidates == "grid" else {}
-    lonlat = to_lonlat(candidate_xy[list(result.selected)]) if result.selected else []
+    lonlat: np.ndarray | list[Any] = (
+        to_lonlat(candidate_xy[list(result.selected)]) if result.selected else [])
     trees = _kind_trees(model)
     kinds = {k.code: k for k in db.session.scalars(select(PlaceKind))}
     features = []

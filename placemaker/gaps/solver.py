@@ -127,6 +127,7 @@ class MCLPProblem:
 
         # Merge cells with identical candidate sets: one column, summed weight.
         col_keys = _row_hashes(sparse.csr_matrix(csc.T), seed=12345)
+        red_w: np.ndarray
         if len(w_free):
             _, first, inverse = np.unique(col_keys, axis=0, return_index=True, return_inverse=True)
             inverse = inverse.ravel()

@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from placemaker.areas.models import AreaLevel
 from placemaker.errors import Forbidden, InvalidInput
 from placemaker.extensions import db
 from placemaker.gaps.models import GapLayer
@@ -78,7 +77,3 @@ def check_may_replace(name: str, user_id: int | None, *, may_replace_others: boo
 
 def layers() -> list[GapLayer]:
     return list(db.session.scalars(select(GapLayer).order_by(GapLayer.name)))
-
-
-def levels_for_reporting() -> list[str]:
-    return [lv.code for lv in db.session.scalars(select(AreaLevel).order_by(AreaLevel.rank))]

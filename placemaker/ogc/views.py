@@ -244,7 +244,7 @@ def _page_links(coll: Collection, query: ItemQuery, returned: int, matched: int,
 
     own_type = HTML if fmt == "html" else GEOJSON
     links = [
-        link(page_url(**({"f": fmt} if fmt else {})), "self", own_type, "This page"),
+        link(page_url(f=fmt) if fmt else page_url(), "self", own_type, "This page"),
         link(page_url(f="json" if fmt == "html" else "html"), "alternate",
              GEOJSON if fmt == "html" else HTML, "This page in another format"),
         link(url_for("ogc.collection", collection_id=coll.id, _external=True), "collection",

@@ -20,7 +20,7 @@ from placemaker.extensions import db
 from placemaker.geo import in_netherlands
 from placemaker.i18n import in_language
 from placemaker.places import service as places
-from placemaker.places.models import Place, PlaceKind, PlaceStatus
+from placemaker.places.models import Place, PlaceStatus
 from placemaker.web import Page
 
 PER_PAGE = 50
@@ -265,7 +265,3 @@ def area_page_list(*, level: str = "gebied", sort: str = "name", descending: boo
 
 def kind_labels(language: str) -> dict[str, str]:
     return {k.code: in_language(k.label_nl, k.label_en, language) for k in places.kinds()}
-
-
-def kind_list() -> list[PlaceKind]:
-    return places.kinds()

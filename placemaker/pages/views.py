@@ -16,7 +16,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, format_datetime, format_decimal, refresh
+from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -41,14 +41,6 @@ bp = Blueprint("pages", __name__)
 def _conflict_message() -> str:
     return _("Somebody else changed this place while you were editing it. Reload to see "
              "their change, then make yours again.")
-
-
-@bp.before_app_request
-def _fresh_locale() -> None:
-    # Flask-Babel caches the locale on ``g``, which lives as long as the app context; when
-    # one app context serves several requests (the test client, a CLI), each request must
-    # still get its own language.
-    refresh()
 
 
 def page_helpers() -> dict[str, Any]:

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from placemaker.extensions import db
+from placemaker.extensions import Model
 from placemaker.geo import SRID
 
 
@@ -40,7 +40,7 @@ class PlaceCondition(enum.Enum):
     gone = "gone"
 
 
-class PlaceKind(db.Model):
+class PlaceKind(Model):
     """A kind of meeting place. A table, so area managers' organisations can add their own."""
 
     __tablename__ = "place_kind"
@@ -61,7 +61,7 @@ class PlaceKind(db.Model):
     sort_order: Mapped[int] = mapped_column(SmallInteger, default=100)
 
 
-class Place(db.Model):
+class Place(Model):
     __tablename__ = "place"
     __table_args__ = (UniqueConstraint("source", "source_id"),)
 
@@ -106,7 +106,7 @@ class Place(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
-class PlaceChange(db.Model):
+class PlaceChange(Model):
     """One change to a place: who, when, what it was and what it became."""
 
     __tablename__ = "place_change"

@@ -22,7 +22,7 @@ REFERENCE_MONDAY = datetime(2025, 1, 13)
 def parse(text: str) -> opening_hours.OpeningHours:
     try:
         return opening_hours.OpeningHours(text)
-    except (opening_hours.ParserError, ValueError) as exc:
+    except (opening_hours.ParserError, ValueError) as exc:  # type: ignore[attr-defined]  # not in its stubs
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise InvalidInput(
             _("These opening hours are not in OpenStreetMap's opening_hours syntax "

@@ -18,7 +18,7 @@ COLUMNS = ("id", "name", "kind_code", "status", "address", "postcode", "descript
            "last_confirmed_at")
 
 
-def _properties(row: Mapping[str, Any]) -> dict[str, Any]:
+def _properties(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "name": row["name"],

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from placemaker.extensions import db
+from placemaker.extensions import Model
 from placemaker.geo import SRID
 
 
@@ -40,7 +40,7 @@ class ProposalStatus(enum.Enum):
 OPEN_STATUSES = (ProposalStatus.submitted, ProposalStatus.needs_info)
 
 
-class Proposal(db.Model):
+class Proposal(Model):
     __tablename__ = "proposal"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,7 +102,7 @@ class Proposal(db.Model):
         return self.status in OPEN_STATUSES
 
 
-class ProposalPhoto(db.Model):
+class ProposalPhoto(Model):
     """The re-encoded photo (JPEG, no metadata), in the database so every server sees it."""
 
     __tablename__ = "proposal_photo"
@@ -120,7 +120,7 @@ class ProposalPhoto(db.Model):
     proposal: Mapped[Proposal] = relationship(back_populates="photo")
 
 
-class ProposalSupport(db.Model):
+class ProposalSupport(Model):
     """One person's "ik steun dit". ``supporter_hash`` is a hash of a random cookie id."""
 
     __tablename__ = "proposal_support"
@@ -137,7 +137,7 @@ class ProposalSupport(db.Model):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
-class ProposalEvent(db.Model):
+class ProposalEvent(Model):
     """One step in a proposal's life: who, when, what it was, what it became and why."""
 
     __tablename__ = "proposal_event"

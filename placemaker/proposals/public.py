@@ -170,8 +170,7 @@ def gap_values(spots: Sequence[tuple[float, float, str | None]]
 
 
 def _gap(result: dict[str, Any] | None) -> dict[str, Any] | None:
-    residents = (result or {}).get("new_residents_reached")
-    if residents is None:
+    if result is None or (residents := result.get("new_residents_reached")) is None:
         return None
     return {"residents": int(round(float(residents))), "radius_m": result.get("radius_m")}
 

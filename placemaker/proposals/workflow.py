@@ -1,8 +1,9 @@
 """The proposal state machine: which step may follow which, and the record of every step.
 
-This module is the only code that changes ``Proposal.status``. ``service.py`` checks who may
-act and prepares the values; :func:`apply` checks the state and the version, changes the
-status and writes a :class:`ProposalEvent` with who, when, why and the old values.
+This module is the only code that changes ``Proposal.status``. ``moderation.py`` and
+``tracking.py`` check who may act and prepare the values; :func:`apply` checks the state and
+the version, changes the status and writes a :class:`ProposalEvent` with who, when, why and
+the old values.
 
 ::
 
@@ -17,10 +18,11 @@ status and writes a :class:`ProposalEvent` with who, when, why and the old value
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -58,11 +60,16 @@ ACTION_LABELS = {
 }
 
 
+StatusT = TypeVar("StatusT", bound=enum.Enum)
+
+
 @dataclass(frozen=True)
-class Transition:
+class Transition(Generic[StatusT]):
+    """One step of a state machine (proposals here; residents' reports reuse it)."""
+
     name: str
-    sources: frozenset[ProposalStatus]
-    target: ProposalStatus
+    sources: frozenset[StatusT]
+    target: StatusT
     by: str  # "moderator" or "resident"
     reason_required: bool
     # Whether the resident reads the step (and its reason) on the tracking page.
@@ -70,7 +77,7 @@ class Transition:
 
 
 _OPEN = frozenset(OPEN_STATUSES)
-TRANSITIONS: dict[str, Transition] = {
+TRANSITIONS: dict[str, Transition[ProposalStatus]] = {
     t.name: t
     for t in (
         Transition("approve", _OPEN, S.approved, "moderator", False, True),
@@ -86,7 +93,7 @@ TRANSITIONS: dict[str, Transition] = {
 
 def db_now() -> datetime:
     """The database's clock, as our timestamp columns store it (one clock for all servers)."""
-    return db.session.scalar(select(func.localtimestamp()))
+    return db.session.execute(select(func.localtimestamp())).scalar_one()
 
 
 def allowed(proposal: Proposal, by: str) -> list[str]:

@@ -5,10 +5,20 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, LargeBinary, String, Text, func
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from placemaker.extensions import db
+from placemaker.extensions import Model
 
 
 class ReportKind(enum.Enum):
@@ -32,8 +42,12 @@ class ReportStatus(enum.Enum):
 OPEN_STATUSES = (ReportStatus.submitted, ReportStatus.needs_info, ReportStatus.in_progress)
 
 
-class PlaceReport(db.Model):
+class PlaceReport(Model):
     __tablename__ = "place_report"
+    __table_args__ = (
+        CheckConstraint("kind IN ('broken', 'neglected', 'closed', 'not_used')",
+                        name="known_kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     place_id: Mapped[int] = mapped_column(ForeignKey("place.id", ondelete="CASCADE"), index=True)
@@ -72,7 +86,7 @@ class PlaceReport(db.Model):
         return self.status in OPEN_STATUSES
 
 
-class PlaceReportPhoto(db.Model):
+class PlaceReportPhoto(Model):
     """The re-encoded photo (JPEG, no metadata), as for proposals."""
 
     __tablename__ = "place_report_photo"
@@ -89,7 +103,7 @@ class PlaceReportPhoto(db.Model):
     report: Mapped[PlaceReport] = relationship(back_populates="photo")
 
 
-class PlaceReportEvent(db.Model):
+class PlaceReportEvent(Model):
     """One step in a report's life: who, when, from what to what, and why."""
 
     __tablename__ = "place_report_event"

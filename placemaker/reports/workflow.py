@@ -53,7 +53,7 @@ ACTION_LABELS = {
 
 _OPEN = frozenset(OPEN_STATUSES)
 _WAITING = frozenset({S.submitted, S.needs_info})
-TRANSITIONS: dict[str, Transition] = {
+TRANSITIONS: dict[str, Transition[ReportStatus]] = {
     t.name: t
     for t in (
         Transition("acknowledge", _OPEN, S.in_progress, "moderator", True, True),
