@@ -69,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     from placemaker.extensions import csrf
     from placemaker.gaps.pages import bp as planners_bp
     from placemaker.gaps.views import api as gaps_api_bp
+    from placemaker.geocoding.views import bp as geocoding_bp
     from placemaker.health import bp as health_bp
     from placemaker.ogc.views import bp as ogc_bp
     from placemaker.pages.views import bp as pages_bp
@@ -94,6 +95,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation_bp)
     app.register_blueprint(assets_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(geocoding_bp)
+    csrf.exempt(geocoding_bp)  # GET only: address search and the pin's nearest address
 
 
 def _register_hooks(app: Flask) -> None:

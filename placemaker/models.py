@@ -4,6 +4,7 @@ from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.areas.models import Area, AreaIndicator, AreaLevel, CohesionScore, Indicator
 from placemaker.assets.models import PlaceCheck
 from placemaker.gaps.models import GapLayer, GapLayerFeature, GapScenario, WalkEdge, WalkNode
+from placemaker.geocoding.models import Address
 from placemaker.places.models import Place, PlaceChange, PlaceKind, PlaceStatus
 from placemaker.proposals.models import (
     Proposal,
@@ -16,6 +17,7 @@ from placemaker.reports.models import PlaceReport, PlaceReportEvent, PlaceReport
 from placemaker.tokens.models import ApiToken
 
 __all__ = [
+    "Address",
     "ApiToken",
     "Area",
     "AreaAssignment",

@@ -266,6 +266,7 @@ def place_detail(place_id: int):
     status_form = StatusForm(status=place.status.value, version=place.version)
     return render_template(
         "pages/place.html", place=place, point=point, history=places.history(place),
+        life=places.life(place),
         areas_chain=areas.lineage(area), may_edit=editing.may_edit(current_user, place),
         status_form=status_form, kind_labels=service.kind_labels(current_language()),
         sprite=maps.icon_sprite([k.icon for k in kinds]), **maps.render_parts(m),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from geoalchemy2.shape import to_shape
@@ -197,6 +198,24 @@ def history(place: Place) -> list[PlaceChange]:
             select(PlaceChange).where(PlaceChange.place_id == place.id).order_by(PlaceChange.id)
         )
     )
+
+
+@dataclass(frozen=True)
+class LifeStep:
+    """One dated step of a place's life (planned, under construction, open, …): public."""
+
+    status: str
+    at: datetime
+
+
+def life(place: Place) -> list[LifeStep]:
+    """The place's statuses in order, each with the day it began; no names of who did it."""
+    steps: list[LifeStep] = []
+    for change in history(place):
+        status = change.new_values.get("status")
+        if status and (not steps or steps[-1].status != status):
+            steps.append(LifeStep(status, change.changed_at))
+    return steps
 
 
 def places_query(*, bbox: Sequence[float] | None = None, kinds: Sequence[str] = (),

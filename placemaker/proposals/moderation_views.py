@@ -114,7 +114,7 @@ def moderate(proposal_id: int):
 ACTIONS = {
     "approve": lambda p, u, f, v: moderation.approve(
         p, u, name=f.get("name"), kind_code=f.get("kind"), description=f.get("description"),
-        message=f.get("reason"), expected_version=v),
+        message=f.get("reason"), expected_version=v, already_open=f.get("exists") == "1"),
     "reject": lambda p, u, f, v: moderation.reject(p, u, f.get("reason"), expected_version=v),
     "ask": lambda p, u, f, v: moderation.ask(p, u, f.get("reason"), expected_version=v),
     "hide": lambda p, u, f, v: moderation.hide(p, u, f.get("reason"), expected_version=v),
@@ -124,7 +124,7 @@ ACTIONS = {
 }
 
 DONE = {
-    "approve": _l("Approved: the place has been added to the map."),
+    "approve": _l("Approved: the place has been added to the registry."),
     "reject": _l("Rejected. The resident reads your reason on the tracking page."),
     "ask": _l("Your question has been sent to the resident's tracking page."),
     "hide": _l("The proposal is hidden from the public."),
