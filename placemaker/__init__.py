@@ -105,6 +105,7 @@ def _register_hooks(app: Flask) -> None:
     from placemaker.errors import register_error_handlers
     from placemaker.ogc.views import add_cors, reject_nul_bytes
     from placemaker.pages.views import page_helpers
+    from placemaker.proposals.inbox import inbox_context
     from placemaker.tokens.access import authenticate_bearer, challenge
 
     app.before_request(authenticate_bearer)
@@ -114,6 +115,7 @@ def _register_hooks(app: Flask) -> None:
     app.before_request(reject_nul_bytes)
     app.context_processor(page_helpers)
     app.context_processor(asset_helpers)
+    app.context_processor(inbox_context)  # the count of waiting proposals in the header
     register_error_handlers(app)
 
 

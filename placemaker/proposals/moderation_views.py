@@ -25,7 +25,7 @@ from placemaker.auth import role_required
 from placemaker.errors import Conflict, Forbidden, InvalidInput, NotFound, PlacemakerError
 from placemaker.extensions import db
 from placemaker.places import service as places
-from placemaker.proposals import common, moderation, public, workflow
+from placemaker.proposals import common, inbox, moderation, public, workflow
 from placemaker.proposals.models import ProposalStatus
 from placemaker.proposals.page_parts import has_photo, map_parts, page_helpers
 from placemaker.web import page_number
@@ -70,9 +70,11 @@ def queue():
     proposals = moderation.queue(current_user, **filters, page=page_number(),
                                  per_page=current_app.config["MODERATION_PAGE_SIZE"])
     rows = moderation.queue_rows(proposals.items)
+    ids = [row["proposal"].id for row in rows]
     return render_template(
         "proposals/queue.html", rows=rows, page=proposals, filters=filters,
         kinds=places.kinds(),
+        replied=inbox.answered_by_resident(ids), merge=inbox.merge_targets(ids),
         areas=moderation.moderator_areas(current_user),
         statuses=[("open", _("Open")), ("all", _("All"))]
         + [(s.value, str(workflow.STATUS_LABELS[s])) for s in ProposalStatus],
