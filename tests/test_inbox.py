@@ -76,3 +76,23 @@ def test_header_count_and_one_click_merge_carries_supports_and_tells_the_residen
                                  .where(ProposalSupport.proposal_id == first)) >= 1
     track = new_client(app).get(f"/voorstellen/volg/{second_token}").get_data(as_text=True)
     assert f"Samengevoegd met voorstel #{first}" in track
+
+
+def test_adding_a_place_next_to_one_warns_first(app):
+    manager = login_client(app, MANAGER)
+    page = manager.get("/places/new")
+    data = {"csrf_token": csrf_token(page), "name": "Bibliotheek", "kind_code": "library",
+            "lon": "4.835100", "lat": "52.364300"}  # a few metres from OBA Postjesweg
+    warned = manager.post("/places/new", data=data)
+    html = warned.get_data(as_text=True)
+    assert warned.status_code == 200
+    assert "Binnen 50 m staat al 1 plek. Is dit dezelfde?" in html or \
+        "Binnen 50 m staan al" in html
+    assert "OBA Postjesweg" in html
+    with app.app_context():
+        from placemaker.places.models import Place
+
+        assert db.session.scalar(select(func.count()).select_from(Place)
+                                 .where(Place.name == "Bibliotheek")) == 0
+    added = manager.post("/places/new", data={**data, "confirm_nearby": "1"})
+    assert added.status_code == 303

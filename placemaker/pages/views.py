@@ -278,14 +278,16 @@ def _kind_choices() -> list[SelectChoice]:
     return [SelectChoice(k.code, labels[k.code]) for k in places.kinds()]
 
 
-def _render_form(form: PlaceForm, place: Any, status: int = 200) -> tuple[str, int]:
+def _render_form(form: PlaceForm, place: Any, status: int = 200,
+                 nearby: list | None = None) -> tuple[str, int]:
     kinds = places.kinds()
     lon, lat = parse_number(form.lon.data), parse_number(form.lat.data)
     point = (lon, lat) if lon is not None and lat is not None and lon == lon and lat == lat \
         else None
     m = _place_map(place.id if place else None, point, editable=True,
                    kind=form.kind_code.data, label=_("Location of the place"))
-    return render_template("pages/place_form.html", form=form, place=place,
+    return render_template("pages/place_form.html", form=form, place=place, nearby=nearby,
+                           kind_labels=service.kind_labels(current_language()),
                            sprite=maps.icon_sprite([k.icon for k in kinds]),
                            **maps.render_parts(m)), status
 
@@ -301,8 +303,14 @@ def place_new():
         return _render_form(form, None)
     if not form.validate():
         return _render_form(form, None, 400)
+    values = form.values()
     try:
-        place = editing.add_place(current_user, form.values())
+        nearby = [] if request.form.get("confirm_nearby") else \
+            editing.nearby_for_new(current_user, values)
+        if nearby:
+            # Nothing stored yet: the manager sees what is there and confirms, or changes it.
+            return _render_form(form, None, 200, nearby=nearby)
+        place = editing.add_place(current_user, values)
     except InvalidInput as exc:
         form.form_errors.append(exc.message)
         return _render_form(form, None, 400)

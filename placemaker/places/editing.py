@@ -19,7 +19,13 @@ from placemaker.areas.service import area_at
 from placemaker.errors import Forbidden, InvalidInput
 from placemaker.geo import in_netherlands
 from placemaker.places.models import Place
-from placemaker.places.service import Actor, create_place, snapshot, update_place
+from placemaker.places.service import (
+    Actor,
+    create_place,
+    nearby_places,
+    snapshot,
+    update_place,
+)
 
 
 def check_location(lon: float | None, lat: float | None) -> None:
@@ -57,6 +63,13 @@ def add_place(user: User, values: Mapping[str, Any]) -> Place:
     if not (values.get("name") or "").strip():
         raise InvalidInput(_("A place needs a name."))
     return create_place(values, Actor(user.name, user.id))
+
+
+def nearby_for_new(user: User, values: Mapping[str, Any]) -> list[tuple[Place, int]]:
+    """Places close to where the user would add one: "is this the same one?"."""
+    check_location(values.get("lon"), values.get("lat"))
+    _require(user, values["lon"], values["lat"])
+    return nearby_places(values["lon"], values["lat"])
 
 
 def edit_place(user: User, place: Place, values: Mapping[str, Any],
