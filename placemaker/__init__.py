@@ -65,6 +65,7 @@ def _register_blueprints(app: Flask) -> None:
     from placemaker.api import openapi
     from placemaker.api.routes import bp as api_bp
     from placemaker.assets.views import bp as assets_bp
+    from placemaker.conversations.views import bp as conversations_bp
     from placemaker.exports.views import bp as exports_bp
     from placemaker.extensions import csrf
     from placemaker.gaps.pages import bp as planners_bp
@@ -96,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(assets_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(geocoding_bp)
+    app.register_blueprint(conversations_bp)
     csrf.exempt(geocoding_bp)  # GET only: address search and the pin's nearest address
 
 

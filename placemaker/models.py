@@ -3,6 +3,7 @@
 from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.areas.models import Area, AreaIndicator, AreaLevel, CohesionScore, Indicator
 from placemaker.assets.models import PlaceCheck
+from placemaker.conversations.models import Conversation, Need, RungAssessment
 from placemaker.gaps.models import GapLayer, GapLayerFeature, GapScenario, WalkEdge, WalkNode
 from placemaker.geocoding.models import Address
 from placemaker.places.models import Place, PlaceChange, PlaceKind, PlaceStatus
@@ -24,12 +25,14 @@ __all__ = [
     "AreaIndicator",
     "AreaLevel",
     "CohesionScore",
+    "Conversation",
     "GapLayer",
     "GapLayerFeature",
     "GapScenario",
     "WalkEdge",
     "WalkNode",
     "Indicator",
+    "Need",
     "Place",
     "PlaceChange",
     "PlaceCheck",
@@ -44,5 +47,6 @@ __all__ = [
     "ProposalStatus",
     "ProposalSupport",
     "Role",
+    "RungAssessment",
     "User",
 ]

@@ -24,6 +24,8 @@ from placemaker import maps
 from placemaker.areas import service as areas
 from placemaker.areas.models import LADDER
 from placemaker.auth import role_required
+from placemaker.conversations import service as conversations
+from placemaker.conversations.views import proposal_url
 from placemaker.errors import Conflict, Forbidden, InvalidInput
 from placemaker.extensions import db
 from placemaker.i18n import current_language, in_language
@@ -203,6 +205,8 @@ def area_detail(code: str):
     m = maps.small_map(current_app.config, options, label=_("Map of %(name)s",
                                                             name=data["area"].name))
     return render_template("pages/area.html", **data, **maps.render_parts(m),
+                           rungs=conversations.area_rungs(data["area"]),
+                           proposal_url=proposal_url,
                            sprite=maps.icon_sprite([k.icon for k in kinds]),
                            lang=current_language())
 
