@@ -34,7 +34,8 @@ def test_the_demo_loads_every_bag_address(app_ctx):
 
 def test_reimport_updates_instead_of_duplicating(app_ctx, data_dir):
     report = import_addresses_file(data_dir / "bag_adressen_sample.gpkg")
-    assert (report.created, report.updated, len(report.skipped)) == (0, 1904, 0)
+    assert (report.created, report.updated, report.unchanged, len(report.skipped)) == (
+        0, 0, 1904, 0)
 
 
 @pytest.mark.parametrize("typed, first", [
@@ -179,4 +180,4 @@ def test_import_skips_and_counts_rows_it_cannot_use(app_ctx, tmp_path: Path):
 def test_import_addresses_command(runner, data_dir):
     result = runner.invoke(args=["import-addresses", str(data_dir / "bag_adressen_sample.gpkg")])
     assert result.exit_code == 0, result.output
-    assert "0 created, 1904 updated" in result.output
+    assert "0 created, 0 updated, 1904 unchanged" in result.output

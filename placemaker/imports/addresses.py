@@ -16,7 +16,7 @@ import shapely
 from pyogrio import list_layers
 from pyogrio.raw import read
 from pyproj import CRS, Transformer
-from sqlalchemy import func, select
+from sqlalchemy import literal_column, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from placemaker.extensions import db
@@ -47,7 +47,6 @@ def import_addresses_file(path: Path | str, progress: Progress = no_progress) ->
     if not wanted:
         raise ImportFailed(f"{path}: none of the layers {', '.join(LAYERS)} (found: "
                            f"{', '.join(layers) or 'none'})")
-    before = db.session.scalar(select(func.count()).select_from(Address)) or 0
     seen: set[str] = set()
     rows: list[dict[str, Any]] = []
     for layer in wanted:
@@ -58,10 +57,11 @@ def import_addresses_file(path: Path | str, progress: Progress = no_progress) ->
             seen.add(row["bag_id"])
             rows.append(row)
     for start in range(0, len(rows), BATCH):
-        _upsert(rows[start:start + BATCH])
-    after = db.session.scalar(select(func.count()).select_from(Address)) or 0
-    report.created = after - before
-    report.updated = len(rows) - report.created
+        batch = rows[start:start + BATCH]
+        inserted = _upsert(batch)
+        report.created += inserted.count(True)
+        report.updated += inserted.count(False)
+        report.unchanged += len(batch) - len(inserted)
     return report
 
 
@@ -133,12 +133,19 @@ def _row(values: dict[str, Any], i: int, lonlat, kind: str) -> dict[str, Any] | 
     }
 
 
-def _upsert(rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
+def _upsert(rows: list[dict[str, Any]]) -> list[bool]:
+    """Insert new addresses, update changed ones; one flag per row written (True: new).
+
+    Unchanged rows are not written at all, so they return nothing.
+    """
     statement = pg_insert(Address).values(rows)
     columns = ("street", "number", "letter", "addition", "postcode", "city", "kind", "geom")
-    db.session.execute(statement.on_conflict_do_update(
+    table = Address.__table__
+    changed = or_(*(table.c[c].is_distinct_from(statement.excluded[c]) for c in columns))
+    # xmax is 0 for a row this statement inserted, the updating transaction's id otherwise.
+    result = db.session.execute(statement.on_conflict_do_update(
         index_elements=[Address.bag_id],
         set_={c: statement.excluded[c] for c in columns},
-    ))
+        where=changed,
+    ).returning(literal_column("xmax = 0")))
+    return [bool(flag) for (flag,) in result]
