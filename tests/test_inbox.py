@@ -96,3 +96,9 @@ def test_adding_a_place_next_to_one_warns_first(app):
                                  .where(Place.name == "Bibliotheek")) == 0
     added = manager.post("/places/new", data={**data, "confirm_nearby": "1"})
     assert added.status_code == 303
+
+
+def test_the_login_page_speaks_dutch_on_the_dutch_site(app):
+    html = new_client(app).get("/login").get_data(as_text=True)
+    assert "E-mailadres" in html and "Wachtwoord" in html
+    assert "Password" not in html and "E-mail address" not in html

@@ -93,3 +93,4 @@ def test_manager_moves_the_place_along_and_the_resident_reads_it(app):
     assert MANAGER not in life
     track = resident.get(f"/voorstellen/volg/{token}").get_data(as_text=True)
     assert "Van plan tot plek" in track and "In aanbouw" in track
+    assert "Nog niemand steunt het." in track and "0 mensen" not in track  # plurals
