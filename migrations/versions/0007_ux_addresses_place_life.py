@@ -2,16 +2,16 @@
 a place's life after approval: planned and under construction before it is open; ward
 conversations with the needs residents named, and area managers' rung assessments.
 
-Revision ID: 0006_ux
-Revises: 0005_merge
+Revision ID: 0007_ux
+Revises: 0006_assets
 """
 
 import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_ux"
-down_revision = "0005_merge"
+revision = "0007_ux"
+down_revision = "0006_assets"
 branch_labels = None
 depends_on = None
 
