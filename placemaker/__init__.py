@@ -71,10 +71,12 @@ def _register_blueprints(app: Flask) -> None:
     from placemaker.api import openapi
     from placemaker.api.routes import bp as api_bp
     from placemaker.assets.views import bp as assets_bp
+    from placemaker.conversations.views import bp as conversations_bp
     from placemaker.exports.views import bp as exports_bp
     from placemaker.extensions import csrf
     from placemaker.gaps.pages import bp as planners_bp
     from placemaker.gaps.views import api as gaps_api_bp
+    from placemaker.geocoding.views import bp as geocoding_bp
     from placemaker.health import bp as health_bp
     from placemaker.ogc.views import bp as ogc_bp
     from placemaker.pages.views import bp as pages_bp
@@ -100,6 +102,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation_bp)
     app.register_blueprint(assets_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(geocoding_bp)
+    app.register_blueprint(conversations_bp)
+    csrf.exempt(geocoding_bp)  # GET only: address search and the pin's nearest address
 
 
 def _register_hooks(app: Flask) -> None:
@@ -108,6 +113,7 @@ def _register_hooks(app: Flask) -> None:
     from placemaker.errors import register_error_handlers
     from placemaker.ogc.views import add_cors, reject_nul_bytes
     from placemaker.pages.views import page_helpers
+    from placemaker.proposals.inbox import inbox_context
     from placemaker.tokens.access import authenticate_bearer, challenge
 
     app.before_request(authenticate_bearer)
@@ -117,6 +123,7 @@ def _register_hooks(app: Flask) -> None:
     app.before_request(reject_nul_bytes)
     app.context_processor(page_helpers)
     app.context_processor(asset_helpers)
+    app.context_processor(inbox_context)  # the count of waiting proposals in the header
     register_error_handlers(app)
 
 

@@ -19,6 +19,7 @@ from placemaker.areas.models import Area
 from placemaker.dbadmin import ensure_database
 from placemaker.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 from placemaker.extensions import db
+from placemaker.imports.addresses import import_addresses_file
 from placemaker.imports.areas import AreaMapping, import_areas_file
 from placemaker.imports.common import ImportFailed, ImportReport
 from placemaker.imports.indicators import (
@@ -228,6 +229,13 @@ def create_database_command():
     click.echo(f"database {db.engine.url.database} {'created' if created else 'exists'}")
 
 
+@click.command("import-addresses")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_addresses_command(path):
+    """Add or update the addresses of a BAG GeoPackage (verblijfsobjecten, stand-, ligplaatsen)."""
+    run_import(lambda: import_addresses_file(path, progress=click_progress))
+
+
 COMMANDS = [
     create_database_command,
     import_areas_command,
@@ -235,6 +243,7 @@ COMMANDS = [
     import_cohesion_command,
     import_places_command,
     import_layer_command,
+    import_addresses_command,
     demo_command,
     create_user_command,
 ]

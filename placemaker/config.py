@@ -70,6 +70,11 @@ DATA_ATTRIBUTION = (
     "Kerncijfers wijken en buurten 2021: CBS (CC BY 4.0)"
 )
 
+# Address search: PDOK's Locatieserver (e.g. https://api.pdok.nl/bzk/locatieserver/search/v3_1)
+# when set; the local BAG index (``flask import-addresses``) answers without it or when it fails.
+GEOCODER_URL = os.environ.get("GEOCODER_URL", "")
+GEOCODER_TIMEOUT = float(os.environ.get("GEOCODER_TIMEOUT", "3"))
+
 API_PAGE_SIZE = 100
 API_MAX_PAGE_SIZE = 10_000
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.areas.models import Area
 from placemaker.extensions import db
+from placemaker.imports.addresses import import_addresses_file
 from placemaker.imports.areas import AreaMapping, import_areas_file
 from placemaker.imports.common import ImportReport, Progress, no_progress
 from placemaker.imports.indicators import (
@@ -142,6 +143,8 @@ def load_demo(base: Path | None = None, progress: Progress = no_progress) -> lis
         lambda: import_layer_file(folder / "parken.geojson", PARKS_LAYER, "exclude",
                                   name_field="Naam", progress=progress),
         lambda: derive_water_layer(WATER_LAYER),
+        # Addresses for the search box and the pin's nearest address.
+        lambda: import_addresses_file(folder / "bag_adressen_sample.gpkg", progress=progress),
     ]
     for step in steps:
         if not run(step()):

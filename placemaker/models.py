@@ -4,7 +4,9 @@ from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.areas.models import Area, AreaIndicator, AreaLevel, CohesionScore, Indicator
 from placemaker.assets.models import PlaceCheck
 from placemaker.cache import DataVersion
+from placemaker.conversations.models import Conversation, Need, RungAssessment
 from placemaker.gaps.models import GapLayer, GapLayerFeature, GapScenario, WalkEdge, WalkNode
+from placemaker.geocoding.models import Address
 from placemaker.places.models import Place, PlaceChange, PlaceKind, PlaceStatus
 from placemaker.proposals.models import (
     Proposal,
@@ -17,6 +19,7 @@ from placemaker.reports.models import PlaceReport, PlaceReportEvent, PlaceReport
 from placemaker.tokens.models import ApiToken
 
 __all__ = [
+    "Address",
     "ApiToken",
     "Area",
     "AreaAssignment",
@@ -24,12 +27,14 @@ __all__ = [
     "AreaLevel",
     "CohesionScore",
     "DataVersion",
+    "Conversation",
     "GapLayer",
     "GapLayerFeature",
     "GapScenario",
     "WalkEdge",
     "WalkNode",
     "Indicator",
+    "Need",
     "Place",
     "PlaceChange",
     "PlaceCheck",
@@ -44,5 +49,6 @@ __all__ = [
     "ProposalStatus",
     "ProposalSupport",
     "Role",
+    "RungAssessment",
     "User",
 ]

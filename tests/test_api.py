@@ -58,7 +58,9 @@ def test_wijk_population_is_the_sum_of_its_buurten(client):
          "bbox must be min_lon,min_lat,max_lon,max_lat with min <= max"),
         ("/api/places?limit=0", 400, "limit must lie between 1 and 10000"),
         ("/api/places?limit=abc", 400, "limit must be a whole number"),
-        ("/api/places?status=open", 400, "status must be one of active, temporarily_closed, gone"),
+        ("/api/places?status=open", 400,
+         "status must be one of planned, under_construction, active, "
+         "temporarily_closed, gone"),
         ("/api/places/999999", 404, "place 999999 does not exist"),
     ],
 )

@@ -143,7 +143,7 @@ def test_paging_ten_thousand_places_returns_each_once(client, app):
         ("/ogc/collections/places/items?datetime=2024-02-01/2024-01-01", 400,
          "datetime interval must start before it ends"),
         ("/ogc/collections/places/items?status=open", 400,
-         "status must be one of active, temporarily_closed, gone"),
+         "status must be one of planned, under_construction, active, temporarily_closed, gone"),
         ("/ogc/collections/places/items?colour=red", 400,
          "unknown query parameter 'colour' (allowed: address, bbox, condition, datetime, f, "
          "keeper, kind, lang, limit, name, offset, owner, postcode, source, status)"),
@@ -234,7 +234,8 @@ def test_area_properties_are_flat(client):
 def test_queryables(client):
     body = get_json(client, "/ogc/collections/places/queryables")
     assert body["type"] == "object"
-    assert body["properties"]["status"]["enum"][:3] == ["active", "temporarily_closed", "gone"]
+    assert body["properties"]["status"]["enum"][:5] == [
+        "planned", "under_construction", "active", "temporarily_closed", "gone"]
     assert set(body["properties"]) == {"name", "kind", "status", "address", "postcode", "source",
                                        "owner", "keeper", "condition"}
 

@@ -133,4 +133,4 @@ def test_an_undescribed_route_is_missing_from_the_document():
     parameters = {p["name"]: p for p in paths["/api/places"]["get"]["parameters"]}
     assert parameters["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 10000}
     assert parameters["status"]["schema"]["items"]["enum"] == [
-        "active", "temporarily_closed", "gone"]
+        "planned", "under_construction", "active", "temporarily_closed", "gone"]

@@ -386,11 +386,12 @@ def test_weekly_digest_counts_and_median_days(make_proposal):
         moderation.week_bounds("week 10")
 
 
-def test_lookup_searches_only_our_own_data(en_ctx):
+def test_lookup_searches_our_own_data_without_a_geocoder_url(en_ctx):
     labels = [r["label"] for r in public.lookup("Postjesweg 340")]
     assert labels == ["Postjesweg 340 (OBA Postjesweg)"]
     assert public.lookup("52.364284, 4.835058")[0] == {
-        "label": "52.364284, 4.835058", "type": "coordinates", "lon": 4.835058, "lat": 52.364284}
+        "label": "52.364284, 4.835058", "type": "coordinates", "lon": 4.835058, "lat": 52.364284,
+        "source": "local"}
     assert public.lookup("4,835058 52,364284")[0]["lat"] == 52.364284
     assert any(r["label"] == "Slotervaart (gebied)" for r in public.lookup("Slotervaart"))
     assert public.lookup("%") == []

@@ -101,13 +101,14 @@ def test_propose_track_approve_and_reject(context, live_server, artifacts):
     manager.click("table.queue tbody tr:first-child a")
     assert "anna@example.org" in manager.inner_text("#personal-data")
     assert "OBA Postjesweg" in manager.inner_text(".nearby-list")
-    manager.click("text=Goedkeuren: de plek op de kaart zetten")
+    manager.click("text=Goedkeuren: de plek in het register opnemen")
     manager.fill("#approve-name", "Bankje bij de OBA Postjesweg")
+    manager.check("input[name=exists][value='1']")  # it stands there already: open
     manager.click("#approve-button")
-    manager.wait_for_selector("text=Goedgekeurd: de plek staat op de kaart.")
+    manager.wait_for_selector("text=Goedgekeurd: de plek staat in het register.")
     assert manager.inner_text("#proposal-status") == "Goedgekeurd"
 
-    # 5. The new place is on the map, and the resident sees the approval.
+    # 5. The new (open) place is on the map, and the resident sees the approval.
     resident.goto(f"{live_server}/voorstellen")
     resident.wait_for_function("() => window.placemakerMap && window.placemakerMap.map")
     resident.evaluate("([lon, lat]) => window.placemakerMap.map.setView([lat, lon], 18)",

@@ -37,7 +37,7 @@ from placemaker.gaps.network import NetworkDistance
 from placemaker.gaps.params import GapParams
 from placemaker.gaps.walknet import load_network
 from placemaker.geo import RD_SRID
-from placemaker.places.models import Place, PlaceKind, PlaceStatus
+from placemaker.places.models import NOT_BUILT, Place, PlaceKind, PlaceStatus
 
 CELL_SIZE = 100.0
 
@@ -249,13 +249,18 @@ def exclude_geometries(but_layer: int | None = None) -> list[Any]:
     return [shapely.from_wkb(bytes(w)) for w in db.session.scalars(query)]
 
 
+def counted_statuses(params: GapParams) -> list[PlaceStatus]:
+    """Open places count; a scenario may count what is planned as if it were built."""
+    return [PlaceStatus.active, *(NOT_BUILT if params.include_planned else ())]
+
+
 def _places(params: GapParams):
     query = (
         select(Place.id, Place.name, Place.kind_code, PlaceKind.walking_distance_m,
                func.ST_X(func.ST_Transform(Place.geom, RD_SRID)).label("x"),
                func.ST_Y(func.ST_Transform(Place.geom, RD_SRID)).label("y"),
                Place.opening_hours)
-        .join(PlaceKind).where(Place.status == PlaceStatus.active).order_by(Place.id)
+        .join(PlaceKind).where(Place.status.in_(counted_statuses(params))).order_by(Place.id)
     )
     if params.kind:
         query = query.where(Place.kind_code == params.kind)

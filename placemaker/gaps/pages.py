@@ -177,6 +177,7 @@ def _options(params: dict[str, str]) -> dict[str, Any]:
         "kinds": {k.code: in_language(k.label_nl, k.label_en, lang) for k in places.kinds()},
         "defaults": {"p": "10", "level": DEFAULT_LEVEL, "candidates": "grid",
                      "detour": f"{DEFAULT_DETOUR:g}", "catchment": "straight",
+                     "planned": "0",
                      **{w.arg: f"{w.default:g}" for w in weight_controls()}},
         "weightArgs": GapParams.WEIGHT_ARGS,
         "simplify": SIMPLIFY_M,
@@ -203,6 +204,7 @@ def _options(params: dict[str, str]) -> dict[str, Any]:
 # The parameters the page passes on to /api/gaps/… (the API validates them).
 PARAMS = ("p", "kind", "rung", "candidates", "area", "level", "radius", "year", "detour",
           "catchment",
+          "planned",
           *GapParams.WEIGHT_ARGS)
 
 

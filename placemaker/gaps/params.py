@@ -59,6 +59,8 @@ class GapParams:
     exact: bool = False  # also prove the optimum with the MILP (runs as a background job)
     catchment: str = "straight"  # straight (detour factor) | network (walking network)
     catchment: str = "straight"  # straight (detour factor) | network (walking network)
+    # "If everything planned is built": count planned and unfinished places as open.
+    include_planned: bool = False
 
     WEIGHT_ARGS = {  # argument -> NeedWeights field
         "w_cohesion": "cohesion",
@@ -84,6 +86,8 @@ class GapParams:
             areas.get_area(values["area"])
         if "exact" in args:
             values["exact"] = args["exact"] in ("1", "true")
+        if args.get("planned") == "1":
+            values["include_planned"] = True
         overrides = {attr: args[name] for name, attr in cls.WEIGHT_ARGS.items() if name in args}
         try:
             values["weights"] = replace(NeedWeights(), **overrides)
@@ -98,10 +102,12 @@ class GapParams:
 
     def model_key(self) -> str:
         """What the demand and existing coverage depend on (not p or candidates)."""
-        return _digest({"kind": self.kind, "rung": self.rung, "area": self.area,
-                        "year": self.year, "detour": self.detour,
-                        "catchment": self.catchment,
-                        "weights": asdict(self.weights), "window": self.window})
+        key = {"kind": self.kind, "rung": self.rung, "area": self.area, "year": self.year,
+               "detour": self.detour, "catchment": self.catchment,
+               "weights": asdict(self.weights), "window": self.window}
+        if self.include_planned:  # absent when off, so earlier cached models stay valid
+            key["include_planned"] = True
+        return _digest(key)
 
     def key(self) -> str:
         return _digest(self.as_json())
@@ -158,6 +164,8 @@ class GapArgs(Args):
     exact = Text("Also prove the optimum with the MILP (HiGHS); always a background job",
                  validate=validate.OneOf(["true", "false", "1", "0"],
                                          error="exact must be true or false"))
+    planned = Text("1: count planned places and those under construction as if built",
+                   validate=validate.OneOf(["0", "1"], error="planned must be 0 or 1"))
     w_cohesion = _weight("Weight of low cohesion in the need")
     w_income = _weight("Weight of minimum incomes in the need")
     w_lonely = _weight("Weight of loneliness in the need")

@@ -68,6 +68,8 @@ class PlaceForm(FlaskForm):
 
 
 STATUS_LABELS = {
+    PlaceStatus.planned.value: _l("Planned"),
+    PlaceStatus.under_construction.value: _l("Under construction"),
     PlaceStatus.active.value: _l("Open"),
     PlaceStatus.temporarily_closed.value: _l("Temporarily closed"),
     PlaceStatus.gone.value: _l("Gone"),

@@ -25,6 +25,8 @@ from placemaker import maps
 from placemaker.areas import service as areas
 from placemaker.areas.models import LADDER
 from placemaker.auth import role_required
+from placemaker.conversations import service as conversations
+from placemaker.conversations.views import proposal_url
 from placemaker.errors import Conflict, Forbidden, InvalidInput
 from placemaker.extensions import db
 from placemaker.i18n import current_language, in_language
@@ -196,6 +198,8 @@ def area_detail(code: str):
     m = maps.small_map(current_app.config, options, label=_("Map of %(name)s",
                                                             name=data["area"].name))
     return render_template("pages/area.html", **data, **maps.render_parts(m),
+                           rungs=conversations.area_rungs(data["area"]),
+                           proposal_url=proposal_url,
                            sprite=maps.icon_sprite([k.icon for k in kinds]),
                            lang=current_language())
 
@@ -259,6 +263,7 @@ def place_detail(place_id: int):
     status_form = StatusForm(status=place.status.value, version=place.version)
     return render_template(
         "pages/place.html", place=place, point=point, history=places.history(place),
+        life=places.life(place),
         areas_chain=areas.lineage(area), may_edit=editing.may_edit(current_user, place),
         status_form=status_form, kind_labels=service.kind_labels(current_language()),
         sprite=maps.icon_sprite([k.icon for k in kinds]), **maps.render_parts(m),
@@ -270,14 +275,16 @@ def _kind_choices() -> list[SelectChoice]:
     return [SelectChoice(k.code, labels[k.code]) for k in places.kinds()]
 
 
-def _render_form(form: PlaceForm, place: Any, status: int = 200) -> tuple[str, int]:
+def _render_form(form: PlaceForm, place: Any, status: int = 200,
+                 nearby: list | None = None) -> tuple[str, int]:
     kinds = places.kinds()
     lon, lat = parse_number(form.lon.data), parse_number(form.lat.data)
     point = (lon, lat) if lon is not None and lat is not None and lon == lon and lat == lat \
         else None
     m = _place_map(place.id if place else None, point, editable=True,
                    kind=form.kind_code.data, label=_("Location of the place"))
-    return render_template("pages/place_form.html", form=form, place=place,
+    return render_template("pages/place_form.html", form=form, place=place, nearby=nearby,
+                           kind_labels=service.kind_labels(current_language()),
                            sprite=maps.icon_sprite([k.icon for k in kinds]),
                            **maps.render_parts(m)), status
 
@@ -299,8 +306,14 @@ def place_new():
     if earlier is not None:  # the same form sent again (a double click, a reload)
         flash(_("This place had already been added; it was not stored twice."))
         return redirect(url_for("pages.place_detail", place_id=earlier.id), code=303)
+    values = form.values()
     try:
-        place = editing.add_place(current_user, form.values(), key)
+        nearby = [] if request.form.get("confirm_nearby") else \
+            editing.nearby_for_new(current_user, values)
+        if nearby:
+            # Nothing stored yet: the manager sees what is there and confirms, or changes it.
+            return _render_form(form, None, 200, nearby=nearby)
+        place = editing.add_place(current_user, values, key)
     except InvalidInput as exc:
         form.form_errors.append(exc.message)
         return _render_form(form, None, 400)

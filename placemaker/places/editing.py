@@ -21,7 +21,13 @@ from placemaker.errors import Forbidden, InvalidInput
 from placemaker.extensions import db
 from placemaker.geo import in_netherlands
 from placemaker.places.models import Place
-from placemaker.places.service import Actor, create_place, snapshot, update_place
+from placemaker.places.service import (
+    Actor,
+    create_place,
+    nearby_places,
+    snapshot,
+    update_place,
+)
 
 
 def check_location(lon: float | None, lat: float | None) -> None:
@@ -81,6 +87,13 @@ def add_place(user: User, values: Mapping[str, Any], submission_key: str | None 
         values, Actor(user.name, user.id),
         source=FORM_SOURCE if submission_key else None,
         source_id=f"{user.id}:{submission_key}" if submission_key else None)
+
+
+def nearby_for_new(user: User, values: Mapping[str, Any]) -> list[tuple[Place, int]]:
+    """Places close to where the user would add one: "is this the same one?"."""
+    check_location(values.get("lon"), values.get("lat"))
+    _require(user, values["lon"], values["lat"])
+    return nearby_places(values["lon"], values["lat"])
 
 
 def edit_place(user: User, place: Place, values: Mapping[str, Any],

@@ -26,6 +26,13 @@ from placemaker.geo import SRID
 
 
 class PlaceStatus(enum.Enum):
+    """A place's life: planned → under construction → open (``active``) → gone.
+
+    Only open places count in the gap analysis (a scenario may add the planned ones).
+    """
+
+    planned = "planned"
+    under_construction = "under_construction"
     active = "active"
     temporarily_closed = "temporarily_closed"
     gone = "gone"
@@ -38,6 +45,8 @@ class PlaceCondition(enum.Enum):
     needs_attention = "needs_attention"
     broken = "broken"
     gone = "gone"
+# Approved but not (yet) there: on the place page and tracking page, not on the default map.
+NOT_BUILT = (PlaceStatus.planned, PlaceStatus.under_construction)
 
 
 class PlaceKind(Model):

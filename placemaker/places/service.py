@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from geoalchemy2 import Geography
 from geoalchemy2.shape import to_shape
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, cast, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from placemaker.areas.models import Area
 from placemaker.errors import Conflict, InvalidInput, NotFound
 from placemaker.extensions import db, get_by_id
-from placemaker.geo import GeometryError, bbox_envelope, point_from_lonlat
+from placemaker.geo import SRID, GeometryError, bbox_envelope, point_from_lonlat
 from placemaker.places import opening
 from placemaker.places.models import Place, PlaceChange, PlaceKind, PlaceStatus
 from placemaker.validation import has_visible_text
@@ -200,6 +202,40 @@ def history(place: Place) -> list[PlaceChange]:
             select(PlaceChange).where(PlaceChange.place_id == place.id).order_by(PlaceChange.id)
         )
     )
+
+
+NEARBY_M = 50.0  # "is this the same one?" when a manager adds a place
+
+
+def nearby_places(lon: float, lat: float, radius_m: float = NEARBY_M) -> list[tuple[Place, int]]:
+    """Places (not gone) within ``radius_m`` metres of a point, nearest first, with metres."""
+    here = cast(func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID), Geography)
+    distance = func.ST_Distance(cast(Place.geom, Geography), here)
+    rows = db.session.execute(
+        select(Place, distance.label("m"))
+        .where(Place.status != PlaceStatus.gone,
+               func.ST_DWithin(cast(Place.geom, Geography), here, radius_m))
+        .order_by(distance).limit(10)
+    ).all()
+    return [(place, round(m)) for place, m in rows]
+
+
+@dataclass(frozen=True)
+class LifeStep:
+    """One dated step of a place's life (planned, under construction, open, …): public."""
+
+    status: str
+    at: datetime
+
+
+def life(place: Place) -> list[LifeStep]:
+    """The place's statuses in order, each with the day it began; no names of who did it."""
+    steps: list[LifeStep] = []
+    for change in history(place):
+        status = change.new_values.get("status")
+        if status and (not steps or steps[-1].status != status):
+            steps.append(LifeStep(status, change.changed_at))
+    return steps
 
 
 def places_query(*, bbox: Sequence[float] | None = None, kinds: Sequence[str] = (),

@@ -16,7 +16,7 @@ from placemaker.accounts.service import may_manage_point
 from placemaker.areas.models import Area, AreaLevel
 from placemaker.errors import Forbidden, InvalidInput
 from placemaker.extensions import db, get_by_id
-from placemaker.places.models import Place
+from placemaker.places.models import Place, PlaceStatus
 from placemaker.places.service import Actor, create_place, get_kind
 from placemaker.proposals import public, workflow
 from placemaker.proposals.common import (
@@ -120,8 +120,12 @@ def _prepare(proposal: Proposal, user: User, expected_version: int | None) -> No
 
 def approve(proposal: Proposal, user: User, *, name: str | None, kind_code: str | None = None,
             description: str | None = None, message: str | None = None,
-            expected_version: int | None = None) -> Place:
-    """Approve: the proposal becomes a place, created with its history and linked to it."""
+            expected_version: int | None = None, already_open: bool = False) -> Place:
+    """Approve: the proposal becomes a place, created with its history and linked to it.
+
+    The place is *planned* (not counted in the gap analysis, not on the default map) unless
+    the manager says it exists already, then it is open.
+    """
     _prepare(proposal, user, expected_version)
     name = clean_text(name)
     if not name:
@@ -137,7 +141,8 @@ def approve(proposal: Proposal, user: User, *, name: str | None, kind_code: str 
     lon, lat = lonlat(proposal)
     place = create_place(
         {"name": name, "kind_code": kind_code, "lon": lon, "lat": lat,
-         "description": clean_text(description) or proposal.reason},
+         "description": clean_text(description) or proposal.reason,
+         "status": (PlaceStatus.active if already_open else PlaceStatus.planned).value},
         Actor(f"{user.name} (proposal {proposal.id})", user.id),
         source="proposal", source_id=str(proposal.id),
     )

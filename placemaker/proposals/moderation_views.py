@@ -25,7 +25,7 @@ from placemaker.auth import role_required
 from placemaker.errors import Conflict, Forbidden, InvalidInput, NotFound, PlacemakerError
 from placemaker.extensions import db
 from placemaker.places import service as places
-from placemaker.proposals import common, moderation, public, workflow
+from placemaker.proposals import common, inbox, moderation, public, workflow
 from placemaker.proposals.models import ProposalStatus
 from placemaker.proposals.page_parts import has_photo, map_parts, page_helpers
 from placemaker.web import page_number
@@ -70,9 +70,11 @@ def queue():
     proposals = moderation.queue(current_user, **filters, page=page_number(),
                                  per_page=current_app.config["MODERATION_PAGE_SIZE"])
     rows = moderation.queue_rows(proposals.items)
+    ids = [row["proposal"].id for row in rows]
     return render_template(
         "proposals/queue.html", rows=rows, page=proposals, filters=filters,
         kinds=places.kinds(),
+        replied=inbox.answered_by_resident(ids), merge=inbox.merge_targets(ids),
         areas=moderation.moderator_areas(current_user),
         statuses=[("open", _("Open")), ("all", _("All"))]
         + [(s.value, str(workflow.STATUS_LABELS[s])) for s in ProposalStatus],
@@ -115,7 +117,7 @@ def moderate(proposal_id: int):
 ACTIONS = {
     "approve": lambda p, u, f, v: moderation.approve(
         p, u, name=f.get("name"), kind_code=f.get("kind"), description=f.get("description"),
-        message=f.get("reason"), expected_version=v),
+        message=f.get("reason"), expected_version=v, already_open=f.get("exists") == "1"),
     "reject": lambda p, u, f, v: moderation.reject(p, u, f.get("reason"), expected_version=v),
     "ask": lambda p, u, f, v: moderation.ask(p, u, f.get("reason"), expected_version=v),
     "hide": lambda p, u, f, v: moderation.hide(p, u, f.get("reason"), expected_version=v),
@@ -125,7 +127,7 @@ ACTIONS = {
 }
 
 DONE = {
-    "approve": _l("Approved: the place has been added to the map."),
+    "approve": _l("Approved: the place has been added to the registry."),
     "reject": _l("Rejected. The resident reads your reason on the tracking page."),
     "ask": _l("Your question has been sent to the resident's tracking page."),
     "hide": _l("The proposal is hidden from the public."),

@@ -62,6 +62,10 @@ def map_texts() -> dict[str, str]:
         "photo_type": _("This file is not a photo. Choose a JPEG, PNG or WebP image."),
         "pin": _("The spot you propose"),
         "chosen": _("Spot chosen: %(lat)s, %(lon)s"),
+        "chosen_at": _("Spot chosen: %(label)s"),
+        "nearest_address": _("Nearest address: %(address)s (%(m)s m)"),
+        "no_address": _("No address within 150 m."),
+        "results_found": _("%(n)s results; choose one."),
         "open_proposals": _("Open proposals"),
         "status": _("Status"),
     }
@@ -77,6 +81,7 @@ def map_parts(options: dict[str, Any], *, center, zoom: int, label: str,
         "urls": {
             "context": url_for("proposals.api_context"),
             "lookup": url_for("proposals.api_lookup"),
+            "reverse": url_for("geocoding.reverse"),
             "proposals": url_for("proposals.api_list"),
             "places": url_for("api.list_places"),
             "proposalPage": url_for("proposals.show", proposal_id=0),

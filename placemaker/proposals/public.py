@@ -6,21 +6,22 @@ import hashlib
 import hmac
 import ipaddress
 import logging
-import re
 from collections.abc import Sequence
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from geoalchemy2 import Geography
-from sqlalchemy import Float, Integer, Select, cast, column, func, or_, select, true, values
+from sqlalchemy import Float, Integer, Select, cast, column, func, select, true, values
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from placemaker import registry
-from placemaker.areas.models import Area, AreaLevel
+from placemaker.areas.models import Area
 from placemaker.areas.service import area_at, area_properties, load_context
 from placemaker.errors import InvalidInput, NotFound
 from placemaker.extensions import db, get_by_id
-from placemaker.geo import bbox_envelope, in_netherlands, point_sql
+from placemaker.geo import bbox_envelope, point_sql
+from placemaker.geocoding import service as geocoding
 from placemaker.i18n import in_language
 from placemaker.places.models import Place, PlaceKind, PlaceStatus
 from placemaker.proposals.common import (
@@ -303,61 +304,7 @@ def public_feature(proposal: Proposal, supports: int, has_photo: bool) -> dict[s
     }
 
 
-COORDS_RE = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*[,; ]\s*(-?\d+(?:[.,]\d+)?)\s*$")
-
-
-def parse_coordinates(text: str) -> tuple[float, float] | None:
-    """``52.3643, 4.8350`` or ``4.8350, 52.3643`` as (lon, lat) in the Netherlands, else None."""
-    match = COORDS_RE.match(text.replace(", ", ",").replace(" ,", ","))
-    if not match:
-        match = re.match(r"^\s*(-?\d+\.\d+)\s*,\s*(-?\d+\.\d+)\s*$", text)
-    if not match:
-        return None
-    a, b = (float(g.replace(",", ".")) for g in match.groups())
-    if in_netherlands(b, a):
-        return b, a
-    if in_netherlands(a, b):
-        return a, b
-    return None
-
-
 def lookup(text: str, limit: int = 8) -> list[dict[str, Any]]:
-    """Find a spot by coordinates, an address or place name, or an area name, in our own data.
-
-    No outside geocoder: residents' searches stay on our servers.
-    """
-    text = clean_text(text)[:100]
-    results: list[dict[str, Any]] = []
-    coords = parse_coordinates(text)
-    if coords is not None:
-        results.append({"label": f"{coords[1]:.6f}, {coords[0]:.6f}", "type": "coordinates",
-                        "lon": coords[0], "lat": coords[1]})
-    if len(text) < 2:
-        return results
-    places = db.session.execute(
-        select(Place.name, Place.address, func.ST_X(Place.geom).label("lon"),
-               func.ST_Y(Place.geom).label("lat"))
-        .where(Place.status != PlaceStatus.gone,
-               or_(Place.address.icontains(text, autoescape=True),
-                   Place.name.icontains(text, autoescape=True)))
-        .order_by(Place.address.icontains(text, autoescape=True).desc(), Place.name)
-        .limit(limit)
-    ).all()
-    for row in places:
-        label = f"{row.address} ({row.name})" if row.address else row.name
-        results.append({"label": label, "type": "address", "lon": round(row.lon, 7),
-                        "lat": round(row.lat, 7)})
-    surface = func.ST_PointOnSurface(Area.geom)
-    areas = db.session.execute(
-        select(Area.name, Area.code, Area.level_code, func.ST_X(surface).label("lon"),
-               func.ST_Y(surface).label("lat"))
-        .join(AreaLevel)
-        .where(or_(Area.name.icontains(text, autoescape=True),
-                   func.lower(Area.code) == text.lower()))
-        .order_by(AreaLevel.rank, Area.name)
-        .limit(limit)
-    ).all()
-    for row in areas:
-        results.append({"label": f"{row.name} ({row.level_code})", "type": "area",
-                        "lon": round(row.lon, 7), "lat": round(row.lat, 7)})
-    return results[: limit + 1]
+    """Find a spot by coordinates, an address, postcode or street, a place or an area."""
+    found = geocoding.from_config(current_app.config).search(clean_text(text), limit)
+    return [f.as_dict() for f in found]

@@ -52,6 +52,7 @@ from placemaker.errors import (
 )
 from placemaker.extensions import db, limiter
 from placemaker.i18n import current_language
+from placemaker.pages.forms import STATUS_LABELS
 from placemaker.places import service as places
 from placemaker.proposals import common, moderation, public, tracking, workflow
 from placemaker.proposals.models import ProposalPhoto, ProposalStatus, ProposalSupport
@@ -214,8 +215,10 @@ def _track_page(proposal, token: str, error: PlacemakerError | None = None, stat
     parts = map_parts({"mode": "show", "point": [lon, lat], "proposalKind": proposal.kind_code},
                        center=(lat, lon), zoom=16, label=_("Map: the spot you proposed"),
                        height="260px")
+    place = places.get_place(proposal.place_id) if proposal.place_id else None
     return render_template(
         "proposals/track.html", proposal=proposal, token=token, new=request.args.get("new"),
+        place=place, life=places.life(place) if place else [], place_labels=STATUS_LABELS,
         events=public.public_events(proposal),
         supports=common.support_counts([proposal.id]).get(proposal.id, 0),
         allowed=workflow.allowed(proposal, "resident"), error=error, reply_text=reply_text,

@@ -381,7 +381,7 @@
     // --- parameters: the form, the URL ----------------------------------------------------------
 
     var NUMERIC = ["p", "rung", "radius", "year", "detour"].concat(Object.keys(o.weightArgs));
-    var NAMES = ["p", "kind", "rung", "candidates", "area", "level", "radius", "year", "detour", "catchment"].concat(Object.keys(o.weightArgs));
+    var NAMES = ["p", "kind", "rung", "candidates", "area", "level", "radius", "year", "detour", "catchment", "planned"].concat(Object.keys(o.weightArgs));
 
     function readForm() {
       var params = {};

@@ -30,7 +30,7 @@
 
   // --- markers --------------------------------------------------------------------------------
 
-  var STATUSES = ["active", "temporarily_closed", "gone"];
+  var STATUSES = ["planned", "under_construction", "active", "temporarily_closed", "gone"];
 
   function iconFactory(o) {
     var cache = {};

@@ -83,8 +83,9 @@
 
     function setPin(ll) {
       if (!marker) {
-        marker = L.marker(ll, { icon: pinIcon(o, kind.value, "pm-pin-new"), draggable: true, keyboard: true, title: text.pin, zIndexOffset: 1000 }).addTo(map);
+        marker = L.marker(ll, { icon: pinIcon(o, kind.value, "pm-pin-new"), draggable: true, keyboard: true, title: text.pin, alt: text.pin, zIndexOffset: 1000 }).addTo(map);
         marker.on("dragend", function () { choose(marker.getLatLng(), false); });
+        marker.getElement().addEventListener("keydown", nudge);
       } else {
         marker.setLatLng(ll);
       }
@@ -92,13 +93,50 @@
       else circle.setLatLng(ll);
     }
 
-    function choose(ll, pan) {
+    function choose(ll, pan, label) {
       lon.value = ll.lng.toFixed(7);
       lat.value = ll.lat.toFixed(7);
       setPin(ll);
       if (pan) map.setView(ll, Math.max(map.getZoom(), 17));
-      status.textContent = fmt(text.chosen, { lat: ll.lat.toFixed(5), lon: ll.lng.toFixed(5) });
+      status.textContent = label ? fmt(text.chosen_at, { label: label })
+        : fmt(text.chosen, { lat: ll.lat.toFixed(5), lon: ll.lng.toFixed(5) });
+      address.textContent = "";
+      if (!label) loadAddress();
       loadContext();
+    }
+
+    // The address nearest the pin, so a resident sees where it landed in words.
+    var address = document.getElementById("spot-address");
+    var addressRequest = 0;
+    var loadAddress = debounce(function () {
+      var mine = ++addressRequest;
+      address.dataset.state = "loading";
+      getJSON(o.urls.reverse + "?" + new URLSearchParams({ lon: lon.value, lat: lat.value })).then(function (body) {
+        if (mine !== addressRequest) return;
+        address.textContent = body.result ? fmt(text.nearest_address, { address: body.result.label, m: Math.round(distance(body.result)) }) : text.no_address;
+        address.dataset.state = "ready";
+      }).catch(function () { if (mine === addressRequest) { address.textContent = ""; address.dataset.state = "error"; } });
+    }, 300);
+    function distance(r) {
+      return map.distance(L.latLng(r.lat, r.lon), L.latLng(parseFloat(lat.value), parseFloat(lon.value)));
+    }
+
+    // Keyboard: Enter on the map puts the pin under the crosshair; arrow keys on the pin nudge it.
+    container.setAttribute("aria-describedby", "pin-keys");
+    container.addEventListener("keydown", function (e) {
+      if (e.target !== container || e.key !== "Enter") return;
+      e.preventDefault();
+      choose(map.getCenter(), false);
+    });
+    var NUDGE = { ArrowUp: [0, -5], ArrowDown: [0, 5], ArrowLeft: [-5, 0], ArrowRight: [5, 0] };
+    function nudge(e) {
+      var step = NUDGE[e.key];
+      if (!step || !marker) return;
+      e.preventDefault();
+      e.stopPropagation();
+      var factor = e.shiftKey ? 5 : 1;
+      var p = map.latLngToContainerPoint(marker.getLatLng()).add(L.point(step[0] * factor, step[1] * factor));
+      choose(map.containerPointToLatLng(p), false);
     }
 
     function fromInputs() {
@@ -207,28 +245,50 @@
       }, function () { status.textContent = text.geolocation_failed; }, { enableHighAccuracy: true, timeout: 15000 });
     });
 
-    // Search our own data: addresses and names of places, area names, or coordinates.
+    // Search addresses (street + number, postcode), places, areas or coordinates, as one types.
     var search = document.getElementById("search");
     var results = document.getElementById("search-results");
-    function runSearch() {
+    var searchRequest = 0;
+    function runSearch(typing) {
       var q = search.value.trim();
-      results.replaceChildren();
-      if (!q) return;
+      var mine = ++searchRequest;
+      if (!q || (typing && q.length < 2)) { results.replaceChildren(); return; }
       getJSON(o.urls.lookup + "?" + new URLSearchParams({ q: q })).then(function (body) {
+        if (mine !== searchRequest) return;  // an older answer arriving late
+        results.replaceChildren();
         if (!body.results.length) { results.appendChild(el("li", { className: "muted", text: text.no_results })); return; }
         body.results.forEach(function (r) {
           var button = el("button", { type: "button", className: "search-result", text: r.label });
+          button.dataset.type = r.type;
           button.addEventListener("click", function () {
             results.replaceChildren();
-            choose(L.latLng(r.lat, r.lon), true);
+            search.value = r.label;
+            choose(L.latLng(r.lat, r.lon), true, r.type === "address" ? r.label : null);
+            // Focus follows the result: the status says where the pin now is.
+            status.focus();
           });
           results.appendChild(el("li", {}, [button]));
         });
-      }).catch(function () { results.appendChild(el("li", { className: "error", text: text.failed })); });
+        if (!typing) results.querySelector("button").focus();
+      }).catch(function () { results.replaceChildren(el("li", { className: "error", text: text.failed })); });
     }
-    document.getElementById("search-button").addEventListener("click", runSearch);
+    document.getElementById("search-button").addEventListener("click", function () { runSearch(false); });
+    search.addEventListener("input", debounce(function () { runSearch(true); }, 250));
     search.addEventListener("keydown", function (e) {
-      if (e.key === "Enter") { e.preventDefault(); runSearch(); }
+      if (e.key === "Enter") { e.preventDefault(); runSearch(false); }
+      if (e.key === "ArrowDown") {
+        var first = results.querySelector("button");
+        if (first) { e.preventDefault(); first.focus(); }
+      }
+    });
+    results.addEventListener("keydown", function (e) {
+      if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+      var buttons = Array.prototype.slice.call(results.querySelectorAll("button"));
+      var i = buttons.indexOf(document.activeElement);
+      if (i < 0) return;
+      e.preventDefault();
+      if (e.key === "ArrowUp" && i === 0) search.focus();
+      else buttons[Math.max(0, Math.min(buttons.length - 1, i + (e.key === "ArrowDown" ? 1 : -1)))].focus();
     });
 
     // Check the photo before sending, so a resident never loses the text to a refusal.

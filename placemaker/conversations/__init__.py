@@ -1,0 +1,1 @@
+"""Ward conversations: area managers listen per ward and street, and show what followed."""
