@@ -67,6 +67,8 @@ CBS_INDICATORS = {
     "percentage_personen_65_jaar_en_ouder": "share_65plus",
 }
 SOURCE_BBGA = "BBGA Amsterdam"
+# The BBGA rows of our levels: not the city total or the "other" areas.
+BBGA_LEVELS = {"niveau": ["stadsdeel", "gebied_DX22"]}
 SOURCE_CBS = "CBS Kerncijfers wijken en buurten 2021"
 SOURCE_FACILITIES = "maatschappelijke_voorzieningen"
 
@@ -127,7 +129,7 @@ def load_demo(base: Path | None = None, progress: Progress = no_progress) -> lis
             source=SOURCE_CBS, progress=progress),
         lambda: import_indicators_file(
             folder / "bbga_gebieden_key_indicators.csv",
-            RowKeys("gebiedcode15", year_field="jaar"), BBGA_INDICATORS,
+            RowKeys("gebiedcode15", year_field="jaar", where=BBGA_LEVELS), BBGA_INDICATORS,
             source=SOURCE_BBGA, progress=progress),
         lambda: import_cohesion_file(
             folder / "bbga_gebieden_key_indicators.csv",

@@ -169,7 +169,8 @@ def test_unknown_level(runner, tmp_path):
     path = write_geojson(tmp_path / "b.geojson", [area_feature("F86v", square(4.84, 52.36))])
     result = runner.invoke(args=["import-areas", str(path), "--level", "street",
                                  "--code-field", "code"])
-    assert "unknown area level 'street' (levels: stadsdeel, gebied, wijk, buurt)" in result.output
+    assert ("unknown area level 'street' (levels: gemeente, stadsdeel, gebied, wijk, buurt)"
+            in result.output)
 
 
 def test_indicators_missing_column_and_bad_number(runner, tmp_path, app):
@@ -192,9 +193,13 @@ def test_indicators_missing_column_and_bad_number(runner, tmp_path, app):
 def test_indicators_unknown_codes_are_reported_and_rest_imported(runner, tmp_path, app):
     path = tmp_path / "ind.csv"
     path.write_text("code,inwoners\nF86a,7000\nXX1,5\n")
-    result = runner.invoke(args=["import-indicators", str(path), "--key-field", "code",
-                                 "--year", "2022", "--column", "inwoners=population",
-                                 "--source", "test"])
+    args = ["import-indicators", str(path), "--key-field", "code", "--year", "2022",
+            "--column", "inwoners=population", "--source", "test"]
+    # 5 of 7,005 residents would be lost: refused unless allowed
+    refused = runner.invoke(args=args)
+    assert refused.exit_code == 1
+    assert "rows of unknown areas hold 5 of 7,005 (0.1 %)" in refused.output
+    result = runner.invoke(args=[*args, "--max-loss", "0.001"])
     assert result.exit_code == 0, result.output
     assert "1 created, 0 updated, 0 unchanged, 1 skipped" in result.output
     assert "skipped 1×: unknown area code 'XX1' (line 3)" in result.output
@@ -209,7 +214,7 @@ def test_cohesion_rungs_and_scale_checked(runner, tmp_path, app):
     result = runner.invoke(args=args)
     assert result.exit_code == 1
     assert "error: line 3: trede: 7 is not a rung of the ladder (1 to 6)" in result.output
-    assert "error: line 3: score: 11 lies outside the scale 1-10" in result.output
+    assert "error: line 3: score: 11 lies outside the declared range 1 to 10" in result.output
     path.write_text("code,jaar,score,trede,gewenst\nF86a,2023,6.1,5,3\n")
     assert runner.invoke(args=args).exit_code == 0
     with app.app_context():

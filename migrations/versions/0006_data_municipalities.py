@@ -1,0 +1,62 @@
+"""Several municipalities: a gemeente level, what cohesion scores mean, imported sources.
+
+Revision ID: 0006_data
+Revises: 0005_merge
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006_data"
+down_revision = "0005_merge"
+branch_labels = None
+depends_on = None
+
+WIDE = sa.Numeric(10, 4)
+NARROW = sa.Numeric(6, 2)
+
+
+def upgrade():
+    op.execute(
+        "INSERT INTO area_level (code, name_nl, name_en, rank) "
+        "VALUES ('gemeente', 'Gemeente', 'Municipality', 0) ON CONFLICT DO NOTHING"
+    )
+    with op.batch_alter_table("cohesion_score") as batch:
+        for column in ("score", "scale_min", "scale_max"):
+            batch.alter_column(column, type_=WIDE, existing_type=NARROW)
+        batch.add_column(sa.Column("higher_is_better", sa.Boolean(), nullable=False,
+                                   server_default=sa.true()))
+        batch.add_column(sa.Column("reference", WIDE, nullable=True))
+        batch.add_column(sa.Column("reference_label", sa.String(200), nullable=True))
+    op.create_table(
+        "data_source",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("gemeente", sa.String(16), nullable=True),
+        sa.Column("publisher", sa.String(200), nullable=False),
+        sa.Column("title", sa.String(300), nullable=True),
+        sa.Column("licence", sa.String(100), nullable=True),
+        sa.Column("year", sa.SmallInteger(), nullable=True),
+        sa.Column("url", sa.String(500), nullable=True),
+        sa.Column("recipe", sa.String(200), nullable=True),
+        sa.Column("imported_at", sa.DateTime(), server_default=sa.text("now()"),
+                  nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_data_source")),
+        sa.UniqueConstraint("name", "gemeente", name=op.f("uq_data_source_name")),
+    )
+    op.create_index(op.f("ix_data_source_gemeente"), "data_source", ["gemeente"])
+
+
+def downgrade():
+    op.drop_index(op.f("ix_data_source_gemeente"), table_name="data_source")
+    op.drop_table("data_source")
+    with op.batch_alter_table("cohesion_score") as batch:
+        batch.drop_column("reference_label")
+        batch.drop_column("reference")
+        batch.drop_column("higher_is_better")
+        for column in ("score", "scale_min", "scale_max"):
+            batch.alter_column(column, type_=NARROW, existing_type=WIDE)
+    op.execute("UPDATE area SET parent_id = NULL WHERE parent_id IN "
+               "(SELECT id FROM area WHERE level_code = 'gemeente')")
+    op.execute("DELETE FROM area WHERE level_code = 'gemeente'")
+    op.execute("DELETE FROM area_level WHERE code = 'gemeente'")
