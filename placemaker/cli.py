@@ -269,6 +269,34 @@ def demo_command(data_dir):
         click.echo(f"  {role.value:13} {email}  ({name}{', ' + where if where else ''})")
 
 
+@click.command("load")
+@click.argument("recipe", type=click.Path(dir_okay=False))
+@click.option("--data-dir", type=click.Path(file_okay=False),
+              help="Folder the recipe's files are relative to "
+                   "(default: $PLACEMAKER_DATA_DIR or ../shared/data).")
+def load_command(recipe, data_dir):
+    """Load a municipality from a recipe (recipes/utrecht.toml); safe to run again."""
+    import time
+
+    from placemaker.demo import data_dir as default_data_dir
+    from placemaker.imports.recipes import load_recipe
+
+    started = time.monotonic()
+    try:
+        reports = load_recipe(recipe, Path(data_dir) if data_dir else default_data_dir(),
+                              progress=click_progress, echo=click.echo)
+    except ImportFailed as exc:
+        raise click.ClickException(f"{exc}\nThe failing step was not imported.") from None
+    click.echo("\nSummary:")
+    for report in reports:
+        for line in report.summary_lines():
+            click.echo(line)
+    if not all(r.ok for r in reports):
+        raise click.ClickException("a step failed and was rolled back; the steps before it "
+                                   "were imported (run again after fixing it).")
+    click.echo(f"done in {time.monotonic() - started:.1f} s")
+
+
 @click.command("create-user")
 @click.argument("email")
 @click.option("--name", required=True)
@@ -309,6 +337,7 @@ COMMANDS = [
     import_places_command,
     import_layer_command,
     demo_command,
+    load_command,
     create_user_command,
 ]
 

@@ -16,7 +16,19 @@ WIDE = sa.Numeric(10, 4)
 NARROW = sa.Numeric(6, 2)
 
 
+# Real benches and play equipment come from the BGT: two kinds the registry lacked.
+PLACE_KINDS = [
+    ("picnic_table", "Picknicktafel", "Picnic table", "utensils", "#a0522d", 200, 4, 15),
+    ("play_equipment", "Speeltoestel", "Play equipment", "child-reaching", "#f781bf", 300, 4,
+     75),
+]
+KIND_COLUMNS = ("code", "label_nl", "label_en", "icon", "color", "walking_distance_m",
+                "ladder_rung", "sort_order")
+
+
 def upgrade():
+    op.bulk_insert(sa.table("place_kind", *(sa.column(c) for c in KIND_COLUMNS)),
+                   [dict(zip(KIND_COLUMNS, row)) for row in PLACE_KINDS])
     op.execute(
         "INSERT INTO area_level (code, name_nl, name_en, rank) "
         "VALUES ('gemeente', 'Gemeente', 'Municipality', 0) ON CONFLICT DO NOTHING"
@@ -60,3 +72,5 @@ def downgrade():
                "(SELECT id FROM area WHERE level_code = 'gemeente')")
     op.execute("DELETE FROM area WHERE level_code = 'gemeente'")
     op.execute("DELETE FROM area_level WHERE code = 'gemeente'")
+    op.execute("DELETE FROM place WHERE kind_code IN ('picnic_table', 'play_equipment')")
+    op.execute("DELETE FROM place_kind WHERE code IN ('picnic_table', 'play_equipment')")

@@ -44,8 +44,9 @@ class RowKeys:
 
     ``match`` is "code" (the area's own code) or "alt_code" (another register's, e.g. CBS).
     Either ``year`` is fixed for the whole file, or ``year_field`` names the column.
-    ``where`` keeps only rows whose columns hold these values (one or a list), ``key_prefix`` only keys
-    that start with it (a national file read for one municipality); the others are counted
+    ``where`` keeps only rows whose columns hold these values (one or a list),
+    ``key_prefix`` only keys that start with it (a national file read for one
+    municipality); the others are counted
     as not selected. ``on_duplicate``: error | sum | mean | max | first. ``split``: the
     separator of rows naming several areas, ``split_by``: error | population | land_area
     | equal. ``max_loss``: the share of a counted total (population) that rows of unknown

@@ -1,0 +1,128 @@
+"""Utrecht and Ermelo loaded by their recipes from the real files, once per test session.
+
+They load into a database of their own (migrated from empty, no Amsterdam demo), so the
+other tests keep the demo as they know it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+from placemaker.areas.models import Area, AreaIndicator, CohesionScore, DataSource
+from placemaker.dbadmin import drop_database, ensure_database
+from placemaker.demo import data_dir
+from placemaker.extensions import db
+from placemaker.imports.common import ImportFailed
+from placemaker.imports.recipes import credits, load_recipe
+from placemaker.places.models import Place
+from tests.conftest import TEST_DATABASE_URL, make_test_app
+
+RECIPES = Path(__file__).resolve().parent.parent / "recipes"
+
+
+def _load(name: str) -> list:
+    reports = load_recipe(RECIPES / f"{name}.toml", data_dir())
+    assert all(r.ok for r in reports), [r.summary_lines() for r in reports]
+    return reports
+
+
+@pytest.fixture(scope="session")
+def towns() -> Iterator[Flask]:
+    from flask_migrate import upgrade
+
+    url = make_url(TEST_DATABASE_URL)
+    url = url.set(database=f"{url.database}_towns")
+    drop_database(url)
+    ensure_database(url)
+    app = make_test_app(url.render_as_string(hide_password=False))
+    with app.app_context():
+        upgrade(revision="heads")
+        _load("utrecht")
+        _load("ermelo")
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    drop_database(url)
+
+
+@pytest.fixture()
+def towns_ctx(towns: Flask) -> Iterator[Flask]:
+    with towns.app_context():
+        yield towns
+        db.session.rollback()
+        db.session.remove()
+
+
+def _indicator(code: str, area_code: str) -> float:
+    return float(db.session.scalar(
+        select(AreaIndicator.value).join(Area).where(Area.code == area_code,
+                                                     AreaIndicator.indicator_code == code)))
+
+
+def test_utrecht_buurten_hold_the_cbs_buurt_population(towns_ctx):
+    buurten = db.session.scalars(select(Area).where(Area.code.like("BU0344%"))).all()
+    assert len(buurten) == 111
+    total = db.session.scalar(
+        select(func.sum(AreaIndicator.value)).join(Area)
+        .where(Area.code.like("BU0344%"), AreaIndicator.indicator_code == "population"))
+    assert total == 367715
+    assert _indicator("population", "GM0344") == 367947
+    # Pijlsweerd-Zuid: 275 of 4,715 residents are 65 or older, stored as percent
+    assert _indicator("share_65plus", "BU03440211") == pytest.approx(100 * 275 / 4715, abs=1e-4)
+    # names come whole from CBS, not cut at 20 characters
+    assert db.session.scalar(select(Area.name).where(Area.code == "BU03440211")) == \
+        "Pijlsweerd-Zuid"
+    wijk = db.session.scalar(select(Area).where(Area.code == "BU03440211")).parent
+    assert wijk.parent.code == "GM0344" and wijk.parent.level_code == "gemeente"
+
+
+def test_leefbaarometer_social_cohesion_per_buurt(towns_ctx):
+    scores = db.session.scalars(
+        select(CohesionScore).join(Area).where(Area.code.like("BU0344%"))).all()
+    assert len(scores) == 106  # 110 Utrecht rows in 2020, 4 without a soc value
+    score = scores[0]
+    assert (score.year, score.scale_min, score.scale_max, score.reference) == (2020, -1, 1, 0)
+    assert score.higher_is_better and score.reference_label == "Dutch average"
+    assert any(s.score != round(s.score, 2) for s in scores)  # kept to four places
+
+
+def test_ermelo_population_from_the_grid_and_real_bgt_places(towns_ctx):
+    total = db.session.scalar(
+        select(func.sum(AreaIndicator.value)).join(Area)
+        .where(Area.code.like("BU0233%"), AreaIndicator.indicator_code == "population"))
+    # every square CBS assigns to an Ermelo buurt; the 7 suppressed ones are not in it yet
+    assert total == 25935
+    kinds = dict(db.session.execute(
+        select(Place.kind_code, func.count()).where(Place.source == "BGT straatmeubilair")
+        .group_by(Place.kind_code)).all())
+    assert kinds == {"bench": 351, "picnic_table": 39, "play_equipment": 398}
+
+
+def test_second_runs_change_nothing(towns_ctx):
+    before = db.session.execute(text("SELECT name, version FROM data_version")).all()
+    for name in ("utrecht", "ermelo"):
+        for report in _load(name):
+            assert (report.created, report.updated) == (0, 0), report.summary_lines()
+    db.session.commit()
+    assert db.session.execute(text("SELECT name, version FROM data_version")).all() == before
+
+
+def test_sources_are_recorded_for_the_credits(towns_ctx):
+    assert db.session.scalar(select(func.count()).select_from(DataSource)) == 8
+    lines = credits("GM0233")
+    assert "Vierkantstatistieken 100 m 2021: CBS (CC BY 4.0)" in lines
+    assert not any("Amsterdam" in line for line in credits("GM0344") + lines)
+
+
+def test_a_broken_recipe_is_refused_before_anything_is_written(towns_ctx, tmp_path):
+    recipe = tmp_path / "broken.toml"
+    recipe.write_text((RECIPES / "utrecht.toml").read_text().replace('"a_hh"', '"a_hhh"'))
+    with pytest.raises(ImportFailed, match="column 'a_hhh' not in cbs_kwb2023_utrecht.xlsx"):
+        load_recipe(recipe, data_dir())
