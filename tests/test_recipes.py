@@ -88,7 +88,7 @@ def test_leefbaarometer_social_cohesion_per_buurt(towns_ctx):
         select(CohesionScore).join(Area).where(Area.code.like("BU0344%"))).all()
     assert len(scores) == 106  # 110 Utrecht rows in 2020, 4 without a soc value
     score = scores[0]
-    assert (score.year, score.scale_min, score.scale_max, score.reference) == (2020, -1, 1, 0)
+    assert (score.year, score.scale_min, score.scale_max, score.reference) == (2020, -0.5, 0.5, 0)
     assert score.higher_is_better and score.reference_label == "Dutch average"
     assert any(s.score != round(s.score, 2) for s in scores)  # kept to four places
 
@@ -126,3 +126,17 @@ def test_a_broken_recipe_is_refused_before_anything_is_written(towns_ctx, tmp_pa
     recipe.write_text((RECIPES / "utrecht.toml").read_text().replace('"a_hh"', '"a_hhh"'))
     with pytest.raises(ImportFailed, match="column 'a_hhh' not in cbs_kwb2023_utrecht.xlsx"):
         load_recipe(recipe, data_dir())
+
+
+def test_cohesion_deficit_follows_the_declared_meaning():
+    from placemaker.gaps.need import score_on_ten
+
+    # the reference (average) is no deficit whatever the scale
+    assert score_on_ten(0, -0.5, 0.5, reference=0) == pytest.approx(7)
+    assert score_on_ten(100, 0, 200, reference=100) == pytest.approx(7)
+    # halfway from average to the worst end: half the deficit (1 + 6 / 2 on the 1-10 scale)
+    assert score_on_ten(-0.25, -0.5, 0.5, reference=0) == pytest.approx(4)
+    assert score_on_ten(150, 0, 200, reference=100, higher_is_better=False) == \
+        pytest.approx(4)
+    # BBGA 1-10 without a reference stays as it is
+    assert score_on_ten(4.8, 1, 10) == pytest.approx(4.8)

@@ -33,6 +33,7 @@ from placemaker.gaps.analysis import (
     need_score,
 )
 from placemaker.gaps.models import GapLayer, GapLayerFeature
+from placemaker.gaps.need import score_on_ten
 from placemaker.gaps.network import NetworkDistance
 from placemaker.gaps.params import GapParams
 from placemaker.gaps.walknet import load_network
@@ -206,7 +207,7 @@ def _need_of(ctx: areas.AreaContext, leaves: list[areas.Node], params: GapParams
             return value["value"] / 100.0 if value else None
 
         need[node.id] = float(need_score(
-            cohesion_score=_to_ten_scale(cohesion),
+            cohesion_score=_to_ten_scale(cohesion, params.weights.cohesion_target),
             ladder_assessed=cohesion.rung_assessed if cohesion else None,
             ladder_wanted=cohesion.rung_wanted if cohesion else None,
             min_income_share=share("share_minimum_income"),
@@ -217,12 +218,13 @@ def _need_of(ctx: areas.AreaContext, leaves: list[areas.Node], params: GapParams
     return need
 
 
-def _to_ten_scale(cohesion: areas.Cohesion | None) -> float | None:
-    """Scores on another scale are mapped onto 1-10, which the need formula expects."""
+def _to_ten_scale(cohesion: areas.Cohesion | None, target: float) -> float | None:
+    """The score on the need formula's 1-10 scale, by its declared meaning (need.score_on_ten)."""
     if cohesion is None or cohesion.score is None:
         return None
-    low, high = cohesion.scale_min, cohesion.scale_max
-    return 1 + 9 * (cohesion.score - low) / (high - low)
+    return score_on_ten(cohesion.score, cohesion.scale_min, cohesion.scale_max,
+                        higher_is_better=cohesion.higher_is_better,
+                        reference=cohesion.reference, target=target)
 
 
 def _rd_geometries(model, ids: list[int]) -> dict[int, Any]:
