@@ -38,7 +38,7 @@ def area_feature(code: str, coords: list, parent: str | None = "F86", kind="Poly
 def test_demo_loaded_the_real_files(app_ctx):
     levels = dict(db.session.execute(
         select(Area.level_code, func.count()).group_by(Area.level_code)).all())
-    assert levels == {"stadsdeel": 9, "gebied": 23, "wijk": 107, "buurt": 500}
+    assert levels == {"gemeente": 1, "stadsdeel": 9, "gebied": 23, "wijk": 107, "buurt": 500}
     assert count(Place) == 436
     assert count(CohesionScore) > 100
     f86a = db.session.scalar(select(Area).where(Area.code == "F86a"))

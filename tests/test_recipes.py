@@ -140,3 +140,12 @@ def test_cohesion_deficit_follows_the_declared_meaning():
         pytest.approx(4)
     # BBGA 1-10 without a reference stays as it is
     assert score_on_ten(4.8, 1, 10) == pytest.approx(4.8)
+
+
+def test_the_demo_is_the_amsterdam_recipe(app_ctx):
+    stadsdeel = db.session.scalar(select(Area).where(Area.code == "F"))
+    assert (stadsdeel.parent.code, stadsdeel.parent.level_code) == ("GM0363", "gemeente")
+    assert any("BBGA" in line for line in credits("GM0363"))
+    reports = load_recipe(RECIPES / "amsterdam.toml", data_dir())
+    assert all(r.ok and (r.created, r.updated) == (0, 0) for r in reports), \
+        [r.summary_lines() for r in reports]
