@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from flask import Flask
 from sqlalchemy import func, select, text
@@ -149,3 +150,41 @@ def test_the_demo_is_the_amsterdam_recipe(app_ctx):
     reports = load_recipe(RECIPES / "amsterdam.toml", data_dir())
     assert all(r.ok and (r.created, r.updated) == (0, 0) for r in reports), \
         [r.summary_lines() for r in reports]
+
+
+def test_ermelo_demand_comes_from_the_grid(towns):
+    from placemaker.areas.population import demand_sources
+    from placemaker.gaps.model import build_model
+    from placemaker.gaps.params import GapParams
+
+    with towns.test_request_context():
+        model = build_model(GapParams(area="GM0233"))
+        # 25,690 residents in known squares + 7 suppressed squares at 2.5 each
+        assert float(model.grid.population.sum()) == pytest.approx(25690 + 7 * 2.5)
+        assert np.count_nonzero(model.grid.population) == 904
+        sources = {s["gemeente"]: s for s in demand_sources()}
+        db.session.remove()
+    assert sources["GM0233"]["demand_source"] == "grid" and not sources["GM0233"]["warning"]
+    assert sources["GM0344"]["demand_source"] == "area"
+    assert "may include water" in sources["GM0344"]["warning"]
+
+
+@pytest.mark.parametrize("gemeente", ["GM0233", "GM0344"])
+def test_suggestions_reach_residents_with_more_need_than_the_uncovered_mean(towns, gemeente):
+    from placemaker.gaps.model import load_model
+    from placemaker.gaps.params import GapParams
+    from placemaker.gaps.results import suggestions
+
+    with towns.test_request_context():
+        params = GapParams(area=gemeente, p=5)
+        result = suggestions(params)
+        model = load_model(params)
+        db.session.remove()
+    uncovered = ~model.covered
+    mean_need = model.grid.weight[uncovered].sum() / model.grid.population[uncovered].sum()
+    assert len(result["features"]) == 5
+    for site in result["features"]:
+        reached = site["properties"]["new_residents_reached"]
+        assert reached > 0
+        assert site["properties"]["area"]["ancestors"][0]["code"] == gemeente
+    assert result["new_weighted_need_reached"] / result["new_residents_reached"] >= mean_need

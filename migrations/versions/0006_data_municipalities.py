@@ -6,6 +6,7 @@ Revises: 0005_merge
 
 import sqlalchemy as sa
 from alembic import op
+from geoalchemy2 import Geometry
 
 revision = "0006_data"
 down_revision = "0005_merge"
@@ -57,9 +58,34 @@ def upgrade():
         sa.UniqueConstraint("name", "gemeente", name=op.f("uq_data_source_name")),
     )
     op.create_index(op.f("ix_data_source_gemeente"), "data_source", ["gemeente"])
+    op.create_geospatial_table(
+        "population_cell",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("gemeente", sa.String(16), nullable=False),
+        sa.Column("cell_id", sa.String(40), nullable=False),
+        sa.Column("geom", Geometry(geometry_type="POINT", srid=4326, spatial_index=False,
+                                   from_text="ST_GeomFromEWKT", name="geometry",
+                                   nullable=False), nullable=False),
+        sa.Column("population", sa.Numeric(10, 2), nullable=False),
+        sa.Column("estimated", sa.Boolean(), nullable=False),
+        sa.Column("source", sa.String(200), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_population_cell")),
+        sa.UniqueConstraint("cell_id", "source", name=op.f("uq_population_cell_cell_id")),
+    )
+    op.create_geospatial_index("idx_population_cell_geom", "population_cell", ["geom"],
+                               unique=False, postgresql_using="gist", postgresql_ops={})
+    op.create_index(op.f("ix_population_cell_gemeente"), "population_cell", ["gemeente"])
+    # cached analyses go stale when the cells change, as with areas and indicators
+    op.execute("CREATE TRIGGER population_cell_bump_data_version AFTER INSERT OR UPDATE OR "
+               "DELETE ON population_cell FOR EACH STATEMENT EXECUTE FUNCTION "
+               "bump_data_version()")
 
 
 def downgrade():
+    op.drop_geospatial_index("idx_population_cell_geom", table_name="population_cell",
+                             postgresql_using="gist", column_name="geom")
+    op.drop_index(op.f("ix_population_cell_gemeente"), table_name="population_cell")
+    op.drop_geospatial_table("population_cell")
     op.drop_index(op.f("ix_data_source_gemeente"), table_name="data_source")
     op.drop_table("data_source")
     with op.batch_alter_table("cohesion_score") as batch:

@@ -147,3 +147,22 @@ class DataSource(db.Model):
         year = f" {self.year}" if self.year and str(self.year) not in what else ""
         licence = f" ({self.licence})" if self.licence else ""
         return f"{what}{year}: {self.publisher}{licence}"
+
+
+class PopulationCell(db.Model):
+    """Residents of a small square (CBS 100 m grid) at its centre: demand where people live.
+
+    ``estimated`` marks squares whose figure the publisher suppressed; their population is
+    the documented estimate of the importer (placemaker/imports/population.py).
+    """
+
+    __tablename__ = "population_cell"
+    __table_args__ = (UniqueConstraint("cell_id", "source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gemeente: Mapped[str] = mapped_column(String(16), index=True)
+    cell_id: Mapped[str] = mapped_column(String(40))
+    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID))
+    population: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(200))

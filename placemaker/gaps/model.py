@@ -21,17 +21,18 @@ from sqlalchemy import func, select
 from placemaker import cache, throttle
 from placemaker.areas import service as areas
 from placemaker.areas.models import Area
+from placemaker.areas.population import demand_cells
 from placemaker.extensions import db
 from placemaker.gaps import hours
 from placemaker.gaps.analysis import (
     DemandGrid,
     StraightLineDistance,
-    build_demand_grid,
     coverage_matrix,
     covered_by_group,
     covered_mask,
     need_score,
 )
+from placemaker.gaps.grid import with_population_cells
 from placemaker.gaps.models import GapLayer, GapLayerFeature
 from placemaker.gaps.need import score_on_ten
 from placemaker.gaps.network import NetworkDistance
@@ -148,7 +149,8 @@ def build_model(params: GapParams) -> GapModel:
         (node.id, geoms[node.id], ctx.population_of(node)["value"], need[node.id])
         for node in leaves if node.id in geoms
     ]
-    grid = build_demand_grid(demand, CELL_SIZE, exclude=exclude_geometries())
+    cells = demand_cells(ctx, leaves, RD_SRID)
+    grid = with_population_cells(demand, cells, CELL_SIZE, exclude=exclude_geometries())
     place_rows = _places(params)
     place_xy = np.array([(r.x, r.y) for r in place_rows], dtype=float).reshape(-1, 2)
     radius = np.array([r.walking_distance_m for r in place_rows], dtype=float)

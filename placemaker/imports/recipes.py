@@ -32,9 +32,10 @@ from placemaker.imports.indicators import (
 from placemaker.imports.layers import derive_water_layer, import_layer
 from placemaker.imports.mapping import DEFAULT_MISSING, ValueSpec
 from placemaker.imports.places import PlaceMapping, import_places
+from placemaker.imports.population import import_population_cells
 from placemaker.imports.readers import Table, read_table, text_of
 
-STEP_KINDS = ("areas", "indicators", "cohesion", "places", "layer", "water")
+STEP_KINDS = ("areas", "indicators", "cohesion", "places", "layer", "water", "population_grid")
 READ_OPTIONS = ("layer", "sheet", "member", "crs")
 
 
@@ -117,6 +118,8 @@ def _columns(step: dict[str, Any], table: Table) -> list[str]:
                 *(c for s in specs for c in s.columns(table.columns))]
     if kind == "places":
         return [step.get("id"), step.get("name"), step.get("category"), *where]
+    if kind == "population_grid":
+        return [step.get("id"), step.get("population")]
     return [step.get("name_field"), *where]
 
 
@@ -169,6 +172,10 @@ def _run_step(recipe: Recipe, step: dict[str, Any], data_dir: Path,
                                  progress=progress)
     elif kind == "places":
         report = _places_step(table, step, label, progress)
+    elif kind == "population_grid":
+        report = import_population_cells(
+            table, gemeente=recipe.gemeente, id_field=step["id"],
+            population_field=step["population"], source=label, progress=progress)
     else:
         features, left_out = _features(table, step)
         report = import_layer(features, step["name"], step.get("role", "exclude"),
