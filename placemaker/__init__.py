@@ -104,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_hooks(app: Flask) -> None:
     """App-wide request hooks, template helpers and error handlers."""
+    from placemaker.areas.credits import data_credit
     from placemaker.assets.views import asset_helpers
     from placemaker.errors import register_error_handlers
     from placemaker.ogc.views import add_cors, reject_nul_bytes
@@ -117,6 +118,8 @@ def _register_hooks(app: Flask) -> None:
     app.before_request(reject_nul_bytes)
     app.context_processor(page_helpers)
     app.context_processor(asset_helpers)
+    # Credit lines from the sources imported (footer, map attribution).
+    app.jinja_env.globals["data_credit"] = data_credit
     register_error_handlers(app)
 
 

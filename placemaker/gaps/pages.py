@@ -18,6 +18,7 @@ from flask_login import current_user
 from placemaker import maps
 from placemaker.accounts.models import Role
 from placemaker.areas import service as areas
+from placemaker.areas.extent import home_view
 from placemaker.areas.models import LADDER
 from placemaker.errors import NotFound
 from placemaker.extensions import db
@@ -94,8 +95,7 @@ def _text() -> dict[str, str]:
         "no_change": _("no change"),
         "no_data": _("no data"),
         "source": _("Source"),
-        "sources_need": _("population %(population)s; cohesion %(cohesion)s; indicators BBGA "
-                          "Amsterdam"),
+        "sources_need": _("population %(population)s; cohesion %(cohesion)s"),
         "stage_cells": _("need per cell"),
         "stage_coverage": _("coverage per area"),
         "stage_suggestions": _("suggested sites"),
@@ -210,7 +210,8 @@ PARAMS = ("p", "kind", "rung", "candidates", "area", "level", "radius", "year", 
 def index():
     params = {k: request.args[k].strip() for k in PARAMS if request.args.get(k, "").strip()}
     options = _options(params)
-    m = maps.gap_map(current_app.config, options,
+    center, zoom = home_view()
+    m = maps.gap_map(current_app.config, options, center=center, zoom=zoom,
                      label=_("Map of the need for meeting places"))
     values = {**options["defaults"], **params}
     return render_template(
