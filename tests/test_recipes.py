@@ -7,50 +7,20 @@ other tests keep the demo as they know it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
 from flask import Flask
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 
 from placemaker.areas.models import Area, AreaIndicator, CohesionScore, DataSource
-from placemaker.dbadmin import drop_database, ensure_database
 from placemaker.demo import data_dir
 from placemaker.extensions import db
 from placemaker.imports.common import ImportFailed
 from placemaker.imports.recipes import credits, load_recipe
 from placemaker.places.models import Place
-from tests.conftest import TEST_DATABASE_URL, make_test_app
-
-RECIPES = Path(__file__).resolve().parent.parent / "recipes"
-
-
-def _load(name: str) -> list:
-    reports = load_recipe(RECIPES / f"{name}.toml", data_dir())
-    assert all(r.ok for r in reports), [r.summary_lines() for r in reports]
-    return reports
-
-
-@pytest.fixture(scope="session")
-def towns() -> Iterator[Flask]:
-    from flask_migrate import upgrade
-
-    url = make_url(TEST_DATABASE_URL)
-    url = url.set(database=f"{url.database}_towns")
-    drop_database(url)
-    ensure_database(url)
-    app = make_test_app(url.render_as_string(hide_password=False))
-    with app.app_context():
-        upgrade(revision="heads")
-        _load("utrecht")
-        _load("ermelo")
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    drop_database(url)
+from tests.conftest import RECIPES
+from tests.conftest import load_town as _load
 
 
 @pytest.fixture()

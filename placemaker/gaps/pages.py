@@ -20,6 +20,7 @@ from placemaker.accounts.models import Role
 from placemaker.areas import service as areas
 from placemaker.areas.extent import home_view
 from placemaker.areas.models import LADDER
+from placemaker.areas.population import demand_sources
 from placemaker.errors import NotFound
 from placemaker.extensions import db
 from placemaker.gaps.analysis import DEFAULT_DETOUR, NeedWeights
@@ -220,6 +221,7 @@ def index():
         ladder=LADDER, levels=[(c, options["levels"].get(c, c)) for c in LEVELS],
         area_choices=pages.area_choices(), can_save=options["canSave"],
         has_network=has_network(),
+        demand=demand_sources(),
     )
 
 
