@@ -158,3 +158,12 @@ def test_suggestions_reach_residents_with_more_need_than_the_uncovered_mean(town
         assert reached > 0
         assert site["properties"]["area"]["ancestors"][0]["code"] == gemeente
     assert result["new_weighted_need_reached"] / result["new_residents_reached"] >= mean_need
+
+
+def test_ogc_metadata_credits_the_imported_sources(towns, client):
+    ours = towns.test_client().get("/ogc").get_json()["attribution"]
+    assert "Gemeente Utrecht" in ours and "Leefbaarometer" in ours
+    assert "Amsterdam" not in ours
+    collection = towns.test_client().get("/ogc/collections/places").get_json()
+    assert "Kadaster" in collection["attribution"]
+    assert "Gemeente Amsterdam" in client.get("/ogc").get_json()["attribution"]
