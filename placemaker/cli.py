@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +19,7 @@ from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.areas.models import Area, Indicator
 from placemaker.dbadmin import ensure_database
 from placemaker.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from placemaker.demo import data_dir as default_data_dir
 from placemaker.extensions import db
 from placemaker.imports.areas import AreaMapping, import_areas_file
 from placemaker.imports.common import ImportFailed, ImportReport
@@ -30,6 +32,7 @@ from placemaker.imports.indicators import (
 from placemaker.imports.layers import import_layer_file
 from placemaker.imports.mapping import ValueSpec
 from placemaker.imports.places import PlaceMapping, import_places_file
+from placemaker.imports.recipes import load_recipe
 
 T = TypeVar("T")
 
@@ -90,12 +93,16 @@ def _names_file(path: str | None) -> dict[str, str] | None:
 @click.option("--names", "names_path", type=click.Path(dir_okay=False),
               help="CSV with columns code,name for files without names.")
 @click.option("--source", help="Where the data comes from (default: the file name).")
+@click.option("--crs", help="The file's CRS when it declares none, e.g. EPSG:28992.")
+@click.option("--layer", help="Layer of a GeoPackage (default: the only one).")
 def import_areas_command(path, level, code_field, name_field, parent_fields, alt_code_field,
-                         dissolve, names_path, source):
-    """Import areas of one level from a GeoJSON file (EPSG:4326)."""
+                         dissolve, names_path, source, crs, layer):
+    """Import areas of one level from GeoJSON, GeoPackage or a zipped Shapefile (any CRS)."""
     mapping = AreaMapping(level, code_field, name_field, parent_fields, alt_code_field,
                           dissolve, _names_file(names_path))
-    run_import(lambda: import_areas_file(path, mapping, source=source, progress=click_progress))
+    read = {k: v for k, v in (("crs", crs), ("layer", layer)) if v}
+    run_import(lambda: import_areas_file(path, mapping, source=source, progress=click_progress,
+                                         **read))
 
 
 def _row_keys(key_field: str, match: str, year: int | None, year_field: str | None,
@@ -276,11 +283,6 @@ def demo_command(data_dir):
                    "(default: $PLACEMAKER_DATA_DIR or ../shared/data).")
 def load_command(recipe, data_dir):
     """Load a municipality from a recipe (recipes/utrecht.toml); safe to run again."""
-    import time
-
-    from placemaker.demo import data_dir as default_data_dir
-    from placemaker.imports.recipes import load_recipe
-
     started = time.monotonic()
     try:
         reports = load_recipe(recipe, Path(data_dir) if data_dir else default_data_dir(),

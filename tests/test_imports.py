@@ -144,16 +144,28 @@ def test_slightly_invalid_polygon_is_repaired_and_noted(runner, tmp_path, app):
         assert db.session.scalar(func.ST_IsValid(area.geom))
 
 
-def test_file_in_rd_crs_is_refused(runner, tmp_path):
+def test_file_in_rd_crs_is_reprojected(runner, tmp_path, app):
     path = tmp_path / "rd.geojson"
+    x, y = 117500, 486500  # Overtoomse Veld in RD New metres
+    ring = [[x, y], [x + 100, y], [x + 100, y + 100], [x, y + 100], [x, y]]
     path.write_text(json.dumps({"type": "FeatureCollection",
                                 "crs": {"type": "name", "properties": {
                                     "name": "urn:ogc:def:crs:EPSG::28992"}},
-                                "features": []}))
+                                "features": [{"type": "Feature",
+                                              "properties": {"code": "F86q", "parent": "F86"},
+                                              "geometry": {"type": "Polygon",
+                                                           "coordinates": [ring]}}]}))
     result = runner.invoke(args=["import-areas", str(path), "--level", "buurt",
-                                 "--code-field", "code"])
-    assert result.exit_code == 1
-    assert "coordinates are in urn:ogc:def:crs:EPSG::28992; reproject to WGS84" in result.output
+                                 "--code-field", "code", "--parent-field", "parent"])
+    assert result.exit_code == 0, result.output
+    assert "areas (buurt): 1 created" in result.output
+    with app.app_context():
+        area = db.session.scalar(select(Area).where(Area.code == "F86q"))
+        centre = db.session.execute(select(func.ST_X(func.ST_Centroid(area.geom)),
+                                           func.ST_Y(func.ST_Centroid(area.geom)))).one()
+        assert 4.82 < centre[0] < 4.86 and 52.35 < centre[1] < 52.38
+        db.session.delete(area)
+        db.session.commit()
 
 
 def test_missing_property_is_named(runner, tmp_path):

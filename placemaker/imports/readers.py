@@ -22,7 +22,7 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import mapping as geojson_mapping
 
-from placemaker.imports.common import ImportFailed
+from placemaker.imports.common import ImportFailed, read_geojson
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
 GEO_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb")
@@ -232,3 +232,21 @@ def text_of(value: Any) -> str | None:
         value = int(value)
     text = str(value).strip()
     return text or None
+
+
+def read_features(path: str | Path, *, crs: str | None = None, layer: str | None = None,
+                  member: str | None = None) -> list[dict[str, Any]]:
+    """GeoJSON features in WGS84 from any geometry file (GeoJSON, GeoPackage, zipped
+    Shapefile), reprojected from the CRS it declares (or ``crs``).
+
+    A GeoJSON in WGS84 is read as it is, so a coordinate that is wrong (RD metres passed off
+    as degrees) is reported per feature by the importers.
+    """
+    path = Path(path)
+    if path.suffix.lower() in (".geojson", ".json") and crs is None:
+        try:
+            return read_geojson(path)
+        except ImportFailed as exc:
+            if "coordinates are in" not in str(exc):  # another CRS than WGS84: reproject
+                raise
+    return read_table(path, crs=crs, layer=layer, member=member).features()
