@@ -22,10 +22,10 @@ from folium.plugins import MarkerCluster
 from folium.template import Template
 from markupsafe import escape
 
-from placemaker.areas.credits import data_credit
+from placemaker import registry
 from placemaker.i18n import in_language
 
-# Only a fallback: pages open on placemaker.areas.extent.home_view() (the user's areas or
+# Only a fallback: pages open on placemaker.accounts.home.home_view() (the user's areas or
 # the extent of all data). This is the middle of the Netherlands, for an empty database.
 DEFAULT_CENTER = (52.2, 5.3)  # lat, lon (Leaflet's order)
 DEFAULT_ZOOM = 8
@@ -87,7 +87,8 @@ def tiles_from_config(config: Mapping[str, Any]) -> Tiles:
 def attribution_html(config: Mapping[str, Any]) -> str:
     """Tile credits (trusted HTML) and the data credits (plain text, escaped)."""
     tiles = tiles_from_config(config)
-    data = str(config.get("DATA_ATTRIBUTION") or "") or data_credit()
+    credit = registry.provider(registry.DATA_CREDIT)
+    data = str(config.get("DATA_ATTRIBUTION") or "") or (credit() if credit else "")
     return f"{tiles.attribution} | {escape(data)}" if data else tiles.attribution
 
 

@@ -13,11 +13,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, text
 
+from placemaker.accounts.home import credit_lines
 from placemaker.areas.models import Area, AreaIndicator, CohesionScore, DataSource
 from placemaker.demo import data_dir
 from placemaker.extensions import db
 from placemaker.imports.common import ImportFailed
-from placemaker.imports.recipes import credits, load_recipe
+from placemaker.imports.recipes import load_recipe
 from placemaker.places.models import Place
 from tests.conftest import RECIPES
 from tests.conftest import load_town as _load
@@ -87,9 +88,9 @@ def test_second_runs_change_nothing(towns_ctx):
 
 def test_sources_are_recorded_for_the_credits(towns_ctx):
     assert db.session.scalar(select(func.count()).select_from(DataSource)) == 8
-    lines = credits("GM0233")
+    lines = credit_lines(["GM0233"])
     assert "Vierkantstatistieken 100 m 2021: CBS (CC BY 4.0)" in lines
-    assert not any("Amsterdam" in line for line in credits("GM0344") + lines)
+    assert not any("Amsterdam" in line for line in credit_lines(["GM0344"]) + lines)
 
 
 def test_a_broken_recipe_is_refused_before_anything_is_written(towns_ctx, tmp_path):
@@ -116,7 +117,7 @@ def test_cohesion_deficit_follows_the_declared_meaning():
 def test_the_demo_is_the_amsterdam_recipe(app_ctx):
     stadsdeel = db.session.scalar(select(Area).where(Area.code == "F"))
     assert (stadsdeel.parent.code, stadsdeel.parent.level_code) == ("GM0363", "gemeente")
-    assert any("BBGA" in line for line in credits("GM0363"))
+    assert any("BBGA" in line for line in credit_lines(["GM0363"]))
     reports = load_recipe(RECIPES / "amsterdam.toml", data_dir())
     assert all(r.ok and (r.created, r.updated) == (0, 0) for r in reports), \
         [r.summary_lines() for r in reports]

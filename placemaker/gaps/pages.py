@@ -16,9 +16,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from placemaker import maps
+from placemaker.accounts.home import home_view
 from placemaker.accounts.models import Role
 from placemaker.areas import service as areas
-from placemaker.areas.extent import home_view
 from placemaker.areas.models import LADDER
 from placemaker.areas.population import demand_sources
 from placemaker.errors import NotFound

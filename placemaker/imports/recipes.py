@@ -327,16 +327,3 @@ def record_sources(recipe: Recipe) -> ImportReport:
             report.unchanged += 1
     db.session.flush()
     return report
-
-
-def credits(gemeente: str | None = None) -> list[str]:
-    """Credit lines of the imported sources (of one municipality, or of all)."""
-    query = select(DataSource).order_by(DataSource.gemeente, DataSource.id)
-    if gemeente:
-        query = query.where(DataSource.gemeente == gemeente)
-    seen: list[str] = []
-    for source in db.session.scalars(query):
-        line = source.credit()
-        if line not in seen:
-            seen.append(line)
-    return seen

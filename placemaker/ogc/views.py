@@ -21,7 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from placemaker.areas.credits import data_credit
+from placemaker.accounts.home import data_credit
 from placemaker.errors import InvalidInput, NotFound, resend_page
 from placemaker.exports.writers import FORMATS, csv_bytes, geojson_bytes, gpkg_bytes
 from placemaker.ogc import openapi, params

@@ -22,8 +22,8 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from placemaker import maps
+from placemaker.accounts.home import home_view
 from placemaker.areas import service as areas
-from placemaker.areas.extent import home_view
 from placemaker.areas.models import LADDER
 from placemaker.auth import role_required
 from placemaker.errors import Conflict, Forbidden, InvalidInput

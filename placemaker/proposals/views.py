@@ -26,7 +26,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import fields
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from placemaker.areas.extent import home_view
+from placemaker.accounts.home import home_view
 from placemaker.edge import (
     GEOJSON,
     Args,
