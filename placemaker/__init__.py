@@ -126,7 +126,7 @@ def _register_hooks(app: Flask) -> None:
 def _register_features(app: Flask) -> None:
     """What each feature adds to the extension points, which know no feature by name."""
     from placemaker import registry
-    from placemaker.accounts.home import data_credit
+    from placemaker.accounts.home import map_credit
     from placemaker.cli import register_cli
     from placemaker.gaps import jobs as gap_jobs
     from placemaker.gaps.commands import gaps_group, import_network_command
@@ -146,7 +146,7 @@ def _register_features(app: Flask) -> None:
 
     registry.provide(app, registry.SPOT_VALUES, spot_values)
     registry.provide(app, registry.OPEN_REPORTS, open_reports)
-    registry.provide(app, registry.DATA_CREDIT, data_credit)
+    registry.provide(app, registry.DATA_CREDIT, map_credit)
 
     register_cli(app)
     app.cli.add_command(erase_personal_data_command)

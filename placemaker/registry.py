@@ -22,7 +22,7 @@ SPOT_VALUES = "spot_values"
 # "open_reports": (place_id) -> [{"id", "kind", "kind_label", "created_at", "status"}, ...]:
 #               residents' open reports on a place (the place page shows them).
 OPEN_REPORTS = "open_reports"
-# "data_credit": () -> str: the credit line of the data shown on the current page.
+# "data_credit": () -> str: the short credit line of the data on the current map.
 DATA_CREDIT = "data_credit"
 
 

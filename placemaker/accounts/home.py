@@ -108,3 +108,20 @@ def data_credit() -> str:
     if has_request_context():
         g.data_credit = line
     return line
+
+
+def map_credit() -> str:
+    """The short line for a map's attribution (a phone has room for a line or two): the
+    publishers of the sources shown, with the licence they share."""
+    query = select(DataSource).order_by(DataSource.gemeente, DataSource.id)
+    gemeenten = shown_gemeenten()
+    if gemeenten:
+        query = query.where(DataSource.gemeente.in_(gemeenten))
+    sources = list(db.session.scalars(query))
+    publishers: list[str] = []
+    for source in sources:
+        if source.publisher not in publishers:
+            publishers.append(source.publisher)
+    licences = {s.licence for s in sources if s.licence}
+    licence = f" ({licences.pop()})" if len(licences) == 1 else ""
+    return ", ".join(publishers) + licence if publishers else ""
