@@ -1,15 +1,15 @@
 """Several municipalities: a gemeente level, what cohesion scores mean, imported sources.
 
-Revision ID: 0006_data
-Revises: 0005_merge
+Revision ID: 0009_data
+Revises: 0008_hard
 """
 
 import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
 
-revision = "0006_data"
-down_revision = "0005_merge"
+revision = "0009_data"
+down_revision = "0008_hard"
 branch_labels = None
 depends_on = None
 
