@@ -26,6 +26,9 @@ from placemaker.imports.recipes import load_recipe
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RECIPE = REPO_ROOT / "recipes" / "amsterdam.toml"
+# The analysis layers the recipe loads (names as in recipes/amsterdam.toml).
+PARKS_LAYER = "Parken"
+WATER_LAYER = "Water"
 
 DEMO_PASSWORD = "placemaker-demo"
 DEMO_USERS = (
