@@ -42,12 +42,12 @@ KINDS = ("bench", "vegetable_garden", "thrift_coffee", "community_centre", "buur
 STATUSES = ("active",) * 8 + ("temporarily_closed",) + ("gone",)
 
 
-def build_database(url: str) -> None:
-    """Fresh database: migrations, the demo, and synthetic places inside the areas."""
+def build_database(url: str, recipes: tuple[str, ...] = ()) -> None:
+    """Fresh database: migrations, the demo (and other towns), synthetic places in the areas."""
     from placemaker.extensions import db
     from placemaker.places.models import Place
 
-    with demo_app(url, REDIS_URL).app_context():
+    with demo_app(url, REDIS_URL, recipes).app_context():
         have = db.session.scalar(select(func.count()).select_from(Place)) or 0
         rng = random.Random(SEED)
         rows = []
@@ -178,11 +178,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="browser runs")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="reuse the benchmark database")
+    parser.add_argument("--towns", action="store_true",
+                        help="load Utrecht and Ermelo by their recipes next to Amsterdam")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL",
                          "postgresql+psycopg://postgres@localhost:5432/placemaker_bench_map")
     if not args.keep:
-        build_database(url)
+        build_database(url, ("utrecht", "ermelo") if args.towns else ())
     port = free_port()
     server = serve(url, port, args.workers, REDIS_URL)
     try:

@@ -16,14 +16,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def demo_app(url: str, redis_url: str):
-    """A fresh database as the tests make it (migrations, the Amsterdam demo); its app."""
+def demo_app(url: str, redis_url: str, recipes: tuple[str, ...] = ()):
+    """A fresh database as the tests make it (migrations, the Amsterdam demo, and the other
+    municipalities' ``recipes``, e.g. ("utrecht", "ermelo")); its app."""
     from flask_migrate import upgrade
 
     from placemaker import create_app
     from placemaker.dbadmin import drop_database, ensure_database
-    from placemaker.demo import load_demo
+    from placemaker.demo import data_dir, load_demo
     from placemaker.extensions import db
+    from placemaker.imports.recipes import load_recipe
 
     sa_url = make_url(url)
     drop_database(sa_url)
@@ -33,6 +35,8 @@ def demo_app(url: str, redis_url: str):
     with app.app_context():
         upgrade(revision="heads")
         reports = load_demo()
+        for name in recipes:
+            reports += load_recipe(ROOT / "recipes" / f"{name}.toml", data_dir())
         assert all(r.ok for r in reports), [r.summary_lines() for r in reports]
         db.session.commit()
     return app

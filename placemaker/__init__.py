@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_hooks(app: Flask) -> None:
     """App-wide request hooks, template helpers and error handlers."""
+    from placemaker.accounts.home import data_credit
     from placemaker.assets.views import asset_helpers
     from placemaker.errors import register_error_handlers
     from placemaker.ogc.views import add_cors, reject_nul_bytes
@@ -124,12 +125,15 @@ def _register_hooks(app: Flask) -> None:
     app.context_processor(page_helpers)
     app.context_processor(asset_helpers)
     app.context_processor(inbox_context)  # the count of waiting proposals in the header
+    # Credit lines from the sources imported (footer, map attribution).
+    app.jinja_env.globals["data_credit"] = data_credit
     register_error_handlers(app)
 
 
 def _register_features(app: Flask) -> None:
     """What each feature adds to the extension points, which know no feature by name."""
     from placemaker import registry
+    from placemaker.accounts.home import map_credit
     from placemaker.cli import register_cli
     from placemaker.gaps import jobs as gap_jobs
     from placemaker.gaps.commands import gaps_group, import_network_command
@@ -149,6 +153,7 @@ def _register_features(app: Flask) -> None:
 
     registry.provide(app, registry.SPOT_VALUES, spot_values)
     registry.provide(app, registry.OPEN_REPORTS, open_reports)
+    registry.provide(app, registry.DATA_CREDIT, map_credit)
 
     register_cli(app)
     app.cli.add_command(erase_personal_data_command)

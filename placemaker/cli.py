@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -15,9 +16,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from placemaker.accounts.models import AreaAssignment, Role, User
-from placemaker.areas.models import Area
+from placemaker.areas.models import Area, Indicator
 from placemaker.dbadmin import ensure_database
 from placemaker.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from placemaker.demo import data_dir as default_data_dir
 from placemaker.extensions import db
 from placemaker.imports.addresses import import_addresses_file
 from placemaker.imports.areas import AreaMapping, import_areas_file
@@ -29,7 +31,9 @@ from placemaker.imports.indicators import (
     import_indicators_file,
 )
 from placemaker.imports.layers import import_layer_file
+from placemaker.imports.mapping import ValueSpec
 from placemaker.imports.places import PlaceMapping, import_places_file
+from placemaker.imports.recipes import load_recipe
 
 T = TypeVar("T")
 
@@ -90,18 +94,60 @@ def _names_file(path: str | None) -> dict[str, str] | None:
 @click.option("--names", "names_path", type=click.Path(dir_okay=False),
               help="CSV with columns code,name for files without names.")
 @click.option("--source", help="Where the data comes from (default: the file name).")
+@click.option("--crs", help="The file's CRS when it declares none, e.g. EPSG:28992.")
+@click.option("--layer", help="Layer of a GeoPackage (default: the only one).")
 def import_areas_command(path, level, code_field, name_field, parent_fields, alt_code_field,
-                         dissolve, names_path, source):
-    """Import areas of one level from a GeoJSON file (EPSG:4326)."""
+                         dissolve, names_path, source, crs, layer):
+    """Import areas of one level from GeoJSON, GeoPackage or a zipped Shapefile (any CRS)."""
     mapping = AreaMapping(level, code_field, name_field, parent_fields, alt_code_field,
                           dissolve, _names_file(names_path))
-    run_import(lambda: import_areas_file(path, mapping, source=source, progress=click_progress))
+    read = {k: v for k, v in (("crs", crs), ("layer", layer)) if v}
+    run_import(lambda: import_areas_file(path, mapping, source=source, progress=click_progress,
+                                         **read))
 
 
-def _row_keys(key_field: str, match: str, year: int | None, year_field: str | None):
+def _row_keys(key_field: str, match: str, year: int | None, year_field: str | None,
+              on_duplicate: str = "error", max_loss: float = 0.0, split: str | None = None,
+              split_by: str = "error"):
     if (year is None) == (year_field is None):
         raise click.UsageError("give either --year or --year-field")
-    return RowKeys(key_field, match, year, year_field)
+    return RowKeys(key_field, match, year, year_field, on_duplicate=on_duplicate,
+                   max_loss=max_loss, split=split, split_by=split_by)
+
+
+def _key_options(command):
+    """Options every keyed importer shares: repeated keys, lost totals, multi-code rows."""
+    for option in reversed([
+        click.option("--on-duplicate", type=click.Choice(["error", "sum", "mean", "max",
+                                                          "first"]),
+                     default="error", show_default=True,
+                     help="What a repeated area and year does: refuse, or combine."),
+        click.option("--max-loss", type=float, default=0.0, show_default=True,
+                     help="Share of a counted total (population) rows of unknown areas may "
+                          "take away before the run fails."),
+        click.option("--split", help="Separator of rows naming several areas, e.g. ';'."),
+        click.option("--split-by", type=click.Choice(["error", "population", "land_area",
+                                                      "equal"]),
+                     default="error", show_default=True,
+                     help="How a row naming several areas is shared out (error: refuse)."),
+        click.option("--sheet", help="XLSX sheet (default: the first)."),
+        click.option("--member", help="File inside a zip."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _specs(columns: tuple[str, ...]):
+    """--column COLUMN_OR_EXPRESSION=indicator[:unit]."""
+    specs = []
+    for expr, target in _pairs(columns, "--column").items():
+        code, _, unit = target.partition(":")
+        specs.append(ValueSpec(code, expr, unit or None))
+    return specs
+
+
+def _read_options(sheet: str | None, member: str | None) -> dict:
+    return {k: v for k, v in (("sheet", sheet), ("member", member)) if v}
 
 
 @click.command("import-indicators")
@@ -112,14 +158,27 @@ def _row_keys(key_field: str, match: str, year: int | None, year_field: str | No
 @click.option("--year", type=int, help="The year of every value in the file.")
 @click.option("--year-field", help="Column with the year of each row.")
 @click.option("--column", "columns", multiple=True, required=True,
-              help="CSV_COLUMN=indicator_code, repeatable.")
+              help="COLUMN=indicator_code[:unit], repeatable; the column may be an expression "
+                   "(a_65_oo / a_inw=share_65plus:fraction); units: percent, fraction, "
+                   "count, number. See `flask indicators` for the codes.")
 @click.option("--source", required=True, help="Where the figures come from.")
-def import_indicators_command(path, key_field, match, year, year_field, columns, source):
-    """Import indicator values (population, 65+, …) from a CSV keyed by area code."""
-    keys = _row_keys(key_field, match, year, year_field)
-    mapping = _pairs(columns, "--column")
-    run_import(lambda: import_indicators_file(path, keys, mapping, source=source,
-                                              progress=click_progress))
+@_key_options
+def import_indicators_command(path, key_field, match, year, year_field, columns, source,
+                              on_duplicate, max_loss, split, split_by, sheet, member):
+    """Import indicator values (population, 65+, …) from CSV, XLSX, GeoJSON or GeoPackage."""
+    keys = _row_keys(key_field, match, year, year_field, on_duplicate, max_loss, split, split_by)
+    specs = _specs(columns)
+    run_import(lambda: import_indicators_file(path, keys, specs, source=source,
+                                              progress=click_progress,
+                                              **_read_options(sheet, member)))
+
+
+@click.command("indicators")
+def indicators_command():
+    """List the indicator codes importers accept, with their unit and meaning."""
+    for indicator in db.session.scalars(select(Indicator).order_by(Indicator.code)):
+        click.echo(f"{indicator.code:24} {indicator.unit:8} {indicator.name_en} "
+                   f"({indicator.name_nl})")
 
 
 @click.command("import-cohesion")
@@ -132,19 +191,39 @@ def import_indicators_command(path, key_field, match, year, year_field, columns,
 @click.option("--score-column", help="Column with the cohesion score.")
 @click.option("--rung-column", help="Column with the assessed ladder rung (1-6).")
 @click.option("--wanted-rung-column", help="Column with the rung residents want (1-6).")
-@click.option("--scale", default="1-10", show_default=True, help="The score's scale, MIN-MAX.")
+@click.option("--scale", default="1:10", show_default=True,
+              help="The score's range, MIN:MAX (e.g. 0:200, -1:1; 1-10 works too).")
+@click.option("--lower-is-better", is_flag=True, help="A higher score means less cohesion.")
+@click.option("--reference", type=float,
+              help="The score that means average (100 on a 0-200 index, 0 for a deviation).")
+@click.option("--reference-label", help="Average of what, e.g. 'city average 2014'.")
 @click.option("--source", required=True)
+@_key_options
 def import_cohesion_command(path, key_field, match, year, year_field, score_column, rung_column,
-                            wanted_rung_column, scale, source):
-    """Import cohesion scores and ladder rungs from a CSV keyed by area code."""
-    try:
-        low, high = (Decimal(x) for x in scale.split("-"))
-    except Exception:
-        raise click.BadParameter(f"{scale!r}: write the scale as MIN-MAX, e.g. 1-10") from None
-    columns = CohesionColumns(score_column, rung_column, wanted_rung_column, low, high)
-    keys = _row_keys(key_field, match, year, year_field)
+                            wanted_rung_column, scale, lower_is_better, reference,
+                            reference_label, source, on_duplicate, max_loss, split, split_by,
+                            sheet, member):
+    """Import cohesion scores and ladder rungs from a table keyed by area code."""
+    low, high = _scale(scale)
+    columns = CohesionColumns(score_column, rung_column, wanted_rung_column, low, high,
+                              not lower_is_better,
+                              Decimal(str(reference)) if reference is not None else None,
+                              reference_label)
+    keys = _row_keys(key_field, match, year, year_field, on_duplicate, max_loss, split, split_by)
     run_import(lambda: import_cohesion_file(path, keys, columns, source=source,
-                                            progress=click_progress))
+                                            progress=click_progress,
+                                            **_read_options(sheet, member)))
+
+
+def _scale(scale: str) -> tuple[Decimal, Decimal]:
+    try:
+        if ":" in scale:
+            low, high = (Decimal(x) for x in scale.split(":"))
+        else:
+            low, high = (Decimal(x) for x in scale.split("-"))
+    except Exception:
+        raise click.BadParameter(f"{scale!r}: write the range as MIN:MAX, e.g. 1:10") from None
+    return low, high
 
 
 @click.command("import-places")
@@ -198,6 +277,29 @@ def demo_command(data_dir):
         click.echo(f"  {role.value:13} {email}  ({name}{', ' + where if where else ''})")
 
 
+@click.command("load")
+@click.argument("recipe", type=click.Path(dir_okay=False))
+@click.option("--data-dir", type=click.Path(file_okay=False),
+              help="Folder the recipe's files are relative to "
+                   "(default: $PLACEMAKER_DATA_DIR or ../shared/data).")
+def load_command(recipe, data_dir):
+    """Load a municipality from a recipe (recipes/utrecht.toml); safe to run again."""
+    started = time.monotonic()
+    try:
+        reports = load_recipe(recipe, Path(data_dir) if data_dir else default_data_dir(),
+                              progress=click_progress, echo=click.echo)
+    except ImportFailed as exc:
+        raise click.ClickException(f"{exc}\nThe failing step was not imported.") from None
+    click.echo("\nSummary:")
+    for report in reports:
+        for line in report.summary_lines():
+            click.echo(line)
+    if not all(r.ok for r in reports):
+        raise click.ClickException("a step failed and was rolled back; the steps before it "
+                                   "were imported (run again after fixing it).")
+    click.echo(f"done in {time.monotonic() - started:.1f} s")
+
+
 @click.command("create-user")
 @click.argument("email")
 @click.option("--name", required=True)
@@ -241,10 +343,12 @@ COMMANDS = [
     import_areas_command,
     import_indicators_command,
     import_cohesion_command,
+    indicators_command,
     import_places_command,
     import_layer_command,
     import_addresses_command,
     demo_command,
+    load_command,
     create_user_command,
 ]
 

@@ -65,10 +65,9 @@ TILE_ATTRIBUTION = os.environ.get(
     "TILE_ATTRIBUTION",
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-bijdragers',
 )
-DATA_ATTRIBUTION = (
-    "Gebiedsindeling, voorzieningen en BBGA: Gemeente Amsterdam (Onderzoek en Statistiek); "
-    "Kerncijfers wijken en buurten 2021: CBS (CC BY 4.0)"
-)
+# Data credits come from the sources the recipes imported (data_source); set this only to
+# override them with a fixed line.
+DATA_ATTRIBUTION = os.environ.get("DATA_ATTRIBUTION", "")
 
 # Address search: PDOK's Locatieserver (e.g. https://api.pdok.nl/bzk/locatieserver/search/v3_1)
 # when set; the local BAG index (``flask import-addresses``) answers without it or when it fails.

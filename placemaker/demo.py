@@ -1,7 +1,9 @@
-"""The Amsterdam demo: areas, indicators, cohesion and community facilities from shared data.
+"""The Amsterdam demo: the Amsterdam recipe (recipes/amsterdam.toml) and the demo logins.
 
 Every step goes through the same importers a user runs from the command line, so the demo
-is also their biggest test. Running it again updates nothing and duplicates nothing.
+is also their biggest test. Running it again updates nothing and duplicates nothing. The
+two name derivations below are Amsterdam's own (its 2015 files lack names) and are named
+by the recipe.
 """
 
 from __future__ import annotations
@@ -19,58 +21,12 @@ from sqlalchemy import select
 from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.areas.models import Area
 from placemaker.extensions import db
-from placemaker.imports.addresses import import_addresses_file
-from placemaker.imports.areas import AreaMapping, import_areas_file
 from placemaker.imports.common import ImportReport, Progress, no_progress
-from placemaker.imports.indicators import (
-    CohesionColumns,
-    RowKeys,
-    import_cohesion_file,
-    import_indicators_file,
-)
-from placemaker.imports.layers import derive_water_layer, import_layer_file
-from placemaker.imports.places import PlaceMapping, import_places_file
+from placemaker.imports.recipes import load_recipe
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-# Community-facility categories that are meeting places, and the kind each becomes.
-FACILITY_KINDS = {
-    "Buurtkamer": "buurtkamer",
-    "Huis van de wijk": "community_centre",
-    "Jongerencentrum": "youth_centre",
-    "Speeltuingebouw": "playground_building",
-    "Bibliotheek": "library",
-    "Kinderboerderij": "city_farm",
-    "Schooltuincomplex": "school_garden",
-    "Overig BV": "other_meeting_place",
-    "Sportveld": "sports_field",
-}
-# Sensitive addresses: no meeting places, never on a public map.
-FACILITY_SKIP = ("Opvanglocatie", "Behandel-/woonlocatie")
-
-BBGA_INDICATORS = {
-    "BEVTOTAAL": "population",
-    "BEVHUISHOUDENHH": "households",
-    "BEV0_17_P": "share_0_17",
-    "BEV65PLUS_P": "share_65plus",
-    "BEV80PLUS_P": "share_80plus",
-    "IMINHH120_P": "share_minimum_income",
-    "PEENZ_P": "share_lonely",
-    "IHHINK_GEM": "mean_income",
-    "LBETROKKEN_R": "involvement",
-    "LTHUISVOELEN_R": "feeling_at_home",
-    "PMANTEL_P": "share_informal_carers",
-    "PVRIJWIL_P": "share_volunteers",
-}
-CBS_INDICATORS = {
-    "aantal_inwoners": "population",
-    "aantal_huishoudens": "households",
-    "percentage_personen_65_jaar_en_ouder": "share_65plus",
-}
-SOURCE_BBGA = "BBGA Amsterdam"
-SOURCE_CBS = "CBS Kerncijfers wijken en buurten 2021"
-SOURCE_FACILITIES = "maatschappelijke_voorzieningen"
-
+RECIPE = REPO_ROOT / "recipes" / "amsterdam.toml"
+# The analysis layers the recipe loads (names as in recipes/amsterdam.toml).
 PARKS_LAYER = "Parken"
 WATER_LAYER = "Water"
 
@@ -92,64 +48,9 @@ def data_dir() -> Path:
 
 
 def load_demo(base: Path | None = None, progress: Progress = no_progress) -> list[ImportReport]:
-    """Load the Amsterdam demo. The caller commits when every report is ok."""
-    folder = (base or data_dir()) / "amsterdam"
-    buurten = folder / "buurten_2015.geojson"
-    reports = []
-
-    def run(report: ImportReport) -> bool:
-        reports.append(report)
-        return report.ok
-
-    steps = [
-        lambda: import_areas_file(
-            buurten,
-            AreaMapping("stadsdeel", "Stadsdeelcode", dissolve=True,
-                        names=stadsdeel_names(folder)),
-            source="buurten_2015.geojson (dissolved)", progress=progress),
-        lambda: import_areas_file(
-            folder / "gebieden_dx22.geojson",
-            AreaMapping("gebied", "Gebied_code", "Gebied", parent_fields=("Stadsdeel_code",)),
-            progress=progress),
-        lambda: import_areas_file(
-            buurten,
-            AreaMapping("wijk", "Wijkcode",
-                        parent_fields=("gebied_dx_code_afgeleid", "Stadsdeelcode"),
-                        dissolve=True, names=wijk_names(folder)),
-            source="buurten_2015.geojson (dissolved)", progress=progress),
-        lambda: import_areas_file(
-            buurten,
-            AreaMapping("buurt", "Buurtcode", "Buurtnaam", parent_fields=("Wijkcode",),
-                        alt_code_field="cbs_buurtcode_afgeleid"),
-            progress=progress),
-        lambda: import_indicators_file(
-            folder / "cbs_kwb2021_buurten.csv",
-            RowKeys("buurtcode", match="alt_code", year=2021), CBS_INDICATORS,
-            source=SOURCE_CBS, progress=progress),
-        lambda: import_indicators_file(
-            folder / "bbga_gebieden_key_indicators.csv",
-            RowKeys("gebiedcode15", year_field="jaar"), BBGA_INDICATORS,
-            source=SOURCE_BBGA, progress=progress),
-        lambda: import_cohesion_file(
-            folder / "bbga_gebieden_key_indicators.csv",
-            RowKeys("gebiedcode15", year_field="jaar"), CohesionColumns(score="LSOCCOH_R"),
-            source=f"{SOURCE_BBGA} (LSOCCOH_R)", progress=progress),
-        lambda: import_places_file(
-            folder / "maatschappelijke_voorzieningen.geojson",
-            PlaceMapping("MVZN_ID", "Naam", "Categorie", FACILITY_KINDS, skip=FACILITY_SKIP,
-                         address_fields=("Adres", "Huisnummer"), postcode_field="Postcode"),
-            source=SOURCE_FACILITIES, progress=progress),
-        # Where nobody lives: the gap analysis puts no residents and no new sites there.
-        lambda: import_layer_file(folder / "parken.geojson", PARKS_LAYER, "exclude",
-                                  name_field="Naam", progress=progress),
-        lambda: derive_water_layer(WATER_LAYER),
-        # Addresses for the search box and the pin's nearest address.
-        lambda: import_addresses_file(folder / "bag_adressen_sample.gpkg", progress=progress),
-    ]
-    for step in steps:
-        if not run(step()):
-            break
-    else:
+    """Load the Amsterdam recipe and the demo logins. Each step commits when it is whole."""
+    reports = load_recipe(RECIPE, base or data_dir(), progress=progress)
+    if all(r.ok for r in reports):
         ensure_demo_users()
     return reports
 
@@ -208,3 +109,12 @@ def ensure_demo_users() -> list[User]:
         users.append(user)
     db.session.flush()
     return users
+
+
+def stadsdeel_names_in(base: Path) -> dict[str, str]:
+    """:func:`stadsdeel_names` for a recipe (which passes the data directory)."""
+    return stadsdeel_names(base / "amsterdam")
+
+
+def wijk_names_in(base: Path) -> dict[str, str]:
+    return wijk_names(base / "amsterdam")

@@ -22,11 +22,13 @@ from folium.plugins import MarkerCluster
 from folium.template import Template
 from markupsafe import escape
 
+from placemaker import registry
 from placemaker.i18n import in_language
 
-# Amsterdam, where the demo lives; a deployment elsewhere sets MAP_CENTER / MAP_ZOOM.
-DEFAULT_CENTER = (52.3676, 4.9041)  # lat, lon (Leaflet's order)
-DEFAULT_ZOOM = 12
+# Only a fallback: pages open on placemaker.accounts.home.home_view() (the user's areas or
+# the extent of all data). This is the middle of the Netherlands, for an empty database.
+DEFAULT_CENTER = (52.2, 5.3)  # lat, lon (Leaflet's order)
+DEFAULT_ZOOM = 8
 
 # Named base maps for TILE_URL. Anything else is taken as a Leaflet URL template.
 TILE_PRESETS: dict[str, tuple[str, str]] = {
@@ -85,7 +87,8 @@ def tiles_from_config(config: Mapping[str, Any]) -> Tiles:
 def attribution_html(config: Mapping[str, Any]) -> str:
     """Tile credits (trusted HTML) and the data credits (plain text, escaped)."""
     tiles = tiles_from_config(config)
-    data = str(config.get("DATA_ATTRIBUTION") or "")
+    credit = registry.provider(registry.DATA_CREDIT)
+    data = str(config.get("DATA_ATTRIBUTION") or "") or (credit() if credit else "")
     return f"{tiles.attribution} | {escape(data)}" if data else tiles.attribution
 
 

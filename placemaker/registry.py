@@ -22,6 +22,8 @@ SPOT_VALUES = "spot_values"
 # "open_reports": (place_id) -> [{"id", "kind", "kind_label", "created_at", "status"}, ...]:
 #               residents' open reports on a place (the place page shows them).
 OPEN_REPORTS = "open_reports"
+# "data_credit": () -> str: the short credit line of the data on the current map.
+DATA_CREDIT = "data_credit"
 
 
 def provide(app: Flask, capability: str, provider: Callable[..., Any]) -> None:

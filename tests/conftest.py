@@ -32,6 +32,7 @@ TEST_DATABASE_URL = os.environ.get(
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://localhost:6379/15")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 DEMO_PASSWORD = "placemaker-demo"
+RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 
 
 def make_test_app(database_url: str, **extra) -> Flask:
@@ -245,3 +246,48 @@ def page(browser):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# --- more municipalities: Utrecht and Ermelo by their recipes, in a database of their own ----
+
+def load_town(name: str) -> list:
+    from placemaker.demo import data_dir
+    from placemaker.imports.recipes import load_recipe
+
+    reports = load_recipe(RECIPES / f"{name}.toml", data_dir())
+    assert all(r.ok for r in reports), [r.summary_lines() for r in reports]
+    return reports
+
+
+@pytest.fixture(scope="session")
+def towns() -> Iterator[Flask]:
+    """Utrecht and Ermelo loaded once per session from the real files (no Amsterdam), with a
+    Utrecht area manager looking after wijk 01 West and a planner."""
+    from flask_migrate import upgrade
+
+    from placemaker.accounts.models import AreaAssignment, Role, User
+    from placemaker.areas.models import Area
+
+    url = make_url(TEST_DATABASE_URL)
+    url = url.set(database=f"{url.database}_towns")
+    drop_database(url)
+    ensure_database(url)
+    app = make_test_app(url.render_as_string(hide_password=False))
+    with app.app_context():
+        upgrade(revision="heads")
+        load_town("utrecht")
+        load_town("ermelo")
+        user = User(email="beheerder@utrecht.test", name="Utrecht", role=Role.area_manager)
+        user.set_password(DEMO_PASSWORD)
+        west = db.session.scalar(db.select(Area).where(Area.code == "WK034401"))
+        user.assignments.append(AreaAssignment(area_id=west.id))
+        planner = User(email="planner@towns.test", name="Planner", role=Role.planner)
+        planner.set_password(DEMO_PASSWORD)
+        db.session.add_all([user, planner])
+        db.session.commit()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    drop_database(url)
+

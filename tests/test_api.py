@@ -51,7 +51,7 @@ def test_wijk_population_is_the_sum_of_its_buurten(client):
     [
         ("/api/areas/NOPE", 404, "area 'NOPE' does not exist"),
         ("/api/areas?level=straat", 400,
-         "unknown level 'straat' (levels: stadsdeel, gebied, wijk, buurt)"),
+         "unknown level 'straat' (levels: gemeente, stadsdeel, gebied, wijk, buurt)"),
         ("/api/places?bbox=4.9,52.3,4.8", 400,
          "bbox needs four numbers: min_lon,min_lat,max_lon,max_lat"),
         ("/api/places?bbox=4.9,52.4,4.8,52.3", 400,

@@ -38,7 +38,7 @@ def area_feature(code: str, coords: list, parent: str | None = "F86", kind="Poly
 def test_demo_loaded_the_real_files(app_ctx):
     levels = dict(db.session.execute(
         select(Area.level_code, func.count()).group_by(Area.level_code)).all())
-    assert levels == {"stadsdeel": 9, "gebied": 23, "wijk": 107, "buurt": 500}
+    assert levels == {"gemeente": 1, "stadsdeel": 9, "gebied": 23, "wijk": 107, "buurt": 500}
     assert count(Place) == 436
     assert count(CohesionScore) > 100
     f86a = db.session.scalar(select(Area).where(Area.code == "F86a"))
@@ -144,16 +144,28 @@ def test_slightly_invalid_polygon_is_repaired_and_noted(runner, tmp_path, app):
         assert db.session.scalar(func.ST_IsValid(area.geom))
 
 
-def test_file_in_rd_crs_is_refused(runner, tmp_path):
+def test_file_in_rd_crs_is_reprojected(runner, tmp_path, app):
     path = tmp_path / "rd.geojson"
+    x, y = 117500, 486500  # Overtoomse Veld in RD New metres
+    ring = [[x, y], [x + 100, y], [x + 100, y + 100], [x, y + 100], [x, y]]
     path.write_text(json.dumps({"type": "FeatureCollection",
                                 "crs": {"type": "name", "properties": {
                                     "name": "urn:ogc:def:crs:EPSG::28992"}},
-                                "features": []}))
+                                "features": [{"type": "Feature",
+                                              "properties": {"code": "F86q", "parent": "F86"},
+                                              "geometry": {"type": "Polygon",
+                                                           "coordinates": [ring]}}]}))
     result = runner.invoke(args=["import-areas", str(path), "--level", "buurt",
-                                 "--code-field", "code"])
-    assert result.exit_code == 1
-    assert "coordinates are in urn:ogc:def:crs:EPSG::28992; reproject to WGS84" in result.output
+                                 "--code-field", "code", "--parent-field", "parent"])
+    assert result.exit_code == 0, result.output
+    assert "areas (buurt): 1 created" in result.output
+    with app.app_context():
+        area = db.session.scalar(select(Area).where(Area.code == "F86q"))
+        centre = db.session.execute(select(func.ST_X(func.ST_Centroid(area.geom)),
+                                           func.ST_Y(func.ST_Centroid(area.geom)))).one()
+        assert 4.82 < centre[0] < 4.86 and 52.35 < centre[1] < 52.38
+        db.session.delete(area)
+        db.session.commit()
 
 
 def test_missing_property_is_named(runner, tmp_path):
@@ -169,7 +181,8 @@ def test_unknown_level(runner, tmp_path):
     path = write_geojson(tmp_path / "b.geojson", [area_feature("F86v", square(4.84, 52.36))])
     result = runner.invoke(args=["import-areas", str(path), "--level", "street",
                                  "--code-field", "code"])
-    assert "unknown area level 'street' (levels: stadsdeel, gebied, wijk, buurt)" in result.output
+    assert ("unknown area level 'street' (levels: gemeente, stadsdeel, gebied, wijk, buurt)"
+            in result.output)
 
 
 def test_indicators_missing_column_and_bad_number(runner, tmp_path, app):
@@ -192,9 +205,13 @@ def test_indicators_missing_column_and_bad_number(runner, tmp_path, app):
 def test_indicators_unknown_codes_are_reported_and_rest_imported(runner, tmp_path, app):
     path = tmp_path / "ind.csv"
     path.write_text("code,inwoners\nF86a,7000\nXX1,5\n")
-    result = runner.invoke(args=["import-indicators", str(path), "--key-field", "code",
-                                 "--year", "2022", "--column", "inwoners=population",
-                                 "--source", "test"])
+    args = ["import-indicators", str(path), "--key-field", "code", "--year", "2022",
+            "--column", "inwoners=population", "--source", "test"]
+    # 5 of 7,005 residents would be lost: refused unless allowed
+    refused = runner.invoke(args=args)
+    assert refused.exit_code == 1
+    assert "rows of unknown areas hold 5 of 7,005 (0.1 %)" in refused.output
+    result = runner.invoke(args=[*args, "--max-loss", "0.001"])
     assert result.exit_code == 0, result.output
     assert "1 created, 0 updated, 0 unchanged, 1 skipped" in result.output
     assert "skipped 1×: unknown area code 'XX1' (line 3)" in result.output
@@ -209,7 +226,7 @@ def test_cohesion_rungs_and_scale_checked(runner, tmp_path, app):
     result = runner.invoke(args=args)
     assert result.exit_code == 1
     assert "error: line 3: trede: 7 is not a rung of the ladder (1 to 6)" in result.output
-    assert "error: line 3: score: 11 lies outside the scale 1-10" in result.output
+    assert "error: line 3: score: 11 lies outside the declared range 1 to 10" in result.output
     path.write_text("code,jaar,score,trede,gewenst\nF86a,2023,6.1,5,3\n")
     assert runner.invoke(args=args).exit_code == 0
     with app.app_context():

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Numeric,
@@ -91,7 +92,8 @@ class AreaIndicator(Model):
 class CohesionScore(Model):
     """A cohesion measurement of an area in a year, from one source.
 
-    ``score`` is on the source's own scale (BBGA LSOCCOH_R: 1-10); the ladder rungs are
+    ``score`` is on the source's own scale (BBGA LSOCCOH_R: 1-10, Leefbaarometer ``soc``:
+    a deviation around 0), with its direction and reference; the ladder rungs are
     1 (obligatory care) to 6 (social tension), as assessed and as residents want it.
     """
 
@@ -110,9 +112,57 @@ class CohesionScore(Model):
     area_id: Mapped[int] = mapped_column(ForeignKey("area.id", ondelete="CASCADE"), index=True)
     year: Mapped[int] = mapped_column(SmallInteger)
     source: Mapped[str] = mapped_column(String(200))
-    score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
-    scale_min: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=1)
-    scale_max: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=10)
+    score: Mapped[Decimal | None] = mapped_column(Numeric(10, 4))
+    scale_min: Mapped[Decimal] = mapped_column(Numeric(10, 4), default=1)
+    scale_max: Mapped[Decimal] = mapped_column(Numeric(10, 4), default=10)
+    # What the score means: its direction, and the value that is "average" (of what).
+    higher_is_better: Mapped[bool] = mapped_column(Boolean, default=True)
+    reference: Mapped[Decimal | None] = mapped_column(Numeric(10, 4))
+    reference_label: Mapped[str | None] = mapped_column(String(200))
     rung_assessed: Mapped[int | None] = mapped_column(SmallInteger)
     rung_wanted: Mapped[int | None] = mapped_column(SmallInteger)
     note: Mapped[str | None] = mapped_column(String(2000))
+
+
+class DataSource(Model):
+    """A source that was imported: what the credit lines say, per municipality."""
+
+    __tablename__ = "data_source"
+    __table_args__ = (UniqueConstraint("name", "gemeente"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # The municipality's CBS code (GM0344); None for sources that span several.
+    gemeente: Mapped[str | None] = mapped_column(String(16), index=True)
+    publisher: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(300))
+    licence: Mapped[str | None] = mapped_column(String(100))
+    year: Mapped[int | None] = mapped_column(SmallInteger)
+    url: Mapped[str | None] = mapped_column(String(500))
+    recipe: Mapped[str | None] = mapped_column(String(200))
+    imported_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    def credit(self) -> str:
+        what = self.title or self.name
+        year = f" {self.year}" if self.year and str(self.year) not in what else ""
+        licence = f" ({self.licence})" if self.licence else ""
+        return f"{what}{year}: {self.publisher}{licence}"
+
+
+class PopulationCell(Model):
+    """Residents of a small square (CBS 100 m grid) at its centre: demand where people live.
+
+    ``estimated`` marks squares whose figure the publisher suppressed; their population is
+    the documented estimate of the importer (placemaker/imports/population.py).
+    """
+
+    __tablename__ = "population_cell"
+    __table_args__ = (UniqueConstraint("cell_id", "source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gemeente: Mapped[str] = mapped_column(String(16), index=True)
+    cell_id: Mapped[str] = mapped_column(String(40))
+    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=SRID))
+    population: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(200))

@@ -38,9 +38,16 @@ class Cohesion:
     rung_wanted: int | None
     inherited: bool
     from_area: Node
+    # What the score means (see gaps/need.py score_on_ten)
+    higher_is_better: bool = True
+    reference: float | None = None
+    reference_label: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "higher_is_better": self.higher_is_better,
+            "reference": self.reference,
+            "reference_label": self.reference_label,
             "score": self.score,
             "year": self.year,
             "source": self.source,
@@ -119,6 +126,9 @@ class AreaContext:
                     rung_wanted=rung.rung_wanted if rung else None,
                     inherited=holder.id != node.id,
                     from_area=holder,
+                    higher_is_better=best.higher_is_better is not False,
+                    reference=float(best.reference) if best.reference is not None else None,
+                    reference_label=best.reference_label,
                 )
         return None
 

@@ -15,7 +15,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["Area", "DemandGrid", "build_demand_grid"]
+__all__ = ["Area", "DemandGrid", "build_demand_grid", "with_population_cells"]
 
 #: ``(area_key, geometry in metres, population, need multiplier)``
 Area = tuple[Hashable, BaseGeometry, float, float]
@@ -206,4 +206,39 @@ def build_demand_grid(
         area_keys=tuple(keys),
         cell_size=float(cell_size),
         skipped=tuple(skipped),
+    )
+
+
+def with_population_cells(
+    areas: Sequence[Area],
+    cells: dict[Hashable, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    cell_size: float = 100.0,
+    exclude: Iterable[BaseGeometry] | BaseGeometry | None = None,
+) -> DemandGrid:
+    """Demand where people live: an area with population cells (a CBS 100 m grid) gets its
+    residents at those cells; the others are spread over their land by
+    :func:`build_demand_grid`.
+
+    :param cells: per area key, the cells' ``(x, y, population)`` in metres.
+    """
+    spread = build_demand_grid([a for a in areas if a[0] not in cells], cell_size, exclude)
+    keys = list(spread.area_keys)
+    xs, ys, pops, weights, owners = ([spread.x], [spread.y], [spread.population],
+                                     [spread.weight], [spread.area])
+    for key, _geom, _population, need in areas:
+        if key not in cells:
+            continue
+        x, y, population = (np.asarray(v, dtype=float) for v in cells[key])
+        if np.any(~np.isfinite(population)) or np.any(population < 0):
+            raise ValueError(f"area {key!r}: cell populations must be >= 0")
+        xs.append(x)
+        ys.append(y)
+        pops.append(population)
+        weights.append(population * float(need))
+        owners.append(np.full(len(x), len(keys), dtype=np.int64))
+        keys.append(key)
+    return DemandGrid(
+        x=np.concatenate(xs), y=np.concatenate(ys), population=np.concatenate(pops),
+        weight=np.concatenate(weights), area=np.concatenate(owners), area_keys=tuple(keys),
+        cell_size=float(cell_size), skipped=spread.skipped,
     )

@@ -21,18 +21,20 @@ from sqlalchemy import func, select
 from placemaker import cache, throttle
 from placemaker.areas import service as areas
 from placemaker.areas.models import Area
+from placemaker.areas.population import demand_cells
 from placemaker.extensions import db
 from placemaker.gaps import hours
 from placemaker.gaps.analysis import (
     DemandGrid,
     StraightLineDistance,
-    build_demand_grid,
     coverage_matrix,
     covered_by_group,
     covered_mask,
     need_score,
 )
+from placemaker.gaps.grid import with_population_cells
 from placemaker.gaps.models import GapLayer, GapLayerFeature
+from placemaker.gaps.need import score_on_ten
 from placemaker.gaps.network import NetworkDistance
 from placemaker.gaps.params import GapParams
 from placemaker.gaps.walknet import load_network
@@ -148,7 +150,8 @@ def build_model(params: GapParams) -> GapModel:
         for node in leaves
         if node.id in geoms and (population := ctx.population_of(node)) is not None
     ]
-    grid = build_demand_grid(demand, CELL_SIZE, exclude=exclude_geometries())
+    cells = demand_cells(ctx, leaves, RD_SRID)
+    grid = with_population_cells(demand, cells, CELL_SIZE, exclude=exclude_geometries())
     place_rows = _places(params)
     place_xy = np.array([(r.x, r.y) for r in place_rows], dtype=float).reshape(-1, 2)
     radius = np.array([r.walking_distance_m for r in place_rows], dtype=float)
@@ -207,7 +210,7 @@ def _need_of(ctx: areas.AreaContext, leaves: list[areas.Node], params: GapParams
             return value["value"] / 100.0 if value else None
 
         need[node.id] = float(need_score(
-            cohesion_score=_to_ten_scale(cohesion),
+            cohesion_score=_to_ten_scale(cohesion, params.weights.cohesion_target),
             ladder_assessed=cohesion.rung_assessed if cohesion else None,
             ladder_wanted=cohesion.rung_wanted if cohesion else None,
             min_income_share=share("share_minimum_income"),
@@ -218,12 +221,13 @@ def _need_of(ctx: areas.AreaContext, leaves: list[areas.Node], params: GapParams
     return need
 
 
-def _to_ten_scale(cohesion: areas.Cohesion | None) -> float | None:
-    """Scores on another scale are mapped onto 1-10, which the need formula expects."""
+def _to_ten_scale(cohesion: areas.Cohesion | None, target: float) -> float | None:
+    """The score on the need formula's 1-10 scale, by its declared meaning (need.score_on_ten)."""
     if cohesion is None or cohesion.score is None:
         return None
-    low, high = cohesion.scale_min, cohesion.scale_max
-    return 1 + 9 * (cohesion.score - low) / (high - low)
+    return score_on_ten(cohesion.score, cohesion.scale_min, cohesion.scale_max,
+                        higher_is_better=cohesion.higher_is_better,
+                        reference=cohesion.reference, target=target)
 
 
 def _rd_geometries(model, ids: list[int]) -> dict[int, Any]:

@@ -18,6 +18,15 @@ and the weighted need of a grid cell is ``population x need``.
 
 * The cohesion score is on a 1-10 scale (higher = more cohesion); ``target`` (default 7)
   is the level at which planners see no deficit, so a score of 1 gives ``d_s = 1``.
+* Scores on other scales are put on that scale by their declared meaning
+  (:func:`score_on_ten`): a source declares its range, its direction and, where it has
+  one, its reference (the value that means "average": 100 on a 0-200 index, 0 for the
+  Leefbaarometer's ``soc`` deviation). With a reference, the reference maps to ``target``
+  (an average area has no deficit) and the deficit grows linearly to 1 at the worst end
+  of the declared range: ``d_s = (reference - score) / (reference - worst)``. Without a
+  reference (Amsterdam's BBGA 1-10) the range maps linearly onto 1-10. A source where
+  lower is better is mirrored first. So BBGA 4.8 gives 0.37, a 0-200 index at 50 gives
+  0.5 and ``soc`` = -0.2 on a declared range of -0.5 to 0.5 gives 0.4.
 * The ladder has rungs 1..6, 1 = obligatory care, 6 = social tension. An assessed rung
   *above* (numerically greater than) the wanted rung is a deficit; five rungs is the
   largest possible gap, so ``d_l`` is on the same 0..1 scale as ``d_s``.
@@ -55,7 +64,20 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NeedWeights", "need_score"]
+__all__ = ["NeedWeights", "need_score", "score_on_ten"]
+
+
+def score_on_ten(score: float, low: float, high: float, *, higher_is_better: bool = True,
+                 reference: float | None = None, target: float = 7.0) -> float:
+    """A cohesion score on the formula's 1-10 scale, by its declared range and meaning."""
+    if not higher_is_better:
+        score = low + high - score
+        reference = low + high - reference if reference is not None else None
+    if reference is None or not low < reference < high:
+        return 1 + 9 * (score - low) / (high - low)
+    if score <= reference:
+        return 1 + (target - 1) * (score - low) / (reference - low)
+    return target + (10 - target) * (score - reference) / (high - reference)
 
 
 @dataclass(frozen=True)

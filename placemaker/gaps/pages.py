@@ -16,9 +16,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from placemaker import maps
+from placemaker.accounts.home import home_view
 from placemaker.accounts.models import Role
 from placemaker.areas import service as areas
 from placemaker.areas.models import LADDER
+from placemaker.areas.population import demand_sources
 from placemaker.errors import NotFound
 from placemaker.extensions import db
 from placemaker.gaps.analysis import DEFAULT_DETOUR, NeedWeights
@@ -94,8 +96,7 @@ def _text() -> dict[str, str]:
         "no_change": _("no change"),
         "no_data": _("no data"),
         "source": _("Source"),
-        "sources_need": _("population %(population)s; cohesion %(cohesion)s; indicators BBGA "
-                          "Amsterdam"),
+        "sources_need": _("population %(population)s; cohesion %(cohesion)s"),
         "stage_cells": _("need per cell"),
         "stage_coverage": _("coverage per area"),
         "stage_suggestions": _("suggested sites"),
@@ -212,7 +213,8 @@ PARAMS = ("p", "kind", "rung", "candidates", "area", "level", "radius", "year", 
 def index():
     params = {k: request.args[k].strip() for k in PARAMS if request.args.get(k, "").strip()}
     options = _options(params)
-    m = maps.gap_map(current_app.config, options,
+    center, zoom = home_view()
+    m = maps.gap_map(current_app.config, options, center=center, zoom=zoom,
                      label=_("Map of the need for meeting places"))
     values = {**options["defaults"], **params}
     return render_template(
@@ -221,6 +223,7 @@ def index():
         ladder=LADDER, levels=[(c, options["levels"].get(c, c)) for c in LEVELS],
         area_choices=pages.area_choices(), can_save=options["canSave"],
         has_network=has_network(),
+        demand=demand_sources(),
     )
 
 

@@ -20,10 +20,10 @@ from placemaker.imports.common import (
     Progress,
     feature_ref,
     no_progress,
-    read_geojson,
     require_properties,
     text_value,
 )
+from placemaker.imports.readers import read_features
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,10 @@ class _Row:
 
 
 def import_areas_file(path: str | Path, mapping: AreaMapping, *, source: str | None = None,
-                      progress: Progress = no_progress) -> ImportReport:
-    features = read_geojson(path)
+                      progress: Progress = no_progress, **read: Any) -> ImportReport:
+    """Areas from GeoJSON, GeoPackage or a zipped Shapefile in any declared CRS (``read``:
+    crs, layer, member)."""
+    features = read_features(path, **read)
     require_properties(
         features,
         [mapping.code_field, mapping.name_field, mapping.alt_code_field, *mapping.parent_fields],

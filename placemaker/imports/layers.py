@@ -26,15 +26,15 @@ from placemaker.imports.common import (
     Progress,
     feature_ref,
     no_progress,
-    read_geojson,
     text_value,
 )
+from placemaker.imports.readers import read_features
 
 
 def import_layer_file(path: str | Path, name: str, role: str, *, name_field: str | None = None,
                       source: str | None = None, user_id: int | None = None,
                       progress: Progress = no_progress) -> ImportReport:
-    return import_layer(read_geojson(path), name, role, name_field=name_field,
+    return import_layer(read_features(path), name, role, name_field=name_field,
                         source=source or Path(path).name, user_id=user_id, progress=progress)
 
 

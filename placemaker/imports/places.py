@@ -18,10 +18,10 @@ from placemaker.imports.common import (
     Progress,
     feature_ref,
     no_progress,
-    read_geojson,
     require_properties,
     text_value,
 )
+from placemaker.imports.readers import read_features
 from placemaker.places.models import Place, PlaceKind
 from placemaker.places.service import Actor, create_place, update_place
 
@@ -41,8 +41,8 @@ class PlaceMapping:
 
 
 def import_places_file(path: str | Path, mapping: PlaceMapping, *, source: str,
-                       progress: Progress = no_progress) -> ImportReport:
-    features = read_geojson(path)
+                       progress: Progress = no_progress, **read: Any) -> ImportReport:
+    features = read_features(path, **read)
     require_properties(
         features, [mapping.id_field, mapping.name_field, mapping.category_field], path
     )

@@ -67,6 +67,7 @@ def ogc_schemas(collections: list[Collection]) -> dict[str, Any]:
     schemas: dict[str, Any] = {
         "OgcLandingPage": {"type": "object", "required": ["links"], "properties": {
             "title": {"type": "string"}, "description": {"type": "string"},
+            "attribution": {"type": "string"},
             "links": _links()}},
         "OgcConformance": {"type": "object", "required": ["conformsTo"], "properties": {
             "conformsTo": {"type": "array", "items": {"type": "string"}}}},
@@ -83,7 +84,7 @@ def ogc_schemas(collections: list[Collection]) -> dict[str, Any]:
                 "trs": {"type": "string"}}}}},
         "OgcCollection": {"type": "object", "required": ["id", "links"], "properties": {
             "id": {"type": "string"}, "title": {"type": "string"},
-            "description": {"type": "string"},
+            "description": {"type": "string"}, "attribution": {"type": "string"},
             "keywords": {"type": "array", "items": {"type": "string"}},
             "itemType": {"type": "string"},
             "crs": {"type": "array", "items": {"type": "string"}},

@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from placemaker.accounts.home import data_credit
 from placemaker.errors import InvalidInput, NotFound, resend_page
 from placemaker.exports.writers import FORMATS, csv_bytes, geojson_bytes, gpkg_bytes
 from placemaker.ogc import openapi, params
@@ -132,6 +133,7 @@ def collection_json(collection: Collection) -> dict[str, Any]:
         "description": collection.description,
         "keywords": list(collection.keywords),
         "itemType": "feature",
+        "attribution": data_credit(),
         "crs": [CRS84],
         "storageCrs": CRS84,
         "links": links,
@@ -154,6 +156,7 @@ def landing():
         "title": "placemaker: everyday meeting places",
         "description": "Meeting places, areas with their cohesion scores and more, as OGC API "
                        "Features for QGIS, GDAL and other GIS clients.",
+        "attribution": data_credit(),
         "links": [
             link(base, "self", JSON, "This document"),
             link(base + "?f=html", "alternate", HTML, "This document as HTML"),
@@ -316,7 +319,7 @@ def file_response(coll: Collection, features: list[Feature], fmt: str, *,
     """A collection (or one page of it) as a file to download."""
     spec = FORMATS[fmt]
     if fmt == "geojson":
-        data = geojson_bytes(features, name=coll.id)
+        data = geojson_bytes(features, name=coll.id, attribution=data_credit())
     elif fmt == "gpkg":
         data = gpkg_bytes(coll, features)
     else:

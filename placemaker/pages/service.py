@@ -101,7 +101,7 @@ def cohesion_years() -> list[int]:
     ))
 
 
-def area_choices(levels: Sequence[str] = ("stadsdeel", "gebied", "wijk")
+def area_choices(levels: Sequence[str] = ("gemeente", "stadsdeel", "gebied", "wijk")
                  ) -> list[tuple[AreaLevel, list[tuple[str, str]]]]:
     """Areas for the map's area filter, grouped by level (buurten are reached by search)."""
     out = []

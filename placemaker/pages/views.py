@@ -22,6 +22,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from placemaker import maps
+from placemaker.accounts.home import home_view
 from placemaker.areas import service as areas
 from placemaker.areas.models import LADDER
 from placemaker.auth import role_required
@@ -149,15 +150,15 @@ def index():
     options = _map_options({
         "state": state.as_json(),
         "defaults": {
-            "center": list(maps.DEFAULT_CENTER), "zoom": maps.DEFAULT_ZOOM,
+            "center": list(home_view()[0]), "zoom": home_view()[1],
             "statuses": list(service.DEFAULT_STATUSES), "layers": list(service.DEFAULT_OVERLAYS),
             "level": "gebied",
         },
         "years": years,
     })
-    center = (state.lat, state.lon) if state.lat is not None else maps.DEFAULT_CENTER
+    center = (state.lat, state.lon) if state.lat is not None else home_view()[0]
     m = maps.place_map(current_app.config, options, center=center,
-                       zoom=state.zoom or maps.DEFAULT_ZOOM,
+                       zoom=state.zoom or home_view()[1],
                        label=_("Map of meeting places"))
     return render_template(
         "pages/index.html",
@@ -246,9 +247,9 @@ def _place_map(place_id: int | None, point: tuple[float, float] | None, *, edita
         "placeId": place_id,
         "inputs": {"lon": "lon", "lat": "lat"} if editable else None,
     })
-    center = (point[1], point[0]) if point else maps.DEFAULT_CENTER
+    center = (point[1], point[0]) if point else home_view()[0]
     return maps.small_map(current_app.config, options, center=center,
-                          zoom=17 if point else 13, label=label,
+                          zoom=17 if point else home_view()[1], label=label,
                           height="360px" if editable else "280px")
 
 

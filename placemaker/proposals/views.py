@@ -26,7 +26,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import fields
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from placemaker import maps
+from placemaker.accounts.home import home_view
 from placemaker.edge import (
     GEOJSON,
     Args,
@@ -97,12 +97,13 @@ def _form_page(values: dict[str, Any] | None = None, error: PlacemakerError | No
         point = common.parse_lonlat(values.get("lon"), values.get("lat"))
     except InvalidInput:
         pass
-    center = (point[1], point[0]) if point else maps.DEFAULT_CENTER
+    home, home_zoom = home_view()
+    center = (point[1], point[0]) if point else home
     parts = map_parts(
         {"mode": "pick", "point": list(point) if point else None,
          "inputs": {"lon": "lon", "lat": "lat"},
          "photoMaxBytes": current_app.config["PROPOSAL_PHOTO_MAX_BYTES"]},
-        center=center, zoom=17 if point else 13, label=_("Map: choose the spot"),
+        center=center, zoom=17 if point else home_zoom, label=_("Map: choose the spot"),
     )
     field = (error.details or {}).get("field") if error and isinstance(error.details, dict) \
         else None
@@ -280,7 +281,8 @@ def public_list():
     page = page_number()
     features, matched = public.public_features(query, limit=per_page,
                                                offset=(page - 1) * per_page)
-    parts = map_parts({"mode": "list"}, center=maps.DEFAULT_CENTER, zoom=12,
+    home, home_zoom = home_view()
+    parts = map_parts({"mode": "list"}, center=home, zoom=home_zoom,
                        label=_("Map of open proposals"))
     return render_template("proposals/list.html", features=features, matched=matched,
                            page=Page(features, page, per_page, matched),

@@ -1,0 +1,77 @@
+"""Where residents live: population cells per area, and which source each municipality's
+demand comes from (stated by the analysis and on the planners' page)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+from sqlalchemy import text
+
+from placemaker.extensions import db
+
+CELLS_SQL = """
+    SELECT a.id, ST_X(p.xy), ST_Y(p.xy), c.population
+    FROM area a
+    JOIN population_cell c ON ST_Contains(a.geom, c.geom)
+    CROSS JOIN LATERAL (SELECT ST_Transform(c.geom, :srid) AS xy) p
+    WHERE a.id = ANY(:ids)
+    ORDER BY a.id, c.cell_id
+"""
+
+
+def population_cells(area_ids: list[int], srid: int
+                     ) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per area, its population cells' ``(x, y, population)`` in the given projection."""
+    grouped: dict[int, list[tuple[float, float, float]]] = defaultdict(list)
+    for area_id, x, y, population in db.session.execute(
+        text(CELLS_SQL), {"ids": list(area_ids), "srid": srid}
+    ):
+        grouped[area_id].append((x, y, float(population)))
+    return {area_id: tuple(np.asarray(column, dtype=float)
+                           for column in zip(*rows, strict=True))
+            for area_id, rows in grouped.items()}
+
+
+def demand_cells(ctx, leaves: list, srid: int
+                 ) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Population cells of the demand areas. In a municipality with a grid the grid is the
+    whole population: an area with no cell centre inside gets no residents (its residents
+    are in the cells of its neighbours), instead of its own total spread a second time."""
+    cells = population_cells([n.id for n in leaves], srid)
+    with_grid = set(db.session.scalars(text("SELECT DISTINCT gemeente FROM population_cell")))
+    empty = (np.zeros(0), np.zeros(0), np.zeros(0))
+    for node in leaves:
+        chain = ctx.ancestors(node)
+        if node.id not in cells and chain and chain[-1].code in with_grid:
+            cells[node.id] = empty
+    return cells
+
+
+SOURCES_SQL = """
+    SELECT g.code, g.name,
+           (SELECT count(*) FROM population_cell c WHERE c.gemeente = g.code) AS cells,
+           (SELECT string_agg(DISTINCT c.source, '; ') FROM population_cell c
+             WHERE c.gemeente = g.code) AS source,
+           (SELECT count(*) FROM gap_layer_feature f JOIN gap_layer l ON l.id = f.layer_id
+             WHERE l.role = 'exclude' AND ST_Intersects(f.geom, g.geom)) AS excluded
+    FROM area g WHERE g.level_code = 'gemeente' ORDER BY g.name
+"""
+
+
+def demand_sources() -> list[dict]:
+    """Per municipality: where the analysis puts its residents, and a warning when they
+    were spread over whole area polygons that may include water."""
+    out = []
+    for code, name, cells, source, excluded in db.session.execute(text(SOURCES_SQL)):
+        if cells:
+            kind, warning = "grid", None
+        elif excluded:
+            kind, warning = "area_land", None
+        else:
+            kind = "area"
+            warning = ("residents are spread over whole area polygons, which may include "
+                       "water and parks: load a population grid or a water layer")
+        out.append({"gemeente": code, "name": name, "demand_source": kind,
+                    "cells": cells, "source": source, "warning": warning})
+    return out
