@@ -12,8 +12,12 @@ from placemaker.gaps.model import data_version
 from placemaker.gaps.params import GapParams
 from placemaker.places.models import Place
 
+# Questions beyond the public analysis's limits (p up to 25): asked as a planner.
+PLANNER = "planner@demo.placemaker.nl"
 
-def test_big_question_runs_as_a_job_and_lands_in_the_cache(app, client):
+
+def test_big_question_runs_as_a_job_and_lands_in_the_cache(app, client, login):
+    login(PLANNER)
     url = "/api/gaps/suggestions?p=60&level=gebied"
     first = client.get(url)
     assert first.status_code == 202
@@ -36,7 +40,8 @@ def test_big_question_runs_as_a_job_and_lands_in_the_cache(app, client):
     assert client.get("/api/gaps/jobs/other").status_code == 404
 
 
-def test_small_questions_stay_in_the_request(client):
+def test_small_questions_stay_in_the_request(client, login):
+    login(PLANNER)
     assert client.get("/api/gaps/suggestions?p=200&area=F86").status_code == 200
     bad = client.get("/api/gaps/suggestions?p=3&exact=maybe")
     assert bad.status_code == 400 and "exact" in bad.get_json()["error"]["message"]

@@ -30,6 +30,7 @@ def start_worker() -> subprocess.Popen:
 
 
 def test_big_question_submit_progress_result(page, live_server, foreign):
+    map_browser.log_in(page, live_server, "planner@demo.placemaker.nl")  # p=60: planners only
     page.goto(f"{live_server}/planners?p=60&level=gebied")
     job = page.locator("#gaps-job")
     job.wait_for(state="visible")
