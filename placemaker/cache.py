@@ -102,7 +102,7 @@ def cached(namespace: str, key: str, compute: Callable[[], bytes], *, version: s
         return compute()
     redis_client = client()
     try:
-        hit = redis_client.get(cache_key)
+        hit = cast("bytes | None", redis_client.get(cache_key))
     except redis.RedisError:
         _failed(namespace)
         return compute()

@@ -79,7 +79,8 @@ def resend_page(message: str, status: int = 400) -> Response:
     itself: the view checks login and permissions when the person sends it again. Passwords
     are never echoed back.
     """
-    hidden, shown = [], []
+    hidden: list[tuple[str, str]] = []
+    shown: list[tuple[str, str | None]] = []
     for name, value in request.form.items(multi=True):
         if name == "csrf_token":
             continue

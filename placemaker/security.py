@@ -65,6 +65,6 @@ def init_proxy_fix(app: Flask) -> None:
     counts = {name: int(app.config.get(f"PROXY_FIX_{name.upper()}", 0) or 0)
               for name in ("for", "proto", "host", "port", "prefix")}
     if any(counts.values()):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=counts["for"], x_proto=counts["proto"],
-                                x_host=counts["host"], x_port=counts["port"],
-                                x_prefix=counts["prefix"])
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=counts["for"], x_proto=counts["proto"], x_host=counts["host"],
+            x_port=counts["port"], x_prefix=counts["prefix"])

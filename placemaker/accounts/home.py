@@ -77,8 +77,8 @@ def gemeente_of(area_ids: list[int]) -> list[str]:
     out = []
     for area_id in area_ids:
         node = area_id
-        while parents.get(node) is not None and levels.get(node) != "gemeente":
-            node = parents[node]
+        while (parent := parents.get(node)) is not None and levels.get(node) != "gemeente":
+            node = parent
         if levels.get(node) == "gemeente" and codes[node] not in out:
             out.append(codes[node])
     return out

@@ -28,9 +28,12 @@ def population_cells(area_ids: list[int], srid: int
         text(CELLS_SQL), {"ids": list(area_ids), "srid": srid}
     ):
         grouped[area_id].append((x, y, float(population)))
-    return {area_id: tuple(np.asarray(column, dtype=float)
-                           for column in zip(*rows, strict=True))
-            for area_id, rows in grouped.items()}
+    out: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for area_id, rows in grouped.items():
+        xs, ys, people = zip(*rows, strict=True)
+        out[area_id] = (np.asarray(xs, dtype=float), np.asarray(ys, dtype=float),
+                        np.asarray(people, dtype=float))
+    return out
 
 
 def demand_cells(ctx, leaves: list, srid: int

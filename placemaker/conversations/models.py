@@ -7,10 +7,10 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, SmallInteger, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from placemaker.extensions import db
+from placemaker.extensions import Model
 
 
-class Conversation(db.Model):
+class Conversation(Model):
     """A conversation with residents of an area (and perhaps a few of its streets)."""
 
     __tablename__ = "ward_conversation"
@@ -32,7 +32,7 @@ class Conversation(db.Model):
         back_populates="conversation", order_by="Need.id", cascade="all, delete-orphan")
 
 
-class Need(db.Model):
+class Need(Model):
     """A need residents named; it may become a task or be linked to a proposal."""
 
     __tablename__ = "ward_need"
@@ -48,7 +48,7 @@ class Need(db.Model):
     conversation: Mapped[Conversation] = relationship(back_populates="needs")
 
 
-class RungAssessment(db.Model):
+class RungAssessment(Model):
     """An area manager's assessment of the rung an area stands on, with the reason."""
 
     __tablename__ = "area_rung_assessment"

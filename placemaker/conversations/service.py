@@ -85,7 +85,7 @@ def record_conversation(user: User, area: Area, values: Mapping[str, Any]) -> Co
 def follow_up(user: User, need: Need, *, task: str | None = None,
               proposal_id: Any = None) -> None:
     """Say what was done about a need: a task, a linked proposal, or both."""
-    check_may_record(user, db.session.get(Area, need.conversation.area_id))
+    check_may_record(user, db.session.get_one(Area, need.conversation.area_id))
     task = (task or "").strip()[:500] or None
     ref = None
     if proposal_id not in (None, ""):

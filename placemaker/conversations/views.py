@@ -77,7 +77,7 @@ def follow_up(need_id: int):
     need = db.session.get(Need, need_id)
     if need is None:
         raise NotFound(_("There is no such need."))
-    code = db.session.get(Area, need.conversation.area_id).code
+    code = db.session.get_one(Area, need.conversation.area_id).code
     try:
         service.follow_up(current_user, need, task=request.form.get("task"),
                           proposal_id=request.form.get("proposal"))

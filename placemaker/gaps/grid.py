@@ -8,8 +8,9 @@ runs produce the same cell centres.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
@@ -211,7 +212,7 @@ def build_demand_grid(
 
 def with_population_cells(
     areas: Sequence[Area],
-    cells: dict[Hashable, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    cells: Mapping[Any, tuple[np.ndarray, np.ndarray, np.ndarray]],
     cell_size: float = 100.0,
     exclude: Iterable[BaseGeometry] | BaseGeometry | None = None,
 ) -> DemandGrid:

@@ -95,13 +95,13 @@ def read_walk_network(path: Path | str) -> WalkNetwork:
     skipped: dict[str, int] = {}
     ways = 0
     for obj in osmium.FileProcessor(str(path)).with_locations():
-        if not obj.is_way():
+        if not isinstance(obj, osmium.osm.Way):
             continue
         tags = obj.tags
         if "highway" not in tags:
             continue
         if not is_walkable(tags):
-            kind = tags.get("highway")
+            kind = tags.get("highway") or "?"
             skipped[kind] = skipped.get(kind, 0) + 1
             continue
         ways += 1

@@ -58,7 +58,6 @@ class GapParams:
     window: str | None = None
     exact: bool = False  # also prove the optimum with the MILP (runs as a background job)
     catchment: str = "straight"  # straight (detour factor) | network (walking network)
-    catchment: str = "straight"  # straight (detour factor) | network (walking network)
     # "If everything planned is built": count planned and unfinished places as open.
     include_planned: bool = False
 
@@ -99,6 +98,13 @@ class GapParams:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "weights"}
         out["weights"] = asdict(self.weights)
         return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GapParams:
+        """The parameters :meth:`as_json` wrote (a background job gets them this way)."""
+        data = dict(data)
+        weights = NeedWeights(**data.pop("weights", {}))
+        return cls(**data, weights=weights)
 
     def model_key(self) -> str:
         """What the demand and existing coverage depend on (not p or candidates)."""

@@ -77,7 +77,7 @@ def new_site_radius(params: GapParams) -> float:
     if params.radius_m:
         return params.radius_m
     if params.kind:
-        return float(db.session.get(PlaceKind, params.kind).walking_distance_m)
+        return float(db.session.get_one(PlaceKind, params.kind).walking_distance_m)
     return float(DEFAULT_RADIUS_M)
 
 

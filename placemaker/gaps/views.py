@@ -90,7 +90,7 @@ def suggestions(args: dict):
         return geojson_response(done)
     if jobs.is_big(params, len(load_model(params).grid)):
         job = jobs.submit_suggestions(params)
-        status = jobs.job_status(job.id)
+        status = jobs.job_status(job.id) or {"id": job.id, "status": "queued", "progress": 0.0}
         status["url"] = url_for("gaps_api.job", job_id=job.id)
         status["result_url"] = request.full_path.rstrip("?")
         response = jsonify(status)

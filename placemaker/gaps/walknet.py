@@ -31,6 +31,8 @@ def import_network(path: Path | str) -> NetworkImport:
     db.session.execute(delete(WalkEdge))
     db.session.execute(delete(WalkNode))
     ids = network.node_ids
+    if ids is None:  # read_walk_network always names the OSM nodes
+        raise ValueError("the network read has no node ids")
     if len(ids):
         db.session.execute(text(
             "INSERT INTO walk_node (id, geom) SELECT i, ST_SetSRID(ST_MakePoint(x, y), :srid) "
@@ -49,8 +51,8 @@ def import_network(path: Path | str) -> NetworkImport:
 
 
 def has_network() -> bool:
-    return db.session.scalar(select(func.count()).select_from(
-        select(WalkEdge.id).limit(1).subquery())) > 0
+    return (db.session.scalar(select(func.count()).select_from(
+        select(WalkEdge.id).limit(1).subquery())) or 0) > 0
 
 
 def load_network(cells_xy: np.ndarray) -> WalkNetwork | None:

@@ -6,11 +6,11 @@ from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from placemaker.extensions import db
+from placemaker.extensions import Model
 from placemaker.geo import SRID
 
 
-class Address(db.Model):
+class Address(Model):
     """One BAG nummeraanduiding with its point (a verblijfsobject, standplaats or ligplaats)."""
 
     __tablename__ = "address"

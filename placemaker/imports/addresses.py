@@ -143,7 +143,7 @@ def _upsert(rows: list[dict[str, Any]]) -> list[bool]:
     table = Address.__table__
     changed = or_(*(table.c[c].is_distinct_from(statement.excluded[c]) for c in columns))
     # xmax is 0 for a row this statement inserted, the updating transaction's id otherwise.
-    result = db.session.execute(statement.on_conflict_do_update(
+    result: Any = db.session.execute(statement.on_conflict_do_update(
         index_elements=[Address.bag_id],
         set_={c: statement.excluded[c] for c in columns},
         where=changed,

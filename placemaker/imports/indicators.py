@@ -138,7 +138,7 @@ def _gather(table: Table, keys: RowKeys, specs: Sequence[ValueSpec], report: Imp
         codes = split_codes(key or "", keys.split)
         unknown = [c for c in codes if c not in areas]
         if key is None or unknown:
-            named = ", ".join(map(repr, unknown or [key]))
+            named = ", ".join(repr(c) for c in unknown) if unknown else repr(key)
             report.skip(ref, f"unknown area {keys.match} {named}")
             for target in count_targets & values.keys():
                 gathered.lost[target] = gathered.lost.get(target, Decimal(0)) + values[target]
@@ -150,16 +150,17 @@ def _gather(table: Table, keys: RowKeys, specs: Sequence[ValueSpec], report: Imp
         year = _row_year(row, keys, ref, report)
         if year is None:
             continue
-        shares = [1.0]
+        shares: list[float] = [1.0]
         if len(codes) > 1:
-            shares = split_weights(codes, keys.split_by, weights) if keys.split_by != "error" \
+            split = split_weights(codes, keys.split_by, weights) if keys.split_by != "error" \
                 else None
-            if shares is None:
+            if split is None:
                 report.error(ref, f"names several areas ({key}); set split_by = population, "
                                   "land_area or equal to share it out"
                              if keys.split_by == "error" else
                              f"names several areas ({key}) and not all have a {keys.split_by}")
                 continue
+            shares = split
         for target, value in values.items():
             raw[target].append((ref, value))
             for code, share in zip(codes, shares, strict=True):

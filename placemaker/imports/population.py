@@ -94,7 +94,7 @@ def _leaves_of(town: Area) -> list[tuple[int, Any]]:
 
 def _leaf_ids(root: int) -> list[int]:
     pairs = db.session.execute(select(Area.id, Area.parent_id)).all()
-    children: dict[int, list[int]] = {}
+    children: dict[int | None, list[int]] = {}
     for area_id, parent in pairs:
         children.setdefault(parent, []).append(area_id)
     leaves, stack = [], [root]

@@ -121,8 +121,8 @@ def _columns(step: dict[str, Any], table: Table) -> list[str]:
     if kind == "places":
         return [step.get("id"), step.get("name"), step.get("category"), *where]
     if kind == "population_grid":
-        return [step.get("id"), step.get("population")]
-    return [step.get("name_field"), *where]
+        return [step.get("id", ""), step.get("population", "")]
+    return [step.get("name_field", ""), *where]
 
 
 def _selected(table: Table, step: dict[str, Any]) -> tuple[list[int], int]:
@@ -237,8 +237,12 @@ def _names(step: dict[str, Any], data_dir: Path) -> dict[str, str] | None:
         return None
     table = read_table(data_dir / spec["file"],
                        **{k: spec[k] for k in READ_OPTIONS if spec.get(k)})
-    return {text_of(r.get(spec["code"])): text_of(r.get(spec["name"])) for r in table.rows
-            if text_of(r.get(spec["code"])) and text_of(r.get(spec["name"]))}
+    names: dict[str, str] = {}
+    for row in table.rows:
+        code, name = text_of(row.get(spec["code"])), text_of(row.get(spec["name"]))
+        if code and name:
+            names[code] = name
+    return names
 
 
 def _places_step(table: Table, step: dict[str, Any], label: str,

@@ -206,7 +206,7 @@ def support(proposal: Proposal, supporter_id: str, *, network: str | None = None
         # Clearing cookies makes a new supporter; it does not make a new network.
         from_network = db.session.scalar(select(func.count()).select_from(ProposalSupport).where(
             ProposalSupport.proposal_id == proposal.id, ProposalSupport.network_hash == network))
-        if from_network >= per_network:
+        if (from_network or 0) >= per_network:
             raise InvalidInput(_("This proposal has received many supports from your network "
                                  "already; yours was not counted again."))
     added = db.session.execute(

@@ -346,7 +346,7 @@ def support(proposal_id: int):
     try:
         added, count = public.support(
             proposal, supporter,
-            network=public.network_hash(request.remote_addr, current_app.secret_key or ""),
+            network=public.network_hash(request.remote_addr, str(current_app.secret_key or "")),
             per_network=current_app.config["SUPPORT_PER_NETWORK"])
     except InvalidInput as exc:
         db.session.rollback()
