@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -143,8 +143,10 @@ def register_error_handlers(app: Flask) -> None:
             app.extensions["sqlalchemy"].session.rollback()
         except Exception:  # noqa: BLE001  (the connection is gone; nothing to roll back)
             pass
-        # The page's header asks who is logged in: without a database, nobody.
+        # The page's header asks who is logged in: without a database, nobody; and its footer
+        # credits no imported sources (they are listed in the database).
         app.login_manager._update_request_context_with_user()  # type: ignore[attr-defined]
+        g.data_credit = ""
         response = error_response(503, "database_unavailable", _(
             "The database cannot be reached right now. Please try again in a minute."))
         response.headers["Retry-After"] = "30"

@@ -24,14 +24,20 @@ from werkzeug.serving import make_server
 from placemaker import create_app
 from placemaker.dbadmin import drop_database, ensure_database
 from placemaker.extensions import db, limiter
-from tests.factories import csrf_token, make_place, make_proposal, make_user  # noqa: F401
+from tests.factories import (  # noqa: F401  (fixtures)
+    DEMO_PASSWORD,
+    csrf_token,
+    make_place,
+    make_proposal,
+    make_user,
+    sign_in,
+)
 
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@localhost:5432/placemaker_test"
 )
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://localhost:6379/15")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-DEMO_PASSWORD = "placemaker-demo"
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 
 
@@ -133,6 +139,13 @@ def app_ctx(app: Flask) -> Iterator[Flask]:
 
 
 @pytest.fixture()
+def en_ctx(app: Flask) -> Iterator[Flask]:
+    """A request context in English, so service messages read as in the source."""
+    with app.test_request_context("/?lang=en"):
+        yield app
+
+
+@pytest.fixture()
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
@@ -160,13 +173,7 @@ def login(app: Flask, client: FlaskClient) -> Callable[..., FlaskClient]:
 
     def do_login(email: str, password: str = DEMO_PASSWORD,
                  client: FlaskClient = client) -> FlaskClient:
-        page = client.get("/login")
-        response = client.post(
-            "/login",
-            data={"email": email, "password": password, "csrf_token": csrf_token(page)},
-        )
-        assert response.status_code == 303, response.get_data(as_text=True)[:500]
-        return client
+        return sign_in(client, email, password)
 
     return do_login
 

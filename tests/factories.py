@@ -28,6 +28,7 @@ from placemaker.proposals.models import Proposal
 
 T = TypeVar("T")
 
+DEMO_PASSWORD = "placemaker-demo"  # every demo login
 OVERTOOMSE_VELD = (4.8405, 52.3660)  # Slotervaart (DX09), nothing within 75 m
 REASON = "Hier zitten veel ouderen op de stoep; een bankje in de schaduw zou fijn zijn."
 
@@ -37,6 +38,20 @@ def csrf_token(response) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', response.get_data(as_text=True))
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+def sign_in(client: Any, email: str, password: str = DEMO_PASSWORD) -> Any:
+    """Log ``client`` in through the login form; returns it (the one way tests log in)."""
+    page = client.get("/login")
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": csrf_token(page)})
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return client
+
+
+def client_for(app: Flask, email: str, password: str = DEMO_PASSWORD) -> Any:
+    """A client of its own for a second person, logged in."""
+    return sign_in(app.test_client(), email, password)
 
 
 def scalar(app: Flask, statement: Any) -> Any:

@@ -10,15 +10,10 @@ import pytest
 from placemaker.areas.service import get_area
 from placemaker.conversations import service
 from placemaker.errors import Forbidden, InvalidInput
-from tests.factories import csrf_token
-from tests.test_proposals import (  # noqa: F401  (fixtures)
+from tests.factories import client_for, csrf_token
+from tests.test_proposals import (
     MANAGER,
     WEST,
-    _fresh_limits,
-    en_ctx,
-    login_client,
-    make_proposal,
-    new_client,
     user,
 )
 
@@ -65,7 +60,7 @@ def test_only_the_areas_manager_records(en_ctx):  # noqa: F811
 
 
 def test_manager_records_and_the_public_reads_it(app):
-    manager = login_client(app, MANAGER)
+    manager = client_for(app, MANAGER)
     page = manager.get(f"/areas/{AREA}/gesprekken")
     assert page.status_code == 200
     bad = manager.post(f"/areas/{AREA}/gesprekken", data={
@@ -80,11 +75,11 @@ def test_manager_records_and_the_public_reads_it(app):
     need_id = re.search(r'action="/gesprekken/behoefte/(\d+)"', page.get_data(as_text=True))
     assert manager.post(f"/gesprekken/behoefte/{need_id.group(1)}", data={
         "csrf_token": csrf_token(page), "task": "Twee bomen planten"}).status_code == 303
-    public = new_client(app).get(f"/areas/{AREA}").get_data(as_text=True)
+    public = app.test_client().get(f"/areas/{AREA}").get_data(as_text=True)
     heard = public[public.index('id="heard"'):]
     heard = heard[:heard.index("</section>")]
     assert "Wat we hoorden — wat we deden" in heard
     assert "1 bewoner" in heard and "1 bewoners" not in heard
     assert "Schaduw op het plein" in heard and "Twee bomen planten" in heard
     assert MANAGER not in heard
-    assert new_client(app).get(f"/areas/{AREA}/gesprekken").status_code in (302, 401, 403)
+    assert app.test_client().get(f"/areas/{AREA}/gesprekken").status_code in (302, 401, 403)

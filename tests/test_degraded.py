@@ -14,7 +14,8 @@ from placemaker.extensions import db, limiter
 from placemaker.proposals import common, tracking
 from placemaker.security import DEVELOPMENT_KEY, InsecureConfiguration
 from tests.conftest import TEST_DATABASE_URL, make_test_app
-from tests.test_proposals import MANAGER, QUIET, login_client, new_client
+from tests.factories import client_for
+from tests.test_proposals import MANAGER, QUIET
 from tests.test_proposals_web import _support, propose, token_of
 
 CLOSED_REDIS = "redis://localhost:1/0"  # nothing listens on port 1
@@ -108,24 +109,27 @@ def down_app(app):
     """
     down = make_test_app(TEST_DATABASE_URL, REDIS_URL=CLOSED_REDIS,
                          RATELIMIT_STORAGE_URI=CLOSED_REDIS)
+    # Swap the engines for one rolled-back connection, without holding an app context while
+    # the test runs: each request pushes its own (and its own ``g``), as in production.
     with down.app_context():
-        engines = db.engines
-        originals = dict(engines)
-        connections = []
-        for key, engine in originals.items():
-            connection = engine.connect()
-            connections.append((connection, connection.begin()))
-            engines[key] = connection  # type: ignore[assignment]
-        try:
-            yield down
-        finally:
+        engines = db.engines  # the app's own mapping: the swap outlives this context
+    originals = dict(engines)
+    connections = []
+    for key, engine in originals.items():
+        connection = engine.connect()
+        connections.append((connection, connection.begin()))
+        engines[key] = connection  # type: ignore[index]
+    try:
+        yield down
+    finally:
+        with down.app_context():
             db.session.remove()
-            for connection, transaction in connections:
-                transaction.rollback()
-                connection.close()
-            engines.update(originals)
-            for engine in originals.values():
-                engine.dispose()
+        for connection, transaction in connections:
+            transaction.rollback()
+            connection.close()
+        engines.update(originals)  # type: ignore[attr-defined]
+        for engine in originals.values():
+            engine.dispose()
 
 
 def test_healthz_reports_each_dependency(client):
@@ -146,23 +150,23 @@ def test_healthz_with_redis_down_is_degraded_or_503_when_required(down_app):
 
 
 def test_logins_proposals_supports_and_tracking_work_without_redis(down_app):
-    manager = login_client(down_app, MANAGER)
+    manager = client_for(down_app, MANAGER)
     assert manager.get("/moderatie").status_code == 200
-    resident = new_client(down_app)
+    resident = down_app.test_client()
     sent = propose(resident)
     assert sent.status_code == 303, sent.get_data(as_text=True)[:500]
     token = token_of(sent)
     assert resident.get(f"/voorstellen/volg/{token}").status_code == 200
     with down_app.app_context():
         proposal_id = tracking.find_by_token(token).id
-    assert _support(new_client(down_app), proposal_id).status_code == 303
+    assert _support(down_app.test_client(), proposal_id).status_code == 303
     with down_app.app_context():
         assert common.support_counts([proposal_id])[proposal_id] == 1
 
 
 def test_rate_limits_fall_back_to_memory_without_redis(down_app):
     down_app.config["PROPOSAL_RATE_LIMIT"] = "2 per minute"
-    resident = new_client(down_app)
+    resident = down_app.test_client()
     assert propose(resident).status_code == 303
     assert propose(resident, lon=str(QUIET[0] + 0.001)).status_code == 303
     assert propose(resident, lon=str(QUIET[0] + 0.002)).status_code == 429

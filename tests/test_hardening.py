@@ -11,24 +11,17 @@ import pytest
 from placemaker.extensions import db
 from placemaker.places.models import Place
 from placemaker.proposals import common, tracking
-from tests.factories import csrf_token
+from tests.factories import client_for, csrf_token
 from tests.test_degraded import keep_limiter  # noqa: F401  (fixture)
 from tests.test_pages import edit_form
-from tests.test_proposals import (  # noqa: F401  (fixtures)
-    MANAGER,
-    QUIET,
-    _fresh_limits,
-    login_client,
-    new_client,
-    unescaped,
-)
+from tests.test_proposals import MANAGER, QUIET, unescaped
 from tests.test_proposals_web import _version, propose, token_of
 
 FORMULA = '=HYPERLINK("http://evil.example","klik") hier graag een bankje in de schaduw'
 
 
 def test_proposals_csv_is_formula_escaped(app):
-    resident = new_client(app)
+    resident = app.test_client()
     assert propose(resident, reason=FORMULA).status_code == 303
     response = resident.get("/exports/proposals.csv")
     assert response.status_code == 200
@@ -39,7 +32,7 @@ def test_proposals_csv_is_formula_escaped(app):
 
 def test_refused_proposals_do_not_count_and_the_429_page_keeps_the_text(app, monkeypatch):
     monkeypatch.setitem(app.config, "PROPOSAL_RATE_LIMIT", "2 per minute")
-    resident = new_client(app)
+    resident = app.test_client()
     for _ in range(3):  # refused forms: nothing received, nothing counted
         assert propose(resident, lat="91").status_code == 400
     assert propose(resident).status_code == 303
@@ -113,7 +106,7 @@ def _proposal(app, resident):
 
 def test_expired_token_on_a_place_edit_keeps_the_text_and_sends_again(app, make_place):
     place = make_place(name="Bankje bij de vijver", lon=4.8421, lat=52.3655)
-    manager = login_client(app, MANAGER)
+    manager = client_for(app, MANAGER)
     form = edit_form(manager, place.id)
     typed = {**form, "csrf_token": STALE, "name": "Bankje aan de vijver",
              "description": "Een lange beschrijving die ik een uur lang heb zitten typen."}
@@ -130,9 +123,9 @@ def test_expired_token_on_a_place_edit_keeps_the_text_and_sends_again(app, make_
 
 
 def test_expired_token_on_a_rejection_and_a_reply_keeps_the_text(app):
-    resident = new_client(app)
+    resident = app.test_client()
     token, proposal_id = _proposal(app, resident)
-    manager = login_client(app, MANAGER)
+    manager = client_for(app, MANAGER)
     page = manager.get(f"/moderatie/{proposal_id}")
     reason = "Mijn uitgebreide uitleg waarom het hier echt niet kan, met details."
     refused = manager.post(f"/moderatie/{proposal_id}/ask", data={
@@ -156,7 +149,7 @@ def test_expired_token_on_a_rejection_and_a_reply_keeps_the_text(app):
 
 
 def test_expired_token_on_login_keeps_the_address_never_the_password(app):
-    client = new_client(app)
+    client = app.test_client()
     refused = client.post("/login?next=/moderatie&lang=en", data={
         "csrf_token": STALE, "email": MANAGER, "password": "placemaker-demo"})
     html = refused.get_data(as_text=True)
@@ -177,7 +170,7 @@ def test_error_pages_link_home(client):
 
 def test_login_next_with_cr_lf_or_backslash_goes_home(app):
     for target in ("/moderatie%0d%0aSet-Cookie:%20x=1", "/\\\\evil.example", "/%0a"):
-        client = new_client(app)
+        client = app.test_client()
         page = client.get("/login")
         response = client.post(f"/login?next={target}", data={
             "email": MANAGER, "password": "placemaker-demo", "csrf_token": csrf_token(page)})
@@ -189,7 +182,7 @@ def test_login_next_with_cr_lf_or_backslash_goes_home(app):
 
 @pytest.mark.parametrize("week", ["0001-W01", "9999-W52", "1999-W52", "3001-W10", "2026-W99"])
 def test_digest_week_edge_values_are_400(app, week):
-    manager = login_client(app, MANAGER)
+    manager = client_for(app, MANAGER)
     response = manager.get(f"/moderatie/overzicht?week={week}")
     assert response.status_code == 400
     assert "Schrijf de week als" in response.get_data(as_text=True)
@@ -198,8 +191,8 @@ def test_digest_week_edge_values_are_400(app, week):
 # --- sessions and logins ----------------------------------------------------------------------
 
 def test_logging_out_ends_every_session_also_a_copied_cookie(app):
-    manager = login_client(app, MANAGER)
-    thief = new_client(app)
+    manager = client_for(app, MANAGER)
+    thief = app.test_client()
     cookie = manager.get_cookie("session")
     thief.set_cookie("session", cookie.value)
     assert thief.get("/moderatie").status_code == 200
@@ -207,7 +200,7 @@ def test_logging_out_ends_every_session_also_a_copied_cookie(app):
     assert manager.post("/logout", data={"csrf_token": csrf_token(page)}).status_code == 303
     refused = thief.get("/moderatie")
     assert refused.status_code == 302 and "/login" in refused.headers["Location"]
-    assert login_client(app, MANAGER).get("/moderatie").status_code == 200  # logging in works
+    assert client_for(app, MANAGER).get("/moderatie").status_code == 200  # logging in works
 
 
 def test_unknown_addresses_cost_a_password_check_too(app):
@@ -222,28 +215,28 @@ def test_unknown_addresses_cost_a_password_check_too(app):
 def test_failed_logins_are_limited_per_account_from_any_address(app, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_RATE_LIMIT", "3 per hour")
     for octet in range(1, 4):
-        client = new_client(app)
+        client = app.test_client()
         page = client.get("/login")
         wrong = client.post("/login", data={"email": MANAGER, "password": "wrong-guess",
                                             "csrf_token": csrf_token(page)},
                             environ_base={"REMOTE_ADDR": f"198.51.100.{octet}"})
         assert wrong.status_code == 400
-    client = new_client(app)
+    client = app.test_client()
     page = client.get("/login")
     refused = client.post("/login", data={"email": MANAGER, "password": "placemaker-demo",
                                           "csrf_token": csrf_token(page)},
                           environ_base={"REMOTE_ADDR": "198.51.100.9"})
     assert refused.status_code == 429
-    other = login_client(app, "admin@demo.placemaker.nl")  # other accounts are not affected
+    other = client_for(app, "admin@demo.placemaker.nl")  # other accounts are not affected
     assert other.get("/moderatie").status_code == 200
 
 
 def test_public_history_names_staff_never_their_e_mail(app):
     from placemaker.proposals.models import Proposal
 
-    resident = new_client(app)
+    resident = app.test_client()
     token, proposal_id = _proposal(app, resident)
-    manager = login_client(app, MANAGER)
+    manager = client_for(app, MANAGER)
     page = manager.get(f"/moderatie/{proposal_id}")
     approved = manager.post(f"/moderatie/{proposal_id}/approve", data={
         "csrf_token": csrf_token(page), "version": _version(page),
@@ -251,7 +244,7 @@ def test_public_history_names_staff_never_their_e_mail(app):
     assert approved.status_code == 303
     with app.app_context():
         place_id = db.session.get(Proposal, proposal_id).place_id
-    anonymous = new_client(app)
+    anonymous = app.test_client()
     for url in (f"/api/places/{place_id}", f"/places/{place_id}", f"/voorstellen/{proposal_id}",
                 f"/voorstellen/volg/{token}"):
         body = anonymous.get(url).get_data(as_text=True)
@@ -267,7 +260,7 @@ def test_public_history_names_staff_never_their_e_mail(app):
 def test_nul_or_invisible_names_reshow_the_form(app, name, message):
     from sqlalchemy import func, select
 
-    manager = login_client(app, MANAGER)
+    manager = client_for(app, MANAGER)
     page = manager.get("/places/new")
     with app.app_context():
         before = db.session.scalar(select(func.count()).select_from(Place))
@@ -299,7 +292,7 @@ def test_sending_the_new_place_form_three_times_adds_one_place(app):
 
     from sqlalchemy import func, select
 
-    manager = login_client(app, MANAGER)
+    manager = client_for(app, MANAGER)
     page = manager.get("/places/new?lon=4.8421&lat=52.3655")
     key = re.search(r'name="submission_key" type="hidden" value="([^"]+)"|'
                     r'id="submission_key" name="submission_key" type="hidden" value="([^"]+)"',
@@ -322,10 +315,10 @@ def test_sending_the_new_place_form_three_times_adds_one_place(app):
 
 def test_clearing_cookies_does_not_inflate_supports_and_moderators_see_bursts(app, monkeypatch):
     monkeypatch.setitem(app.config, "SUPPORT_PER_NETWORK", 3)
-    token, proposal_id = _proposal(app, new_client(app))
+    token, proposal_id = _proposal(app, app.test_client())
 
     def support_from(address: str):
-        client = new_client(app)  # a fresh browser: no support cookie
+        client = app.test_client()  # a fresh browser: no support cookie
         page = client.get(f"/voorstellen/{proposal_id}", environ_base={"REMOTE_ADDR": address})
         return client.post(f"/voorstellen/{proposal_id}/steun",
                            data={"csrf_token": csrf_token(page)},
@@ -339,7 +332,7 @@ def test_clearing_cookies_does_not_inflate_supports_and_moderators_see_bursts(ap
     assert support_from("198.51.100.7")[0].status_code == 303  # another network counts
     with app.app_context():
         assert common.support_counts([proposal_id])[proposal_id] == 4
-    moderation_page = login_client(app, MANAGER).get(f"/moderatie/{proposal_id}")
+    moderation_page = client_for(app, MANAGER).get(f"/moderatie/{proposal_id}")
     assert "3 vanaf één netwerk" in moderation_page.get_data(as_text=True)
 
 

@@ -9,16 +9,11 @@ from sqlalchemy import func, select
 from placemaker.extensions import db
 from placemaker.proposals import inbox, moderation, tracking
 from placemaker.proposals.models import Proposal, ProposalStatus, ProposalSupport
-from tests.factories import csrf_token
-from tests.test_proposals import (  # noqa: F401  (fixtures)
+from tests.factories import client_for, csrf_token
+from tests.test_proposals import (
     MANAGER,
     QUIET,
     WEST,
-    _fresh_limits,
-    en_ctx,
-    login_client,
-    make_proposal,
-    new_client,
     user,
 )
 from tests.test_proposals_web import propose, token_of
@@ -42,18 +37,18 @@ def test_waiting_count_replies_and_merge_targets(make_proposal):  # noqa: F811
 
 
 def test_header_count_and_one_click_merge_carries_supports_and_tells_the_resident(app):
-    resident = new_client(app)
+    resident = app.test_client()
     first_token = token_of(propose(resident))
-    second_token = token_of(propose(new_client(app), lon=str(QUIET[0] + 0.0002)))
+    second_token = token_of(propose(app.test_client(), lon=str(QUIET[0] + 0.0002)))
     with app.app_context():
         first = tracking.find_by_token(first_token).id
         second = tracking.find_by_token(second_token).id
-    supporter = new_client(app)
+    supporter = app.test_client()
     page = supporter.get(f"/voorstellen/{second}")
     assert supporter.post(f"/voorstellen/{second}/steun",
                           data={"csrf_token": csrf_token(page)}).status_code in (200, 303)
 
-    manager = login_client(app, MANAGER)
+    manager = client_for(app, MANAGER)
     queue = manager.get("/moderatie")
     html = queue.get_data(as_text=True)
     count = re.search(r'id="inbox-count">(\d+)<span class="visually-hidden"> (.*?)</span>',
@@ -74,12 +69,12 @@ def test_header_count_and_one_click_merge_carries_supports_and_tells_the_residen
         assert merged.duplicate_of_proposal_id == first
         assert db.session.scalar(select(func.count()).select_from(ProposalSupport)
                                  .where(ProposalSupport.proposal_id == first)) >= 1
-    track = new_client(app).get(f"/voorstellen/volg/{second_token}").get_data(as_text=True)
+    track = app.test_client().get(f"/voorstellen/volg/{second_token}").get_data(as_text=True)
     assert f"Samengevoegd met voorstel #{first}" in track
 
 
 def test_adding_a_place_next_to_one_warns_first(app):
-    manager = login_client(app, MANAGER)
+    manager = client_for(app, MANAGER)
     page = manager.get("/places/new")
     data = {"csrf_token": csrf_token(page), "name": "Bibliotheek", "kind_code": "library",
             "lon": "4.835100", "lat": "52.364300"}  # a few metres from OBA Postjesweg
@@ -99,6 +94,6 @@ def test_adding_a_place_next_to_one_warns_first(app):
 
 
 def test_the_login_page_speaks_dutch_on_the_dutch_site(app):
-    html = new_client(app).get("/login").get_data(as_text=True)
+    html = app.test_client().get("/login").get_data(as_text=True)
     assert "E-mailadres" in html and "Wachtwoord" in html
     assert "Password" not in html and "E-mail address" not in html

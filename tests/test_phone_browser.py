@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from tests.test_proposals import _fresh_limits  # noqa: F401  (fixture)
 from tests.test_proposals_browser import MANAGER, PASSWORD
 
 pytestmark = pytest.mark.browser

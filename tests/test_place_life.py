@@ -10,16 +10,8 @@ from placemaker.gaps.params import GapParams
 from placemaker.places import service as places
 from placemaker.places.models import Place, PlaceStatus
 from placemaker.proposals import moderation
-from tests.factories import csrf_token
-from tests.test_proposals import (  # noqa: F401  (fixtures)
-    MANAGER,
-    _fresh_limits,
-    en_ctx,
-    login_client,
-    make_proposal,
-    new_client,
-    user,
-)
+from tests.factories import client_for, csrf_token
+from tests.test_proposals import MANAGER, user
 from tests.test_proposals_web import propose, token_of
 
 
@@ -61,9 +53,9 @@ def test_gap_analysis_counts_open_places_and_planned_ones_only_in_the_scenario(m
 
 
 def test_manager_moves_the_place_along_and_the_resident_reads_it(app):
-    resident = new_client(app)
+    resident = app.test_client()
     token = token_of(propose(resident))
-    manager = login_client(app, MANAGER)
+    manager = client_for(app, MANAGER)
     with app.app_context():
         from placemaker.proposals import tracking
 
@@ -86,7 +78,7 @@ def test_manager_moves_the_place_along_and_the_resident_reads_it(app):
         "csrf_token": csrf_token(place_page), "status": "under_construction",
         "version": str(place_version)})
     assert moved.status_code == 303
-    public = new_client(app).get(f"/places/{place_id}").get_data(as_text=True)
+    public = app.test_client().get(f"/places/{place_id}").get_data(as_text=True)
     life = public[public.index("Van plan tot plek"):]
     life = life[:life.index("</section>")]
     assert life.index("Gepland") < life.index("In aanbouw")
