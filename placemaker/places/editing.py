@@ -92,7 +92,7 @@ def add_place(user: User, values: Mapping[str, Any], submission_key: str | None 
 def nearby_for_new(user: User, values: Mapping[str, Any]) -> list[tuple[Place, int]]:
     """Places close to where the user would add one: "is this the same one?"."""
     check_location(values.get("lon"), values.get("lat"))
-    _require(user, values["lon"], values["lat"])
+    _require_spot(user, values["lon"], values["lat"])
     return nearby_places(values["lon"], values["lat"])
 
 
