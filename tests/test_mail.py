@@ -93,6 +93,7 @@ def test_approve_reject_ask_mail_the_resident_after_the_commit(smtp, make_propos
     db.session.commit()
     (mail,) = smtp.to("anna@example.org")
     assert mail["From"] == "placemaker <noreply@example.org>"
+    assert mail["Message-ID"].endswith("@example.org>")
     assert mail["Subject"] == f"Je voorstel #{approved.id}: Goedgekeurd"
     text = body(mail)
     assert text.startswith("Hallo Anna de Vries,")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from placemaker.accounts.models import Role, User
 from placemaker.extensions import db
+from placemaker.i18n import in_language
 from placemaker.mail import transport
 from placemaker.proposals.inbox import answered_by_resident
 from placemaker.proposals.models import Proposal, ProposalStatus
@@ -41,13 +42,15 @@ def waiting(user: User) -> list[Proposal]:
 
 def digest_message(user: User, items: list[Proposal]) -> EmailMessage:
     replied = answered_by_resident([p.id for p in items])
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+    language = current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(language):
         lines = [_("Hello %(name)s,", name=user.name), "",
                  ngettext("%(num)d proposal waits for you:", "%(num)d proposals wait for you:",
                           len(items)), ""]
         for p in items:
             flag = f" — {_('the resident answered your question')}" if p.id in replied else ""
-            lines.append(f"#{p.id} {p.kind.label_nl} · {p.created_at:%d-%m-%Y}{flag}")
+            kind = in_language(p.kind.label_nl, p.kind.label_en, language)
+            lines.append(f"#{p.id} {kind} · {p.created_at:%d-%m-%Y}{flag}")
             lines.append("  " + url_for("moderation.moderate", proposal_id=p.id,
                                         _external=True))
         lines += ["", _("Your inbox: %(link)s",

@@ -7,7 +7,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask, current_app
@@ -109,7 +109,8 @@ def send_now(smtp: SmtpSettings, messages: list[EmailMessage]) -> int:
             if message["From"] is None:
                 message["From"] = smtp.sender
             message["Date"] = formatdate(localtime=True)
-            message["Message-ID"] = make_msgid(domain=smtp.sender.rpartition("@")[2] or None)
+            domain = parseaddr(smtp.sender)[1].rpartition("@")[2]
+            message["Message-ID"] = make_msgid(domain=domain or None)
             try:
                 client.send_message(message)
                 sent += 1
