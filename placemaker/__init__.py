@@ -139,6 +139,9 @@ def _register_features(app: Flask) -> None:
     from placemaker.gaps.commands import gaps_group, import_network_command
     from placemaker.gaps.ogc import coverage_collections, suggestions_collection
     from placemaker.gaps.results import spot_values
+    from placemaker.mail import transport as mail
+    from placemaker.mail.digest import mail_group
+    from placemaker.mail.notices import on_proposal_step
     from placemaker.ogc.collections import area_collections, places_collection
     from placemaker.ogc.registry import register_collection, register_collection_source
     from placemaker.proposals.cli import erase_personal_data_command
@@ -154,10 +157,16 @@ def _register_features(app: Flask) -> None:
     registry.provide(app, registry.SPOT_VALUES, spot_values)
     registry.provide(app, registry.OPEN_REPORTS, open_reports)
     registry.provide(app, registry.DATA_CREDIT, map_credit)
+    # residents hear of their proposal by mail, sent after the step commits
+    registry.provide(app, registry.PROPOSAL_STEP, on_proposal_step)
+    mail.init_outbox()
+    mail.log_status(app)
+    app.context_processor(mail.mail_status)  # "e-mail is off" on the moderators' pages
 
     register_cli(app)
     app.cli.add_command(erase_personal_data_command)
     app.cli.add_command(gaps_group)
     app.cli.add_command(import_network_command)
+    app.cli.add_command(mail_group)
     # warm the gap analysis after every write (a job on the shared queue)
     gap_jobs.init_app(app)

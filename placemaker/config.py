@@ -74,6 +74,14 @@ DATA_ATTRIBUTION = os.environ.get("DATA_ATTRIBUTION", "")
 GEOCODER_URL = os.environ.get("GEOCODER_URL", "")
 GEOCODER_TIMEOUT = float(os.environ.get("GEOCODER_TIMEOUT", "3"))
 
+# E-mail (placemaker/mail): smtp://user:pass@host:587?starttls=1 or smtps://user:pass@host:465,
+# and the sender. Without both, e-mail is off (a log line and a note for the moderators).
+SMTP_URL = os.environ.get("SMTP_URL", "")
+MAIL_FROM = os.environ.get("MAIL_FROM", "")
+SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "10"))
+# Where the site lives, for links in mails sent outside a request (the weekly digest).
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://localhost:8000")
+
 API_PAGE_SIZE = 100
 API_MAX_PAGE_SIZE = 10_000
 

@@ -24,6 +24,10 @@ SPOT_VALUES = "spot_values"
 OPEN_REPORTS = "open_reports"
 # "data_credit": () -> str: the short credit line of the data on the current map.
 DATA_CREDIT = "data_credit"
+# "proposal_step": (proposal, event) -> None: told of every step recorded in a proposal's
+#                 life, inside its transaction (the mail feature queues a notice for the
+#                 resident there and sends it once the transaction commits).
+PROPOSAL_STEP = "proposal_step"
 
 
 def provide(app: Flask, capability: str, provider: Callable[..., Any]) -> None:

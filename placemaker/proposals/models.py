@@ -62,6 +62,11 @@ class Proposal(Model):
     submitter_name: Mapped[str | None] = mapped_column(String(100))
     submitter_email: Mapped[str | None] = mapped_column(String(254))
     personal_data_erased_at: Mapped[datetime | None]
+    # Only when an e-mail address was given: the tracking link encrypted with a key derived
+    # from SECRET_KEY (tracking.seal_token), so status mails can carry it; erased with the
+    # address. The language of the form ("nl"/"en"), so mails speak it.
+    tracking_sealed: Mapped[str | None] = mapped_column(Text)
+    submitter_language: Mapped[str | None] = mapped_column(String(5))
     # The tracking link's token, hashed (SHA-256): a database dump reveals no working link.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     token_expires_at: Mapped[datetime]

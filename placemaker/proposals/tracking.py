@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,7 @@ from placemaker.areas.service import area_at
 from placemaker.errors import InvalidInput, NotFound
 from placemaker.extensions import db
 from placemaker.geo import point_from_lonlat
+from placemaker.i18n import current_language
 from placemaker.places.service import Actor, get_kind
 from placemaker.proposals import workflow
 from placemaker.proposals.common import (
@@ -61,6 +63,32 @@ def tracking_token(submission_key: str, purpose: bytes = b"proposal-tracking") -
     secret = str(setting("SECRET_KEY")).encode()
     mac = hmac.new(secret, purpose + b"\0" + submission_key.encode(), hashlib.sha256)
     return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
+
+def _sealer() -> Fernet:
+    secret = str(setting("SECRET_KEY")).encode()
+    key = hashlib.sha256(b"proposal-tracking-seal\0" + secret).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal_token(token: str) -> str:
+    """The tracking token encrypted and authenticated (Fernet) with a key from SECRET_KEY.
+
+    Kept only for residents who gave an e-mail address, so that status mails can carry their
+    link; a database dump alone reveals no working link, and erasure removes it.
+    """
+    return _sealer().encrypt(token.encode()).decode()
+
+
+def unseal_token(sealed: str | None) -> str | None:
+    """The tracking token of :func:`seal_token`; None when absent or sealed under another
+    SECRET_KEY (the mail then points to the receipt instead)."""
+    if not sealed:
+        return None
+    try:
+        return _sealer().decrypt(sealed.encode()).decode()
+    except InvalidToken:
+        return None
 
 
 def find_by_token(token: str) -> Proposal:
@@ -157,6 +185,8 @@ def submit(sub: Submission) -> Submitted:
         status=ProposalStatus.submitted,
         submitter_name=values["name"],
         submitter_email=values["email"],
+        tracking_sealed=seal_token(token) if values["email"] else None,
+        submitter_language=current_language(),
         token_hash=digest(token),
         token_expires_at=db_now() + timedelta(days=setting("PROPOSAL_TOKEN_DAYS")),
         submission_hash=digest(key),
@@ -213,11 +243,11 @@ def erase_personal_data(proposal: Proposal, actor: Actor = RESIDENT) -> bool:
         return False
     db.session.execute(
         update(Proposal).where(Proposal.id == proposal.id)
-        .values(submitter_name=None, submitter_email=None,
+        .values(submitter_name=None, submitter_email=None, tracking_sealed=None,
                 personal_data_erased_at=func.localtimestamp())
         .execution_options(synchronize_session=False)
     )
-    db.session.expire(proposal, ["submitter_name", "submitter_email",
+    db.session.expire(proposal, ["submitter_name", "submitter_email", "tracking_sealed",
                                  "personal_data_erased_at"])
     workflow.record(proposal, "erase_personal_data", actor, old_status=proposal.status,
                     public=True, old_values={"had_" + k: v for k, v in had.items()})

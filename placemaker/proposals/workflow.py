@@ -33,6 +33,7 @@ from placemaker.errors import Conflict, InvalidInput
 from placemaker.extensions import db
 from placemaker.places.service import Actor
 from placemaker.proposals.models import OPEN_STATUSES, Proposal, ProposalEvent, ProposalStatus
+from placemaker.registry import PROPOSAL_STEP, provider
 
 S = ProposalStatus
 CLOSED_STATUSES = frozenset(s for s in S if s not in OPEN_STATUSES)
@@ -173,4 +174,7 @@ def record(proposal: Proposal, action: str, actor: Actor, reason: str | None = N
     )
     db.session.add(event)
     db.session.flush()
+    notify = provider(PROPOSAL_STEP)
+    if notify is not None:
+        notify(proposal, event)
     return event

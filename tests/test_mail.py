@@ -1,0 +1,243 @@
+"""E-mail through a real SMTP server (aiosmtpd on a free local port): what arrives, and where."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+
+from placemaker.extensions import db
+from placemaker.mail import transport
+from placemaker.mail.digest import managers, send_digests, waiting
+from placemaker.proposals import moderation, tracking
+from placemaker.proposals.models import ProposalStatus
+from tests.factories import OVERTOOMSE_VELD as QUIET
+from tests.test_proposals import ADMIN, MANAGER, user
+from tests.test_proposals_web import propose, token_of
+
+
+class Inbox:
+    """What the server received: (recipients, message) per mail."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[list[str], Message]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.received.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        return [m for rcpt, m in self.received if address in rcpt]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def set_mail(monkeypatch, apps: tuple[Flask, ...], url: str, sender: str) -> None:
+    for one in apps:
+        monkeypatch.setitem(one.config, "SMTP_URL", url)
+        monkeypatch.setitem(one.config, "MAIL_FROM", sender)
+
+
+@pytest.fixture()
+def smtp(app, twin_app, monkeypatch) -> Iterator[Inbox]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    set_mail(monkeypatch, (app, twin_app), f"smtp://127.0.0.1:{port}",
+             "placemaker <noreply@example.org>")
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+def body(message: Message) -> str:
+    text = message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
+    return text.replace("\r\n", "\n")
+
+
+def test_smtp_url_forms():
+    plain = transport.parse_smtp_url("smtp://mailer%40x:p%3Ass@mail.example.org:587?starttls=1",
+                                     "a@b")
+    assert (plain.host, plain.port, plain.username, plain.password, plain.starttls,
+            plain.ssl) == ("mail.example.org", 587, "mailer@x", "p:ss", True, False)
+    secure = transport.parse_smtp_url("smtps://mail.example.org", "a@b")
+    assert (secure.port, secure.ssl, secure.starttls, secure.username) == (465, True, False,
+                                                                          None)
+    assert transport.parse_smtp_url("smtp://localhost", "a@b").port == 25
+    with pytest.raises(ValueError):
+        transport.parse_smtp_url("http://mail.example.org", "a@b")
+
+
+def test_approve_reject_ask_mail_the_resident_after_the_commit(smtp, make_proposal):
+    manager = user(MANAGER)
+    approved, approved_token = make_proposal(email="anna@example.org")
+    rejected, _ = make_proposal(lon=QUIET[0] + 0.001, email="bob@example.org", name=None)
+    asked, asked_token = make_proposal(lon=QUIET[0] - 0.001, email="carla@example.org")
+    db.session.commit()
+    assert smtp.received == []  # proposing mails nobody (the receipt shows the link)
+
+    moderation.approve(approved, manager, name="Bankje aan het pad", message="In het voorjaar.")
+    assert smtp.received == []  # composed, but nothing leaves before the commit
+    db.session.commit()
+    (mail,) = smtp.to("anna@example.org")
+    assert mail["From"] == "placemaker <noreply@example.org>"
+    assert mail["Message-ID"].endswith("@example.org>")
+    assert mail["Subject"] == f"Je voorstel #{approved.id}: Goedgekeurd"
+    text = body(mail)
+    assert text.startswith("Hallo Anna de Vries,")
+    assert "In het voorjaar." in text
+    assert f"/voorstellen/volg/{approved_token}" in text
+    assert "Your proposal" not in text  # the form was Dutch: Dutch only
+
+    moderation.reject(rejected, manager, "Hier komt een fietspad.")
+    moderation.ask(asked, manager, "Aan welke kant van het pad?")
+    db.session.commit()
+    (no,) = smtp.to("bob@example.org")
+    assert no["Subject"] == f"Je voorstel #{rejected.id}: Niet goedgekeurd"
+    assert body(no).startswith("Hallo,") and "Hier komt een fietspad." in body(no)
+    (question,) = smtp.to("carla@example.org")
+    assert question["Subject"] == f"Vraag over je voorstel #{asked.id}"
+    assert "Aan welke kant van het pad?" in body(question)
+    assert f"/voorstellen/volg/{asked_token}" in body(question)
+    assert len(smtp.received) == 3
+
+    # The resident's reply mails nobody; a rolled-back step mails nobody either.
+    tracking.reply(asked, "Aan de kant van de speeltuin.")
+    db.session.commit()
+    moderation.reject(asked, manager, "Toch niet.")
+    db.session.rollback()
+    assert len(smtp.received) == 3
+
+
+def test_english_form_gets_english_mail_and_unknown_gets_both(smtp, app, client, login,
+                                                               make_proposal):
+    client.get("/?lang=en")  # the resident reads the site in English
+    token = token_of(propose(client, email="eve@example.org"))
+    proposal = tracking.find_by_token(token)
+    assert proposal.submitter_language == "en"
+    unknown, _ = make_proposal(lon=QUIET[0] + 0.001, email="frank@example.org")
+    unknown.submitter_language = None
+    db.session.commit()
+
+    manager = login(MANAGER, client=app.test_client())
+    for one in (proposal, unknown):
+        page = manager.get(f"/moderatie/{one.id}")
+        version = re.search(r'name="version" value="(\d+)"', page.get_data(as_text=True))
+        done = manager.post(f"/moderatie/{one.id}/reject", data={
+            "reason": "Not here.", "version": version.group(1),
+            "csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
+                                    page.get_data(as_text=True)).group(1)})
+        assert done.status_code == 303, done.get_data(as_text=True)[:300]
+    (english,) = smtp.to("eve@example.org")
+    assert english["Subject"] == f"Your proposal #{proposal.id}: Not approved"
+    assert body(english).startswith("Hello Anna de Vries,")
+    assert f"/voorstellen/volg/{token}" in body(english)
+    (both,) = smtp.to("frank@example.org")
+    assert both["Subject"] == f"Je voorstel #{unknown.id}: Niet goedgekeurd"
+    dutch, english_part = body(both).split("\n---\n")
+    assert "Hallo Anna de Vries," in dutch and "Hello Anna de Vries," in english_part
+
+
+def test_no_address_or_erased_address_means_no_mail(smtp, make_proposal):
+    manager = user(MANAGER)
+    anonymous, _ = make_proposal(email=None, name=None)
+    assert anonymous.tracking_sealed is None  # no address: the link is not kept at all
+    erased, _ = make_proposal(lon=QUIET[0] + 0.001, email="gerda@example.org")
+    assert erased.tracking_sealed is not None
+    db.session.commit()
+    moderation.ask(erased, manager, "Welke kant?")
+    tracking.erase_personal_data(erased)  # in the same transaction: the queued mail goes too
+    db.session.commit()
+    assert erased.tracking_sealed is None and erased.submitter_email is None
+    moderation.approve(anonymous, manager, name="Bankje")
+    tracking.reply(erased, "Links.")
+    moderation.reject(erased, manager, "Toch niet.")
+    db.session.commit()
+    assert smtp.received == []
+
+
+def test_a_failing_mail_server_never_breaks_moderation(app, twin_app, monkeypatch, caplog,
+                                                        make_proposal):
+    set_mail(monkeypatch, (app, twin_app), f"smtp://127.0.0.1:{free_port()}", "a@example.org")
+    proposal, _ = make_proposal(email="hans@example.org")
+    moderation.reject(proposal, user(MANAGER), "Hier niet.")
+    db.session.commit()  # nobody listens on that port
+    assert proposal.status is ProposalStatus.rejected
+    assert "could not send 1 mails through 127.0.0.1" in caplog.text
+    assert "hans@example.org" not in caplog.text
+
+
+def test_mail_off_shows_a_note_and_sends_nothing(app, twin_app, monkeypatch, login,
+                                                 make_proposal, caplog):
+    set_mail(monkeypatch, (app, twin_app), "", "")
+    proposal, _ = make_proposal()
+    moderation.reject(proposal, user(MANAGER), "Hier niet.")
+    db.session.commit()  # no error, nothing queued
+    assert proposal.status is ProposalStatus.rejected
+    manager = login(MANAGER)
+    html = manager.get("/moderatie").get_data(as_text=True)
+    assert 'id="mail-off"' in html and "E-mail staat uit: bewoners krijgen geen bericht" in html
+    with caplog.at_level("INFO", logger="placemaker.mail.transport"):
+        transport.log_status(app)
+    assert caplog.messages == [transport.OFF_NOTE]
+    # and configured, the note is gone
+    set_mail(monkeypatch, (app, twin_app), "smtp://127.0.0.1:25", "a@example.org")
+    assert 'id="mail-off"' not in manager.get("/moderatie").get_data(as_text=True)
+
+
+def test_digest_mails_each_manager_their_waiting_proposals(smtp, make_proposal, make_user,
+                                                           runner):
+    make_user(role="area_manager", areas=("DX04",), email="west2@example.org")
+    slotervaart, _ = make_proposal()
+    older, _ = make_proposal(lon=QUIET[0] + 0.0002)
+    asked, _ = make_proposal(lon=QUIET[0] - 0.0002)
+    moderation.ask(asked, user(MANAGER), "Welke kant?")
+    tracking.reply(asked, "Links.")  # waiting again, the resident answered
+    answered, _ = make_proposal(lon=QUIET[0] - 0.0004)
+    moderation.reject(answered, user(MANAGER), "Nee.")  # waits for nobody
+    db.session.commit()
+
+    result = runner.invoke(args=["mail", "digest"])
+    assert result.exit_code == 0, result.output
+    everyone = managers()
+    assert MANAGER in {m.email for m in everyone} and ADMIN not in {m.email for m in everyone}
+    (digest,) = smtp.to(MANAGER)
+    text = body(digest)
+    for one in (slotervaart, older, asked):
+        assert f"#{one.id} Bankje" in text
+        assert f"/moderatie/{one.id}" in text
+    assert f"#{answered.id} " not in text
+    assert f"#{asked.id} Bankje" in text and "de bewoner beantwoordde je vraag" in text
+    assert text.index(f"#{slotervaart.id} ") < text.index(f"#{older.id} ")  # oldest first
+    # One mail per manager with something waiting, listing exactly what waits for them.
+    expected = {m.email: [p.id for p in waiting(m)] for m in everyone}
+    for email, ids in expected.items():
+        mails = smtp.to(email)
+        assert len(mails) == (1 if ids else 0), email
+        if ids:
+            listed = [int(n) for n in re.findall(r"^#(\d+) ", body(mails[0]), re.M)]
+            assert listed == ids
+    assert any(not ids for ids in expected.values())  # somebody had nothing: no mail
+    digests = [m for rcpt, m in smtp.received if rcpt[0] in expected]
+    assert len(digests) == sum(1 for ids in expected.values() if ids)
+    assert f"sent {len(digests)} digest" in result.output
+
+
+def test_digest_without_mail_says_so(app, twin_app, monkeypatch, runner):
+    set_mail(monkeypatch, (app, twin_app), "", "")
+    result = runner.invoke(args=["mail", "digest"])
+    assert result.exit_code == 1 and transport.OFF_NOTE in result.output
+    with pytest.raises(Exception, match="e-mail is off"):
+        send_digests()
