@@ -20,7 +20,7 @@ from placemaker.accounts.home import home_view
 from placemaker.accounts.models import Role
 from placemaker.areas import service as areas
 from placemaker.areas.models import LADDER
-from placemaker.areas.population import demand_sources
+from placemaker.areas.population import demand_sources, levels_with_data
 from placemaker.errors import NotFound
 from placemaker.extensions import db
 from placemaker.gaps.analysis import DEFAULT_DETOUR, NeedWeights
@@ -36,7 +36,10 @@ bp = Blueprint("planners", __name__)
 
 # Levels the page reports coverage at; buurt is the finest, gebied the coarsest useful one.
 LEVELS = ("buurt", "wijk", "gebied")
-DEFAULT_LEVEL = "wijk"  # a city of buurten is a 1 MB download; wijken are a quarter of it
+# The default is the first of these with areas in the chosen municipality: a city of buurten
+# is a 1 MB download, wijken are a quarter of it; a town without wijken falls back to buurten.
+DEFAULT_LEVELS = ("wijk", "gebied", "buurt")
+DEFAULT_LEVEL = DEFAULT_LEVELS[0]
 # Area geometries for the choropleth, simplified (metres): small enough, still recognisable.
 SIMPLIFY_M = 20
 
@@ -167,6 +170,11 @@ def _text() -> dict[str, str]:
     }
 
 
+def default_level(area_code: str | None) -> str:
+    """The coverage level the page opens with: one that has data in the chosen municipality."""
+    return next(iter(levels_with_data(DEFAULT_LEVELS, area_code)), DEFAULT_LEVEL)
+
+
 def _options(params: dict[str, str]) -> dict[str, Any]:
     lang = current_language()
     level_names = _level_names()
@@ -176,7 +184,7 @@ def _options(params: dict[str, str]) -> dict[str, Any]:
         "levels": level_names,
         "ladder": {str(r): in_language(*labels, lang) for r, labels in LADDER.items()},
         "kinds": {k.code: in_language(k.label_nl, k.label_en, lang) for k in places.kinds()},
-        "defaults": {"p": "10", "level": DEFAULT_LEVEL, "candidates": "grid",
+        "defaults": {"p": "10", "level": default_level(params.get("area")), "candidates": "grid",
                      "detour": f"{DEFAULT_DETOUR:g}", "catchment": "straight",
                      "planned": "0",
                      **{w.arg: f"{w.default:g}" for w in weight_controls()}},
@@ -220,7 +228,8 @@ def index():
     return render_template(
         "planners/index.html", **maps.render_parts(m), values=values, values_given=set(params),
         weights=weight_controls(), kinds=places.kinds(), lang=current_language(),
-        ladder=LADDER, levels=[(c, options["levels"].get(c, c)) for c in LEVELS],
+        ladder=LADDER, levels=[(c, options["levels"].get(c, c))
+                               for c in levels_with_data(LEVELS, params.get("area")) or LEVELS],
         area_choices=pages.area_choices(), can_save=options["canSave"],
         has_network=has_network(),
         demand=demand_sources(),
