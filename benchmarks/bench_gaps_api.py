@@ -233,7 +233,7 @@ def main() -> None:
     verdict = "meets" if whole["p95"] < TARGET_S else "misses"
     print(f"\nWhole Amsterdam analysis cold, one after the other: median "
           f"{whole['median']:.3f} s, p95 {whole['p95']:.3f} s -> {verdict} the "
-          f"{TARGET_S:.0f} s target")
+          f"{TARGET_S:g} s target")
     if args.profile:
         profile_cold(DATABASE_URL, 40)
 

@@ -216,3 +216,20 @@ def test_a_planner_uploads_candidate_sites(page, live_server, foreign, tmp_path)
     assert page.locator("#gaps-suggestions > li").count() == 1
     assert "kavel" in page.locator("#gaps-suggestions").inner_text()
     assert foreign == []
+
+
+def test_the_downloads_carry_what_the_map_shows(page, live_server, foreign):
+    page.goto(f"{live_server}/planners?p=2&area=DX09")
+    page.wait_for_selector(READY)
+    page.fill("#gaps-p", "3")
+    recompute(page)
+    exports = page.locator("#gaps-exports")
+    assert exports.is_visible()
+    href = exports.locator("[data-export=csv]").get_attribute("href") or ""
+    assert href.startswith("/planners/suggestions.csv?") and "p=3" in href and "area=DX09" in href
+    csv_text = page.request.get(f"{live_server}{href}").text()
+    assert len(csv_text.strip().splitlines()) == 1 + 3
+    assert "p=3" in (exports.locator("[data-export=gpkg]").get_attribute("href") or "")
+    exports.locator("[data-export=report]").click()
+    page.wait_for_selector("table.gaps-report-table")
+    assert page.locator("table.gaps-report-table tbody tr").count() == 3

@@ -168,3 +168,51 @@ def test_ogc_metadata_credits_the_imported_sources(towns, client):
     collection = towns.test_client().get("/ogc/collections/places").get_json()
     assert "Kadaster" in collection["attribution"]
     assert "Gemeente Amsterdam" in client.get("/ogc").get_json()["attribution"]
+
+
+SITES_ON_EXCLUDED_SQL = """
+    SELECT count(*) FROM gap_layer_feature f JOIN gap_layer l ON l.id = f.layer_id
+    WHERE l.role = 'exclude'
+      AND ST_Covers(f.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), ST_SRID(f.geom)))
+"""
+
+
+@pytest.mark.parametrize("gemeente", ["GM0233", "GM0344"])
+def test_no_suggested_site_lies_on_water_or_a_warning_says_it_may(towns, gemeente):
+    from placemaker.areas.population import demand_warnings
+    from placemaker.gaps.params import GapParams
+    from placemaker.gaps.results import suggestions
+
+    with towns.test_request_context():
+        result = suggestions(GapParams(area=gemeente, p=5))
+        on_water = [site["id"] for site in result["features"] if db.session.scalar(
+            text(SITES_ON_EXCLUDED_SQL), dict(zip(("lon", "lat"),
+                                                  site["geometry"]["coordinates"], strict=True)))]
+        water_layers = db.session.scalar(text(
+            "SELECT count(*) FROM gap_layer_feature f JOIN gap_layer l ON l.id = f.layer_id "
+            "JOIN area g ON g.code = :g WHERE l.role = 'exclude' "
+            "AND ST_Intersects(f.geom, g.geom)"), {"g": gemeente})
+        everywhere = demand_warnings()
+        db.session.remove()
+    assert on_water == []
+    if gemeente == "GM0233":  # Ermelo: the Veluwemeer comes as a CBS water buurt
+        assert water_layers >= 1
+        assert result["demand_warnings"] == []
+    else:  # Utrecht ships no water geometry: the analysis says so plainly
+        assert water_layers == 0
+        [warning] = result["demand_warnings"]
+        assert warning["gemeente"] == "GM0344" and "may include water" in warning["warning"]
+    assert [w["gemeente"] for w in everywhere] == ["GM0344"]
+
+
+def test_the_default_coverage_level_has_data_in_the_chosen_municipality(towns):
+    from placemaker.areas.population import levels_with_data
+    from placemaker.gaps.pages import default_level
+
+    with towns.test_request_context():
+        assert levels_with_data(("gebied", "wijk", "buurt"), "GM0344") == ["wijk", "buurt"]
+        assert levels_with_data(("gebied", "buurt"), "BU02330001") == ["buurt"]
+        assert default_level("GM0233") == "wijk"
+        page = towns.test_client().get("/planners?area=GM0344").get_data(as_text=True)
+        db.session.remove()
+    assert 'value="gebied"' not in page and 'value="buurt"' in page

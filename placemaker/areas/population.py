@@ -78,3 +78,37 @@ def demand_sources() -> list[dict]:
         out.append({"gemeente": code, "name": name, "demand_source": kind,
                     "cells": cells, "source": source, "warning": warning})
     return out
+
+
+def demand_warnings(area_code: str | None = None) -> list[dict]:
+    """The demand-source warnings of the municipalities an analysis covers: the one holding
+    ``area_code``, or every municipality when no area is chosen."""
+    gemeenten = None
+    if area_code:
+        gemeenten = set(db.session.scalars(text(GEMEENTE_OF_SQL), {"code": area_code}))
+    return [{"gemeente": s["gemeente"], "name": s["name"], "warning": s["warning"]}
+            for s in demand_sources()
+            if s["warning"] and (gemeenten is None or s["gemeente"] in gemeenten)]
+
+
+GEMEENTE_OF_SQL = """
+    SELECT g.code FROM area a JOIN area g ON g.level_code = 'gemeente'
+      AND ST_Intersects(g.geom, ST_PointOnSurface(a.geom))
+    WHERE a.code = :code
+"""
+
+LEVELS_SQL = """
+    SELECT DISTINCT a.level_code FROM area a
+    WHERE a.level_code = ANY(:levels) AND (CAST(:code AS text) IS NULL OR EXISTS (
+        SELECT 1 FROM area c JOIN area g ON g.level_code = 'gemeente'
+          AND ST_Intersects(g.geom, ST_PointOnSurface(c.geom))
+        WHERE c.code = :code AND ST_Intersects(g.geom, ST_PointOnSurface(a.geom))))
+"""
+
+
+def levels_with_data(levels: tuple[str, ...], area_code: str | None = None) -> list[str]:
+    """Those of ``levels`` (in their order) that have areas in the municipality holding
+    ``area_code`` (anywhere when no area is chosen)."""
+    found = set(db.session.scalars(text(LEVELS_SQL), {"levels": list(levels),
+                                                      "code": area_code or None}))
+    return [lv for lv in levels if lv in found]

@@ -140,6 +140,13 @@ def suggestion_features() -> list[Feature]:
             for f in result["features"]]
 
 
+def flat_suggestions(result: dict[str, Any], scenario: str | None = None) -> list[Feature]:
+    """An answer's sites as flat features (the columns of SUGGESTION_PROPERTIES)."""
+    certificate = result.get("certificate") or {}
+    return [_flat_suggestion(f, scenario, result["params"], certificate)
+            for f in result["features"]]
+
+
 def _flat_suggestion(feature: Feature, scenario: str | None, params: dict[str, Any],
                      certificate: dict[str, Any]) -> Feature:
     props = feature["properties"]

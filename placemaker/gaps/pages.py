@@ -20,23 +20,34 @@ from placemaker.accounts.home import home_view
 from placemaker.accounts.models import Role
 from placemaker.areas import service as areas
 from placemaker.areas.models import LADDER
-from placemaker.areas.population import demand_sources
+from placemaker.areas.population import demand_sources, levels_with_data
 from placemaker.errors import NotFound
 from placemaker.extensions import db
 from placemaker.gaps.analysis import DEFAULT_DETOUR, NeedWeights
 from placemaker.gaps.models import GapLayer
+from placemaker.gaps.onscreen import (
+    FILE_FORMATS,
+    onscreen_features,
+    onscreen_params,
+    onscreen_result,
+)
 from placemaker.gaps.params import GapParams
 from placemaker.gaps.scenarios import compare_scenarios, get_scenario, list_scenarios
 from placemaker.gaps.walknet import has_network
 from placemaker.i18n import current_language, in_language
+from placemaker.ogc.views import file_response
 from placemaker.pages import service as pages
 from placemaker.places import service as places
+from placemaker.tokens.access import current_reader
 
 bp = Blueprint("planners", __name__)
 
 # Levels the page reports coverage at; buurt is the finest, gebied the coarsest useful one.
 LEVELS = ("buurt", "wijk", "gebied")
-DEFAULT_LEVEL = "wijk"  # a city of buurten is a 1 MB download; wijken are a quarter of it
+# The default is the first of these with areas in the chosen municipality: a city of buurten
+# is a 1 MB download, wijken are a quarter of it; a town without wijken falls back to buurten.
+DEFAULT_LEVELS = ("wijk", "gebied", "buurt")
+DEFAULT_LEVEL = DEFAULT_LEVELS[0]
 # Area geometries for the choropleth, simplified (metres): small enough, still recognisable.
 SIMPLIFY_M = 20
 
@@ -164,7 +175,42 @@ def _text() -> dict[str, str]:
         "change": _("Change"),
         "pick_two": _("Choose two scenarios."),
         "reached_ab": _("New residents reached: A %(a)s, B %(b)s"),
+        "differs_title": _("Careful: these scenarios answer different questions."),
+        "all_kinds": _("All kinds"),
+        **{f"differs_{field}": text for field, text in _difference_texts().items()},
     }
+
+
+def _difference_texts() -> dict[str, str]:
+    return {
+        "kind": _("The kind of place differs (A: %(a)s, B: %(b)s): coverage counts different "
+                  "places, so the changes are no gain or loss."),
+        "radius_m": _("The walking distance of a new site differs (A: %(a)s m, B: %(b)s m)."),
+        "catchment": _("The catchment model differs (A: %(a)s, B: %(b)s)."),
+    }
+
+
+def difference_text(warning: dict[str, Any]) -> str:
+    """A comparison warning (see scenarios.differences) in the page's language."""
+    lang = current_language()
+    values = {}
+    for side in ("a", "b"):
+        value = warning[side]
+        if warning["field"] == "kind":
+            kind = next((k for k in places.kinds() if k.code == value), None)
+            value = in_language(kind.label_nl, kind.label_en, lang) if kind else _("All kinds")
+        elif warning["field"] == "catchment":
+            value = {"straight": _("straight line × detour factor"),
+                     "network": _("walking network")}.get(value, value)
+        elif value is None:
+            value = "?"
+        values[side] = value
+    return _difference_texts()[warning["field"]] % values
+
+
+def default_level(area_code: str | None) -> str:
+    """The coverage level the page opens with: one that has data in the chosen municipality."""
+    return next(iter(levels_with_data(DEFAULT_LEVELS, area_code)), DEFAULT_LEVEL)
 
 
 def _options(params: dict[str, str]) -> dict[str, Any]:
@@ -176,7 +222,7 @@ def _options(params: dict[str, str]) -> dict[str, Any]:
         "levels": level_names,
         "ladder": {str(r): in_language(*labels, lang) for r, labels in LADDER.items()},
         "kinds": {k.code: in_language(k.label_nl, k.label_en, lang) for k in places.kinds()},
-        "defaults": {"p": "10", "level": DEFAULT_LEVEL, "candidates": "grid",
+        "defaults": {"p": "10", "level": default_level(params.get("area")), "candidates": "grid",
                      "detour": f"{DEFAULT_DETOUR:g}", "catchment": "straight",
                      "planned": "0",
                      **{w.arg: f"{w.default:g}" for w in weight_controls()}},
@@ -193,6 +239,9 @@ def _options(params: dict[str, str]) -> dict[str, Any]:
             "scenarios": url_for("gaps_api.list_scenarios"),
             "compare": url_for("gaps_api.compare_scenarios"),
             "comparePage": url_for("planners.compare"),
+            "exports": {ext: url_for("planners.suggestions_file", ext=ext)
+                        for ext in ("csv", "gpkg")},
+            "report": url_for("planners.report"),
             "page": url_for("planners.index"),
             "areas": url_for("api.list_areas"),
             "area": url_for("api.get_area", code="CODE"),
@@ -220,11 +269,42 @@ def index():
     return render_template(
         "planners/index.html", **maps.render_parts(m), values=values, values_given=set(params),
         weights=weight_controls(), kinds=places.kinds(), lang=current_language(),
-        ladder=LADDER, levels=[(c, options["levels"].get(c, c)) for c in LEVELS],
+        ladder=LADDER, levels=[(c, options["levels"].get(c, c))
+                               for c in levels_with_data(LEVELS, params.get("area")) or LEVELS],
         area_choices=pages.area_choices(), can_save=options["canSave"],
         has_network=has_network(),
         demand=demand_sources(),
     )
+
+
+def _onscreen_args() -> dict[str, str]:
+    return {k: request.args[k].strip() for k in PARAMS if request.args.get(k, "").strip()}
+
+
+@bp.get("/planners/suggestions.<path:ext>")
+def suggestions_file(ext: str):
+    """The suggestions for the map's parameters (the query string) as a file."""
+    if ext not in FILE_FORMATS:
+        raise NotFound(f"unknown format {ext!r} (formats: {', '.join(FILE_FORMATS)})")
+    params = onscreen_params(_onscreen_args(), anonymous=current_reader() is None)
+    collection, features = onscreen_features(params)
+    return file_response(collection, features, FILE_FORMATS[ext])
+
+
+@bp.get("/planners/report")
+def report():
+    """The suggestions for the map's parameters as a page to print."""
+    args = _onscreen_args()
+    params = onscreen_params(args, anonymous=current_reader() is None)
+    result = onscreen_result(params)
+    kinds = {k.code: in_language(k.label_nl, k.label_en, current_language())
+             for k in places.kinds()}
+    return render_template(
+        "planners/report.html", result=result, params=describe_params(result["params"]),
+        certificate=certificate_text(result.get("certificate")), kinds=kinds,
+        map_url=url_for("planners.index", **args),
+        files={ext: url_for("planners.suggestions_file", ext=ext, **args)
+               for ext in ("csv", "gpkg")})
 
 
 @bp.get("/planners/compare")
@@ -237,7 +317,8 @@ def compare():
     return render_template("planners/compare.html", scenarios=list_scenarios(),
                            comparison=comparison, a_id=a_id, b_id=b_id,
                            scenario_url=scenario_url, levels=_level_names(),
-                           describe=describe_side_by_side, certificate_text=certificate_text)
+                           describe=describe_side_by_side, certificate_text=certificate_text,
+                           difference_text=difference_text)
 
 
 def certificate_text(certificate: dict[str, Any] | None) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from placemaker import cache
 from placemaker.areas import service as areas
+from placemaker.areas.population import demand_warnings
 from placemaker.errors import InvalidInput
 from placemaker.extensions import db
 from placemaker.gaps.analysis import (
@@ -251,6 +252,8 @@ def _suggestions(params: GapParams) -> dict[str, Any]:
         "certificate": certificate.as_json(),
         "search": search_report(result),
         "catchment": catchment_report(model),
+        # residents spread over polygons that may hold water: suggestions may lie on it
+        "demand_warnings": demand_warnings(params.area),
         "solver_seconds": round(result.seconds, 4),
         "data_version": data_version(),
     }

@@ -72,6 +72,36 @@ def compare_scenarios(a: GapScenario, b: GapScenario) -> dict[str, Any]:
         # scenarios saved before answers were certified have none
         "certificate_a": a.result["suggestions"].get("certificate"),
         "certificate_b": b.result["suggestions"].get("certificate"),
+        "warnings": differences(a, b),
         "areas": rows,
     }
+
+
+# What makes two answers different questions rather than two answers to one: a bench-only
+# scenario against an all-kinds one shows large losses that are no loss at all.
+COMPARABLE = {
+    "kind": "the kind of place differs ({a} against {b}): coverage counts different places",
+    "radius_m": "the walking distance of a new site differs ({a} m against {b} m)",
+    "catchment": "the catchment model differs ({a} against {b})",
+}
+
+
+def _setting(scenario: GapScenario, field: str) -> Any:
+    params, result = scenario.params or {}, scenario.result["suggestions"]
+    if field == "kind":
+        return params.get("kind") or "all kinds"
+    if field == "radius_m":  # the distance the analysis used, also when the kind set it
+        radius = result.get("radius_m") or params.get("radius_m")
+        return round(float(radius)) if radius is not None else None
+    return params.get("catchment") or "straight"
+
+
+def differences(a: GapScenario, b: GapScenario) -> list[dict[str, Any]]:
+    """The settings in which two scenarios differ so that their comparison misleads."""
+    out = []
+    for field, message in COMPARABLE.items():
+        x, y = _setting(a, field), _setting(b, field)
+        if x != y:
+            out.append({"field": field, "a": x, "b": y, "message": message.format(a=x, b=y)})
+    return out
 

@@ -64,7 +64,9 @@ SUGGESTIONS_DESCRIPTION = (
     "`certificate.proven_best` is true when it is 0. `search` reports the rounds of local "
     "search, why it stopped (`gap closed`, `rounds`, `no improvement`, `time limit`) and "
     "`time_limit_hit` when the safety limit cut it short. `catchment` says whether walking "
-    "distances followed the walking network or the straight line x detour factor. Big "
+    "distances followed the walking network or the straight line x detour factor. "
+    "`demand_warnings` lists the municipalities whose residents were spread over whole area "
+    "polygons that may include water (no grid, no water layer): sites there may lie on water. Big "
     "questions (many sites on many cells, or `exact=true`) run as a background job: the "
     "answer is then 202 with the job (see `/api/gaps/jobs/{job_id}`, also in the Location "
     "header) until the job has finished, after which this URL serves the result.")

@@ -22,7 +22,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from placemaker.extensions import db
 from placemaker.geo import in_netherlands
 from placemaker.geocoding.models import Address
-from placemaker.imports.common import ImportFailed, ImportReport, Progress, no_progress
+from placemaker.imports.common import (
+    ImportFailed,
+    ImportReport,
+    Progress,
+    no_progress,
+    too_long,
+)
 
 LAYERS = {"verblijfsobjecten": "verblijfsobject", "standplaatsen": "standplaats",
           "ligplaatsen": "ligplaats"}
@@ -124,13 +130,14 @@ def _row(values: dict[str, Any], i: int, lonlat, kind: str) -> dict[str, Any] | 
     postcode = (_text(values, "postcode", i) or "").replace(" ", "").upper() or None
     if postcode and not POSTCODE_RE.match(postcode):
         postcode = None
-    return {
-        "bag_id": bag_id[:20], "street": street[:120], "number": number,
-        "letter": (_text(values, "huisletter", i) or "")[:4] or None,
-        "addition": (_text(values, "toevoeging", i) or "")[:8] or None,
-        "postcode": postcode, "city": (_text(values, "woonplaats", i) or "")[:80] or None,
+    row = {
+        "bag_id": bag_id, "street": street, "number": number,
+        "letter": _text(values, "huisletter", i), "addition": _text(values, "toevoeging", i),
+        "postcode": postcode, "city": _text(values, "woonplaats", i),
         "kind": kind, "geom": f"SRID=4326;POINT({lon:.7f} {lat:.7f})",
     }
+    problems = too_long(Address, row)
+    return "; ".join(problems) if problems else row
 
 
 def _upsert(rows: list[dict[str, Any]]) -> list[bool]:

@@ -18,6 +18,7 @@ from placemaker.imports.common import (
     ImportFailed,
     ImportReport,
     Progress,
+    check_lengths,
     feature_ref,
     no_progress,
     require_properties,
@@ -119,6 +120,9 @@ def _validated_rows(features: list[dict[str, Any]], mapping: AreaMapping,
             None,
         )
         alt_code = text_value(props.get(mapping.alt_code_field)) if mapping.alt_code_field else None
+        if not check_lengths(report, ref, Area, {"code": code, "name": name,
+                                                 "alt_code": alt_code}):
+            continue
         rows.append(_Row(ref, code, name or code, parent_code, alt_code, geom))
     return rows
 

@@ -173,3 +173,27 @@ def text_value(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def too_long(model: Any, values: dict[str, Any]) -> list[str]:
+    """What does not fit its column of ``model`` (a mapped class): one message per field,
+    naming the field, the value's length and the column's limit."""
+    problems = []
+    columns = model.__table__.columns
+    for name, value in values.items():
+        column = columns.get(name)
+        limit = getattr(column.type, "length", None) if column is not None else None
+        if limit and isinstance(value, str) and len(value) > limit:
+            shown = value if len(value) <= 40 else value[:40] + "…"
+            problems.append(f"{name} is {len(value)} characters long, the limit is {limit} "
+                            f"({shown!r})")
+    return problems
+
+
+def check_lengths(report: ImportReport, ref: Any, model: Any, values: dict[str, Any]) -> bool:
+    """Whether every text value fits its column; else each field that does not is an error
+    naming the feature or row, instead of a database error when the run writes."""
+    problems = too_long(model, values)
+    for problem in problems:
+        report.error(ref, problem)
+    return not problems

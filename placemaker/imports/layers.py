@@ -24,6 +24,7 @@ from placemaker.imports.common import (
     ImportFailed,
     ImportReport,
     Progress,
+    check_lengths,
     feature_ref,
     no_progress,
     text_value,
@@ -45,6 +46,8 @@ def import_layer(features: list[dict[str, Any]], name: str, role: str, *,
     if role not in LAYER_ROLES:
         raise ImportFailed(f"role must be one of {', '.join(LAYER_ROLES)}")
     report = ImportReport(f"layer {name}")
+    if not check_lengths(report, "layer", GapLayer, {"name": name, "source": source}):
+        return report
     rows = []
     for index, feature in enumerate(progress(features, len(features), "checking features")):
         ref = feature_ref(feature, index, name_field)
@@ -78,6 +81,8 @@ def import_layer(features: list[dict[str, Any]], name: str, role: str, *,
             report.note(ref, "repaired invalid geometry")
         props = feature.get("properties") or {}
         label = text_value(props.get(name_field)) if name_field else None
+        if not check_lengths(report, ref, GapLayerFeature, {"name": label}):
+            continue
         rows.append((label, geom, props))
     if not report.ok:
         return report

@@ -16,6 +16,7 @@ from placemaker.imports.common import (
     ImportFailed,
     ImportReport,
     Progress,
+    check_lengths,
     feature_ref,
     no_progress,
     require_properties,
@@ -123,7 +124,7 @@ def _validated_rows(features: list[dict[str, Any]], mapping: PlaceMapping, repor
             filter(None, (text_value(props.get(f)) for f in mapping.address_fields))
         )
         values = {
-            "name": name[:200],
+            "name": name,
             "kind_code": kind,
             "lon": point.x,
             "lat": point.y,
@@ -133,5 +134,7 @@ def _validated_rows(features: list[dict[str, Any]], mapping: PlaceMapping, repor
             values["postcode"] = text_value(props.get(mapping.postcode_field))
         if mapping.description_field:
             values["description"] = text_value(props.get(mapping.description_field))
+        if not check_lengths(report, ref, Place, {**values, "source_id": source_id}):
+            continue
         rows.append((source_id, values, ref))
     return rows

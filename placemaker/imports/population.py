@@ -24,7 +24,13 @@ from sqlalchemy import select
 from placemaker.areas.models import Area, AreaIndicator, PopulationCell
 from placemaker.extensions import db
 from placemaker.geo import SRID
-from placemaker.imports.common import ImportFailed, ImportReport, Progress, no_progress
+from placemaker.imports.common import (
+    ImportFailed,
+    ImportReport,
+    Progress,
+    check_lengths,
+    no_progress,
+)
 from placemaker.imports.mapping import DEFAULT_MISSING, Missing, parse_number
 from placemaker.imports.readers import Table, text_of
 
@@ -59,6 +65,8 @@ def import_population_cells(table: Table, *, gemeente: str, id_field: str,
         cell_id = text_of(row.get(id_field))
         if cell_id is None:
             report.error(ref, f"no id in {id_field!r}")
+            continue
+        if not check_lengths(report, ref, PopulationCell, {"cell_id": cell_id}):
             continue
         raw = row.get(population_field)
         if text_of(raw) in SUPPRESSED_MARKERS:

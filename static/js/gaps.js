@@ -399,6 +399,16 @@
       return params;
     }
 
+    // The downloads and the report ask for what the map shows: the same query string.
+    function linkExports(query) {
+      var box = document.getElementById("gaps-exports");
+      if (!box) return;
+      box.querySelector("[data-export=csv]").href = o.urls.exports.csv + "?" + query;
+      box.querySelector("[data-export=gpkg]").href = o.urls.exports.gpkg + "?" + query;
+      box.querySelector("[data-export=report]").href = o.urls.report + "?" + query;
+      box.hidden = false;
+    }
+
     function apiQuery(params, extra) {
       var q = new URLSearchParams();
       NAMES.forEach(function (name) { if (params[name] !== undefined) q.set(name, params[name]); });
@@ -497,6 +507,7 @@
         if (!live()) return;
         if (jobBox) jobBox.hidden = true;
         drawSuggestions(body);
+        linkExports(query);
         container.dataset.suggestionsMs = String(Math.round(performance.now() - started));
         setStage("suggestions", "done");
       });
@@ -804,6 +815,18 @@
     function renderComparison(body, q) {
       comparisonBox.textContent = "";
       comparisonBox.appendChild(el("h3", { text: fmt(t.compare_title, { a: body.a.name, b: body.b.name }) }));
+      if (body.warnings && body.warnings.length) {
+        var named = function (w, v) {
+          if (w.field === "kind") return (v && o.kinds[v]) || t.all_kinds;
+          return v === null || v === undefined ? "?" : String(v);
+        };
+        comparisonBox.appendChild(el("div", { class: "gaps-compare-warnings", role: "alert" }, [
+          el("p", {}, [el("strong", { text: t.differs_title })]),
+          el("ul", {}, body.warnings.map(function (w) {
+            return el("li", { "data-field": w.field, text: fmt(t["differs_" + w.field], { a: named(w, w.a), b: named(w, w.b) }) });
+          }))
+        ]));
+      }
       comparisonBox.appendChild(el("p", { text: fmt(t.reached_ab, { a: num(o, body.new_residents_reached_a), b: num(o, body.new_residents_reached_b) }) }));
       var changed = body.areas.filter(function (r) { return r.population_share_change; })
         .sort(function (x, y) { return Math.abs(y.population_share_change) - Math.abs(x.population_share_change); });
