@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -109,6 +110,13 @@ def _map_text() -> dict[str, str]:
         "open_reports": _("%(count)s open reports by residents"),
         "report_problem": _("Report a problem with this place"),
         "stale": _("due for a visit"),
+        # A cluster of markers, named by what it holds: "8 meeting places: 3 × Bench, 5 × ...".
+        # (the count is filled in by map.js: one form for 1, the other for more)
+        "cluster_one": ngettext("%(count)s meeting place", "%(count)s meeting places", 1,
+                                count="%(count)s"),
+        "cluster_many": ngettext("%(count)s meeting place", "%(count)s meeting places", 2,
+                                 count="%(count)s"),
+        "cluster_part": _("%(count)s × %(kind)s"),
     }
 
 

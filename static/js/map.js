@@ -68,6 +68,41 @@
     return marker;
   }
 
+  // A cluster is named by what it holds ("8 plekken: 3 × Bankje, 5 × Buurtkamer"), not only by
+  // the number it shows; the number itself is hidden from screen readers.
+  function clusterName(o, cluster) {
+    var counts = {};
+    cluster.getAllChildMarkers().forEach(function (m) {
+      var kind = (m.pm && m.pm.kind) || "";
+      counts[kind] = (counts[kind] || 0) + 1;
+    });
+    var kinds = Object.keys(counts).sort(function (a, b) { return counts[b] - counts[a] || (a < b ? -1 : 1); });
+    var n = cluster.getChildCount();
+    var parts = kinds.map(function (k) {
+      return fmt(o.text.cluster_part, { count: number(o, counts[k]), kind: (o.kinds[k] && o.kinds[k].label) || k });
+    });
+    return fmt(n === 1 ? o.text.cluster_one : o.text.cluster_many, { count: number(o, n) }) + ": " + parts.join(", ");
+  }
+
+  function nameClusters(o, group) {
+    group.options.iconCreateFunction = function (cluster) {
+      var n = cluster.getChildCount();
+      var size = n < 10 ? "small" : n < 100 ? "medium" : "large";
+      var icon = L.divIcon({
+        html: '<div><span aria-hidden="true">' + n + "</span></div>",
+        className: "marker-cluster marker-cluster-" + size,
+        iconSize: L.point(40, 40),
+      });
+      var create = icon.createIcon;
+      icon.createIcon = function (old) {
+        var div = create.call(icon, old);
+        div.setAttribute("aria-label", clusterName(o, cluster));
+        return div;
+      };
+      return icon;
+    };
+  }
+
   function popupContent(o, info, popup) {
     var kind = o.kinds[info.kind];
     var address = el("p", { class: "pm-popup-address" });
@@ -197,6 +232,13 @@
           info.appendChild(el("p", {}, [el("a", { href: areaUrl(o, feature.properties.code), text: o.text.area_page })]));
           return info;
         });
+        // Chromium puts an SVG path with focus listeners (Leaflet's tooltips add them) in the
+        // Tab order: hundreds of nameless outlines at buurt level. The area list is the
+        // keyboard way to the areas, so the outlines leave the Tab order.
+        layer.on("add", function () {
+          var path = layer.getElement && layer.getElement();
+          if (path) path.setAttribute("tabindex", "-1");
+        });
         layer.on("mouseover", function () { layer.setStyle({ weight: 3 }); });
         layer.on("mouseout", function () { layer.setStyle({ weight: 1 }); });
       },
@@ -207,6 +249,20 @@
     var control = L.control({ position: "bottomright" });
     control.onAdd = function () {
       var div = el("div", { class: "pm-legend leaflet-bar", role: "region", "aria-label": o.text.legend });
+      var id = "pm-legend-body-" + L.Util.stamp(control);
+      // Collapsed by default on a narrow screen, where it would cover much of the map.
+      var open = window.innerWidth >= 600;
+      var toggle = el("button", { type: "button", class: "pm-legend-toggle", "aria-expanded": String(open),
+                                  "aria-controls": id, text: o.text.legend });
+      var body = el("div", { class: "pm-legend-body", id: id });
+      body.hidden = !open;
+      toggle.addEventListener("click", function () {
+        body.hidden = !body.hidden;
+        toggle.setAttribute("aria-expanded", String(!body.hidden));
+      });
+      div.appendChild(toggle);
+      div.appendChild(body);
+      control.body = body;
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
       return div;
@@ -214,8 +270,8 @@
     control.render = function (sections) {
       var div = control.getContainer();
       if (!div) return;
-      div.textContent = "";
-      sections.forEach(function (s) { div.appendChild(s); });
+      control.body.textContent = "";
+      sections.forEach(function (s) { control.body.appendChild(s); });
       div.style.display = sections.length ? "" : "none";
     };
     return control;
@@ -290,6 +346,7 @@
     var statusBox = document.getElementById("map-status");
     var icon = iconFactory(o);
     var cluster = o.cluster;
+    nameClusters(o, cluster);
     var markers = new Map();
     var loadedKey = null;
     var loadedBoxes = [];
@@ -614,6 +671,7 @@
       var outline = L.geoJSON(o.outline, { interactive: false, style: { color: "#1d3557", weight: 2, fillOpacity: 0.08 } }).addTo(map);
       map.fitBounds(outline.getBounds(), { padding: [10, 10] });
       bindMarkerEvents(o, map, o.cluster);
+      nameClusters(o, o.cluster);
       var params = new URLSearchParams({ area: o.area, status: "active,temporarily_closed" });
       getJSON(o.urls.markers + "?" + params.toString()).then(function (body) {
         o.cluster.addLayers(body.places.map(function (p) { return makeMarker(o, icon, p); }));
