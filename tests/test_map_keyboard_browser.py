@@ -51,6 +51,19 @@ def test_tab_passes_the_buurt_outlines_and_clusters_say_what_they_hold(context, 
     legend = page.locator(".pm-legend-toggle")
     assert legend.get_attribute("aria-expanded") == "true"
     assert page.locator(".pm-legend-body").is_visible()
+    # Inherited scores: dashed outline, said so in the legend and the tooltip.
+    inherited = page.locator("path.pm-area-inherited")
+    assert inherited.count() > 0
+    assert inherited.first.get_attribute("stroke-dasharray") == "6 4"
+    assert page.locator("path.pm-area-own").first.get_attribute("stroke-dasharray") is None
+    legend_text = page.locator(".pm-legend").inner_text()
+    assert "gestreepte rand: score van het grotere gebied" in legend_text
+    fills = set(page.locator("path.pm-area-own, path.pm-area-inherited").evaluate_all(
+        "els => els.map(e => e.getAttribute('fill'))"))
+    assert fills <= {"#2d004b", "#7b1f7a", "#c2185b", "#b34d00", "#5f7300", "#bdbdbd"}
+    assert len(fills) >= 3
+    inherited.first.dispatch_event("mouseover")
+    assert "overgenomen van" in page.locator(".leaflet-tooltip").inner_text()
     page.screenshot(path=str(artifacts / "map-buurt-keyboard.png"))
 
 

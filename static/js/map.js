@@ -165,11 +165,12 @@
 
   // --- areas: choropleth and ladder layers ------------------------------------------------------
 
-  var SCORE_COLORS = ["#f0f9e8", "#bae4bc", "#7bccc4", "#43a2ca", "#0868ac"];
+  // The cohesion classes' colours come from placemaker/maps.py (SCORE_PALETTE), where their
+  // contrast with the base map is documented and tested.
   var RUNG_COLORS = { 1: "#1a9850", 2: "#66bd63", 3: "#a6d96a", 4: "#fee08b", 5: "#fdae61", 6: "#d73027" };
   var NO_DATA = "#bdbdbd";
 
-  function scoreClasses(features) {
+  function scoreClasses(features, colors) {
     var scores = features
       .map(function (f) { return f.properties.cohesion && f.properties.cohesion.score; })
       .filter(function (s) { return s !== null && s !== undefined; });
@@ -177,8 +178,8 @@
     var lo = Math.floor(Math.min.apply(null, scores) * 2) / 2;
     var hi = Math.ceil(Math.max.apply(null, scores) * 2) / 2;
     if (hi <= lo) hi = lo + 0.5;
-    var step = (hi - lo) / SCORE_COLORS.length;
-    return SCORE_COLORS.map(function (color, i) {
+    var step = (hi - lo) / colors.length;
+    return colors.map(function (color, i) {
       return { from: lo + i * step, to: lo + (i + 1) * step, color: color };
     });
   }
@@ -217,13 +218,21 @@
   }
 
   function areaLayer(o, map, what, classesRef) {
-    return L.geoJSON(null, {
+    var group = L.geoJSON(null, {
       style: function (feature) {
         var c = feature.properties.cohesion;
         var fill;
         if (what === "cohesion") fill = scoreColor(classesRef.classes, c && c.score);
         else fill = (c && c[what] && RUNG_COLORS[c[what]]) || NO_DATA;
-        return { color: "#4d4d4d", weight: 1, fillColor: fill, fillOpacity: fill === NO_DATA ? 0.25 : 0.55 };
+        if (what !== "cohesion") {
+          return { color: "#4d4d4d", weight: 1, fillColor: fill, fillOpacity: fill === NO_DATA ? 0.25 : 0.55 };
+        }
+        // A score inherited from the larger area is outlined with dashes (and said so in the
+        // tooltip and the legend); white outlines part neighbouring areas (≥ 3:1 to every fill).
+        var inherited = !!(c && c.inherited && c.score !== null && c.score !== undefined);
+        return { color: o.palette.outline, weight: inherited ? 2 : 1.5, dashArray: inherited ? "6 4" : null,
+                 fillColor: fill, fillOpacity: fill === NO_DATA ? 0.25 : o.palette.opacity,
+                 className: inherited ? "pm-area-inherited" : "pm-area-own" };
       },
       onEachFeature: function (feature, layer) {
         layer.bindTooltip(function () { return areaInfo(o, feature.properties, what); }, { sticky: true });
@@ -240,9 +249,10 @@
           if (path) path.setAttribute("tabindex", "-1");
         });
         layer.on("mouseover", function () { layer.setStyle({ weight: 3 }); });
-        layer.on("mouseout", function () { layer.setStyle({ weight: 1 }); });
+        layer.on("mouseout", function () { group.resetStyle(layer); });
       },
     });
+    return group;
   }
 
   function legendControl(o) {
@@ -277,8 +287,8 @@
     return control;
   }
 
-  function swatch(color) {
-    return el("span", { class: "pm-swatch", style: "background:" + color, "aria-hidden": "true" });
+  function swatch(color, extra) {
+    return el("span", { class: "pm-swatch" + (extra ? " " + extra : ""), style: "background:" + color, "aria-hidden": "true" });
   }
 
   function cohesionLegend(o, data, classes, level) {
@@ -298,6 +308,7 @@
       return el("li", {}, [swatch(c.color), number(o, c.from, 1) + " – " + number(o, c.to, 1)]);
     });
     items.push(el("li", {}, [swatch(NO_DATA), o.text.no_score]));
+    if (inherited) items.push(el("li", { class: "pm-legend-inherited" }, [swatch(classes ? classes[0].color : NO_DATA, "pm-swatch-dashed"), o.text.inherited_mark]));
     var parts = [
       el("h2", { class: "pm-legend-title", text: o.text.cohesion + " · " + (o.levels[level] || level) + " · " + yearText }),
       el("ul", { class: "pm-legend-list" }, items),
@@ -479,7 +490,7 @@
           if (key !== state.level + "|" + (state.year || "")) return;
           areaData = data;
           areaKeyLoaded = key;
-          classesRef.classes = scoreClasses(data.features);
+          classesRef.classes = scoreClasses(data.features, o.palette.scores);
           Object.keys(areaLayers).forEach(function (k) {
             areaLayers[k].clearLayers();
             areaLayers[k].addData(data);
