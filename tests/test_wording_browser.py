@@ -8,6 +8,7 @@ import pytest
 
 from placemaker.places.service import Actor, create_place
 from tests.factories import _session_for
+from tests.test_axe_browser import withdraw
 from tests.test_proposals_browser import log_in, propose_by_clicking
 
 READY = ".folium-map[data-gaps-state=ready]"
@@ -47,7 +48,9 @@ def test_planners_read_how_sites_were_found_in_words(context, live_server, artif
 
 @pytest.mark.browser
 def test_moderators_read_what_the_gap_value_means(context, live_server, artifacts):
-    propose_by_clicking(context.new_page(), live_server, 4.8488, 52.3612, "Een bank bij het plein")
+    resident = context.new_page()
+    track_url = propose_by_clicking(resident, live_server, 4.8488, 52.3612,
+                                    "Een bank op het plein")
     page = log_in(context, live_server)
     page.goto(f"{live_server}/moderatie")
     help_text = page.locator("#gap-value-help").inner_text()
@@ -62,6 +65,7 @@ def test_moderators_read_what_the_gap_value_means(context, live_server, artifact
     assert "Witte-vlekwaarde" in facts and "volgens de witte-vlekkenanalyse" in facts
     assert "Gapwaarde" not in page.content()
     page.screenshot(path=str(artifacts / "moderate-gap-value.png"))
+    withdraw(resident, track_url)
 
 
 @pytest.mark.parametrize(("source", "nl", "en"), [
