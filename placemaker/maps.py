@@ -45,6 +45,60 @@ TILE_PRESETS: dict[str, tuple[str, str]] = {
     ),
 }
 
+# --- the cohesion choropleth's colours -------------------------------------------------------
+# Five classes, lowest cohesion first, drawn at SCORE_FILL_OPACITY over the base map (OSM's
+# light background, BASE_MAP) with white outlines (AREA_OUTLINE). Contrast ratios (WCAG 2.x
+# relative luminance) of each class as drawn, i.e. blended with the base map, measured with
+# contrast_ratio(blend(fill, BASE_MAP, SCORE_FILL_OPACITY), ...) and checked by
+# tests/test_palette.py:
+#   class   fill     as drawn  vs base map  vs outline  vs the class below (ratio, ΔE*ab)
+#   1 low   #2d004b  #4b2463   10.57        12.13        –
+#   2       #7b1f7a  #8d3e8b    5.73         6.57        1.84, 22.0
+#   3       #c2185b  #c93870    4.27         4.90        1.34, 34.7
+#   4       #b34d00  #bc6523    3.64         4.18        1.17, 57.1
+#   5 high  #5f7300  #758623    3.53         4.05        1.03, 50.3
+# Every class stands out from the base map by ≥ 3:1 (the old lowest class had 1.03:1), and
+# neighbouring areas are parted by an outline with ≥ 3:1 against both fills (WCAG 1.4.11).
+# Neighbouring classes differ in hue by ΔE*ab ≥ 20: a 3:1 luminance ratio between every pair
+# of neighbouring classes AND against a light base map is impossible beyond two classes
+# (each must be darker than luminance 0.253, the next darker than 0.051, the next < 0).
+BASE_MAP = "#f2efe9"
+AREA_OUTLINE = "#ffffff"
+SCORE_FILL_OPACITY = 0.85
+SCORE_PALETTE = ("#2d004b", "#7b1f7a", "#c2185b", "#b34d00", "#5f7300")
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    value = color.lstrip("#")
+    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+
+
+def blend(fill: str, base: str, opacity: float) -> str:
+    """The colour a fill of this opacity shows over the base (alpha compositing in sRGB)."""
+    pairs = zip(_rgb(fill), _rgb(base), strict=True)
+    mixed = (round(opacity * f + (1 - opacity) * b) for f, b in pairs)
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
+def relative_luminance(color: str) -> float:
+    """WCAG 2.x relative luminance of an sRGB colour "#rrggbb"."""
+    def linear(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(c) for c in _rgb(color))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG 2.x contrast ratio of two colours, 1 to 21."""
+    high, low = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def palette_for_js() -> dict[str, Any]:
+    return {"scores": list(SCORE_PALETTE), "opacity": SCORE_FILL_OPACITY, "outline": AREA_OUTLINE}
+
+
 _VENDOR = "/static/vendor"
 VENDOR_JS = [
     ("leaflet", f"{_VENDOR}/leaflet/leaflet.js"),

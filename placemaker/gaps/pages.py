@@ -119,6 +119,13 @@ def _text() -> dict[str, str]:
                      "no meeting place within walking distance (%(weight)s weighted need)."),
         "summary_before": _("Now %(covered)s of %(residents)s residents (%(share)s) live "
                             "within reach of a meeting place; with these sites %(after)s."),
+        # How the sites were found, in words (the solver's own names are internal).
+        "methods": {
+            "greedy": _("one site at a time, each time the one that adds most"),
+            "greedy+swap": _("one site at a time, then improved by swapping sites"),
+            "ils": _("improved by swapping sites from many different starting points"),
+            "milp": _("exact optimisation (every combination considered)"),
+        },
         "method_note": _("Method: %(method)s, %(candidates)s candidate sites, new sites reach "
                          "%(radius)s m."),
         "proven_best": _("Proven best: no %(count)s sites reach more weighted need."),

@@ -16,7 +16,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -75,6 +75,7 @@ def _map_text() -> dict[str, str]:
         "score": _("Score"),
         "inherited_from": _("inherited from %(name)s"),
         "own_score": _("own score"),
+        "inherited_mark": _("dashed outline: score of the larger area"),
         "inherited_note": _("%(count)s of these areas have no score of their own and show "
                             "the score of the larger area they lie in."),
         "population": _("Population"),
@@ -109,6 +110,13 @@ def _map_text() -> dict[str, str]:
         "open_reports": _("%(count)s open reports by residents"),
         "report_problem": _("Report a problem with this place"),
         "stale": _("due for a visit"),
+        # A cluster of markers, named by what it holds: "8 meeting places: 3 × Bench, 5 × ...".
+        # (the count is filled in by map.js: one form for 1, the other for more)
+        "cluster_one": ngettext("%(count)s meeting place", "%(count)s meeting places", 1,
+                                count="%(count)s"),
+        "cluster_many": ngettext("%(count)s meeting place", "%(count)s meeting places", 2,
+                                 count="%(count)s"),
+        "cluster_part": _("%(count)s × %(kind)s"),
     }
 
 
@@ -134,6 +142,7 @@ def _map_options(extra: dict[str, Any] | None = None) -> dict[str, Any]:
             if "reports.new" in current_app.view_functions else None,
         },
         "text": _map_text(),
+        "palette": maps.palette_for_js(),
         # Places not confirmed in use for this many days are marked in the popup.
         "staleDays": current_app.config.get("PLACE_STALE_DAYS"),
         "simplify": {"stadsdeel": 20, "gebied": 10, "wijk": 5, "buurt": 2},

@@ -648,7 +648,7 @@
           after: pct(o, residents ? (covered + body.new_residents_reached) / residents : null),
         });
       document.getElementById("gaps-method").textContent = fmt(t.method_note, {
-        method: body.method, candidates: num(o, body.candidates), radius: num(o, body.radius_m),
+        method: (t.methods && t.methods[body.method]) || body.method, candidates: num(o, body.candidates), radius: num(o, body.radius_m),
       }) + (body.note ? " " + body.note : "") +
         (body.catchment && body.catchment.model === "network" ? " " + fmt(t.catchment_network, { cells: num(o, body.catchment.cells_by_detour_model) }) : "");
       var cert = body.certificate, certBox = document.getElementById("gaps-certificate");

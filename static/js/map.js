@@ -68,6 +68,41 @@
     return marker;
   }
 
+  // A cluster is named by what it holds ("8 plekken: 3 × Bankje, 5 × Buurtkamer"), not only by
+  // the number it shows; the number itself is hidden from screen readers.
+  function clusterName(o, cluster) {
+    var counts = {};
+    cluster.getAllChildMarkers().forEach(function (m) {
+      var kind = (m.pm && m.pm.kind) || "";
+      counts[kind] = (counts[kind] || 0) + 1;
+    });
+    var kinds = Object.keys(counts).sort(function (a, b) { return counts[b] - counts[a] || (a < b ? -1 : 1); });
+    var n = cluster.getChildCount();
+    var parts = kinds.map(function (k) {
+      return fmt(o.text.cluster_part, { count: number(o, counts[k]), kind: (o.kinds[k] && o.kinds[k].label) || k });
+    });
+    return fmt(n === 1 ? o.text.cluster_one : o.text.cluster_many, { count: number(o, n) }) + ": " + parts.join(", ");
+  }
+
+  function nameClusters(o, group) {
+    group.options.iconCreateFunction = function (cluster) {
+      var n = cluster.getChildCount();
+      var size = n < 10 ? "small" : n < 100 ? "medium" : "large";
+      var icon = L.divIcon({
+        html: '<div><span aria-hidden="true">' + n + "</span></div>",
+        className: "marker-cluster marker-cluster-" + size,
+        iconSize: L.point(40, 40),
+      });
+      var create = icon.createIcon;
+      icon.createIcon = function (old) {
+        var div = create.call(icon, old);
+        div.setAttribute("aria-label", clusterName(o, cluster));
+        return div;
+      };
+      return icon;
+    };
+  }
+
   function popupContent(o, info, popup) {
     var kind = o.kinds[info.kind];
     var address = el("p", { class: "pm-popup-address" });
@@ -130,11 +165,12 @@
 
   // --- areas: choropleth and ladder layers ------------------------------------------------------
 
-  var SCORE_COLORS = ["#f0f9e8", "#bae4bc", "#7bccc4", "#43a2ca", "#0868ac"];
+  // The cohesion classes' colours come from placemaker/maps.py (SCORE_PALETTE), where their
+  // contrast with the base map is documented and tested.
   var RUNG_COLORS = { 1: "#1a9850", 2: "#66bd63", 3: "#a6d96a", 4: "#fee08b", 5: "#fdae61", 6: "#d73027" };
   var NO_DATA = "#bdbdbd";
 
-  function scoreClasses(features) {
+  function scoreClasses(features, colors) {
     var scores = features
       .map(function (f) { return f.properties.cohesion && f.properties.cohesion.score; })
       .filter(function (s) { return s !== null && s !== undefined; });
@@ -142,8 +178,8 @@
     var lo = Math.floor(Math.min.apply(null, scores) * 2) / 2;
     var hi = Math.ceil(Math.max.apply(null, scores) * 2) / 2;
     if (hi <= lo) hi = lo + 0.5;
-    var step = (hi - lo) / SCORE_COLORS.length;
-    return SCORE_COLORS.map(function (color, i) {
+    var step = (hi - lo) / colors.length;
+    return colors.map(function (color, i) {
       return { from: lo + i * step, to: lo + (i + 1) * step, color: color };
     });
   }
@@ -182,13 +218,21 @@
   }
 
   function areaLayer(o, map, what, classesRef) {
-    return L.geoJSON(null, {
+    var group = L.geoJSON(null, {
       style: function (feature) {
         var c = feature.properties.cohesion;
         var fill;
         if (what === "cohesion") fill = scoreColor(classesRef.classes, c && c.score);
         else fill = (c && c[what] && RUNG_COLORS[c[what]]) || NO_DATA;
-        return { color: "#4d4d4d", weight: 1, fillColor: fill, fillOpacity: fill === NO_DATA ? 0.25 : 0.55 };
+        if (what !== "cohesion") {
+          return { color: "#4d4d4d", weight: 1, fillColor: fill, fillOpacity: fill === NO_DATA ? 0.25 : 0.55 };
+        }
+        // A score inherited from the larger area is outlined with dashes (and said so in the
+        // tooltip and the legend); white outlines part neighbouring areas (≥ 3:1 to every fill).
+        var inherited = !!(c && c.inherited && c.score !== null && c.score !== undefined);
+        return { color: o.palette.outline, weight: inherited ? 2 : 1.5, dashArray: inherited ? "6 4" : null,
+                 fillColor: fill, fillOpacity: fill === NO_DATA ? 0.25 : o.palette.opacity,
+                 className: inherited ? "pm-area-inherited" : "pm-area-own" };
       },
       onEachFeature: function (feature, layer) {
         layer.bindTooltip(function () { return areaInfo(o, feature.properties, what); }, { sticky: true });
@@ -197,16 +241,38 @@
           info.appendChild(el("p", {}, [el("a", { href: areaUrl(o, feature.properties.code), text: o.text.area_page })]));
           return info;
         });
+        // Chromium puts an SVG path with focus listeners (Leaflet's tooltips add them) in the
+        // Tab order: hundreds of nameless outlines at buurt level. The area list is the
+        // keyboard way to the areas, so the outlines leave the Tab order.
+        layer.on("add", function () {
+          var path = layer.getElement && layer.getElement();
+          if (path) path.setAttribute("tabindex", "-1");
+        });
         layer.on("mouseover", function () { layer.setStyle({ weight: 3 }); });
-        layer.on("mouseout", function () { layer.setStyle({ weight: 1 }); });
+        layer.on("mouseout", function () { group.resetStyle(layer); });
       },
     });
+    return group;
   }
 
   function legendControl(o) {
     var control = L.control({ position: "bottomright" });
     control.onAdd = function () {
       var div = el("div", { class: "pm-legend leaflet-bar", role: "region", "aria-label": o.text.legend });
+      var id = "pm-legend-body-" + L.Util.stamp(control);
+      // Collapsed by default on a narrow screen, where it would cover much of the map.
+      var open = window.innerWidth >= 600;
+      var toggle = el("button", { type: "button", class: "pm-legend-toggle", "aria-expanded": String(open),
+                                  "aria-controls": id, text: o.text.legend });
+      var body = el("div", { class: "pm-legend-body", id: id });
+      body.hidden = !open;
+      toggle.addEventListener("click", function () {
+        body.hidden = !body.hidden;
+        toggle.setAttribute("aria-expanded", String(!body.hidden));
+      });
+      div.appendChild(toggle);
+      div.appendChild(body);
+      control.body = body;
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
       return div;
@@ -214,15 +280,15 @@
     control.render = function (sections) {
       var div = control.getContainer();
       if (!div) return;
-      div.textContent = "";
-      sections.forEach(function (s) { div.appendChild(s); });
+      control.body.textContent = "";
+      sections.forEach(function (s) { control.body.appendChild(s); });
       div.style.display = sections.length ? "" : "none";
     };
     return control;
   }
 
-  function swatch(color) {
-    return el("span", { class: "pm-swatch", style: "background:" + color, "aria-hidden": "true" });
+  function swatch(color, extra) {
+    return el("span", { class: "pm-swatch" + (extra ? " " + extra : ""), style: "background:" + color, "aria-hidden": "true" });
   }
 
   function cohesionLegend(o, data, classes, level) {
@@ -242,6 +308,7 @@
       return el("li", {}, [swatch(c.color), number(o, c.from, 1) + " – " + number(o, c.to, 1)]);
     });
     items.push(el("li", {}, [swatch(NO_DATA), o.text.no_score]));
+    if (inherited) items.push(el("li", { class: "pm-legend-inherited" }, [swatch(classes ? classes[0].color : NO_DATA, "pm-swatch-dashed"), o.text.inherited_mark]));
     var parts = [
       el("h2", { class: "pm-legend-title", text: o.text.cohesion + " · " + (o.levels[level] || level) + " · " + yearText }),
       el("ul", { class: "pm-legend-list" }, items),
@@ -290,6 +357,7 @@
     var statusBox = document.getElementById("map-status");
     var icon = iconFactory(o);
     var cluster = o.cluster;
+    nameClusters(o, cluster);
     var markers = new Map();
     var loadedKey = null;
     var loadedBoxes = [];
@@ -422,7 +490,7 @@
           if (key !== state.level + "|" + (state.year || "")) return;
           areaData = data;
           areaKeyLoaded = key;
-          classesRef.classes = scoreClasses(data.features);
+          classesRef.classes = scoreClasses(data.features, o.palette.scores);
           Object.keys(areaLayers).forEach(function (k) {
             areaLayers[k].clearLayers();
             areaLayers[k].addData(data);
@@ -614,6 +682,7 @@
       var outline = L.geoJSON(o.outline, { interactive: false, style: { color: "#1d3557", weight: 2, fillOpacity: 0.08 } }).addTo(map);
       map.fitBounds(outline.getBounds(), { padding: [10, 10] });
       bindMarkerEvents(o, map, o.cluster);
+      nameClusters(o, o.cluster);
       var params = new URLSearchParams({ area: o.area, status: "active,temporarily_closed" });
       getJSON(o.urls.markers + "?" + params.toString()).then(function (body) {
         o.cluster.addLayers(body.places.map(function (p) { return makeMarker(o, icon, p); }));
