@@ -19,9 +19,21 @@
     return Number(share).toLocaleString(locale(o), { style: "percent", maximumFractionDigits: 1 });
   }
 
+  // While other analyses hold every slot the server answers 503 with Retry-After: wait as it
+  // asks (at most 10 s a time) and ask again a few times, rather than show an error at once.
+  function fetchPatiently(url, init, tries) {
+    var left = tries === undefined ? 6 : tries;
+    return fetch(url, init).then(function (r) {
+      var wait = Number(r.headers.get("Retry-After"));
+      if (r.status !== 503 || !wait || left <= 0 || (init.signal && init.signal.aborted)) return r;
+      return new Promise(function (resolve) { setTimeout(resolve, Math.min(wait, 10) * 1000); })
+        .then(function () { return fetchPatiently(url, init, left - 1); });
+    });
+  }
+
   // A JSON request; an API error ({"error": {"code", "message"}}) becomes an Error with its message.
   function request(url, init) {
-    return fetch(url, Object.assign({ credentials: "same-origin", headers: { Accept: "application/json" } }, init || {}))
+    return fetchPatiently(url, Object.assign({ credentials: "same-origin", headers: { Accept: "application/json" } }, init || {}))
       .then(function (r) {
         return r.json().catch(function () { return null; }).then(function (body) {
           if (!r.ok) {
@@ -38,7 +50,7 @@
   // A question big enough to run as a background job answers 202 with the job; poll it,
   // report its progress, and ask again once it has finished (the answer is then cached).
   function requestAnalysis(url, signal, onProgress) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, signal: signal })
+    return fetchPatiently(url, { credentials: "same-origin", headers: { Accept: "application/json" }, signal: signal })
       .then(function (r) {
         return r.json().catch(function () { return null; }).then(function (body) {
           if (r.status !== 202) {
