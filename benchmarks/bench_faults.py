@@ -46,12 +46,29 @@ class PrivatePostgres:
         shutil.chown(self.dir, "postgres") if os.getuid() == 0 else None
         self.data = self.dir / "data"
         self.port = free_port()
-        as_postgres(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
-                    "--auth=trust", "-E", "UTF8")
+        as_postgres(
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+        )
 
     def ctl(self, *args: str) -> None:
-        as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-l",
-                    str(self.dir / "log"), "-o", f"-p {self.port} -k {self.dir}", *args)
+        as_postgres(
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-w",
+            "-l",
+            str(self.dir / "log"),
+            "-o",
+            f"-p {self.port} -k {self.dir}",
+            *args,
+        )
 
     @property
     def url(self) -> str:
@@ -72,8 +89,19 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         for _ in range(50):
             try:
                 http.client.HTTPConnection("127.0.0.1", self.port, timeout=1).connect()
@@ -108,8 +136,11 @@ def main() -> None:
     try:
         redis_server.start()
         pg.ctl("start")
-        print(f"private PostgreSQL on {pg.port}, private Redis on {redis_server.port}; "
-              "loading the demo…", flush=True)
+        print(
+            f"private PostgreSQL on {pg.port}, private Redis on {redis_server.port}; "
+            "loading the demo…",
+            flush=True,
+        )
         demo_app(pg.url, redis_server.url)
         port = free_port()
         server = serve(pg.url, port, 2, redis_server.url)
@@ -143,8 +174,11 @@ def main() -> None:
         for thread in threads:
             thread.start()
         events: dict[str, float] = {}
-        for at, action in ((REDIS_DOWN, "redis stop"), (REDIS_UP, "redis start"),
-                           (PG_RESTART, "postgres restart")):
+        for at, action in (
+            (REDIS_DOWN, "redis stop"),
+            (REDIS_UP, "redis start"),
+            (PG_RESTART, "postgres restart"),
+        ):
             time.sleep(max(0.0, at - (time.monotonic() - start)))
             events[action] = time.monotonic() - start
             if action == "redis stop":
@@ -168,15 +202,21 @@ def main() -> None:
 
 
 def report(requests, health, events) -> None:
-    phases = [("steady", 0, REDIS_DOWN), ("Redis down", REDIS_DOWN, REDIS_UP),
-              ("Redis back", REDIS_UP, PG_RESTART), ("PostgreSQL restart", PG_RESTART, END)]
+    phases = [
+        ("steady", 0, REDIS_DOWN),
+        ("Redis down", REDIS_DOWN, REDIS_UP),
+        ("Redis back", REDIS_UP, PG_RESTART),
+        ("PostgreSQL restart", PG_RESTART, END),
+    ]
     print("\nevents (s): " + ", ".join(f"{k} {v:.1f}" for k, v in events.items()))
     print("\n| phase | requests | failed | statuses |\n|---|---|---|---|")
     for name, lo, hi in phases:
         got = [s for t, s in requests if lo <= t < hi]
         failed = sum(1 for s in got if s != 200)
-        print(f"| {name} ({lo:.0f}-{hi:.0f} s) | {len(got)} | {failed} | "
-              f"{dict(sorted(Counter(got).items()))} |")
+        print(
+            f"| {name} ({lo:.0f}-{hi:.0f} s) | {len(got)} | {failed} | "
+            f"{dict(sorted(Counter(got).items()))} |"
+        )
     print("\n/healthz over time (runs of the same answer):")
     runs: list[list] = []
     for t, status, state in health:
@@ -189,12 +229,16 @@ def report(requests, health, events) -> None:
     pg_at = events["postgres restart"]
     bad_after = [t for t, s in requests if t >= pg_at and s != 200]
     recovered = (max(bad_after) - events["postgres back"]) if bad_after else 0.0
-    print(f"\nfailed requests after the PostgreSQL restart: {len(bad_after)}; last failure "
-          f"{recovered:.2f} s after PostgreSQL was back")
+    print(
+        f"\nfailed requests after the PostgreSQL restart: {len(bad_after)}; last failure "
+        f"{recovered:.2f} s after PostgreSQL was back"
+    )
     redis_ok = [t for t, _s, state in health if t >= events["redis start"] and state == "ok"]
     if redis_ok:
-        print(f"/healthz 'ok' again {redis_ok[0] - events['redis start']:.2f} s after Redis "
-              "was started")
+        print(
+            f"/healthz 'ok' again {redis_ok[0] - events['redis start']:.2f} s after Redis "
+            "was started"
+        )
 
 
 if __name__ == "__main__":

@@ -118,8 +118,10 @@ def whole_sequential(port: int) -> float:
 def whole_parallel(port: int) -> float:
     """Both requests at once, as a page would send them."""
     start = time.perf_counter()
-    threads = [threading.Thread(target=get, args=(port, path))
-               for path in ("/api/gaps/coverage", "/api/gaps/suggestions?p=10")]
+    threads = [
+        threading.Thread(target=get, args=(port, path))
+        for path in ("/api/gaps/coverage", "/api/gaps/suggestions?p=10")
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -143,11 +145,13 @@ def profile_cold(url: str, top: int) -> None:
         results.coverage(GapParams())
         results.suggestions(GapParams(p=10))
         profiler.disable()
-        print(f"\nprofile: one cold analysis in-process took {time.perf_counter() - start:.3f} s "
-              "(under the profiler)")
+        print(
+            f"\nprofile: one cold analysis in-process took {time.perf_counter() - start:.3f} s "
+            "(under the profiler)"
+        )
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
-        print("\n".join(out.getvalue().splitlines()[:top + 12]))
+        print("\n".join(out.getvalue().splitlines()[: top + 12]))
 
 
 def main() -> None:
@@ -162,11 +166,16 @@ def main() -> None:
             from placemaker.extensions import db
 
             db.engine.dispose()
-        print(f"database {make_url(DATABASE_URL).database}: migrated, Amsterdam demo loaded",
-              flush=True)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}; gunicorn {args.workers} workers x 2 threads; "
-          f"{args.runs} runs per figure", flush=True)
+        print(
+            f"database {make_url(DATABASE_URL).database}: migrated, Amsterdam demo loaded",
+            flush=True,
+        )
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; gunicorn {args.workers} workers x 2 threads; "
+        f"{args.runs} runs per figure",
+        flush=True,
+    )
     port = free_port()
     server = serve(DATABASE_URL, port, args.workers, REDIS_URL)
     rows: list[tuple[str, str, dict[str, float], int, int]] = []
@@ -181,14 +190,19 @@ def main() -> None:
             nothing.append(whole_sequential(port))
         rows.append(("whole analysis, nothing prepared", "cold", summary(nothing), 0, 0))
         flush_all()
-        print(f"warm job (model, prepared problem, LP bound at p=10): {warm(DATABASE_URL):.3f} s",
-              flush=True)
+        print(
+            f"warm job (model, prepared problem, LP bound at p=10): {warm(DATABASE_URL):.3f} s",
+            flush=True,
+        )
         flush()
         _, _, _, body = get(port, "/api/gaps/suggestions?p=10")
         info = json.loads(body)
-        print(f"suggestions p=10: {info['candidates']} candidate cells, solver "
-              f"{info['solver_seconds']:.3f} s, newly reached weighted need "
-              f"{info['new_weighted_need_reached']}", flush=True)
+        print(
+            f"suggestions p=10: {info['candidates']} candidate cells, solver "
+            f"{info['solver_seconds']:.3f} s, newly reached weighted need "
+            f"{info['new_weighted_need_reached']}",
+            flush=True,
+        )
 
         endpoints = [
             ("/api/gaps/coverage", "/api/gaps/coverage"),
@@ -209,15 +223,23 @@ def main() -> None:
 
                 stats = measure(args.runs, once, cold=cold)
                 rows.append((label, "cold" if cold else "warm", stats, wire, size))
-                print(f"  {label} {'cold' if cold else 'warm'}: median "
-                      f"{stats['median'] * 1000:.0f} ms", flush=True)
-        for label, fn in (("whole analysis, one after the other", whole_sequential),
-                          ("whole analysis, both at once", whole_parallel)):
+                print(
+                    f"  {label} {'cold' if cold else 'warm'}: median "
+                    f"{stats['median'] * 1000:.0f} ms",
+                    flush=True,
+                )
+        for label, fn in (
+            ("whole analysis, one after the other", whole_sequential),
+            ("whole analysis, both at once", whole_parallel),
+        ):
             for cold in (True, False):
                 stats = measure(args.runs, lambda fn=fn: fn(port), cold=cold)
                 rows.append((label, "cold" if cold else "warm", stats, 0, 0))
-                print(f"  {label} {'cold' if cold else 'warm'}: median "
-                      f"{stats['median'] * 1000:.0f} ms", flush=True)
+                print(
+                    f"  {label} {'cold' if cold else 'warm'}: median "
+                    f"{stats['median'] * 1000:.0f} ms",
+                    flush=True,
+                )
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -225,15 +247,22 @@ def main() -> None:
     print("\n| request | cache | median (ms) | p95 (ms) | min (ms) | gzip KB | JSON KB |")
     print("|---|---|---|---|---|---|---|")
     for label, cache, stats, wire, size in rows:
-        kb = (f"{wire / 1024:,.1f} | {size / 1024:,.1f}" if size else "— | —")
-        print(f"| {label} | {cache} | {stats['median'] * 1000:,.0f} | {stats['p95'] * 1000:,.0f}"
-              f" | {stats['min'] * 1000:,.0f} | {kb} |")
-    whole = [s for label, cache, s, _, _ in rows
-             if label.startswith("whole analysis, one") and cache == "cold"][0]
+        kb = f"{wire / 1024:,.1f} | {size / 1024:,.1f}" if size else "— | —"
+        print(
+            f"| {label} | {cache} | {stats['median'] * 1000:,.0f} | {stats['p95'] * 1000:,.0f}"
+            f" | {stats['min'] * 1000:,.0f} | {kb} |"
+        )
+    whole = [
+        s
+        for label, cache, s, _, _ in rows
+        if label.startswith("whole analysis, one") and cache == "cold"
+    ][0]
     verdict = "meets" if whole["p95"] < TARGET_S else "misses"
-    print(f"\nWhole Amsterdam analysis cold, one after the other: median "
-          f"{whole['median']:.3f} s, p95 {whole['p95']:.3f} s -> {verdict} the "
-          f"{TARGET_S:g} s target")
+    print(
+        f"\nWhole Amsterdam analysis cold, one after the other: median "
+        f"{whole['median']:.3f} s, p95 {whole['p95']:.3f} s -> {verdict} the "
+        f"{TARGET_S:g} s target"
+    )
     if args.profile:
         profile_cold(DATABASE_URL, 40)
 

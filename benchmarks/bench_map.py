@@ -36,9 +36,21 @@ BBOXES = {
     "street": "4.8400,52.3645,4.8437,52.3659",
 }
 TARGETS = {"page_kb": 300, "api_p95_ms": 50, "markers_s": 1.5}
-KINDS = ("bench", "vegetable_garden", "thrift_coffee", "community_centre", "buurtkamer",
-         "library", "playground_building", "youth_centre", "city_farm", "school_garden",
-         "park", "sports_field", "other_meeting_place")
+KINDS = (
+    "bench",
+    "vegetable_garden",
+    "thrift_coffee",
+    "community_centre",
+    "buurtkamer",
+    "library",
+    "playground_building",
+    "youth_centre",
+    "city_farm",
+    "school_garden",
+    "park",
+    "sports_field",
+    "other_meeting_place",
+)
 STATUSES = ("active",) * 8 + ("temporarily_closed",) + ("gone",)
 
 
@@ -53,25 +65,43 @@ def build_database(url: str, recipes: tuple[str, ...] = ()) -> None:
         rows = []
         # Points are drawn in the bbox and kept only where an area covers them (no water).
         while len(rows) < TOTAL - have:
-            batch = [(rng.uniform(CITY_BBOX[0], CITY_BBOX[2]),
-                      rng.uniform(CITY_BBOX[1], CITY_BBOX[3])) for _ in range(4000)]
-            inside = db.session.execute(text(
-                "SELECT p.lon, p.lat FROM unnest(CAST(:lons AS float8[]), CAST(:lats AS float8[]))"
-                " AS p(lon, lat) WHERE EXISTS (SELECT 1 FROM area a WHERE a.level_code = 'buurt'"
-                " AND ST_Covers(a.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)))"),
-                {"lons": [b[0] for b in batch], "lats": [b[1] for b in batch]}).all()
+            batch = [
+                (rng.uniform(CITY_BBOX[0], CITY_BBOX[2]), rng.uniform(CITY_BBOX[1], CITY_BBOX[3]))
+                for _ in range(4000)
+            ]
+            inside = db.session.execute(
+                text(
+                    "SELECT p.lon, p.lat FROM unnest(CAST(:lons AS float8[]), CAST(:lats AS "
+                    "float8[]))"
+                    " AS p(lon, lat) WHERE EXISTS (SELECT 1 FROM area a WHERE a.level_code = "
+                    "'buurt'"
+                    " AND ST_Covers(a.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)))"
+                ),
+                {"lons": [b[0] for b in batch], "lats": [b[1] for b in batch]},
+            ).all()
             for lon, lat in inside:
                 if len(rows) >= TOTAL - have:
                     break
                 n = len(rows) + 1
-                rows.append({"name": f"Ontmoetingsplek {n}", "kind": rng.choice(KINDS),
-                             "status": rng.choice(STATUSES), "lon": lon, "lat": lat,
-                             "sid": f"bench-{n}"})
-        db.session.execute(text(
-            "INSERT INTO place (kind_code, name, geom, status, source, source_id, version,"
-            " created_at, updated_at) VALUES (:kind, :name,"
-            " ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), CAST(:status AS place_status),"
-            " 'benchmark', :sid, 1, now(), now())"), rows)
+                rows.append(
+                    {
+                        "name": f"Ontmoetingsplek {n}",
+                        "kind": rng.choice(KINDS),
+                        "status": rng.choice(STATUSES),
+                        "lon": lon,
+                        "lat": lat,
+                        "sid": f"bench-{n}",
+                    }
+                )
+        db.session.execute(
+            text(
+                "INSERT INTO place (kind_code, name, geom, status, source, source_id, version,"
+                " created_at, updated_at) VALUES (:kind, :name,"
+                " ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), CAST(:status AS place_status),"
+                " 'benchmark', :sid, 1, now(), now())"
+            ),
+            rows,
+        )
         db.session.commit()
         db.session.execute(text("ANALYZE place"))
         db.session.commit()
@@ -112,8 +142,11 @@ def latency(port: int, path: str, n: int, *, cold: bool = False) -> dict[str, fl
         times.append(elapsed * 1000)
     conn.close()
     times.sort()
-    return {"median": statistics.median(times), "p95": times[int(0.95 * (len(times) - 1))],
-            "bytes": size}
+    return {
+        "median": statistics.median(times),
+        "p95": times[int(0.95 * (len(times) - 1))],
+        "bytes": size,
+    }
 
 
 def counters(host: str, sizes: dict[str, int]):
@@ -141,15 +174,24 @@ def browser_measure(base: str, runs: int) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
     host = urlsplit(base).netloc
-    ready = ("() => { const m = document.querySelector('.folium-map');"
-             " return m && m.dataset.placesState === 'ready'"
-             " && document.querySelectorAll('.leaflet-marker-icon').length > 0; }")
-    result: dict[str, list[float]] = {"page_bytes": [], "data_bytes": [], "city_s": [],
-                                      "street_s": [], "foreign": []}
+    ready = (
+        "() => { const m = document.querySelector('.folium-map');"
+        " return m && m.dataset.placesState === 'ready'"
+        " && document.querySelectorAll('.leaflet-marker-icon').length > 0; }"
+    )
+    result: dict[str, list[float]] = {
+        "page_bytes": [],
+        "data_bytes": [],
+        "city_s": [],
+        "street_s": [],
+        "foreign": [],
+    }
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-            headless=True, args=["--no-sandbox", "--disable-gpu"])
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu"],
+        )
         for _run in range(runs):
             for view, query in (("city", ""), ("street", "?lat=52.36520&lon=4.84185&z=18")):
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -178,11 +220,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="browser runs")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="reuse the benchmark database")
-    parser.add_argument("--towns", action="store_true",
-                        help="load Utrecht and Ermelo by their recipes next to Amsterdam")
+    parser.add_argument(
+        "--towns",
+        action="store_true",
+        help="load Utrecht and Ermelo by their recipes next to Amsterdam",
+    )
     args = parser.parse_args()
-    url = os.environ.get("BENCH_DATABASE_URL",
-                         "postgresql+psycopg://postgres@localhost:5432/placemaker_bench_map")
+    url = os.environ.get(
+        "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@localhost:5432/placemaker_bench_map"
+    )
     if not args.keep:
         build_database(url, ("utrecht", "ermelo") if args.towns else ())
     port = free_port()
@@ -192,33 +238,59 @@ def main() -> None:
         rows = []
         for name, bbox in BBOXES.items():
             markers = f"/api/places/markers?bbox={bbox}&status=active,temporarily_closed"
-            rows.append((name, "/api/places?bbox= (GeoJSON, 100 a page)",
-                         latency(port, f"/api/places?bbox={bbox}", args.requests)))
-            rows.append((name, "/api/places/markers?bbox= (map, cached)",
-                         latency(port, markers, args.requests)))
+            rows.append(
+                (
+                    name,
+                    "/api/places?bbox= (GeoJSON, 100 a page)",
+                    latency(port, f"/api/places?bbox={bbox}", args.requests),
+                )
+            )
+            rows.append(
+                (
+                    name,
+                    "/api/places/markers?bbox= (map, cached)",
+                    latency(port, markers, args.requests),
+                )
+            )
             if name == "city":
-                rows.append((name, "/api/places/markers?bbox= (map, uncached)",
-                             latency(port, markers, max(20, args.requests // 5), cold=True)))
+                rows.append(
+                    (
+                        name,
+                        "/api/places/markers?bbox= (map, uncached)",
+                        latency(port, markers, max(20, args.requests // 5), cold=True),
+                    )
+                )
         page = browser_measure(base, args.runs)
     finally:
         server.terminate()
         server.wait(timeout=10)
 
-    print(f"\n10,000 places, gunicorn {args.workers} workers x 2 threads, "
-          f"{args.requests} sequential requests per row (after 10 to warm up)\n")
+    print(
+        f"\n10,000 places, gunicorn {args.workers} workers x 2 threads, "
+        f"{args.requests} sequential requests per row (after 10 to warm up)\n"
+    )
     print(f"{'bbox':<7} {'endpoint':<44} {'median ms':>9} {'p95 ms':>8} {'bytes sent':>10}")
     for name, label, figures in rows:
-        print(f"{name:<7} {label:<44} {figures['median']:>9.1f} {figures['p95']:>8.1f} "
-              f"{figures['bytes']:>10,}")
-    print(f"\nmap page before tiles: {page['page_bytes'] / 1024:.0f} KB "
-          f"(target < {TARGETS['page_kb']} KB); place data fetched: "
-          f"{page['data_bytes'] / 1024:.0f} KB (compressed where served so)")
-    print(f"markers drawn, city view: {page['city_s']:.2f} s; street view: "
-          f"{page['street_s']:.2f} s (median of {args.runs}; target < {TARGETS['markers_s']} s)")
+        print(
+            f"{name:<7} {label:<44} {figures['median']:>9.1f} {figures['p95']:>8.1f} "
+            f"{figures['bytes']:>10,}"
+        )
+    print(
+        f"\nmap page before tiles: {page['page_bytes'] / 1024:.0f} KB "
+        f"(target < {TARGETS['page_kb']} KB); place data fetched: "
+        f"{page['data_bytes'] / 1024:.0f} KB (compressed where served so)"
+    )
+    print(
+        f"markers drawn, city view: {page['city_s']:.2f} s; street view: "
+        f"{page['street_s']:.2f} s (median of {args.runs}; target < {TARGETS['markers_s']} s)"
+    )
     print(f"requests to other hosts (tiles, aborted): {page['foreign']:.0f}")
     worst = max(f["p95"] for _, label, f in rows if "uncached" not in label)
-    ok = (page["page_bytes"] / 1024 < TARGETS["page_kb"] and worst < TARGETS["api_p95_ms"]
-          and max(page["city_s"], page["street_s"]) < TARGETS["markers_s"])
+    ok = (
+        page["page_bytes"] / 1024 < TARGETS["page_kb"]
+        and worst < TARGETS["api_p95_ms"]
+        and max(page["city_s"], page["street_s"]) < TARGETS["markers_s"]
+    )
     print("\nall targets met" if ok else "\nsome targets missed")
 
 

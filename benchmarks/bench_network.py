@@ -28,10 +28,12 @@ def street_grid(size: float, block: float, missing: float, rng) -> WalkNetwork:
     ix, iy = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
     xy = np.column_stack([ix.ravel() * block, iy.ravel() * block]).astype(float)
     node = np.arange(n * n).reshape(n, n)
-    pairs = np.concatenate([
-        np.column_stack([node[:-1, :].ravel(), node[1:, :].ravel()]),
-        np.column_stack([node[:, :-1].ravel(), node[:, 1:].ravel()]),
-    ])
+    pairs = np.concatenate(
+        [
+            np.column_stack([node[:-1, :].ravel(), node[1:, :].ravel()]),
+            np.column_stack([node[:, :-1].ravel(), node[:, 1:].ravel()]),
+        ]
+    )
     pairs = pairs[rng.random(len(pairs)) >= missing]
     return WalkNetwork(xy, pairs[:, 0], pairs[:, 1])
 
@@ -55,13 +57,17 @@ def main() -> None:
     t2 = time.perf_counter()
     walked = coverage_matrix(sites, args.radius, cells, model)
     t3 = time.perf_counter()
-    print(f"street grid {args.size / 1000:.0f} x {args.size / 1000:.0f} km: "
-          f"{len(network.node_xy):,} nodes, {len(network.edge_from):,} segments; "
-          f"{len(cells):,} cells, {len(sites):,} sites, radius {args.radius:.0f} m")
-    print(f"| catchments | build | cells per site |\n|---|---|---|\n"
-          f"| straight line x 1.3 (KD-tree) | {t1 - t0:.2f} s | {straight.nnz / len(sites):.1f} |\n"
-          f"| walking network (graph {t2 - t1:.2f} s + Dijkstra) | {t3 - t2:.2f} s | "
-          f"{walked.nnz / len(sites):.1f} |")
+    print(
+        f"street grid {args.size / 1000:.0f} x {args.size / 1000:.0f} km: "
+        f"{len(network.node_xy):,} nodes, {len(network.edge_from):,} segments; "
+        f"{len(cells):,} cells, {len(sites):,} sites, radius {args.radius:.0f} m"
+    )
+    print(
+        f"| catchments | build | cells per site |\n|---|---|---|\n"
+        f"| straight line x 1.3 (KD-tree) | {t1 - t0:.2f} s | {straight.nnz / len(sites):.1f} |\n"
+        f"| walking network (graph {t2 - t1:.2f} s + Dijkstra) | {t3 - t2:.2f} s | "
+        f"{walked.nnz / len(sites):.1f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,14 @@ def demo_app(url: str, redis_url: str, recipes: tuple[str, ...] = ()):
     sa_url = make_url(url)
     drop_database(sa_url)
     ensure_database(sa_url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url,
-                      "RATELIMIT_STORAGE_URI": redis_url, "SECRET_KEY": "bench"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "REDIS_URL": redis_url,
+            "RATELIMIT_STORAGE_URI": redis_url,
+            "SECRET_KEY": "bench",
+        }
+    )
     with app.app_context():
         upgrade(revision="heads")
         reports = load_demo()
@@ -50,14 +56,33 @@ def free_port() -> int:
 
 def serve(url: str, port: int, workers: int, redis_url: str) -> subprocess.Popen:
     """gunicorn with ``workers`` × 2 threads on 127.0.0.1, once /healthz answers."""
-    env = {**os.environ, "DATABASE_URL": url, "FLASK_SQLALCHEMY_DATABASE_URI": url,
-           "REDIS_URL": redis_url, "FLASK_REDIS_URL": redis_url,
-           "FLASK_RATELIMIT_STORAGE_URI": redis_url, "SECRET_KEY": "bench"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "FLASK_SQLALCHEMY_DATABASE_URI": url,
+        "REDIS_URL": redis_url,
+        "FLASK_REDIS_URL": redis_url,
+        "FLASK_RATELIMIT_STORAGE_URI": redis_url,
+        "SECRET_KEY": "bench",
+    }
     proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers), "--threads", "2",
-         "--timeout", "120", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         "placemaker:create_app()"],
-        cwd=ROOT, env=env)
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "--workers",
+            str(workers),
+            "--threads",
+            "2",
+            "--timeout",
+            "120",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "placemaker:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     for _ in range(150):
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)

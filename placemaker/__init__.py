@@ -16,8 +16,12 @@ from flask import Flask
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then FLASK_* environment variables, then ``test_config``."""
-    app = Flask(__name__, static_folder="../static", template_folder="../templates",
-                instance_path=os.environ.get("PLACEMAKER_INSTANCE_PATH") or None)
+    app = Flask(
+        __name__,
+        static_folder="../static",
+        template_folder="../templates",
+        instance_path=os.environ.get("PLACEMAKER_INSTANCE_PATH") or None,
+    )
     app.config.from_object("placemaker.config")
     app.config.from_prefixed_env()
     if test_config:

@@ -17,5 +17,6 @@ class RedactingLogger(Logger):
 
     def atoms(self, resp, req, environ, request_time) -> dict[str, Any]:
         atoms = super().atoms(resp, req, environ, request_time)
-        return {key: redact(value) if isinstance(value, str) else value
-                for key, value in atoms.items()}
+        return {
+            key: redact(value) if isinstance(value, str) else value for key, value in atoms.items()
+        }

@@ -39,9 +39,19 @@ class DataVersion(Model):
     # The tables whose statement-level trigger stamps them (migrations 0004, 0005, 0007 and
     # 0010). Autogenerate does not see triggers; tests/test_migrations.py holds the database
     # to this.
-    STAMPED_TABLES = ("area", "area_indicator", "cohesion_score", "gap_layer",
-                      "gap_layer_feature", "place", "place_kind", "population_cell", "proposal",
-                      "walk_edge", "walk_node")
+    STAMPED_TABLES = (
+        "area",
+        "area_indicator",
+        "cohesion_score",
+        "gap_layer",
+        "gap_layer_feature",
+        "place",
+        "place_kind",
+        "population_cell",
+        "proposal",
+        "walk_edge",
+        "walk_node",
+    )
 
 
 def data_version(tables: Iterable[str] | None = None) -> str:
@@ -52,8 +62,10 @@ def data_version(tables: Iterable[str] | None = None) -> str:
     names = sorted(tables) if tables is not None else None
     where = "WHERE name = ANY(:names)" if names is not None else ""
     row = db.session.execute(
-        text("SELECT current_database(), coalesce(string_agg(name || '=' || version, ','"
-             f" ORDER BY name), '') FROM data_version {where}"),
+        text(
+            "SELECT current_database(), coalesce(string_agg(name || '=' || version, ','"
+            f" ORDER BY name), '') FROM data_version {where}"
+        ),
         {"names": names} if names is not None else {},
     ).one()
     return f"{row[0]}:{row[1]}"
@@ -63,8 +75,9 @@ def client() -> redis.Redis:
     """One connection pool per process; what it holds lives in Redis, shared by all."""
     found = current_app.extensions.get("placemaker_redis")
     if found is None:
-        found = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2,
-                                     socket_connect_timeout=1)
+        found = redis.Redis.from_url(
+            current_app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=1
+        )
         current_app.extensions["placemaker_redis"] = found
     return found
 
@@ -87,13 +100,20 @@ def _available() -> bool:
 
 def _failed(namespace: str) -> None:
     if _available():  # one log line per outage window, not one per request
-        current_app.logger.warning("Redis unavailable; %s computed without caching for %ss",
-                                   namespace, RETRY_SECONDS)
+        current_app.logger.warning(
+            "Redis unavailable; %s computed without caching for %ss", namespace, RETRY_SECONDS
+        )
     current_app.extensions["placemaker_redis_down_until"] = time.monotonic() + RETRY_SECONDS
 
 
-def cached(namespace: str, key: str, compute: Callable[[], bytes], *, version: str,
-           seconds: int = DEFAULT_SECONDS) -> bytes:
+def cached(
+    namespace: str,
+    key: str,
+    compute: Callable[[], bytes],
+    *,
+    version: str,
+    seconds: int = DEFAULT_SECONDS,
+) -> bytes:
     """``compute()``'s bytes, from Redis when this version has them.
 
     On a miss one worker computes while the others asking for the same value wait for its
@@ -110,8 +130,9 @@ def cached(namespace: str, key: str, compute: Callable[[], bytes], *, version: s
         return compute()
     if hit is not None:
         return hit
-    lock = redis_client.lock(f"{cache_key}:lock", timeout=LOCK_SECONDS,
-                             blocking_timeout=LOCK_SECONDS)
+    lock = redis_client.lock(
+        f"{cache_key}:lock", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS
+    )
     try:
         locked = lock.acquire()
     except redis.RedisError:

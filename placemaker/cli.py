@@ -87,52 +87,107 @@ def _names_file(path: str | None) -> dict[str, str] | None:
 @click.option("--level", required=True, help="Area level: stadsdeel, gebied, wijk, buurt, …")
 @click.option("--code-field", required=True, help="Property holding the area code.")
 @click.option("--name-field", help="Property holding the name.")
-@click.option("--parent-field", "parent_fields", multiple=True,
-              help="Property with the parent's code; repeat to give fallbacks in order.")
+@click.option(
+    "--parent-field",
+    "parent_fields",
+    multiple=True,
+    help="Property with the parent's code; repeat to give fallbacks in order.",
+)
 @click.option("--alt-code-field", help="Property with another register's code (CBS).")
 @click.option("--dissolve", is_flag=True, help="Merge features that share a code.")
-@click.option("--names", "names_path", type=click.Path(dir_okay=False),
-              help="CSV with columns code,name for files without names.")
+@click.option(
+    "--names",
+    "names_path",
+    type=click.Path(dir_okay=False),
+    help="CSV with columns code,name for files without names.",
+)
 @click.option("--source", help="Where the data comes from (default: the file name).")
 @click.option("--crs", help="The file's CRS when it declares none, e.g. EPSG:28992.")
 @click.option("--layer", help="Layer of a GeoPackage (default: the only one).")
-def import_areas_command(path, level, code_field, name_field, parent_fields, alt_code_field,
-                         dissolve, names_path, source, crs, layer):
+def import_areas_command(
+    path,
+    level,
+    code_field,
+    name_field,
+    parent_fields,
+    alt_code_field,
+    dissolve,
+    names_path,
+    source,
+    crs,
+    layer,
+):
     """Import areas of one level from GeoJSON, GeoPackage or a zipped Shapefile (any CRS)."""
-    mapping = AreaMapping(level, code_field, name_field, parent_fields, alt_code_field,
-                          dissolve, _names_file(names_path))
+    mapping = AreaMapping(
+        level,
+        code_field,
+        name_field,
+        parent_fields,
+        alt_code_field,
+        dissolve,
+        _names_file(names_path),
+    )
     read = {k: v for k, v in (("crs", crs), ("layer", layer)) if v}
-    run_import(lambda: import_areas_file(path, mapping, source=source, progress=click_progress,
-                                         **read))
+    run_import(
+        lambda: import_areas_file(path, mapping, source=source, progress=click_progress, **read)
+    )
 
 
-def _row_keys(key_field: str, match: str, year: int | None, year_field: str | None,
-              on_duplicate: str = "error", max_loss: float = 0.0, split: str | None = None,
-              split_by: str = "error"):
+def _row_keys(
+    key_field: str,
+    match: str,
+    year: int | None,
+    year_field: str | None,
+    on_duplicate: str = "error",
+    max_loss: float = 0.0,
+    split: str | None = None,
+    split_by: str = "error",
+):
     if (year is None) == (year_field is None):
         raise click.UsageError("give either --year or --year-field")
-    return RowKeys(key_field, match, year, year_field, on_duplicate=on_duplicate,
-                   max_loss=max_loss, split=split, split_by=split_by)
+    return RowKeys(
+        key_field,
+        match,
+        year,
+        year_field,
+        on_duplicate=on_duplicate,
+        max_loss=max_loss,
+        split=split,
+        split_by=split_by,
+    )
 
 
 def _key_options(command):
     """Options every keyed importer shares: repeated keys, lost totals, multi-code rows."""
-    for option in reversed([
-        click.option("--on-duplicate", type=click.Choice(["error", "sum", "mean", "max",
-                                                          "first"]),
-                     default="error", show_default=True,
-                     help="What a repeated area and year does: refuse, or combine."),
-        click.option("--max-loss", type=float, default=0.0, show_default=True,
-                     help="Share of a counted total (population) rows of unknown areas may "
-                          "take away before the run fails."),
-        click.option("--split", help="Separator of rows naming several areas, e.g. ';'."),
-        click.option("--split-by", type=click.Choice(["error", "population", "land_area",
-                                                      "equal"]),
-                     default="error", show_default=True,
-                     help="How a row naming several areas is shared out (error: refuse)."),
-        click.option("--sheet", help="XLSX sheet (default: the first)."),
-        click.option("--member", help="File inside a zip."),
-    ]):
+    for option in reversed(
+        [
+            click.option(
+                "--on-duplicate",
+                type=click.Choice(["error", "sum", "mean", "max", "first"]),
+                default="error",
+                show_default=True,
+                help="What a repeated area and year does: refuse, or combine.",
+            ),
+            click.option(
+                "--max-loss",
+                type=float,
+                default=0.0,
+                show_default=True,
+                help="Share of a counted total (population) rows of unknown areas may "
+                "take away before the run fails.",
+            ),
+            click.option("--split", help="Separator of rows naming several areas, e.g. ';'."),
+            click.option(
+                "--split-by",
+                type=click.Choice(["error", "population", "land_area", "equal"]),
+                default="error",
+                show_default=True,
+                help="How a row naming several areas is shared out (error: refuse).",
+            ),
+            click.option("--sheet", help="XLSX sheet (default: the first)."),
+            click.option("--member", help="File inside a zip."),
+        ]
+    ):
         command = option(command)
     return command
 
@@ -153,66 +208,133 @@ def _read_options(sheet: str | None, member: str | None) -> dict:
 @click.command("import-indicators")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--key-field", required=True, help="Column with the area code.")
-@click.option("--match", type=click.Choice(["code", "alt_code"]), default="code",
-              show_default=True, help="Match the key against our code or the alternative code.")
+@click.option(
+    "--match",
+    type=click.Choice(["code", "alt_code"]),
+    default="code",
+    show_default=True,
+    help="Match the key against our code or the alternative code.",
+)
 @click.option("--year", type=int, help="The year of every value in the file.")
 @click.option("--year-field", help="Column with the year of each row.")
-@click.option("--column", "columns", multiple=True, required=True,
-              help="COLUMN=indicator_code[:unit], repeatable; the column may be an expression "
-                   "(a_65_oo / a_inw=share_65plus:fraction); units: percent, fraction, "
-                   "count, number. See `flask indicators` for the codes.")
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    required=True,
+    help="COLUMN=indicator_code[:unit], repeatable; the column may be an expression "
+    "(a_65_oo / a_inw=share_65plus:fraction); units: percent, fraction, "
+    "count, number. See `flask indicators` for the codes.",
+)
 @click.option("--source", required=True, help="Where the figures come from.")
 @_key_options
-def import_indicators_command(path, key_field, match, year, year_field, columns, source,
-                              on_duplicate, max_loss, split, split_by, sheet, member):
+def import_indicators_command(
+    path,
+    key_field,
+    match,
+    year,
+    year_field,
+    columns,
+    source,
+    on_duplicate,
+    max_loss,
+    split,
+    split_by,
+    sheet,
+    member,
+):
     """Import indicator values (population, 65+, …) from CSV, XLSX, GeoJSON or GeoPackage."""
     keys = _row_keys(key_field, match, year, year_field, on_duplicate, max_loss, split, split_by)
     specs = _specs(columns)
-    run_import(lambda: import_indicators_file(path, keys, specs, source=source,
-                                              progress=click_progress,
-                                              **_read_options(sheet, member)))
+    run_import(
+        lambda: import_indicators_file(
+            path,
+            keys,
+            specs,
+            source=source,
+            progress=click_progress,
+            **_read_options(sheet, member),
+        )
+    )
 
 
 @click.command("indicators")
 def indicators_command():
     """List the indicator codes importers accept, with their unit and meaning."""
     for indicator in db.session.scalars(select(Indicator).order_by(Indicator.code)):
-        click.echo(f"{indicator.code:24} {indicator.unit:8} {indicator.name_en} "
-                   f"({indicator.name_nl})")
+        click.echo(
+            f"{indicator.code:24} {indicator.unit:8} {indicator.name_en} ({indicator.name_nl})"
+        )
 
 
 @click.command("import-cohesion")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--key-field", required=True, help="Column with the area code.")
-@click.option("--match", type=click.Choice(["code", "alt_code"]), default="code",
-              show_default=True)
+@click.option("--match", type=click.Choice(["code", "alt_code"]), default="code", show_default=True)
 @click.option("--year", type=int)
 @click.option("--year-field")
 @click.option("--score-column", help="Column with the cohesion score.")
 @click.option("--rung-column", help="Column with the assessed ladder rung (1-6).")
 @click.option("--wanted-rung-column", help="Column with the rung residents want (1-6).")
-@click.option("--scale", default="1:10", show_default=True,
-              help="The score's range, MIN:MAX (e.g. 0:200, -1:1; 1-10 works too).")
+@click.option(
+    "--scale",
+    default="1:10",
+    show_default=True,
+    help="The score's range, MIN:MAX (e.g. 0:200, -1:1; 1-10 works too).",
+)
 @click.option("--lower-is-better", is_flag=True, help="A higher score means less cohesion.")
-@click.option("--reference", type=float,
-              help="The score that means average (100 on a 0-200 index, 0 for a deviation).")
+@click.option(
+    "--reference",
+    type=float,
+    help="The score that means average (100 on a 0-200 index, 0 for a deviation).",
+)
 @click.option("--reference-label", help="Average of what, e.g. 'city average 2014'.")
 @click.option("--source", required=True)
 @_key_options
-def import_cohesion_command(path, key_field, match, year, year_field, score_column, rung_column,
-                            wanted_rung_column, scale, lower_is_better, reference,
-                            reference_label, source, on_duplicate, max_loss, split, split_by,
-                            sheet, member):
+def import_cohesion_command(
+    path,
+    key_field,
+    match,
+    year,
+    year_field,
+    score_column,
+    rung_column,
+    wanted_rung_column,
+    scale,
+    lower_is_better,
+    reference,
+    reference_label,
+    source,
+    on_duplicate,
+    max_loss,
+    split,
+    split_by,
+    sheet,
+    member,
+):
     """Import cohesion scores and ladder rungs from a table keyed by area code."""
     low, high = _scale(scale)
-    columns = CohesionColumns(score_column, rung_column, wanted_rung_column, low, high,
-                              not lower_is_better,
-                              Decimal(str(reference)) if reference is not None else None,
-                              reference_label)
+    columns = CohesionColumns(
+        score_column,
+        rung_column,
+        wanted_rung_column,
+        low,
+        high,
+        not lower_is_better,
+        Decimal(str(reference)) if reference is not None else None,
+        reference_label,
+    )
     keys = _row_keys(key_field, match, year, year_field, on_duplicate, max_loss, split, split_by)
-    run_import(lambda: import_cohesion_file(path, keys, columns, source=source,
-                                            progress=click_progress,
-                                            **_read_options(sheet, member)))
+    run_import(
+        lambda: import_cohesion_file(
+            path,
+            keys,
+            columns,
+            source=source,
+            progress=click_progress,
+            **_read_options(sheet, member),
+        )
+    )
 
 
 def _scale(scale: str) -> tuple[Decimal, Decimal]:
@@ -233,13 +355,27 @@ def _scale(scale: str) -> tuple[Decimal, Decimal]:
 @click.option("--name-field", required=True)
 @click.option("--category-field", required=True)
 @click.option("--kind", "kinds", multiple=True, help="CATEGORY=kind_code, repeatable.")
-@click.option("--mapping", "mapping_path", type=click.Path(dir_okay=False),
-              help='JSON file {"category": "kind_code", …}.')
+@click.option(
+    "--mapping",
+    "mapping_path",
+    type=click.Path(dir_okay=False),
+    help='JSON file {"category": "kind_code", …}.',
+)
 @click.option("--skip", multiple=True, help="A category never to import, repeatable.")
 @click.option("--address-field", "address_fields", multiple=True)
 @click.option("--postcode-field")
-def import_places_command(path, source, id_field, name_field, category_field, kinds,
-                          mapping_path, skip, address_fields, postcode_field):
+def import_places_command(
+    path,
+    source,
+    id_field,
+    name_field,
+    category_field,
+    kinds,
+    mapping_path,
+    skip,
+    address_fields,
+    postcode_field,
+):
     """Import places from GeoJSON points, mapping categories to place kinds."""
     kind_map = {}
     if mapping_path:
@@ -247,27 +383,41 @@ def import_places_command(path, source, id_field, name_field, category_field, ki
     kind_map.update(_pairs(kinds, "--kind"))
     if not kind_map:
         raise click.UsageError("map at least one category with --kind or --mapping")
-    mapping = PlaceMapping(id_field, name_field, category_field, kind_map, frozenset(skip),
-                           tuple(address_fields), postcode_field)
-    run_import(lambda: import_places_file(path, mapping, source=source,
-                                          progress=click_progress))
+    mapping = PlaceMapping(
+        id_field,
+        name_field,
+        category_field,
+        kind_map,
+        frozenset(skip),
+        tuple(address_fields),
+        postcode_field,
+    )
+    run_import(lambda: import_places_file(path, mapping, source=source, progress=click_progress))
 
 
 @click.command("import-layer")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--name", required=True, help="The layer's name; an existing one is replaced.")
-@click.option("--role", type=click.Choice(["exclude", "candidates"]), required=True,
-              help="exclude: nobody lives there and no site goes there; candidates: sites.")
+@click.option(
+    "--role",
+    type=click.Choice(["exclude", "candidates"]),
+    required=True,
+    help="exclude: nobody lives there and no site goes there; candidates: sites.",
+)
 @click.option("--name-field", help="Property with each feature's name.")
 def import_layer_command(path, name, role, name_field):
     """Import a gap-analysis layer (parks, water, candidate sites) from GeoJSON."""
-    run_import(lambda: import_layer_file(path, name, role, name_field=name_field,
-                                         progress=click_progress))
+    run_import(
+        lambda: import_layer_file(path, name, role, name_field=name_field, progress=click_progress)
+    )
 
 
 @click.command("demo")
-@click.option("--data-dir", type=click.Path(file_okay=False),
-              help="Folder with amsterdam/ (default: $PLACEMAKER_DATA_DIR or ../shared/data).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="Folder with amsterdam/ (default: $PLACEMAKER_DATA_DIR or ../shared/data).",
+)
 def demo_command(data_dir):
     """Load the Amsterdam demo (idempotent) and print the demo logins."""
     run_import(lambda: load_demo(Path(data_dir) if data_dir else None, click_progress))
@@ -279,15 +429,22 @@ def demo_command(data_dir):
 
 @click.command("load")
 @click.argument("recipe", type=click.Path(dir_okay=False))
-@click.option("--data-dir", type=click.Path(file_okay=False),
-              help="Folder the recipe's files are relative to "
-                   "(default: $PLACEMAKER_DATA_DIR or ../shared/data).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="Folder the recipe's files are relative to "
+    "(default: $PLACEMAKER_DATA_DIR or ../shared/data).",
+)
 def load_command(recipe, data_dir):
     """Load a municipality from a recipe (recipes/utrecht.toml); safe to run again."""
     started = time.monotonic()
     try:
-        reports = load_recipe(recipe, Path(data_dir) if data_dir else default_data_dir(),
-                              progress=click_progress, echo=click.echo)
+        reports = load_recipe(
+            recipe,
+            Path(data_dir) if data_dir else default_data_dir(),
+            progress=click_progress,
+            echo=click.echo,
+        )
     except ImportFailed as exc:
         raise click.ClickException(f"{exc}\nThe failing step was not imported.") from None
     click.echo("\nSummary:")
@@ -295,8 +452,10 @@ def load_command(recipe, data_dir):
         for line in report.summary_lines():
             click.echo(line)
     if not all(r.ok for r in reports):
-        raise click.ClickException("a step failed and was rolled back; the steps before it "
-                                   "were imported (run again after fixing it).")
+        raise click.ClickException(
+            "a step failed and was rolled back; the steps before it "
+            "were imported (run again after fixing it)."
+        )
     click.echo(f"done in {time.monotonic() - started:.1f} s")
 
 

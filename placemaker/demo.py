@@ -33,10 +33,18 @@ WATER_LAYER = "Water"
 DEMO_PASSWORD = "placemaker-demo"
 DEMO_USERS = (
     # email, name, role, areas looked after (code, since)
-    ("gebiedsbeheerder@demo.placemaker.nl", "Fatima El Amrani", Role.area_manager,
-     (("DX09", date(2019, 3, 1)),)),
-    ("beheerder.west@demo.placemaker.nl", "Joris de Wit", Role.area_manager,
-     (("DX04", date(2021, 9, 1)),)),
+    (
+        "gebiedsbeheerder@demo.placemaker.nl",
+        "Fatima El Amrani",
+        Role.area_manager,
+        (("DX09", date(2019, 3, 1)),),
+    ),
+    (
+        "beheerder.west@demo.placemaker.nl",
+        "Joris de Wit",
+        Role.area_manager,
+        (("DX04", date(2021, 9, 1)),),
+    ),
     ("planner@demo.placemaker.nl", "Sanne Visser", Role.planner, ()),
     ("admin@demo.placemaker.nl", "Admin", Role.admin, ()),
 )
@@ -74,8 +82,10 @@ def wijk_names(folder: Path) -> dict[str, str]:
 
     Each 2015 buurt votes, by area, for the name of the 2022 wijk its centre lies in.
     """
-    new = [(shape(f["geometry"]), f["properties"].get("wijk_naam_afgeleid"))
-           for f in _features(folder / "buurten_2022.geojson")]
+    new = [
+        (shape(f["geometry"]), f["properties"].get("wijk_naam_afgeleid"))
+        for f in _features(folder / "buurten_2022.geojson")
+    ]
     tree = shapely.STRtree([g for g, _ in new])
     votes: dict[str, Counter] = {}
     for feature in _features(folder / "buurten_2015.geojson"):

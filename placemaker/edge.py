@@ -7,6 +7,7 @@ A view declares itself with :func:`endpoint`::
     class AreaArgs(Args):
         year = Int(1900, 2100, description="Cohesion score of this year")
 
+
     @bp.get("/areas/<code>")
     @endpoint("Areas", "One area", args=AreaArgs, response="AreaDetail", errors=(404,))
     def get_area(args, code): ...
@@ -40,41 +41,65 @@ MAX_OFFSET = 10_000_000  # beyond PostgreSQL's OFFSET range lies a server error,
 
 # --- fields ------------------------------------------------------------------------------------
 
+
 def Int(low: int, high: int | None = None, **kwargs: Any) -> fields.Integer:  # noqa: N802
     """A whole number in ``[low, high]``; its messages name the argument."""
     metadata = {k: kwargs.pop(k) for k in ("description",) if k in kwargs}
     return fields.Integer(
         strict=False,
-        validate=validate.Range(low, high, error=(
-            "must lie between {min} and {max}" if high is not None
-            else "must be at least {min}")),
+        validate=validate.Range(
+            low,
+            high,
+            error=(
+                "must lie between {min} and {max}" if high is not None else "must be at least {min}"
+            ),
+        ),
         error_messages={"invalid": "must be a whole number", "required": "is required"},
-        metadata=metadata, **kwargs)
+        metadata=metadata,
+        **kwargs,
+    )
 
 
-def Float(low: float, high: float, *, error: str | None = None,  # noqa: N802
-          **kwargs: Any) -> fields.Float:
+def Float(
+    low: float,
+    high: float,
+    *,
+    error: str | None = None,  # noqa: N802
+    **kwargs: Any,
+) -> fields.Float:
     """A finite number in ``[low, high]`` (NaN and infinity reached PostGIS as errors)."""
     metadata = {k: kwargs.pop(k) for k in ("description",) if k in kwargs}
     return fields.Float(
-        validate=validate.Range(low, high,
-                                error=error or f"must lie between {low:g} and {high:g}"),
-        error_messages={"invalid": "must be a number", "special": "must be a finite number",
-                        "required": "is required"},
-        metadata=metadata, **kwargs)
+        validate=validate.Range(low, high, error=error or f"must lie between {low:g} and {high:g}"),
+        error_messages={
+            "invalid": "must be a number",
+            "special": "must be a finite number",
+            "required": "is required",
+        },
+        metadata=metadata,
+        **kwargs,
+    )
 
 
 def Lon() -> fields.Float:  # noqa: N802
     """A required longitude inside the Netherlands' box (geo.NL_BBOX)."""
-    return Float(NL_BBOX[0], NL_BBOX[2], required=True,
-                 error="lies outside the Netherlands", description="Longitude (WGS84) in the "
-                 "Netherlands")
+    return Float(
+        NL_BBOX[0],
+        NL_BBOX[2],
+        required=True,
+        error="lies outside the Netherlands",
+        description="Longitude (WGS84) in the Netherlands",
+    )
 
 
 def Lat() -> fields.Float:  # noqa: N802
-    return Float(NL_BBOX[1], NL_BBOX[3], required=True,
-                 error="lies outside the Netherlands", description="Latitude (WGS84) in the "
-                 "Netherlands")
+    return Float(
+        NL_BBOX[1],
+        NL_BBOX[3],
+        required=True,
+        error="lies outside the Netherlands",
+        description="Latitude (WGS84) in the Netherlands",
+    )
 
 
 def Text(description: str, **kwargs: Any) -> fields.String:  # noqa: N802
@@ -85,8 +110,12 @@ class DataChoice(validate.Validator):
     """One of values that are data (kinds, levels): looked up when validating and when the
     document is made (apispec reads ``choices``)."""
 
-    def __init__(self, source: Callable[[], Iterable[str]], what: str | None = None,
-                 plural: str | None = None):
+    def __init__(
+        self,
+        source: Callable[[], Iterable[str]],
+        what: str | None = None,
+        plural: str | None = None,
+    ):
         self.source = source
         self.what = what
         self.plural = plural or f"{what}s"
@@ -100,7 +129,9 @@ class DataChoice(validate.Validator):
         if value not in choices:
             raise ValidationError(
                 f"unknown {self.what} {value!r} ({self.plural}: {', '.join(choices)})"
-                if self.what else f"must be one of {', '.join(choices)}")
+                if self.what
+                else f"must be one of {', '.join(choices)}"
+            )
         return value
 
 
@@ -108,8 +139,9 @@ class CommaList(fields.List):
     """Values given comma-separated, repeated, or both (``?kind=a,b&kind=c``)."""
 
     def __init__(self, inner: fields.Field, description: str, **kwargs: Any):
-        super().__init__(inner, metadata={"description": description,
-                                          "param": {"explode": False}}, **kwargs)
+        super().__init__(
+            inner, metadata={"description": description, "param": {"explode": False}}, **kwargs
+        )
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[Any]:
         raw = value if isinstance(value, list) else [value]
@@ -122,12 +154,12 @@ class Bbox(fields.Field):
     (heights ignored)."""
 
     def __init__(self, *, heights: bool = False, **kwargs: Any):
-        description = ("Only features intersecting this WGS84 box: "
-                       "min_lon,min_lat,max_lon,max_lat")
+        description = "Only features intersecting this WGS84 box: min_lon,min_lat,max_lon,max_lat"
         if heights:
             description += " (six numbers with heights are accepted; heights are ignored)"
-        super().__init__(metadata={"description": description, "param": {"explode": False}},
-                         **kwargs)
+        super().__init__(
+            metadata={"description": description, "param": {"explode": False}}, **kwargs
+        )
         self.heights = heights
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any):
@@ -143,8 +175,12 @@ class Bbox(fields.Field):
 def bbox2property(self, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
     """apispec: a bbox is an array of four (or six) numbers."""
     if isinstance(field, Bbox):
-        return {"type": "array", "minItems": 4, "maxItems": 6 if field.heights else 4,
-                "items": {"type": "number"}}
+        return {
+            "type": "array",
+            "minItems": 4,
+            "maxItems": 6 if field.heights else 4,
+            "items": {"type": "number"},
+        }
     return {}
 
 
@@ -180,6 +216,7 @@ def query_parameters(schema: Schema) -> list[dict[str, Any]]:
 
 
 # --- schemas and parsing -----------------------------------------------------------------------
+
 
 class Args(Schema):
     """Query arguments: empty ones count as absent, unknown ones are ignored."""
@@ -236,12 +273,14 @@ parser = FlaskParser()
 
 
 @parser.error_handler
-def _invalid(error: ValidationError, req: Any, schema: Schema, *, error_status_code: Any,
-             error_headers: Any):
+def _invalid(
+    error: ValidationError, req: Any, schema: Schema, *, error_status_code: Any, error_headers: Any
+):
     raise InvalidInput(error_message(error.messages))
 
 
 # --- endpoints ---------------------------------------------------------------------------------
+
 
 @dataclass
 class Operation:
@@ -262,8 +301,9 @@ class Operation:
     responses: dict[str, Any] | None = None
 
 
-def endpoint(tag: str, summary: str, *, args: type[Schema] | Schema | None = None,
-             **operation: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def endpoint(
+    tag: str, summary: str, *, args: type[Schema] | Schema | None = None, **operation: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Parse the view's query arguments with ``args`` (passed as the first argument) and
     describe the view in the OpenAPI document."""
     schema = args() if isinstance(args, type) else args
@@ -272,12 +312,18 @@ def endpoint(tag: str, summary: str, *, args: type[Schema] | Schema | None = Non
         if schema is None:
             wrapper = view
         else:
+
             @functools.wraps(view)
             def wrapper(*a: Any, **kw: Any) -> Any:
                 return view(parser.parse(schema, request, location="query"), *a, **kw)
-        wrapper.openapi = Operation([tag], summary, args=schema,  # type: ignore[attr-defined]
-                                    operation_id=operation.pop("operation_id", view.__name__),
-                                    **operation)
+
+        wrapper.openapi = Operation(
+            [tag],
+            summary,
+            args=schema,  # type: ignore[attr-defined]
+            operation_id=operation.pop("operation_id", view.__name__),
+            **operation,
+        )
         return wrapper
 
     return decorator
@@ -315,20 +361,33 @@ def errors(*statuses: int, html: bool = False) -> dict[str, Any]:
     return {str(s): {"$ref": f"#/components/responses/{prefix}{s}"} for s in wanted}
 
 
-def json_ok(schema: dict[str, Any], description: str = "OK",
-            media_type: str = JSON) -> dict[str, Any]:
+def json_ok(
+    schema: dict[str, Any], description: str = "OK", media_type: str = JSON
+) -> dict[str, Any]:
     return {"description": description, "content": {media_type: {"schema": schema}}}
 
 
 def feature_collection_schema(**extra: Any) -> dict[str, Any]:
-    return {"type": "object", "required": ["type", "features"], "properties": {
-        "type": {"type": "string", "enum": ["FeatureCollection"]},
-        "features": {"type": "array", "items": {
-            "type": "object", "required": ["type", "properties"],
-            "properties": {"type": {"type": "string", "enum": ["Feature"]},
-                           "geometry": ref("Geometry"),
-                           "properties": {"type": "object"}}}},
-        **extra}}
+    return {
+        "type": "object",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["type", "properties"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["Feature"]},
+                        "geometry": ref("Geometry"),
+                        "properties": {"type": "object"},
+                    },
+                },
+            },
+            **extra,
+        },
+    }
 
 
 def _without_nul(schema: dict[str, Any]) -> dict[str, Any]:
@@ -340,14 +399,26 @@ def _without_nul(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def path_param(name: str, description: str, schema: dict[str, Any] | None = None
-               ) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": _without_nul(schema or {"type": "string"})}
+def path_param(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": _without_nul(schema or {"type": "string"}),
+    }
 
 
-def query_param(name: str, description: str, schema: dict[str, Any], **extra: Any
-                ) -> dict[str, Any]:
+def query_param(
+    name: str, description: str, schema: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
     """An optional query parameter; sent empty (``?bbox=``) it counts as absent."""
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": _without_nul(schema), "allowEmptyValue": True, **extra}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": _without_nul(schema),
+        "allowEmptyValue": True,
+        **extra,
+    }

@@ -91,16 +91,24 @@ def resend_page(message: str, status: int = 400) -> Response:
             hidden.append((name, value))
         else:
             shown.append((name, value))
-    html = render_template("errors/resend.html", message=message, hidden=hidden, shown=shown,
-                           files=bool(request.files), action=request.full_path.rstrip("?"))
+    html = render_template(
+        "errors/resend.html",
+        message=message,
+        hidden=hidden,
+        shown=shown,
+        files=bool(request.files),
+        action=request.full_path.rstrip("?"),
+    )
     response = make_response(html, status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def csrf_message() -> str:
-    return _("The form was open too long or came from elsewhere. Check what you typed and "
-             "send it again; your text is still here.")
+    return _(
+        "The form was open too long or came from elsewhere. Check what you typed and "
+        "send it again; your text is still here."
+    )
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -135,10 +143,13 @@ def register_error_handlers(app: Flask) -> None:
         last = app.extensions.get("placemaker_db_outage_at")
         app.extensions["placemaker_db_outage_at"] = now
         first = last is None or now - last > OUTAGE_QUIET_SECONDS
-        app.logger.error("database unavailable on %s %s: %s", request.method,
-                         redact(request.path),
-                         str(exc.orig or exc).splitlines()[0] if str(exc) else type(exc).__name__,
-                         exc_info=exc if first else None)
+        app.logger.error(
+            "database unavailable on %s %s: %s",
+            request.method,
+            redact(request.path),
+            str(exc.orig or exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            exc_info=exc if first else None,
+        )
         try:
             app.extensions["sqlalchemy"].session.rollback()
         except Exception:  # noqa: BLE001  (the connection is gone; nothing to roll back)
@@ -147,8 +158,11 @@ def register_error_handlers(app: Flask) -> None:
         # credits no imported sources (they are listed in the database).
         app.login_manager._update_request_context_with_user()  # type: ignore[attr-defined]
         g.data_credit = ""
-        response = error_response(503, "database_unavailable", _(
-            "The database cannot be reached right now. Please try again in a minute."))
+        response = error_response(
+            503,
+            "database_unavailable",
+            _("The database cannot be reached right now. Please try again in a minute."),
+        )
         response.headers["Retry-After"] = "30"
         return response
 

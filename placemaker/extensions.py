@@ -49,6 +49,8 @@ def get_by_id(model, ident: int | str | None):
     if ident is None or not 0 < ident <= MAX_ID:
         return None
     return db.session.get(model, ident)
+
+
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

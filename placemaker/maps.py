@@ -82,9 +82,11 @@ def blend(fill: str, base: str, opacity: float) -> str:
 
 def relative_luminance(color: str) -> float:
     """WCAG 2.x relative luminance of an sRGB colour "#rrggbb"."""
+
     def linear(c: int) -> float:
         v = c / 255
         return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
     r, g, b = (linear(c) for c in _rgb(color))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
@@ -107,8 +109,9 @@ VENDOR_CSS = [
     ("leaflet_css", f"{_VENDOR}/leaflet/leaflet.css"),
 ]
 # Font Awesome's solid SVGs, copied by script/vendor; the page inlines the few it draws.
-ICON_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor" / "fontawesome" / "svgs" \
-    / "solid"
+ICON_DIR = (
+    Path(__file__).resolve().parent.parent / "static" / "vendor" / "fontawesome" / "svgs" / "solid"
+)
 FALLBACK_ICON = "circle-dot"
 CLUSTER_JS = [("markerclusterjs", f"{_VENDOR}/leaflet.markercluster/leaflet.markercluster.js")]
 CLUSTER_CSS = [
@@ -221,9 +224,16 @@ class MapApp(JSCSSMixin):
         """
     )
 
-    def __init__(self, map_: folium.Map, tiles: folium.TileLayer, options: dict[str, Any], *,
-                 cluster: MarkerCluster | None = None, entry: str = "initMap",
-                 script_url: str = "/static/js/map.js") -> None:
+    def __init__(
+        self,
+        map_: folium.Map,
+        tiles: folium.TileLayer,
+        options: dict[str, Any],
+        *,
+        cluster: MarkerCluster | None = None,
+        entry: str = "initMap",
+        script_url: str = "/static/js/map.js",
+    ) -> None:
         super().__init__()
         self._name = "MapApp"
         self.map = map_
@@ -231,8 +241,10 @@ class MapApp(JSCSSMixin):
         self.cluster = cluster
         self.entry = entry
         self.options = options
-        self.default_js = [("placemaker_common_js", "/static/js/common.js"),
-                           ("placemaker_map_js", script_url)]
+        self.default_js = [
+            ("placemaker_common_js", "/static/js/common.js"),
+            ("placemaker_map_js", script_url),
+        ]
         self.default_css = []
 
 
@@ -250,9 +262,16 @@ def kinds_for_js(kinds: Sequence[Any], language: str) -> dict[str, dict[str, str
     return out
 
 
-def _base_map(config: Mapping[str, Any], *, center: Sequence[float], zoom: int, label: str,
-              height: str = "100%", scroll: bool = True, zoom_snap: float = 1
-              ) -> tuple[PlacemakerMap, folium.TileLayer]:
+def _base_map(
+    config: Mapping[str, Any],
+    *,
+    center: Sequence[float],
+    zoom: int,
+    label: str,
+    height: str = "100%",
+    scroll: bool = True,
+    zoom_snap: float = 1,
+) -> tuple[PlacemakerMap, folium.TileLayer]:
     m = PlacemakerMap(
         location=list(center),
         zoom_start=zoom,
@@ -280,9 +299,14 @@ def _base_map(config: Mapping[str, Any], *, center: Sequence[float], zoom: int, 
     return m, layer
 
 
-def place_map(config: Mapping[str, Any], options: dict[str, Any], *,
-              center: Sequence[float] = DEFAULT_CENTER, zoom: int = DEFAULT_ZOOM,
-              label: str = "") -> folium.Map:
+def place_map(
+    config: Mapping[str, Any],
+    options: dict[str, Any],
+    *,
+    center: Sequence[float] = DEFAULT_CENTER,
+    zoom: int = DEFAULT_ZOOM,
+    label: str = "",
+) -> folium.Map:
     """The main map: clustered places by bbox, the cohesion choropleth and the ladder layers."""
     m, tiles = _base_map(config, center=center, zoom=zoom, label=label)
     cluster = LocalMarkerCluster(
@@ -302,14 +326,22 @@ def place_map(config: Mapping[str, Any], options: dict[str, Any], *,
     return m
 
 
-def small_map(config: Mapping[str, Any], options: dict[str, Any], *,
-              center: Sequence[float] = DEFAULT_CENTER, zoom: int = 14, label: str = "",
-              height: str = "360px") -> folium.Map:
+def small_map(
+    config: Mapping[str, Any],
+    options: dict[str, Any],
+    *,
+    center: Sequence[float] = DEFAULT_CENTER,
+    zoom: int = 14,
+    label: str = "",
+    height: str = "360px",
+) -> folium.Map:
     """A small map for an area or a place page (outline, places, or a draggable pin)."""
-    m, tiles = _base_map(config, center=center, zoom=zoom, label=label, height=height,
-                         scroll=False, zoom_snap=0.25)
-    cluster = LocalMarkerCluster(name="places", control=False,
-                                 options={"showCoverageOnHover": False})
+    m, tiles = _base_map(
+        config, center=center, zoom=zoom, label=label, height=height, scroll=False, zoom_snap=0.25
+    )
+    cluster = LocalMarkerCluster(
+        name="places", control=False, options={"showCoverageOnHover": False}
+    )
     cluster.add_to(m)
     MapApp(m, tiles, options, cluster=cluster, entry="initSmallMap").add_to(m)
     return m
@@ -338,8 +370,10 @@ def icon_sprite(icons: Sequence[str]) -> str:
             continue
         view_box, paths = found
         symbols.append(f'<symbol id="pm-icon-{name}" viewBox="{view_box}">{paths}</symbol>')
-    return ('<svg xmlns="http://www.w3.org/2000/svg" aria-hidden="true" focusable="false" '
-            'style="display:none">' + "".join(symbols) + "</svg>")
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" aria-hidden="true" focusable="false" '
+        'style="display:none">' + "".join(symbols) + "</svg>"
+    )
 
 
 def render_parts(m: folium.Map) -> dict[str, str]:
@@ -358,25 +392,37 @@ def render_parts(m: folium.Map) -> dict[str, str]:
 
 # --- residents' proposals (placemaker/proposals) -------------------------------------------
 
-def proposal_map(config: Mapping[str, Any], options: dict[str, Any], *,
-                 center: Sequence[float] = DEFAULT_CENTER, zoom: int = 13, label: str = "",
-                 height: str = "420px") -> folium.Map:
+
+def proposal_map(
+    config: Mapping[str, Any],
+    options: dict[str, Any],
+    *,
+    center: Sequence[float] = DEFAULT_CENTER,
+    zoom: int = 13,
+    label: str = "",
+    height: str = "420px",
+) -> folium.Map:
     """A map for proposals: pick a spot, the public list, or one proposal with its neighbours.
 
     ``static/js/propose.js`` (``Placemaker.initProposalMap``) draws the pin, the places and
     proposals around it, from ``options["mode"]``: pick, list, show or moderate.
     """
     m, tiles = _base_map(config, center=center, zoom=zoom, label=label, height=height)
-    MapApp(m, tiles, options, entry="initProposalMap",
-           script_url="/static/js/propose.js").add_to(m)
+    MapApp(m, tiles, options, entry="initProposalMap", script_url="/static/js/propose.js").add_to(m)
     return m
 
 
 # --- the planners' map (placemaker/gaps/pages.py) --------------------------------------------
 
-def gap_map(config: Mapping[str, Any], options: dict[str, Any], *,
-            center: Sequence[float] = DEFAULT_CENTER, zoom: int = DEFAULT_ZOOM,
-            label: str = "") -> folium.Map:
+
+def gap_map(
+    config: Mapping[str, Any],
+    options: dict[str, Any],
+    *,
+    center: Sequence[float] = DEFAULT_CENTER,
+    zoom: int = DEFAULT_ZOOM,
+    label: str = "",
+) -> folium.Map:
     """The gap analysis: need cells, coverage per area, suggested sites, scenario changes.
 
     ``static/js/gaps.js`` (``Placemaker.initGapMap``) fetches every layer from

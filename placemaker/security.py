@@ -28,8 +28,9 @@ class InsecureConfiguration(RuntimeError):
 
 def is_development(app: Flask) -> bool:
     """Debug mode, the tests, or PLACEMAKER_ENV=development said out loud."""
-    return bool(app.debug or app.testing
-                or os.environ.get("PLACEMAKER_ENV", "").lower() == "development")
+    return bool(
+        app.debug or app.testing or os.environ.get("PLACEMAKER_ENV", "").lower() == "development"
+    )
 
 
 def init_secret_key(app: Flask) -> None:
@@ -62,9 +63,16 @@ def init_proxy_fix(app: Flask) -> None:
     would share one rate-limit bucket. Never set it higher than the proxies really in front,
     or clients can choose their own address.
     """
-    counts = {name: int(app.config.get(f"PROXY_FIX_{name.upper()}", 0) or 0)
-              for name in ("for", "proto", "host", "port", "prefix")}
+    counts = {
+        name: int(app.config.get(f"PROXY_FIX_{name.upper()}", 0) or 0)
+        for name in ("for", "proto", "host", "port", "prefix")
+    }
     if any(counts.values()):
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=counts["for"], x_proto=counts["proto"], x_host=counts["host"],
-            x_port=counts["port"], x_prefix=counts["prefix"])
+            app.wsgi_app,
+            x_for=counts["for"],
+            x_proto=counts["proto"],
+            x_host=counts["host"],
+            x_port=counts["port"],
+            x_prefix=counts["prefix"],
+        )

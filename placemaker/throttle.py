@@ -112,5 +112,6 @@ def _retry_after() -> int:
 
 
 def _busy_message() -> str:
-    return ("Many analyses are running right now; this one was not started. "
-            "Try again in a few seconds.")
+    return (
+        "Many analyses are running right now; this one was not started. Try again in a few seconds."
+    )

@@ -18,8 +18,17 @@ from placemaker.errors import InvalidInput
 
 MAX_DEPTH = 32  # GeoJSON multipolygons need 5 levels below the feature; nothing needs 32
 MAX_JSON_BYTES = 5 * 1024 * 1024
-GEOMETRY_TYPES = frozenset({"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
-                            "MultiPolygon", "GeometryCollection"})
+GEOMETRY_TYPES = frozenset(
+    {
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+        "GeometryCollection",
+    }
+)
 
 
 def json_body(*, max_bytes: int | None = None) -> Any:
@@ -122,5 +131,6 @@ def feature_problem(feature: Any) -> str | None:
 
 def has_visible_text(text: str) -> bool:
     """Whether ``text`` shows anything: not only spaces, zero-width or control characters."""
-    return any(not char.isspace() and unicodedata.category(char) not in ("Cf", "Cc", "Zs")
-               for char in text)
+    return any(
+        not char.isspace() and unicodedata.category(char) not in ("Cf", "Cc", "Zs") for char in text
+    )

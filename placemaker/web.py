@@ -30,8 +30,9 @@ def feature_collection(features: list[dict[str, Any]], **extra: Any) -> Response
     return geojson_response({"type": "FeatureCollection", "features": features, **extra})
 
 
-def paged_collection(features: list[dict[str, Any]], matched: int, *, offset: int,
-                     limit: int) -> Response:
+def paged_collection(
+    features: list[dict[str, Any]], matched: int, *, offset: int, limit: int
+) -> Response:
     """One page of a GeoJSON list, with a ``next`` link to this endpoint while more remain.
 
     The JSON API's one paging convention: ``limit``/``offset`` in, ``number_matched``,
@@ -39,17 +40,22 @@ def paged_collection(features: list[dict[str, Any]], matched: int, *, offset: in
     """
     links = []
     if offset + len(features) < matched:
-        links.append({"rel": "next", "type": GEOJSON,
-                      "href": page_url(offset=offset + limit, limit=limit, _external=True)})
-    return feature_collection(features, number_matched=matched,
-                              number_returned=len(features), links=links)
+        links.append(
+            {
+                "rel": "next",
+                "type": GEOJSON,
+                "href": page_url(offset=offset + limit, limit=limit, _external=True),
+            }
+        )
+    return feature_collection(
+        features, number_matched=matched, number_returned=len(features), links=links
+    )
 
 
 def page_url(_external: bool = False, **changes: Any) -> str:
     """This request's URL with some query arguments changed (paging links)."""
     args = {**request.args.to_dict(flat=True), **changes}
-    return url_for(str(request.endpoint), _external=_external, **(request.view_args or {}),
-                   **args)
+    return url_for(str(request.endpoint), _external=_external, **(request.view_args or {}), **args)
 
 
 def args_url(**overrides: Any) -> str:

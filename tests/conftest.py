@@ -156,8 +156,12 @@ class CommandLine(FlaskCliRunner):
 
     def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Any:
         if cli is None:
-            cli = FlaskGroup(create_app=lambda: self.app, add_default_commands=False,
-                             load_dotenv=False, set_debug_flag=False)
+            cli = FlaskGroup(
+                create_app=lambda: self.app,
+                add_default_commands=False,
+                load_dotenv=False,
+                set_debug_flag=False,
+            )
         return super().invoke(cli, args, **kwargs)
 
 
@@ -171,8 +175,9 @@ def login(app: Flask, client: FlaskClient) -> Callable[..., FlaskClient]:
     """Log a person in: ``login(MANAGER)`` logs ``client`` in and returns it;
     ``login(WEST, client=app.test_client())`` gives a second person their own client."""
 
-    def do_login(email: str, password: str = DEMO_PASSWORD,
-                 client: FlaskClient = client) -> FlaskClient:
+    def do_login(
+        email: str, password: str = DEMO_PASSWORD, client: FlaskClient = client
+    ) -> FlaskClient:
         return sign_in(client, email, password)
 
     return do_login
@@ -185,7 +190,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "client" in names and names & {"app_ctx", "en_ctx"}:
             raise pytest.UsageError(
                 f"{item.nodeid}: uses the client while holding an app context; open "
-                "`with app.app_context():` around the direct database work instead")
+                "`with app.app_context():` around the direct database work instead"
+            )
 
 
 @pytest.fixture(scope="session")
@@ -196,6 +202,7 @@ def data_dir() -> Path:
 
 
 # --- a live server and a real browser -------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def live_server(app: Flask) -> Iterator[str]:
@@ -208,9 +215,12 @@ def live_server(app: Flask) -> Iterator[str]:
     ensure_database(live_url, template=url.database)
     # Every browser test logs in from 127.0.0.1: the login limit (tested on its own in
     # test_pages) would otherwise turn a fast run's logins away.
-    live_app = make_test_app(live_url.render_as_string(hide_password=False),
-                             WTF_CSRF_ENABLED=True, TESTING=False,
-                             LOGIN_RATE_LIMIT="1000 per minute")
+    live_app = make_test_app(
+        live_url.render_as_string(hide_password=False),
+        WTF_CSRF_ENABLED=True,
+        TESTING=False,
+        LOGIN_RATE_LIMIT="1000 per minute",
+    )
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -234,8 +244,14 @@ def browser():
         browser = p.chromium.launch(
             executable_path=executable,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
@@ -256,6 +272,7 @@ def artifacts() -> Path:
 
 
 # --- more municipalities: Utrecht and Ermelo by their recipes, in a database of their own ----
+
 
 def load_town(name: str) -> list:
     from placemaker.demo import data_dir
@@ -297,4 +314,3 @@ def towns() -> Iterator[Flask]:
     with app.app_context():
         db.engine.dispose()
     drop_database(url)
-

@@ -44,7 +44,8 @@ def sign_in(client: Any, email: str, password: str = DEMO_PASSWORD) -> Any:
     """Log ``client`` in through the login form; returns it (the one way tests log in)."""
     page = client.get("/login")
     response = client.post(
-        "/login", data={"email": email, "password": password, "csrf_token": csrf_token(page)})
+        "/login", data={"email": email, "password": password, "csrf_token": csrf_token(page)}
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
     return client
 
@@ -64,6 +65,7 @@ def scalar(app: Flask, statement: Any) -> Any:
 def _session_for(app: Flask) -> Iterator[Callable[[T], T]]:
     """Yield ``done(obj)``: flush in the test's context, or commit and detach in a new one."""
     if has_app_context():
+
         def flushed(obj: T) -> T:
             db.session.flush()
             return obj
@@ -71,6 +73,7 @@ def _session_for(app: Flask) -> Iterator[Callable[[T], T]]:
         yield flushed
         return
     with app.test_request_context():
+
         def committed(obj: T) -> T:
             db.session.commit()
             db.session.refresh(obj)
@@ -84,8 +87,13 @@ def make_place(app: Flask) -> Callable[..., Place]:
     """``make_place(name=..., kind_code=..., lon=..., lat=...)`` → a stored Place."""
 
     def make(**values: Any) -> Place:
-        values = {"name": "Testbankje", "kind_code": "bench", "lon": 4.8421, "lat": 52.3655,
-                  **values}
+        values = {
+            "name": "Testbankje",
+            "kind_code": "bench",
+            "lon": 4.8421,
+            "lat": 52.3655,
+            **values,
+        }
         with _session_for(app) as done:
             return done(create_place(values, Actor("test")))
 
@@ -97,11 +105,16 @@ def make_user(app: Flask) -> Callable[..., User]:
     """``make_user(role="area_manager", areas=["DX09"])`` → a stored User."""
     numbers = count(1)
 
-    def make(role: str = "area_manager", areas: tuple[str, ...] = (), password: str = "x" * 12,
-             email: str | None = None) -> User:
+    def make(
+        role: str = "area_manager",
+        areas: tuple[str, ...] = (),
+        password: str = "x" * 12,
+        email: str | None = None,
+    ) -> User:
         with _session_for(app) as done:
-            user = User(email=email or f"user{next(numbers)}@test.invalid", name="Test",
-                        role=Role(role))
+            user = User(
+                email=email or f"user{next(numbers)}@test.invalid", name="Test", role=Role(role)
+            )
             user.set_password(password)
             for code in areas:
                 area = db.session.scalar(select(Area).where(Area.code == code))
@@ -120,13 +133,22 @@ def make_proposal(app: Flask) -> Callable[..., tuple[Proposal, str]]:
     Defaults to a bench in Overtoomse Veld proposed by a named resident.
     """
 
-    def make(lon: float = OVERTOOMSE_VELD[0], lat: float = OVERTOOMSE_VELD[1],
-             **values: Any) -> tuple[Proposal, str]:
-        fields = {"kind_code": "bench", "reason": REASON, "name": "Anna de Vries",
-                  "email": "anna@example.org", **values}
+    def make(
+        lon: float = OVERTOOMSE_VELD[0], lat: float = OVERTOOMSE_VELD[1], **values: Any
+    ) -> tuple[Proposal, str]:
+        fields = {
+            "kind_code": "bench",
+            "reason": REASON,
+            "name": "Anna de Vries",
+            "email": "anna@example.org",
+            **values,
+        }
         with _session_for(app) as done:
-            result = tracking.submit(tracking.Submission(
-                lon=lon, lat=lat, submission_key=tracking.new_submission_key(), **fields))
+            result = tracking.submit(
+                tracking.Submission(
+                    lon=lon, lat=lat, submission_key=tracking.new_submission_key(), **fields
+                )
+            )
             return done(result.proposal), result.token
 
     return make

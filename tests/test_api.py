@@ -50,17 +50,28 @@ def test_wijk_population_is_the_sum_of_its_buurten(client):
     ("url", "status", "message"),
     [
         ("/api/areas/NOPE", 404, "area 'NOPE' does not exist"),
-        ("/api/areas?level=straat", 400,
-         "unknown level 'straat' (levels: gemeente, stadsdeel, gebied, wijk, buurt)"),
-        ("/api/places?bbox=4.9,52.3,4.8", 400,
-         "bbox needs four numbers: min_lon,min_lat,max_lon,max_lat"),
-        ("/api/places?bbox=4.9,52.4,4.8,52.3", 400,
-         "bbox must be min_lon,min_lat,max_lon,max_lat with min <= max"),
+        (
+            "/api/areas?level=straat",
+            400,
+            "unknown level 'straat' (levels: gemeente, stadsdeel, gebied, wijk, buurt)",
+        ),
+        (
+            "/api/places?bbox=4.9,52.3,4.8",
+            400,
+            "bbox needs four numbers: min_lon,min_lat,max_lon,max_lat",
+        ),
+        (
+            "/api/places?bbox=4.9,52.4,4.8,52.3",
+            400,
+            "bbox must be min_lon,min_lat,max_lon,max_lat with min <= max",
+        ),
         ("/api/places?limit=0", 400, "limit must lie between 1 and 10000"),
         ("/api/places?limit=abc", 400, "limit must be a whole number"),
-        ("/api/places?status=open", 400,
-         "status must be one of planned, under_construction, active, "
-         "temporarily_closed, gone"),
+        (
+            "/api/places?status=open",
+            400,
+            "status must be one of planned, under_construction, active, temporarily_closed, gone",
+        ),
         ("/api/places/999999", 404, "place 999999 does not exist"),
     ],
 )
@@ -108,12 +119,16 @@ def test_place_detail_has_history(client):
 def test_kinds(client):
     kinds = client.get("/api/kinds").get_json()["kinds"]
     bench = next(k for k in kinds if k["code"] == "bench")
-    assert bench["walking_distance_m"] < next(
-        k for k in kinds if k["code"] == "community_centre")["walking_distance_m"]
+    assert (
+        bench["walking_distance_m"]
+        < next(k for k in kinds if k["code"] == "community_centre")["walking_distance_m"]
+    )
 
 
-@pytest.mark.parametrize(("q", "expected"), [("50%", {"50% korting"}), ("a_b", {"a_b"}),
-                                             ("KORTING", {"50% korting", "500 korting"})])
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [("50%", {"50% korting"}), ("a_b", {"a_b"}), ("KORTING", {"50% korting", "500 korting"})],
+)
 def test_place_search_takes_wildcards_literally(client, make_place, q, expected):
     for name in ("50% korting", "500 korting", "a_b", "axb"):
         make_place(name=name)

@@ -40,11 +40,19 @@ def user(email):
 
 # --- owner, keeper, budget line, opening hours ----------------------------------------------
 
+
 def test_owner_keeper_budget_and_hours_are_kept_with_history(make_place):
-    place = make_place(owner_org="Woonstichting Samen", keeper="Wijkbeheer groen",
-                       budget_line="7.301 Buitenruimte", opening_hours="Mo-Fr 12:00-18:00")
+    place = make_place(
+        owner_org="Woonstichting Samen",
+        keeper="Wijkbeheer groen",
+        budget_line="7.301 Buitenruimte",
+        opening_hours="Mo-Fr 12:00-18:00",
+    )
     assert (place.owner_org, place.keeper, place.budget_line) == (
-        "Woonstichting Samen", "Wijkbeheer groen", "7.301 Buitenruimte")
+        "Woonstichting Samen",
+        "Wijkbeheer groen",
+        "7.301 Buitenruimte",
+    )
     assert places.update_place(place, {"keeper": "Bewonersgroep Plein"}, places.Actor("t"))
     change = places.history(place)[-1]
     assert change.old_values == {"keeper": "Wijkbeheer groen"}
@@ -86,10 +94,18 @@ def test_managers_edit_owner_keeper_and_hours_in_the_registry_form(client, make_
     login(MANAGER)
     page = client.get(f"/places/{place.id}/edit")
     assert 'name="owner_org"' in page.get_data(as_text=True)
-    data = {"csrf_token": csrf_token(page), "version": str(place.version),
-            "name": "Bank aan het plein", "kind_code": "bench", "lon": str(SLOTERVAART[0]),
-            "lat": str(SLOTERVAART[1]), "owner_org": "Gemeente", "keeper": "Team groen",
-            "budget_line": "B-12", "opening_hours": "Mo-Fx"}
+    data = {
+        "csrf_token": csrf_token(page),
+        "version": str(place.version),
+        "name": "Bank aan het plein",
+        "kind_code": "bench",
+        "lon": str(SLOTERVAART[0]),
+        "lat": str(SLOTERVAART[1]),
+        "owner_org": "Gemeente",
+        "keeper": "Team groen",
+        "budget_line": "B-12",
+        "opening_hours": "Mo-Fx",
+    }
     bad = client.post(f"/places/{place.id}/edit", data=data)
     assert bad.status_code == 400
     text = bad.get_data(as_text=True)
@@ -98,7 +114,11 @@ def test_managers_edit_owner_keeper_and_hours_in_the_registry_form(client, make_
     assert client.post(f"/places/{place.id}/edit", data=data).status_code == 303
     db.session.refresh(place)
     assert (place.owner_org, place.keeper, place.budget_line, place.opening_hours) == (
-        "Gemeente", "Team groen", "B-12", "Mo-Fr 12:00-18:00")
+        "Gemeente",
+        "Team groen",
+        "B-12",
+        "Mo-Fr 12:00-18:00",
+    )
     shown = client.get(f"/places/{place.id}").get_data(as_text=True)
     assert "Team groen" in shown and "B-12" in shown and "maandag" in shown
 
@@ -112,17 +132,23 @@ def test_the_budget_line_is_for_managers_only(client, make_place):
 
 # --- condition and checks -------------------------------------------------------------------
 
+
 def test_condition_history_is_dated_and_keeps_the_old_value(make_place):
     place = make_place()
     actor = places.Actor("manager@test", None)
     first = service.set_condition(place, "broken", actor, "Zitting kapot")
     assert place.condition is PlaceCondition.broken
-    assert (first.old_condition, first.new_condition, first.note) == ("good", "broken",
-                                                                      "Zitting kapot")
+    assert (first.old_condition, first.new_condition, first.note) == (
+        "good",
+        "broken",
+        "Zitting kapot",
+    )
     assert service.set_condition(place, "broken", actor) is None  # no change, no note
     service.set_condition(place, "good", actor, "Gerepareerd")
     assert [(c.action, c.new_condition) for c in service.checks(place)] == [
-        ("condition", "broken"), ("condition", "good")]
+        ("condition", "broken"),
+        ("condition", "good"),
+    ]
     assert all(c.at is not None for c in service.checks(place))
     with pytest.raises(InvalidInput, match="moet een van"):
         service.set_condition(place, "wobbly", actor)
@@ -135,8 +161,9 @@ def test_a_condition_does_not_make_an_open_edit_form_stale(make_place):
     service.confirm_in_use(place, places.Actor("m"))
     db.session.refresh(place)
     assert place.version == version
-    assert places.update_place(place, {"name": "Nieuwe naam"}, places.Actor("m"),
-                               expected_version=version)
+    assert places.update_place(
+        place, {"name": "Nieuwe naam"}, places.Actor("m"), expected_version=version
+    )
 
 
 def test_managers_only_handle_places_in_their_areas(make_place):
@@ -177,8 +204,9 @@ def test_resident_confirmation_from_the_page_sets_a_signed_cookie(client, make_p
     assert first.status_code == 303
     cookie = first.headers["Set-Cookie"]
     assert cookie.startswith("apparaat=") and "HttpOnly" in cookie
-    again = client.post(f"/places/{place.id}/in-gebruik", data={"csrf_token": token},
-                        follow_redirects=True)
+    again = client.post(
+        f"/places/{place.id}/in-gebruik", data={"csrf_token": token}, follow_redirects=True
+    )
     assert "al bevestigd" in again.get_data(as_text=True)
     assert len([c for c in service.checks(place) if c.action == "in_use"]) == 1
     # Without the CSRF token nothing is recorded.
@@ -191,8 +219,12 @@ def test_resident_confirmations_are_rate_limited_per_ip(app, client, make_place)
         place = make_place()
         db.session.commit()
         token = csrf_token(client.get(f"/places/{place.id}"))
-        codes = [client.post(f"/places/{place.id}/in-gebruik", data={"csrf_token": token},
-                             headers={"Cookie": ""}).status_code for _ in range(3)]
+        codes = [
+            client.post(
+                f"/places/{place.id}/in-gebruik", data={"csrf_token": token}, headers={"Cookie": ""}
+            ).status_code
+            for _ in range(3)
+        ]
     finally:
         app.config["PLACE_CONFIRM_RATE_LIMIT"] = "30 per hour"
     assert codes == [303, 303, 429]
@@ -203,9 +235,16 @@ def test_manager_sets_condition_on_the_place_page(client, make_place, login):
     db.session.commit()
     login(MANAGER)
     page = client.get(f"/places/{place.id}")
-    response = client.post(f"/places/{place.id}/conditie", data={
-        "csrf_token": csrf_token(page), "condition": "broken", "note": "Poot los",
-        "action": "condition"}, follow_redirects=True)
+    response = client.post(
+        f"/places/{place.id}/conditie",
+        data={
+            "csrf_token": csrf_token(page),
+            "condition": "broken",
+            "note": "Poot los",
+            "action": "condition",
+        },
+        follow_redirects=True,
+    )
     body = response.get_data(as_text=True)
     assert "Kapot" in body and "Poot los" in body
     db.session.refresh(place)
@@ -214,13 +253,17 @@ def test_manager_sets_condition_on_the_place_page(client, make_place, login):
 
 # --- stale places and the round -------------------------------------------------------------
 
+
 def test_stale_after_the_configured_days(make_place):
     place = make_place()
     assert service.is_stale(place)  # never confirmed
     service.confirm_in_use(place, places.Actor("m"))
     assert not service.is_stale(place)
-    db.session.execute(update(Place).where(Place.id == place.id).values(
-        last_confirmed_at=service.db_now() - timedelta(days=10)))
+    db.session.execute(
+        update(Place)
+        .where(Place.id == place.id)
+        .values(last_confirmed_at=service.db_now() - timedelta(days=10))
+    )
     db.session.refresh(place)
     current_app.config["PLACE_STALE_DAYS"] = 7
     try:
@@ -289,8 +332,7 @@ def test_checks_are_cascade_deleted_with_their_place(make_place):
     service.confirm_in_use(place, places.Actor("m"))
     db.session.delete(place)
     db.session.flush()
-    assert db.session.scalars(select(PlaceCheck).where(PlaceCheck.place_id == place.id)).all() \
-        == []
+    assert db.session.scalars(select(PlaceCheck).where(PlaceCheck.place_id == place.id)).all() == []
 
 
 def test_status_gone_keeps_condition_separate(make_place):
@@ -300,6 +342,7 @@ def test_status_gone_keeps_condition_separate(make_place):
 
 
 # --- opening hours in the gap analysis ------------------------------------------------------
+
 
 def test_window_arithmetic():
     from placemaker.gaps import hours
@@ -313,24 +356,33 @@ def test_window_arithmetic():
     assert hours.counts("Mo-Fr 12:00-18:00", afternoons)
     assert not hours.counts("Mo-Fr 12:00-18:00", evenings)
     assert hours.counts("Mo-Fr 12:00-18:00", None)
-    assert hours.explain("Tu,Th 17:00-20:00", evenings, "en") == \
-        "open 4 of 35 hours (evenings)"
+    assert hours.explain("Tu,Th 17:00-20:00", evenings, "en") == "open 4 of 35 hours (evenings)"
     assert hours.explain("Tu,Th 17:00-20:00", evenings, "nl") == "open 4 van 35 uur (avonden)"
 
 
 def test_a_place_open_on_weekday_afternoons_covers_its_cells_then_and_not_in_the_evening(
-        client, app):
+    client, app
+):
     """The only community centre in the analysis, open on weekday afternoons only."""
     from placemaker.gaps.model import build_model
     from placemaker.gaps.params import GapParams
 
     with app.test_request_context():
-        db.session.execute(update(Place).where(Place.kind_code == "community_centre")
-                           .values(status=PlaceStatus.gone))
-        centre = places.create_place({"name": "Buurthuis De Middag",
-                                      "kind_code": "community_centre",
-                                      "lon": 4.8421, "lat": 52.3655,
-                                      "opening_hours": "Mo-Fr 12:00-18:00"}, places.Actor("t"))
+        db.session.execute(
+            update(Place)
+            .where(Place.kind_code == "community_centre")
+            .values(status=PlaceStatus.gone)
+        )
+        centre = places.create_place(
+            {
+                "name": "Buurthuis De Middag",
+                "kind_code": "community_centre",
+                "lon": 4.8421,
+                "lat": 52.3655,
+                "opening_hours": "Mo-Fr 12:00-18:00",
+            },
+            places.Actor("t"),
+        )
         db.session.flush()
         afternoon = build_model(GapParams(kind="community_centre", window="weekday_afternoons"))
         evening = build_model(GapParams(kind="community_centre", window="evenings"))
@@ -357,9 +409,15 @@ def test_a_place_open_on_weekday_afternoons_covers_its_cells_then_and_not_in_the
 
 # --- exports, OGC and the open-data feed ----------------------------------------------------
 
+
 def test_ogc_api_and_exports_carry_owner_hours_condition_and_confirmation(client, make_place):
-    place = make_place(name="Koffiehoek", owner_org="Kringloop Oost", keeper="Vrijwilligers",
-                       budget_line="Geheim-7", opening_hours="Tu,Th 12:00-17:00")
+    place = make_place(
+        name="Koffiehoek",
+        owner_org="Kringloop Oost",
+        keeper="Vrijwilligers",
+        budget_line="Geheim-7",
+        opening_hours="Tu,Th 12:00-17:00",
+    )
     service.confirm_in_use(place, places.Actor("m"))
     service.set_condition(place, "needs_attention", places.Actor("m"))
     db.session.commit()
@@ -407,5 +465,9 @@ def test_csv_export_carries_the_asset_fields(client, make_place):
     data = client.get("/exports/places.csv").get_data().decode()
     row = next(r for r in csv.DictReader(io.StringIO(data)) if r["id"] == str(place.id))
     assert (row["owner"], row["keeper"], row["opening_hours"], row["condition"]) == (
-        "Gemeente", "Team groen", "Mo 09:00-12:00", "good")
+        "Gemeente",
+        "Team groen",
+        "Mo 09:00-12:00",
+        "good",
+    )
     assert row["last_confirmed_at"] == ""

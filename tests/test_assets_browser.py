@@ -20,14 +20,18 @@ PASSWORD = "placemaker-demo"
 
 def _offline(context, live_server):
     # Nothing leaves the host in tests, not even base-map tiles.
-    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"),
-                  lambda route: route.abort())
+    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda route: route.abort())
 
 
 @pytest.fixture()
 def phone(browser, live_server):
-    context = browser.new_context(locale="nl-NL", viewport={"width": 390, "height": 844},
-                                  device_scale_factor=2, is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        locale="nl-NL",
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
     _offline(context, live_server)
     yield context
     context.close()
@@ -76,10 +80,13 @@ def bench(live_server):
     url = make_url(TEST_DATABASE_URL)
     engine = create_engine(url.set(database=f"{url.database}_live"))
     with engine.begin() as connection:
-        place_id = connection.execute(text(
-            "INSERT INTO place (kind_code, name, geom, status, condition, version) VALUES "
-            "('bench', 'Bankje bij de speeltuin', ST_SetSRID(ST_MakePoint(:lon, :lat), :srid),"
-            " 'active', 'good', 1) RETURNING id"), {"lon": lon, "lat": lat, "srid": SRID}
+        place_id = connection.execute(
+            text(
+                "INSERT INTO place (kind_code, name, geom, status, condition, version) VALUES "
+                "('bench', 'Bankje bij de speeltuin', ST_SetSRID(ST_MakePoint(:lon, :lat), :srid),"
+                " 'active', 'good', 1) RETURNING id"
+            ),
+            {"lon": lon, "lat": lat, "srid": SRID},
         ).scalar_one()
     yield {"id": place_id, "name": "Bankje bij de speeltuin", "lon": lon, "lat": lat}
     with engine.begin() as connection:
@@ -88,7 +95,8 @@ def bench(live_server):
 
 
 def test_a_resident_reports_a_broken_bench_from_the_map_and_the_manager_handles_it(
-        phone, desk, live_server, artifacts, bench):
+    phone, desk, live_server, artifacts, bench
+):
     resident = phone.new_page()
     errors: list[str] = []
     resident.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -101,17 +109,21 @@ def test_a_resident_reports_a_broken_bench_from_the_map_and_the_manager_handles_
     marker.wait_for()
     # On a phone the legend covers the lower half of the map: the resident drags the bench
     # into the upper half first.
-    resident.evaluate("""([lon, lat]) => {
+    resident.evaluate(
+        """([lon, lat]) => {
         const map = window.placemakerMap.map;
         const size = map.getSize();
         map.panBy([0, size.y * 0.3], {animate: false});
-    }""", [lon, lat])
+    }""",
+        [lon, lat],
+    )
     resident.screenshot(path=str(artifacts / "assets-0-phone-map.png"))
     marker.tap()
     popup = resident.locator(".leaflet-popup-content")
     popup.wait_for()
     resident.wait_for_function(
-        "() => (document.querySelector('.pm-popup-upkeep') || {}).textContent")
+        "() => (document.querySelector('.pm-popup-upkeep') || {}).textContent"
+    )
     assert "Laatst in gebruik bevestigd: nooit" in popup.inner_text()
     assert "toe aan een bezoek" in popup.inner_text()
     resident.screenshot(path=str(artifacts / "assets-1-phone-popup.png"))
@@ -122,8 +134,10 @@ def test_a_resident_reports_a_broken_bench_from_the_map_and_the_manager_handles_
     resident.wait_for_url(re.compile(r"/places/\d+/melden"))
     resident.check("#kind-broken")
     resident.fill("#report-text", "De zitting is doormidden gebroken.")
-    resident.set_input_files("#report-photo", files=[
-        {"name": "bank.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()}])
+    resident.set_input_files(
+        "#report-photo",
+        files=[{"name": "bank.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()}],
+    )
     resident.screenshot(path=str(artifacts / "assets-2-phone-report-form.png"), full_page=True)
     resident.click("#send-report")
     resident.wait_for_url(re.compile(r"/meldingen/volg/"))
@@ -162,7 +176,8 @@ def test_a_resident_reports_a_broken_bench_from_the_map_and_the_manager_handles_
     manager.click("#place-link")
     manager.wait_for_selector("#checks")
     actions = manager.locator("#checks li").evaluate_all(
-        "items => items.map(li => li.dataset.action)")
+        "items => items.map(li => li.dataset.action)"
+    )
     assert actions[:4] == ["report_closed", "condition", "condition", "report"]
     record = manager.inner_text("#checks")
     assert "Kapot → Goed" in record and "Goed → Kapot" in record
@@ -177,7 +192,8 @@ def test_the_round_of_visits_orders_stale_places_into_a_route(desk, live_server,
     manager.goto(f"{live_server}/moderatie/bezoekronde")
     stops = manager.locator("#visit-round li[data-place]").evaluate_all(
         "items => items.map(li => [Number(li.dataset.place), Number(li.dataset.x),"
-        " Number(li.dataset.y)])")
+        " Number(li.dataset.y)])"
+    )
     assert len(stops) >= 3, "the demo manager's areas hold places never confirmed in use"
 
     def length(order):

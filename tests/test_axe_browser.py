@@ -14,11 +14,30 @@ from tests.test_proposals_browser import log_in, propose_by_clicking
 pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
-PUBLIC = ["/", "/planners", "/places", "/places?level=buurt", "/areas",
-          "/areas/DX09", "/voorstellen", "/voorstellen/open", "/voorstellen/lijst", "/login",
-          "/ogc?f=html", "/api/docs", "/?lang=en", "/places?lang=en", "/?lang=nl"]
-MANAGER_PAGES = ["/moderatie", "/moderatie/overzicht", "/moderatie/meldingen",
-                 "/moderatie/bezoekronde", "/places/new"]
+PUBLIC = [
+    "/",
+    "/planners",
+    "/places",
+    "/places?level=buurt",
+    "/areas",
+    "/areas/DX09",
+    "/voorstellen",
+    "/voorstellen/open",
+    "/voorstellen/lijst",
+    "/login",
+    "/ogc?f=html",
+    "/api/docs",
+    "/?lang=en",
+    "/places?lang=en",
+    "/?lang=nl",
+]
+MANAGER_PAGES = [
+    "/moderatie",
+    "/moderatie/overzicht",
+    "/moderatie/meldingen",
+    "/moderatie/bezoekronde",
+    "/places/new",
+]
 # A spot of its own, far enough from the spots other browser tests propose.
 SPOT = (4.8452, 52.3641)
 
@@ -28,9 +47,11 @@ def serious_violations(page) -> list[dict]:
     page.wait_for_load_state("networkidle")
     page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
     result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    return [{"id": v["id"], "impact": v["impact"],
-             "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def withdraw(page, track_url: str) -> None:
@@ -44,8 +65,7 @@ def withdraw(page, track_url: str) -> None:
 @pytest.fixture()
 def context(browser, live_server):
     context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
-    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"),
-                  lambda route: route.abort())
+    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda route: route.abort())
     yield context
     context.close()
 
@@ -70,12 +90,14 @@ def test_axe_finds_nothing_serious_on_any_page(context, live_server, artifacts):
         check(manager, path)
     manager.goto(live_server + "/moderatie")
     link = manager.locator("a[href^='/moderatie/']").evaluate_all(
-        "els => els.map(a => a.getAttribute('href')).filter(h => /\\/moderatie\\/\\d+$/.test(h))")
+        "els => els.map(a => a.getAttribute('href')).filter(h => /\\/moderatie\\/\\d+$/.test(h))"
+    )
     assert link
     check(manager, link[0])
     manager.goto(live_server + "/places")
     place = manager.locator("a[href^='/places/']").evaluate_all(
-        "els => els.map(a => a.getAttribute('href')).filter(h => /\\/places\\/\\d+$/.test(h))")
+        "els => els.map(a => a.getAttribute('href')).filter(h => /\\/places\\/\\d+$/.test(h))"
+    )
     assert place
     check(manager, place[0])
     manager.goto(live_server + "/")

@@ -22,8 +22,7 @@ CLOSED_REDIS = "redis://localhost:1/0"  # nothing listens on port 1
 ROOT = Path(__file__).resolve().parent.parent
 
 
-LIMITER_STATE = ("_storage", "_limiter", "_storage_dead", "_fallback_storage",
-                 "_fallback_limiter")
+LIMITER_STATE = ("_storage", "_limiter", "_storage_dead", "_fallback_storage", "_fallback_limiter")
 
 
 @pytest.fixture()
@@ -41,6 +40,7 @@ def keep_limiter():
 
 
 # --- the secret key --------------------------------------------------------------------------
+
 
 @pytest.fixture(autouse=True)
 def _limiter_kept(keep_limiter):
@@ -81,8 +81,11 @@ def test_the_instance_key_replaces_the_development_key(monkeypatch, tmp_path):
 
 
 def test_the_cli_reads_the_instance_key_and_refuses_without(tmp_path):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("SECRET_KEY", "FLASK_SECRET_KEY", "FLASK_DEBUG", "PLACEMAKER_ENV")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "FLASK_SECRET_KEY", "FLASK_DEBUG", "PLACEMAKER_ENV")
+    }
     env["PLACEMAKER_INSTANCE_PATH"] = str(tmp_path)
     flask = [sys.executable, "-m", "flask", "--app", "placemaker", "routes"]
     refused = subprocess.run(flask, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -102,13 +105,13 @@ def test_setup_writes_the_key_once_and_git_ignores_it():
 
 # --- Redis unreachable ------------------------------------------------------------------------
 
+
 @pytest.fixture()
 def down_app(app):
-    """The app with Redis on a closed port, its database writes rolled back afterwards.
-
-    """
-    down = make_test_app(TEST_DATABASE_URL, REDIS_URL=CLOSED_REDIS,
-                         RATELIMIT_STORAGE_URI=CLOSED_REDIS)
+    """The app with Redis on a closed port, its database writes rolled back afterwards."""
+    down = make_test_app(
+        TEST_DATABASE_URL, REDIS_URL=CLOSED_REDIS, RATELIMIT_STORAGE_URI=CLOSED_REDIS
+    )
     # Swap the engines for one rolled-back connection, without holding an app context while
     # the test runs: each request pushes its own (and its own ``g``), as in production.
     with down.app_context():
@@ -211,6 +214,7 @@ def test_database_down_logs_one_line_per_request_and_one_traceback(caplog):
 
 # --- secrets stay out of the access log -------------------------------------------------------
 
+
 def test_the_access_log_of_script_server_redacts_tracking_tokens(tmp_path):
     import socket
     import time
@@ -221,23 +225,35 @@ def test_the_access_log_of_script_server_redacts_tracking_tokens(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     log = tmp_path / "access.log"
-    env = {**os.environ, "PORT": str(port), "WORKERS": "1", "SECRET_KEY": "log-test",
-           "DATABASE_URL": TEST_DATABASE_URL, "REDIS_URL": os.environ.get(
-               "TEST_REDIS_URL", "redis://localhost:6379/15"),
-           "FLASK_RATELIMIT_STORAGE_URI": os.environ.get(
-               "TEST_REDIS_URL", "redis://localhost:6379/15")}
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "WORKERS": "1",
+        "SECRET_KEY": "log-test",
+        "DATABASE_URL": TEST_DATABASE_URL,
+        "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://localhost:6379/15"),
+        "FLASK_RATELIMIT_STORAGE_URI": os.environ.get(
+            "TEST_REDIS_URL", "redis://localhost:6379/15"
+        ),
+    }
     # script/server itself, as deployed (no job worker here), in a process group of its own.
     env["JOB_WORKERS"] = "0"
     with log.open("w") as out:
-        server = subprocess.Popen([str(ROOT / "script" / "server")], cwd=ROOT, env=env,
-                                  stdout=out, stderr=subprocess.DEVNULL,
-                                  start_new_session=True)
+        server = subprocess.Popen(
+            [str(ROOT / "script" / "server")],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     try:
         secret = "SeCrEtTrAcKiNgToKeN0123456789"
         for _ in range(100):  # until gunicorn listens
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/voorstellen/volg/{secret}"
-                                       f"?token={secret}")
+                urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/voorstellen/volg/{secret}?token={secret}"
+                )
                 break
             except urllib.error.HTTPError:
                 break

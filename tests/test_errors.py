@@ -8,10 +8,13 @@ from tests.conftest import make_test_app
 def test_api_404_shape(client):
     response = client.get("/api/does-not-exist")
     assert response.status_code == 404
-    assert response.get_json() == {"error": {
-        "code": "not_found",
-        "message": "The requested URL was not found on the server. If you entered the URL "
-                   "manually please check your spelling and try again."}}
+    assert response.get_json() == {
+        "error": {
+            "code": "not_found",
+            "message": "The requested URL was not found on the server. If you entered the URL "
+            "manually please check your spelling and try again.",
+        }
+    }
 
 
 def test_api_405_keeps_allow_header(client):

@@ -14,14 +14,14 @@ from placemaker.gaps.exact import solve_exact
 from placemaker.gaps.solver import MCLPProblem, evaluate_sites, solve_mclp
 
 
-def random_instance(seed: int, n_cells: int = 150, n_cand: int = 40,
-                    side: float = 2000) -> MCLPProblem:
+def random_instance(
+    seed: int, n_cells: int = 150, n_cand: int = 40, side: float = 2000
+) -> MCLPProblem:
     rng = np.random.default_rng(seed)
     cells = rng.uniform(0, side, (n_cells, 2))
     sites = rng.uniform(0, side, (n_cand, 2))
     cover = coverage_matrix(sites, 400, cells, StraightLineDistance(1.0))
-    existing = coverage_matrix(rng.uniform(0, side, (5, 2)), 400, cells,
-                               StraightLineDistance(1.0))
+    existing = coverage_matrix(rng.uniform(0, side, (5, 2)), 400, cells, StraightLineDistance(1.0))
     weight = rng.lognormal(1, 1, n_cells)
     return MCLPProblem.from_coverage(cover, weight, covered=covered_mask(existing))
 
@@ -94,8 +94,10 @@ def test_same_answer_under_cpu_load():
     quiet_plain = solve_mclp(prob, 25, seed=0, max_rounds=60)
     assert quiet.iterations > 0 and quiet_plain.iterations == 60
     stop = multiprocessing.Event()
-    workers = [multiprocessing.Process(target=_busy, args=(stop,))
-               for _ in range(2 * (os.cpu_count() or 1))]
+    workers = [
+        multiprocessing.Process(target=_busy, args=(stop,))
+        for _ in range(2 * (os.cpu_count() or 1))
+    ]
     for w in workers:
         w.start()
     try:

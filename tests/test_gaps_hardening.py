@@ -15,8 +15,14 @@ ADMIN = "admin@demo.placemaker.nl"
 
 
 def _layer(client, name: str, role: str = "candidates"):
-    return client.post("/api/gaps/layers", json={
-        "name": name, "role": role, "features": _points((4.8380, 52.3660), (4.8420, 52.3620))})
+    return client.post(
+        "/api/gaps/layers",
+        json={
+            "name": name,
+            "role": role,
+            "features": _points((4.8380, 52.3660), (4.8420, 52.3620)),
+        },
+    )
 
 
 def _layers(client) -> dict[str, dict]:
@@ -35,8 +41,9 @@ def test_shipped_layers_cannot_be_replaced_over_http(client, login):
 def _logged_in(app, email: str, password: str = "placemaker-demo"):
     client = app.test_client()
     page = client.get("/login")
-    response = client.post("/login", data={"email": email, "password": password,
-                                           "csrf_token": csrf_token(page)})
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": csrf_token(page)}
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[-1500:]
     return client
 
@@ -67,9 +74,12 @@ def _fresh_limits(app):
 
 # --- the public analysis is throttled ---------------------------------------------------------
 
+
 def test_expensive_parameters_need_a_login(app, client):
-    for query, message in (("p=200", "without logging in p may be at most 25"),
-                           ("radius=5000", "without logging in radius may be at most 1500 m")):
+    for query, message in (
+        ("p=200", "without logging in p may be at most 25"),
+        ("radius=5000", "without logging in radius may be at most 1500 m"),
+    ):
         response = client.get(f"/api/gaps/suggestions?{query}")
         assert response.status_code == 400
         assert message in response.get_json()["error"]["message"]
@@ -120,11 +130,15 @@ def _token(email: str) -> str:
 
 def test_api_tokens_work_on_every_planner_post(client):
     headers = {"Authorization": f"Bearer {_token(PLANNER)}"}
-    saved = client.post("/api/gaps/scenarios", headers=headers,
-                        json={"name": "Met een token", "params": {"p": 3}})
+    saved = client.post(
+        "/api/gaps/scenarios", headers=headers, json={"name": "Met een token", "params": {"p": 3}}
+    )
     assert saved.status_code == 201, saved.get_json()
-    layer = client.post("/api/gaps/layers", headers=headers, json={
-        "name": "Token-kavels", "role": "candidates", "features": _points((4.838, 52.366))})
+    layer = client.post(
+        "/api/gaps/layers",
+        headers=headers,
+        json={"name": "Token-kavels", "role": "candidates", "features": _points((4.838, 52.366))},
+    )
     assert layer.status_code == 201, layer.get_json()
     assert "Set-Cookie" not in layer.headers  # the token logs nobody in
     # A revoked or unknown token is refused; a page is no data path (tokens do not count).
@@ -134,20 +148,28 @@ def test_api_tokens_work_on_every_planner_post(client):
 
 # --- malformed JSON is a 400 or 413, never a 500 ----------------------------------------------
 
+
 def _point_feature(**changes):
-    return {"type": "Feature", "properties": {"name": "a"},
-            "geometry": {"type": "Point", "coordinates": [4.84, 52.36]}, **changes}
+    return {
+        "type": "Feature",
+        "properties": {"name": "a"},
+        "geometry": {"type": "Point", "coordinates": [4.84, 52.36]},
+        **changes,
+    }
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ([1, 2], "the body must be a JSON object"),
-    ({"name": "x", "params": [1]}, "params must be a JSON object"),
-    ({"name": "x", "params": {"p": {"a": 1}}}, "params holds numbers and text only"),
-    ({"name": 12}, "name must be text"),
-    ({"name": "x", "description": "a\x00b"}, "NUL character"),
-    ({"name": "x", "description": {"a": 1}}, "description must be text"),
-    ({"name": "x", "description": "d" * 5001}, "description has at most 5000 characters"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ([1, 2], "the body must be a JSON object"),
+        ({"name": "x", "params": [1]}, "params must be a JSON object"),
+        ({"name": "x", "params": {"p": {"a": 1}}}, "params holds numbers and text only"),
+        ({"name": 12}, "name must be text"),
+        ({"name": "x", "description": "a\x00b"}, "NUL character"),
+        ({"name": "x", "description": {"a": 1}}, "description must be text"),
+        ({"name": "x", "description": "d" * 5001}, "description has at most 5000 characters"),
+    ],
+)
 def test_bad_scenario_bodies_are_400(app, body, message):
     planner = _logged_in(app, PLANNER)
     response = planner.post("/api/gaps/scenarios", json=body)
@@ -155,19 +177,33 @@ def test_bad_scenario_bodies_are_400(app, body, message):
     assert message in response.get_json()["error"]["message"]
 
 
-@pytest.mark.parametrize(("features", "message"), [
-    (["a string"], "a feature must be a JSON object, not str"),
-    ([_point_feature(geometry={"type": "Circle", "coordinates": [4.84, 52.36],
-                               "radius": 100})], "geometry type 'Circle' is not GeoJSON"),
-    ([_point_feature(properties=["a", "b"])], "properties must be a JSON object"),
-    ([_point_feature(properties={"name": "a\x00"})], "NUL character"),
-    ([_point_feature(geometry="POINT (4 52)")], "geometry must be a GeoJSON geometry object"),
-])
+@pytest.mark.parametrize(
+    ("features", "message"),
+    [
+        (["a string"], "a feature must be a JSON object, not str"),
+        (
+            [
+                _point_feature(
+                    geometry={"type": "Circle", "coordinates": [4.84, 52.36], "radius": 100}
+                )
+            ],
+            "geometry type 'Circle' is not GeoJSON",
+        ),
+        ([_point_feature(properties=["a", "b"])], "properties must be a JSON object"),
+        ([_point_feature(properties={"name": "a\x00"})], "NUL character"),
+        ([_point_feature(geometry="POINT (4 52)")], "geometry must be a GeoJSON geometry object"),
+    ],
+)
 def test_bad_layer_features_are_400(app, features, message):
     planner = _logged_in(app, PLANNER)
-    response = planner.post("/api/gaps/layers", json={
-        "name": "Kapot", "role": "candidates",
-        "features": {"type": "FeatureCollection", "features": features}})
+    response = planner.post(
+        "/api/gaps/layers",
+        json={
+            "name": "Kapot",
+            "role": "candidates",
+            "features": {"type": "FeatureCollection", "features": features},
+        },
+    )
     assert response.status_code == 400, response.get_data(as_text=True)[:300]
     assert message in response.get_json()["error"]["message"]
 
@@ -187,49 +223,85 @@ def test_deep_nesting_and_huge_bodies_are_refused(app):
 
 # --- layer geometry: flat polygons, the 1 % repair rule, the crs member ------------------------
 
+
 def _polygon(*ring):
-    return {"type": "Feature", "properties": {"name": "vlak"},
-            "geometry": {"type": "Polygon", "coordinates": [[list(c) for c in ring]]}}
+    return {
+        "type": "Feature",
+        "properties": {"name": "vlak"},
+        "geometry": {"type": "Polygon", "coordinates": [[list(c) for c in ring]]},
+    }
 
 
 BOW_TIE = _polygon((4.84, 52.36), (4.85, 52.37), (4.85, 52.36), (4.84, 52.37), (4.84, 52.36))
 # A square with a tiny twist in one corner: the repair changes its area by far less than 1 %.
-SMALL_TWIST = _polygon((4.84, 52.36), (4.85, 52.36), (4.85, 52.37), (4.8401, 52.37),
-                       (4.84, 52.3699), (4.84005, 52.37), (4.84, 52.36))
+SMALL_TWIST = _polygon(
+    (4.84, 52.36),
+    (4.85, 52.36),
+    (4.85, 52.37),
+    (4.8401, 52.37),
+    (4.84, 52.3699),
+    (4.84005, 52.37),
+    (4.84, 52.36),
+)
 
 
-@pytest.mark.parametrize(("features", "message"), [
-    ([_polygon((4.84, 52.36), (4.85, 52.36), (4.86, 52.36), (4.84, 52.36))],
-     "cannot be repaired safely"),  # flat: three points on one line
-    ([_polygon((4.84, 52.36), (4.85, 52.37))], "geometry cannot be read"),  # two points
-    ([BOW_TIE], "cannot be repaired safely"),
-])
+@pytest.mark.parametrize(
+    ("features", "message"),
+    [
+        (
+            [_polygon((4.84, 52.36), (4.85, 52.36), (4.86, 52.36), (4.84, 52.36))],
+            "cannot be repaired safely",
+        ),  # flat: three points on one line
+        ([_polygon((4.84, 52.36), (4.85, 52.37))], "geometry cannot be read"),  # two points
+        ([BOW_TIE], "cannot be repaired safely"),
+    ],
+)
 def test_flat_and_badly_twisted_polygons_are_refused(app, features, message):
     planner = _logged_in(app, PLANNER)
-    response = planner.post("/api/gaps/layers", json={
-        "name": "Vlakken", "role": "exclude",
-        "features": {"type": "FeatureCollection", "features": features}})
+    response = planner.post(
+        "/api/gaps/layers",
+        json={
+            "name": "Vlakken",
+            "role": "exclude",
+            "features": {"type": "FeatureCollection", "features": features},
+        },
+    )
     assert response.status_code == 400, response.get_json()
     assert message in response.get_json()["error"]["message"]
 
 
 def test_a_slightly_twisted_polygon_is_repaired_with_a_note(app):
     planner = _logged_in(app, PLANNER)
-    response = planner.post("/api/gaps/layers", json={
-        "name": "Bijna goed", "role": "exclude",
-        "features": {"type": "FeatureCollection", "features": [SMALL_TWIST]}})
+    response = planner.post(
+        "/api/gaps/layers",
+        json={
+            "name": "Bijna goed",
+            "role": "exclude",
+            "features": {"type": "FeatureCollection", "features": [SMALL_TWIST]},
+        },
+    )
     assert response.status_code == 201, response.get_json()
     assert any("repaired" in note for note in response.get_json()["notes"])
 
 
-@pytest.mark.parametrize("crs", [
-    {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::28992"}}, "EPSG:28992"])
+@pytest.mark.parametrize(
+    "crs", [{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::28992"}}, "EPSG:28992"]
+)
 def test_the_crs_member_is_honoured(app, crs):
     planner = _logged_in(app, PLANNER)
-    response = planner.post("/api/gaps/layers", json={
-        "name": "RD", "role": "candidates", "features": {
-            "type": "FeatureCollection", "crs": crs,
-            "features": [_point_feature(geometry={"type": "Point",
-                                                  "coordinates": [121000, 487000]})]}})
+    response = planner.post(
+        "/api/gaps/layers",
+        json={
+            "name": "RD",
+            "role": "candidates",
+            "features": {
+                "type": "FeatureCollection",
+                "crs": crs,
+                "features": [
+                    _point_feature(geometry={"type": "Point", "coordinates": [121000, 487000]})
+                ],
+            },
+        },
+    )
     assert response.status_code == 400
     assert "send WGS84" in response.get_json()["error"]["message"]

@@ -22,11 +22,17 @@ def start_worker() -> subprocess.Popen:
     """A real worker process, as script/server starts it, on the live server's database."""
     url = make_url(TEST_DATABASE_URL)
     live = url.set(database=f"{url.database}_live").render_as_string(hide_password=False)
-    env = {**os.environ, "DATABASE_URL": live, "FLASK_SQLALCHEMY_DATABASE_URI": live,
-           "REDIS_URL": TEST_REDIS_URL, "FLASK_REDIS_URL": TEST_REDIS_URL}
+    env = {
+        **os.environ,
+        "DATABASE_URL": live,
+        "FLASK_SQLALCHEMY_DATABASE_URI": live,
+        "REDIS_URL": TEST_REDIS_URL,
+        "FLASK_REDIS_URL": TEST_REDIS_URL,
+    }
     flask = Path(sys.executable).parent / "flask"
-    return subprocess.Popen([str(flask), "--app", "placemaker", "gaps", "worker", "--burst"],
-                            cwd=ROOT, env=env)
+    return subprocess.Popen(
+        [str(flask), "--app", "placemaker", "gaps", "worker", "--burst"], cwd=ROOT, env=env
+    )
 
 
 def test_big_question_submit_progress_result(page, live_server, foreign):

@@ -185,14 +185,23 @@ def _grid_files(tmp_path: Path, decimals: int = 7):
 
     def write(name, xy, props):
         lonlat = rd_to_lonlat(xy).round(decimals)
-        return write_geojson(tmp_path / name, [
-            feature({"type": "Point", "coordinates": [float(lon), float(lat)]}, **p)
-            for (lon, lat), p in zip(lonlat, props, strict=True)])
+        return write_geojson(
+            tmp_path / name,
+            [
+                feature({"type": "Point", "coordinates": [float(lon), float(lat)]}, **p)
+                for (lon, lat), p in zip(lonlat, props, strict=True)
+            ],
+        )
 
     files = {
-        "demand": write("demand.geojson", cells, [
-            {"residents": float(pop), "need": float(pop * k)}
-            for pop, k in zip(population, need, strict=True)]),
+        "demand": write(
+            "demand.geojson",
+            cells,
+            [
+                {"residents": float(pop), "need": float(pop * k)}
+                for pop, k in zip(population, need, strict=True)
+            ],
+        ),
         "places": write("places.geojson", places, [{} for _ in places]),
         "candidates": write("candidates.geojson", candidates, [{} for _ in candidates]),
     }
@@ -218,15 +227,34 @@ def test_exact_grid_reproduces_the_reference_optimum(tmp_path):
     assert np.array_equal(covered_mask(coverage_matrix(places, 400, cells, crow)), ref_covered)
     ref_cover = coverage_matrix(candidates, 400, cells, crow)
     reference = solve_exact(
-        MCLPProblem.from_coverage(ref_cover, weight, population, ref_covered), 4, time_limit=60)
+        MCLPProblem.from_coverage(ref_cover, weight, population, ref_covered), 4, time_limit=60
+    )
     assert reference.optimal
 
     out = tmp_path / "out.geojson"
-    result = CliRunner().invoke(gaps_command, [
-        "--demand", str(files["demand"]), "--weight-field", "need",
-        "--population-field", "residents", "--places", str(files["places"]),
-        "--candidates", str(files["candidates"]), "--radius", "400", "--detour", "1",
-        "--p", "4", "--out", str(out)])
+    result = CliRunner().invoke(
+        gaps_command,
+        [
+            "--demand",
+            str(files["demand"]),
+            "--weight-field",
+            "need",
+            "--population-field",
+            "residents",
+            "--places",
+            str(files["places"]),
+            "--candidates",
+            str(files["candidates"]),
+            "--radius",
+            "400",
+            "--detour",
+            "1",
+            "--p",
+            "4",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     share = 100 * weight[ref_covered].sum() / weight.sum()
     assert f"served by existing places: {share:.1f} % of weighted need" in result.output
@@ -243,24 +271,43 @@ def test_exact_grid_reproduces_the_reference_optimum(tmp_path):
 def test_cli_names_weighted_need_without_residents(tmp_path):
     files, *_ = _grid_files(tmp_path)
     out = tmp_path / "out.geojson"
-    result = CliRunner().invoke(gaps_command, [
-        "--demand", str(files["demand"]), "--weight-field", "need",
-        "--candidates", str(files["candidates"]), "--p", "2", "--out", str(out)])
+    result = CliRunner().invoke(
+        gaps_command,
+        [
+            "--demand",
+            str(files["demand"]),
+            "--weight-field",
+            "need",
+            "--candidates",
+            str(files["candidates"]),
+            "--p",
+            "2",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "weighted need" in result.output and "residents" not in result.output
     assert "gain_population" not in json.loads(out.read_text())["features"][0]["properties"]
 
 
 def test_population_field_spreads_need_over_polygons(tmp_path):
-    square = {"type": "Polygon", "coordinates": [[
-        [LON, LAT], [LON + 0.006, LAT], [LON + 0.006, LAT + 0.004], [LON, LAT + 0.004],
-        [LON, LAT]]]}
-    path = write_geojson(tmp_path / "areas.geojson",
-                         [feature(square, residents=400, need=1000)])
+    square = {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [LON, LAT],
+                [LON + 0.006, LAT],
+                [LON + 0.006, LAT + 0.004],
+                [LON, LAT + 0.004],
+                [LON, LAT],
+            ]
+        ],
+    }
+    path = write_geojson(tmp_path / "areas.geojson", [feature(square, residents=400, need=1000)])
     grid = read_demand(path, "need", population_field="residents")
     assert grid.population.sum() == pytest.approx(400)
     assert grid.weight.sum() == pytest.approx(1000)
-    stranded = write_geojson(tmp_path / "bad.geojson",
-                             [feature(square, residents=0, need=10)])
+    stranded = write_geojson(tmp_path / "bad.geojson", [feature(square, residents=0, need=10)])
     with pytest.raises(LayerError, match="no residents to spread"):
         read_demand(stranded, "need", population_field="residents")

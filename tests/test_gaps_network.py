@@ -10,8 +10,13 @@ import pytest
 from placemaker.gaps.coverage import StraightLineDistance, coverage_matrix
 from placemaker.gaps.network import NetworkDistance, is_walkable, read_walk_network
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "amsterdam" / \
-    "osm_oost_sample.osm.pbf"
+SAMPLE = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "amsterdam"
+    / "osm_oost_sample.osm.pbf"
+)
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +92,10 @@ def test_import_network_and_network_catchments(app, runner):
     try:
         straight = client.get("/api/gaps/coverage").get_json()
         walked = client.get("/api/gaps/coverage?catchment=network").get_json()
-        assert straight["catchment"] == {"model": "straight-line",
-                                         "cells_by_detour_model": straight["cells"]}
+        assert straight["catchment"] == {
+            "model": "straight-line",
+            "cells_by_detour_model": straight["cells"],
+        }
         assert walked["catchment"]["model"] == "network"
         # the extract covers a few streets of Oost: most of the city keeps the detour model
         assert 0 < walked["catchment"]["cells_by_detour_model"] < walked["cells"]

@@ -32,9 +32,14 @@ def test_suggestions_fall_where_a_person_expects_them(app, suggestions):
             assert props["new_residents_reached"] > 500
             # not in water or a park
             inside = db.session.scalar(
-                select(func.count()).select_from(GapLayerFeature).join(GapLayer)
-                .where(GapLayer.role == "exclude",
-                       func.ST_Covers(GapLayerFeature.geom, point_from_lonlat(lon, lat))))
+                select(func.count())
+                .select_from(GapLayerFeature)
+                .join(GapLayer)
+                .where(
+                    GapLayer.role == "exclude",
+                    func.ST_Covers(GapLayerFeature.geom, point_from_lonlat(lon, lat)),
+                )
+            )
             assert inside == 0, f"suggestion {props['rank']} lies in water or a park"
             assert props["area"]["level"] == "buurt"
             ctx_scores.append(props["cohesion"]["score"])
@@ -45,15 +50,18 @@ def test_suggestions_fall_where_a_person_expects_them(app, suggestions):
         # loneliness and poverty weigh in (need per resident reached > the uncovered mean)
         total = app.test_client().get("/api/gaps/coverage").get_json()["total"]
         uncovered_need_per_resident = (total["weight"] - total["covered_weight"]) / (
-            total["population"] - total["covered_population"])
-        reached_need_per_resident = (suggestions["new_weighted_need_reached"]
-                                     / suggestions["new_residents_reached"])
+            total["population"] - total["covered_population"]
+        )
+        reached_need_per_resident = (
+            suggestions["new_weighted_need_reached"] / suggestions["new_residents_reached"]
+        )
         assert reached_need_per_resident > uncovered_need_per_resident
         assert max(ctx_scores) < 7  # all below the cohesion target
     gains = [f["properties"]["new_weighted_need_reached"] for f in features]
     assert gains == sorted(gains, reverse=True)
     assert suggestions["new_residents_reached"] == pytest.approx(
-        sum(f["properties"]["new_residents_reached"] for f in features), rel=1e-6)
+        sum(f["properties"]["new_residents_reached"] for f in features), rel=1e-6
+    )
 
 
 def test_suggestions_are_certified(app, suggestions, login):
@@ -61,13 +69,13 @@ def test_suggestions_are_certified(app, suggestions, login):
     cert = suggestions["certificate"]
     assert cert["upper_bound"] >= suggestions["new_weighted_need_reached"] - 0.01
     assert cert["proven_best"] and cert["gap"] == 0 and cert["bound_method"] == "lp"
-    assert suggestions["search"] == {"rounds": 0, "stopped": "gap closed",
-                                     "time_limit_hit": False}
+    assert suggestions["search"] == {"rounds": 0, "stopped": "gap closed", "time_limit_hit": False}
     planner = login("planner@demo.placemaker.nl", client=app.test_client())  # p=40: planners
     wide = planner.get("/api/gaps/suggestions?p=40").get_json()
     assert not wide["search"]["time_limit_hit"]
-    gap = (wide["certificate"]["upper_bound"] - wide["new_weighted_need_reached"]) \
-        / wide["certificate"]["upper_bound"]
+    gap = (wide["certificate"]["upper_bound"] - wide["new_weighted_need_reached"]) / wide[
+        "certificate"
+    ]["upper_bound"]
     assert wide["certificate"]["gap"] == pytest.approx(gap, abs=1e-5)
     assert wide["certificate"]["gap"] < 0.01
     # the same question again, computed afresh, gives the same sites and figures
@@ -128,23 +136,26 @@ def test_a_new_place_changes_the_result(client, make_place, suggestions):
     after = client.get("/api/gaps/suggestions?p=10").get_json()
     assert after["data_version"] != suggestions["data_version"]
     assert after["new_residents_reached"] < suggestions["new_residents_reached"]
-    assert [round(c, 4) for c in after["features"][0]["geometry"]["coordinates"]] != \
-        [round(c, 4) for c in top["geometry"]["coordinates"]]
+    assert [round(c, 4) for c in after["features"][0]["geometry"]["coordinates"]] != [
+        round(c, 4) for c in top["geometry"]["coordinates"]
+    ]
 
 
 def test_weights_change_the_ranking(client):
     lonely = client.get("/api/gaps/suggestions?p=3&w_lonely=5&w_cohesion=0").get_json()
     cohesion = client.get("/api/gaps/suggestions?p=3&w_lonely=0&w_cohesion=5").get_json()
     assert lonely["params"]["weights"]["lonely"] == 5
-    assert [f["geometry"] for f in lonely["features"]] != \
-        [f["geometry"] for f in cohesion["features"]]
+    assert [f["geometry"] for f in lonely["features"]] != [
+        f["geometry"] for f in cohesion["features"]
+    ]
 
 
 def test_area_and_park_candidates(client):
     parks = client.get("/api/gaps/layers").get_json()["layers"]
     park_layer = next(layer for layer in parks if layer["name"] == "Parken")
-    body = client.get(f"/api/gaps/suggestions?p=3&area=DX09&candidates=layer:{park_layer['id']}"
-                      ).get_json()
+    body = client.get(
+        f"/api/gaps/suggestions?p=3&area=DX09&candidates=layer:{park_layer['id']}"
+    ).get_json()
     assert 0 < len(body["features"]) <= 3
     for feature in body["features"]:
         assert feature["properties"]["candidate"]["source"] == "layer"
@@ -155,8 +166,9 @@ def test_p_larger_than_the_useful_candidates(client, login):
     login("planner@demo.placemaker.nl")  # p=200 is for planners, not the public analysis
     parks = client.get("/api/gaps/layers").get_json()["layers"]
     park_layer = next(layer for layer in parks if layer["name"] == "Parken")
-    body = client.get(f"/api/gaps/suggestions?p=200&area=F86&candidates=layer:{park_layer['id']}"
-                      ).get_json()
+    body = client.get(
+        f"/api/gaps/suggestions?p=200&area=F86&candidates=layer:{park_layer['id']}"
+    ).get_json()
     assert len(body["features"]) < 200
     assert "of the requested 200 sites add anything" in body["note"]
 
@@ -168,11 +180,15 @@ def test_scenarios_save_and_compare(client, login):
     a = client.post("/api/gaps/scenarios", json={"name": "Vijf plekken", "params": {"p": 5}})
     b = client.post("/api/gaps/scenarios", json={"name": "Tien plekken", "params": {"p": 10}})
     assert (a.status_code, b.status_code) == (201, 201)
-    compare = client.get(f"/api/gaps/scenarios/compare?a={a.get_json()['id']}"
-                         f"&b={b.get_json()['id']}").get_json()
+    compare = client.get(
+        f"/api/gaps/scenarios/compare?a={a.get_json()['id']}&b={b.get_json()['id']}"
+    ).get_json()
     assert compare["new_residents_reached_b"] > compare["new_residents_reached_a"]
-    changes = [r["population_share_change"] for r in compare["areas"]
-               if r["population_share_change"] is not None]
+    changes = [
+        r["population_share_change"]
+        for r in compare["areas"]
+        if r["population_share_change"] is not None
+    ]
     assert min(changes) >= 0 and max(changes) > 0
     empty = client.post("/api/gaps/scenarios", json={"name": " ", "params": {}})
     assert empty.status_code == 400
@@ -196,8 +212,9 @@ def test_model_round_trips_through_bytes(app_ctx):
 
 def test_cli_suggest_and_coverage(runner, tmp_path):
     out = tmp_path / "suggestions.geojson"
-    result = runner.invoke(args=["gaps", "suggest", "--p", "3", "--area", "DX09",
-                                 "--out", str(out)])
+    result = runner.invoke(
+        args=["gaps", "suggest", "--p", "3", "--area", "DX09", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "3 sites reach" in result.output
     assert "proven best" in result.output or "of the best possible" in result.output
@@ -217,8 +234,14 @@ def test_open_proposals_as_candidates(client, make_proposal):
     """A resident's proposal becomes a candidate site, and the cache notices it."""
     before = client.get("/api/gaps/suggestions?p=3&candidates=proposals").get_json()
     assert before["features"] == [] and before["candidates"] == 0
-    make_proposal(kind_code="buurtkamer", lon=4.8021, lat=52.3521,
-                  reason="Een huiskamer voor de buurt", name=None, email=None)
+    make_proposal(
+        kind_code="buurtkamer",
+        lon=4.8021,
+        lat=52.3521,
+        reason="Een huiskamer voor de buurt",
+        name=None,
+        email=None,
+    )
     after = client.get("/api/gaps/suggestions?p=3&candidates=proposals").get_json()
     assert after["candidates"] == 1
     assert after["features"][0]["properties"]["candidate"]["source"] == "proposal"
@@ -252,42 +275,68 @@ def test_redis_down_costs_speed_not_answers():
 
 
 def _points(*coords):
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": f"kavel {i}"},
-         "geometry": {"type": "Point", "coordinates": list(c)}} for i, c in enumerate(coords)]}
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": f"kavel {i}"},
+                "geometry": {"type": "Point", "coordinates": list(c)},
+            }
+            for i, c in enumerate(coords)
+        ],
+    }
 
 
 def test_planner_uploads_a_candidate_layer(client, login):
     sites = _points((4.8380, 52.3660), (4.8420, 52.3620), (4.8300, 52.3590))
-    anonymous = client.post("/api/gaps/layers", json={"name": "Kavels", "role": "candidates",
-                                                       "features": sites})
+    anonymous = client.post(
+        "/api/gaps/layers", json={"name": "Kavels", "role": "candidates", "features": sites}
+    )
     assert (anonymous.status_code, anonymous.get_json()["error"]["code"]) == (401, "unauthorized")
     login("planner@demo.placemaker.nl")
-    response = client.post("/api/gaps/layers", json={"name": "Kavels", "role": "candidates",
-                                                     "features": sites})
+    response = client.post(
+        "/api/gaps/layers", json={"name": "Kavels", "role": "candidates", "features": sites}
+    )
     assert response.status_code == 201, response.get_json()
     layer = response.get_json()
     assert (layer["features"], layer["role"]) == (3, "candidates")
     body = client.get(f"/api/gaps/suggestions?p=2&candidates=layer:{layer['id']}").get_json()
     assert body["candidates"] == 3
     assert {f["properties"]["candidate"]["name"] for f in body["features"]} <= {
-        "kavel 0", "kavel 1", "kavel 2"}
+        "kavel 0",
+        "kavel 1",
+        "kavel 2",
+    }
 
 
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        ({"name": "Kavels", "role": "candidates",
-          "features": _points((4.84, 52.36), (121000, 487000))},
-         "feature kavel 1: coordinates (121000, 487000) look like RD New"),
-        ({"name": "Kavels", "role": "exclude", "features": _points((4.84, 52.36))},
-         "a layer to leave out needs polygons, not a Point"),
-        ({"name": "", "role": "candidates", "features": _points((4.84, 52.36))},
-         "a layer needs a name"),
-        ({"name": "Kavels", "role": "garden", "features": _points((4.84, 52.36))},
-         "role must be one of exclude, candidates"),
-        ({"name": "Kavels", "role": "candidates", "features": {"type": "Point"}},
-         "features must be a GeoJSON FeatureCollection"),
+        (
+            {
+                "name": "Kavels",
+                "role": "candidates",
+                "features": _points((4.84, 52.36), (121000, 487000)),
+            },
+            "feature kavel 1: coordinates (121000, 487000) look like RD New",
+        ),
+        (
+            {"name": "Kavels", "role": "exclude", "features": _points((4.84, 52.36))},
+            "a layer to leave out needs polygons, not a Point",
+        ),
+        (
+            {"name": "", "role": "candidates", "features": _points((4.84, 52.36))},
+            "a layer needs a name",
+        ),
+        (
+            {"name": "Kavels", "role": "garden", "features": _points((4.84, 52.36))},
+            "role must be one of exclude, candidates",
+        ),
+        (
+            {"name": "Kavels", "role": "candidates", "features": {"type": "Point"}},
+            "features must be a GeoJSON FeatureCollection",
+        ),
     ],
 )
 def test_a_bad_layer_is_refused_whole(client, login, payload, message):
@@ -301,6 +350,8 @@ def test_a_bad_layer_is_refused_whole(client, login, payload, message):
 
 def test_area_manager_cannot_upload_layers(client, login):
     login("gebiedsbeheerder@demo.placemaker.nl")
-    response = client.post("/api/gaps/layers", json={"name": "x", "role": "candidates",
-                                                     "features": _points((4.84, 52.36))})
+    response = client.post(
+        "/api/gaps/layers",
+        json={"name": "x", "role": "candidates", "features": _points((4.84, 52.36))},
+    )
     assert response.status_code == 403

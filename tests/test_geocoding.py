@@ -27,25 +27,33 @@ def labels(results):
 def test_the_demo_loads_every_bag_address(app_ctx):
     # 1,836 verblijfsobjecten, 67 ligplaatsen and one standplaats in the sample.
     assert db.session.scalar(select(func.count()).select_from(Address)) == 1904
-    kinds = dict(db.session.execute(
-        select(Address.kind, func.count()).group_by(Address.kind)).all())
+    kinds = dict(
+        db.session.execute(select(Address.kind, func.count()).group_by(Address.kind)).all()
+    )
     assert kinds == {"verblijfsobject": 1836, "ligplaats": 67, "standplaats": 1}
 
 
 def test_reimport_updates_instead_of_duplicating(app_ctx, data_dir):
     report = import_addresses_file(data_dir / "bag_adressen_sample.gpkg")
     assert (report.created, report.updated, report.unchanged, len(report.skipped)) == (
-        0, 0, 1904, 0)
+        0,
+        0,
+        1904,
+        0,
+    )
 
 
-@pytest.mark.parametrize("typed, first", [
-    ("Barentszplein", "Barentszplein, Amsterdam"),
-    ("barentsz", "Barentszplein, Amsterdam"),
-    ("Barentszplein 1", "Barentszplein 1, 1013 NJ Amsterdam"),
-    ("Zandhoek 7", "Zandhoek 7, 1013 KT Amsterdam"),
-    ("1013 NJ", "1013 NJ Amsterdam"),
-    ("1013nj 1", "Barentszplein 1, 1013 NJ Amsterdam"),
-])
+@pytest.mark.parametrize(
+    "typed, first",
+    [
+        ("Barentszplein", "Barentszplein, Amsterdam"),
+        ("barentsz", "Barentszplein, Amsterdam"),
+        ("Barentszplein 1", "Barentszplein 1, 1013 NJ Amsterdam"),
+        ("Zandhoek 7", "Zandhoek 7, 1013 KT Amsterdam"),
+        ("1013 NJ", "1013 NJ Amsterdam"),
+        ("1013nj 1", "Barentszplein 1, 1013 NJ Amsterdam"),
+    ],
+)
 def test_type_ahead_for_streets_numbers_and_postcodes(app_ctx, typed, first):
     found = Geocoder().search(typed)
     assert found and found[0].label == first, labels(found)
@@ -63,23 +71,29 @@ def test_a_number_is_a_prefix_while_typing(app_ctx):
     # The exact number first (Zandhoek has 1A, no plain 1), then 10, 11, …
     assert numbers[0] == "Zandhoek 1A"
     assert all(n.startswith("Zandhoek 1") for n in numbers)
-    assert any(n[len("Zandhoek "):].isdigit() and len(n) > len("Zandhoek 1") for n in numbers)
+    assert any(n[len("Zandhoek ") :].isdigit() and len(n) > len("Zandhoek 1") for n in numbers)
 
 
 def test_places_areas_and_coordinates_still_found(app_ctx):
     assert "Postjesweg 340 (OBA Postjesweg)" in labels(Geocoder().search("Postjesweg 340"))
     assert "Slotervaart (gebied)" in labels(Geocoder().search("Slotervaart"))
     assert Geocoder().search("52.364284, 4.835058")[0].as_dict() == {
-        "label": "52.364284, 4.835058", "type": "coordinates", "lon": 4.835058,
-        "lat": 52.364284, "source": "local"}
+        "label": "52.364284, 4.835058",
+        "type": "coordinates",
+        "lon": 4.835058,
+        "lat": 52.364284,
+        "source": "local",
+    }
     assert Geocoder().search("%") == []
     assert Geocoder().search("Nergensstraat 12345") == []
 
 
 def test_reverse_gives_the_nearest_address_within_reach(app_ctx):
     point = db.session.execute(
-        select(func.ST_X(Address.geom), func.ST_Y(Address.geom))
-        .where(Address.street == "Zandhoek", Address.number == 7)).first()
+        select(func.ST_X(Address.geom), func.ST_Y(Address.geom)).where(
+            Address.street == "Zandhoek", Address.number == 7
+        )
+    ).first()
     found = Geocoder().reverse(point[0] + 0.00005, point[1])
     assert found is not None and found.label.startswith("Zandhoek ")
     # The middle of the Vondelpark is far from every address in the sample.
@@ -93,8 +107,9 @@ def _closed_port() -> int:
 
 
 def test_an_unreachable_locatieserver_falls_back_to_the_local_index(app_ctx, caplog):
-    geocoder = from_config({"GEOCODER_URL": f"http://127.0.0.1:{_closed_port()}/v3_1",
-                            "GEOCODER_TIMEOUT": 1})
+    geocoder = from_config(
+        {"GEOCODER_URL": f"http://127.0.0.1:{_closed_port()}/v3_1", "GEOCODER_TIMEOUT": 1}
+    )
     assert isinstance(geocoder.primary, Locatieserver)
     found = geocoder.search("Barentszplein 1")
     assert found[0].label == "Barentszplein 1, 1013 NJ Amsterdam"
@@ -110,8 +125,14 @@ class _Locatieserver(BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802
         type(self).seen.append(self.path)
-        docs = [{"type": "adres", "weergavenaam": "Comeniusstraat 10, 1065BH Amsterdam",
-                 "centroide_ll": "POINT(4.83427 52.36212)", "afstand": 12.5}]
+        docs = [
+            {
+                "type": "adres",
+                "weergavenaam": "Comeniusstraat 10, 1065BH Amsterdam",
+                "centroide_ll": "POINT(4.83427 52.36212)",
+                "afstand": 12.5,
+            }
+        ]
         body = json.dumps({"response": {"numFound": 1, "start": 0, "docs": docs}}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -135,9 +156,13 @@ def locatieserver():
 def test_locatieserver_answers_when_configured(app_ctx, locatieserver):
     geocoder = from_config({"GEOCODER_URL": locatieserver})
     found = geocoder.search("Comeniusstraat 10")
-    assert found[0].as_dict() == {"label": "Comeniusstraat 10, 1065BH Amsterdam",
-                                  "type": "address", "lon": 4.83427, "lat": 52.36212,
-                                  "source": "pdok"}
+    assert found[0].as_dict() == {
+        "label": "Comeniusstraat 10, 1065BH Amsterdam",
+        "type": "address",
+        "lon": 4.83427,
+        "lat": 52.36212,
+        "source": "pdok",
+    }
     assert geocoder.reverse(4.8343, 52.3621).label.startswith("Comeniusstraat 10")
     assert _Locatieserver.seen[0].startswith("/bzk/locatieserver/search/v3_1/free?q=")
 
@@ -157,23 +182,49 @@ def test_import_skips_and_counts_rows_it_cannot_use(app_ctx, tmp_path: Path):
 
     path = tmp_path / "bag.gpkg"
     points = shapely.to_wkb(np.array([shapely.Point(121000, 489000)] * 3))
-    fields = ["nummer_id", "straatnaam", "huisnummer", "huisletter", "toevoeging",
-              "postcode", "woonplaats"]
-    columns = [np.array(["X1", "X2", ""], dtype=object),
-               np.array(["Proefstraat", None, "Proefstraat"], dtype=object),
-               np.array([3, 4, 5]), np.array([None, None, None], dtype=object),
-               np.array([None, None, None], dtype=object),
-               np.array(["1013 AB", "1013AB", "1013AB"], dtype=object),
-               np.array(["Amsterdam"] * 3, dtype=object)]
-    write(path, points, columns, fields, layer="verblijfsobjecten", driver="GPKG",
-          geometry_type="Point", crs="EPSG:28992")
+    fields = [
+        "nummer_id",
+        "straatnaam",
+        "huisnummer",
+        "huisletter",
+        "toevoeging",
+        "postcode",
+        "woonplaats",
+    ]
+    columns = [
+        np.array(["X1", "X2", ""], dtype=object),
+        np.array(["Proefstraat", None, "Proefstraat"], dtype=object),
+        np.array([3, 4, 5]),
+        np.array([None, None, None], dtype=object),
+        np.array([None, None, None], dtype=object),
+        np.array(["1013 AB", "1013AB", "1013AB"], dtype=object),
+        np.array(["Amsterdam"] * 3, dtype=object),
+    ]
+    write(
+        path,
+        points,
+        columns,
+        fields,
+        layer="verblijfsobjecten",
+        driver="GPKG",
+        geometry_type="Point",
+        crs="EPSG:28992",
+    )
     report = import_addresses_file(path)
     assert report.created == 1
     assert sorted(r for _ref, r in report.skipped) == ["no nummer_id", "no street name"]
     assert local.addresses("Proefstraat 3", 5)[0].label == "Proefstraat 3, 1013 AB Amsterdam"
     with pytest.raises(ImportFailed, match="none of the layers"):
-        write(tmp_path / "other.gpkg", points, columns, fields, layer="panden",
-              driver="GPKG", geometry_type="Point", crs="EPSG:28992")
+        write(
+            tmp_path / "other.gpkg",
+            points,
+            columns,
+            fields,
+            layer="panden",
+            driver="GPKG",
+            geometry_type="Point",
+            crs="EPSG:28992",
+        )
         import_addresses_file(tmp_path / "other.gpkg")
 
 

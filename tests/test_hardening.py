@@ -52,14 +52,19 @@ def test_proxy_fix_is_configured_through_the_environment():
     seen = []
     for hops in (0, 1):
         proxied = make_test_app(TEST_DATABASE_URL, PROXY_FIX_FOR=hops)
-        proxied.add_url_rule("/_whoami", "whoami", lambda: seen.append(
-            __import__("flask").request.remote_addr) or "")
-        proxied.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"},
-                                  environ_base={"REMOTE_ADDR": "10.0.0.1"})
+        proxied.add_url_rule(
+            "/_whoami", "whoami", lambda: seen.append(__import__("flask").request.remote_addr) or ""
+        )
+        proxied.test_client().get(
+            "/_whoami",
+            headers={"X-Forwarded-For": "203.0.113.7"},
+            environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        )
     assert seen == ["10.0.0.1", "203.0.113.7"]
 
 
 # --- an expired CSRF token loses nothing ----------------------------------------------------
+
 
 class _FormReader(HTMLParser):
     """The fields and action of the "send again" form, as a browser would send them."""
@@ -70,8 +75,11 @@ class _FormReader(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "form" and attrs.get("method") == "post" and "stacked-form" in (
-                attrs.get("class") or ""):
+        if (
+            tag == "form"
+            and attrs.get("method") == "post"
+            and "stacked-form" in (attrs.get("class") or "")
+        ):
             self.action = attrs["action"]
         elif tag == "input" and attrs.get("name") and self.action:
             self.fields[attrs["name"]] = attrs.get("value") or ""
@@ -108,8 +116,12 @@ def test_expired_token_on_a_place_edit_keeps_the_text_and_sends_again(app, make_
     place = make_place(name="Bankje bij de vijver", lon=4.8421, lat=52.3655)
     manager = client_for(app, MANAGER)
     form = edit_form(manager, place.id)
-    typed = {**form, "csrf_token": STALE, "name": "Bankje aan de vijver",
-             "description": "Een lange beschrijving die ik een uur lang heb zitten typen."}
+    typed = {
+        **form,
+        "csrf_token": STALE,
+        "name": "Bankje aan de vijver",
+        "description": "Een lange beschrijving die ik een uur lang heb zitten typen.",
+    }
     refused = manager.post(f"/places/{place.id}/edit", data=typed)
     html = unescaped(refused.get_data(as_text=True))
     assert refused.status_code == 400 and CSRF_NL in html
@@ -128,8 +140,10 @@ def test_expired_token_on_a_rejection_and_a_reply_keeps_the_text(app):
     manager = client_for(app, MANAGER)
     page = manager.get(f"/moderatie/{proposal_id}")
     reason = "Mijn uitgebreide uitleg waarom het hier echt niet kan, met details."
-    refused = manager.post(f"/moderatie/{proposal_id}/ask", data={
-        "csrf_token": STALE, "version": _version(page), "reason": reason})
+    refused = manager.post(
+        f"/moderatie/{proposal_id}/ask",
+        data={"csrf_token": STALE, "version": _version(page), "reason": reason},
+    )
     assert refused.status_code == 400
     html = unescaped(refused.get_data(as_text=True))
     assert CSRF_NL in html and reason in html and "Bad Request" not in html
@@ -138,8 +152,10 @@ def test_expired_token_on_a_rejection_and_a_reply_keeps_the_text(app):
 
     tracking = resident.get(f"/voorstellen/volg/{token}")
     answer = "Aan de kant van de speeltuin, bij de grote boom."
-    refused = resident.post(f"/voorstellen/volg/{token}/antwoord", data={
-        "csrf_token": STALE, "version": _version(tracking), "text": answer})
+    refused = resident.post(
+        f"/voorstellen/volg/{token}/antwoord",
+        data={"csrf_token": STALE, "version": _version(tracking), "text": answer},
+    )
     assert refused.status_code == 400
     assert CSRF_NL in unescaped(refused.get_data(as_text=True))
     action, fields = resend_form(refused)
@@ -150,8 +166,10 @@ def test_expired_token_on_a_rejection_and_a_reply_keeps_the_text(app):
 
 def test_expired_token_on_login_keeps_the_address_never_the_password(app):
     client = app.test_client()
-    refused = client.post("/login?next=/moderatie&lang=en", data={
-        "csrf_token": STALE, "email": MANAGER, "password": "placemaker-demo"})
+    refused = client.post(
+        "/login?next=/moderatie&lang=en",
+        data={"csrf_token": STALE, "email": MANAGER, "password": "placemaker-demo"},
+    )
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400
     assert "The form was open too long or came from elsewhere." in html
@@ -172,12 +190,15 @@ def test_login_next_with_cr_lf_or_backslash_goes_home(app):
     for target in ("/moderatie%0d%0aSet-Cookie:%20x=1", "/\\\\evil.example", "/%0a"):
         client = app.test_client()
         page = client.get("/login")
-        response = client.post(f"/login?next={target}", data={
-            "email": MANAGER, "password": "placemaker-demo", "csrf_token": csrf_token(page)})
+        response = client.post(
+            f"/login?next={target}",
+            data={"email": MANAGER, "password": "placemaker-demo", "csrf_token": csrf_token(page)},
+        )
         assert response.status_code == 303
         assert "evil" not in response.headers["Location"]
         assert "\r" not in response.headers["Location"] and "Set-Cookie" not in str(
-            response.headers.getlist("Set-Cookie"))
+            response.headers.getlist("Set-Cookie")
+        )
 
 
 @pytest.mark.parametrize("week", ["0001-W01", "9999-W52", "1999-W52", "3001-W10", "2026-W99"])
@@ -189,6 +210,7 @@ def test_digest_week_edge_values_are_400(app, week):
 
 
 # --- sessions and logins ----------------------------------------------------------------------
+
 
 def test_logging_out_ends_every_session_also_a_copied_cookie(app):
     manager = client_for(app, MANAGER)
@@ -217,15 +239,19 @@ def test_failed_logins_are_limited_per_account_from_any_address(app, monkeypatch
     for octet in range(1, 4):
         client = app.test_client()
         page = client.get("/login")
-        wrong = client.post("/login", data={"email": MANAGER, "password": "wrong-guess",
-                                            "csrf_token": csrf_token(page)},
-                            environ_base={"REMOTE_ADDR": f"198.51.100.{octet}"})
+        wrong = client.post(
+            "/login",
+            data={"email": MANAGER, "password": "wrong-guess", "csrf_token": csrf_token(page)},
+            environ_base={"REMOTE_ADDR": f"198.51.100.{octet}"},
+        )
         assert wrong.status_code == 400
     client = app.test_client()
     page = client.get("/login")
-    refused = client.post("/login", data={"email": MANAGER, "password": "placemaker-demo",
-                                          "csrf_token": csrf_token(page)},
-                          environ_base={"REMOTE_ADDR": "198.51.100.9"})
+    refused = client.post(
+        "/login",
+        data={"email": MANAGER, "password": "placemaker-demo", "csrf_token": csrf_token(page)},
+        environ_base={"REMOTE_ADDR": "198.51.100.9"},
+    )
     assert refused.status_code == 429
     other = client_for(app, "admin@demo.placemaker.nl")  # other accounts are not affected
     assert other.get("/moderatie").status_code == 200
@@ -238,25 +264,40 @@ def test_public_history_names_staff_never_their_e_mail(app):
     token, proposal_id = _proposal(app, resident)
     manager = client_for(app, MANAGER)
     page = manager.get(f"/moderatie/{proposal_id}")
-    approved = manager.post(f"/moderatie/{proposal_id}/approve", data={
-        "csrf_token": csrf_token(page), "version": _version(page),
-        "name": "Bankje bij het plein", "kind": "bench", "reason": "Komt er!"})
+    approved = manager.post(
+        f"/moderatie/{proposal_id}/approve",
+        data={
+            "csrf_token": csrf_token(page),
+            "version": _version(page),
+            "name": "Bankje bij het plein",
+            "kind": "bench",
+            "reason": "Komt er!",
+        },
+    )
     assert approved.status_code == 303
     with app.app_context():
         place_id = db.session.get(Proposal, proposal_id).place_id
     anonymous = app.test_client()
-    for url in (f"/api/places/{place_id}", f"/places/{place_id}", f"/voorstellen/{proposal_id}",
-                f"/voorstellen/volg/{token}"):
+    for url in (
+        f"/api/places/{place_id}",
+        f"/places/{place_id}",
+        f"/voorstellen/{proposal_id}",
+        f"/voorstellen/volg/{token}",
+    ):
         body = anonymous.get(url).get_data(as_text=True)
         assert "@demo.placemaker.nl" not in body, url
     assert "Fatima El Amrani (proposal" in anonymous.get(f"/places/{place_id}").get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("Bankje\x00", "Tekst mag geen NUL-tekens bevatten."),
-    ("\u200b\u200c\u200d\ufeff", "a place needs a name"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Bankje\x00", "Tekst mag geen NUL-tekens bevatten."),
+        ("\u200b\u200c\u200d\ufeff", "a place needs a name"),
+    ],
+)
 def test_nul_or_invisible_names_reshow_the_form(app, name, message):
     from sqlalchemy import func, select
 
@@ -264,9 +305,17 @@ def test_nul_or_invisible_names_reshow_the_form(app, name, message):
     page = manager.get("/places/new")
     with app.app_context():
         before = db.session.scalar(select(func.count()).select_from(Place))
-    response = manager.post("/places/new", data={
-        "csrf_token": csrf_token(page), "name": name, "kind_code": "bench",
-        "description": "Mijn beschrijving", "lon": "4.8421", "lat": "52.3655"})
+    response = manager.post(
+        "/places/new",
+        data={
+            "csrf_token": csrf_token(page),
+            "name": name,
+            "kind_code": "bench",
+            "description": "Mijn beschrijving",
+            "lon": "4.8421",
+            "lat": "52.3655",
+        },
+    )
     html = unescaped(response.get_data(as_text=True))
     assert response.status_code == 400 and message in html
     assert "Mijn beschrijving" in html
@@ -294,24 +343,33 @@ def test_sending_the_new_place_form_three_times_adds_one_place(app):
 
     manager = client_for(app, MANAGER)
     page = manager.get("/places/new?lon=4.8421&lat=52.3655")
-    key = re.search(r'name="submission_key" type="hidden" value="([^"]+)"|'
-                    r'id="submission_key" name="submission_key" type="hidden" value="([^"]+)"',
-                    page.get_data(as_text=True))
-    data = {"csrf_token": csrf_token(page), "name": "Buurtkamer Drie Keer",
-            "kind_code": "buurtkamer", "lon": "4.8421", "lat": "52.3655",
-            "submission_key": key.group(1) or key.group(2)}
+    key = re.search(
+        r'name="submission_key" type="hidden" value="([^"]+)"|'
+        r'id="submission_key" name="submission_key" type="hidden" value="([^"]+)"',
+        page.get_data(as_text=True),
+    )
+    data = {
+        "csrf_token": csrf_token(page),
+        "name": "Buurtkamer Drie Keer",
+        "kind_code": "buurtkamer",
+        "lon": "4.8421",
+        "lat": "52.3655",
+        "submission_key": key.group(1) or key.group(2),
+    }
     with app.app_context():
         before = db.session.scalar(select(func.count()).select_from(Place))
     answers = [manager.post("/places/new", data=dict(data)) for _ in range(3)]
     assert [a.status_code for a in answers] == [303, 303, 303]
     assert len({a.headers["Location"] for a in answers}) == 1
     assert "Deze plek was al toegevoegd" in manager.get(answers[2].headers["Location"]).get_data(
-        as_text=True)
+        as_text=True
+    )
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Place)) == before + 1
 
 
 # --- support inflation ------------------------------------------------------------------------
+
 
 def test_clearing_cookies_does_not_inflate_supports_and_moderators_see_bursts(app, monkeypatch):
     monkeypatch.setitem(app.config, "SUPPORT_PER_NETWORK", 3)
@@ -320,9 +378,11 @@ def test_clearing_cookies_does_not_inflate_supports_and_moderators_see_bursts(ap
     def support_from(address: str):
         client = app.test_client()  # a fresh browser: no support cookie
         page = client.get(f"/voorstellen/{proposal_id}", environ_base={"REMOTE_ADDR": address})
-        return client.post(f"/voorstellen/{proposal_id}/steun",
-                           data={"csrf_token": csrf_token(page)},
-                           environ_base={"REMOTE_ADDR": address}), client
+        return client.post(
+            f"/voorstellen/{proposal_id}/steun",
+            data={"csrf_token": csrf_token(page)},
+            environ_base={"REMOTE_ADDR": address},
+        ), client
 
     for last in range(1, 6):  # five "people" behind one /24, cookies cleared each time
         response, client = support_from(f"203.0.113.{last}")
@@ -338,17 +398,30 @@ def test_clearing_cookies_does_not_inflate_supports_and_moderators_see_bursts(ap
 
 # --- importers name the feature instead of a traceback ----------------------------------------
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('{"type": "FeatureCollection", "features": ["x"]}',
-     "feature #1: a feature must be a JSON object"),
-    ('{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "b1", '
-     '"properties": {"pop": NaN}, "geometry": null}]}', "NaN is not a number GeoJSON allows"),
-    ('{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "b2", '
-     '"properties": {"name": "a\\u0000b"}, "geometry": null}]}',
-     "feature b2: .properties.name contains a NUL character"),
-    ('{"type": "FeatureCollection", "features": [' + "[" * 5000 + "]" * 5000 + "]}",
-     "nested deeper than"),
-])
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '{"type": "FeatureCollection", "features": ["x"]}',
+            "feature #1: a feature must be a JSON object",
+        ),
+        (
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "b1", '
+            '"properties": {"pop": NaN}, "geometry": null}]}',
+            "NaN is not a number GeoJSON allows",
+        ),
+        (
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "b2", '
+            '"properties": {"name": "a\\u0000b"}, "geometry": null}]}',
+            "feature b2: .properties.name contains a NUL character",
+        ),
+        (
+            '{"type": "FeatureCollection", "features": [' + "[" * 5000 + "]" * 5000 + "]}",
+            "nested deeper than",
+        ),
+    ],
+)
 def test_importers_name_the_feature_instead_of_a_traceback(tmp_path, text, message):
     from placemaker.imports.common import ImportFailed, read_geojson
 

@@ -25,32 +25,42 @@ def write_geojson(path: Path, features: list[dict]) -> Path:
 
 
 def square(lon: float, lat: float, size: float = 0.002) -> list:
-    return [[[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size],
-             [lon, lat]]]
+    return [
+        [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+    ]
 
 
 def area_feature(code: str, coords: list, parent: str | None = "F86", kind="Polygon") -> dict:
-    return {"type": "Feature", "properties": {"code": code, "name": f"Buurt {code}",
-                                              "parent": parent},
-            "geometry": {"type": kind, "coordinates": coords}}
+    return {
+        "type": "Feature",
+        "properties": {"code": code, "name": f"Buurt {code}", "parent": parent},
+        "geometry": {"type": kind, "coordinates": coords},
+    }
 
 
 def test_demo_loaded_the_real_files(app_ctx):
-    levels = dict(db.session.execute(
-        select(Area.level_code, func.count()).group_by(Area.level_code)).all())
+    levels = dict(
+        db.session.execute(select(Area.level_code, func.count()).group_by(Area.level_code)).all()
+    )
     assert levels == {"gemeente": 1, "stadsdeel": 9, "gebied": 23, "wijk": 107, "buurt": 500}
     assert count(Place) == 436
     assert count(CohesionScore) > 100
     f86a = db.session.scalar(select(Area).where(Area.code == "F86a"))
     assert (f86a.name, f86a.parent.code, f86a.parent.parent.code) == (
-        "Overtoomse Veld Noord", "F86", "DX09")
+        "Overtoomse Veld Noord",
+        "F86",
+        "DX09",
+    )
     assert f86a.parent.name == "Overtoomse Veld"
 
 
 def test_sensitive_addresses_are_never_imported(app_ctx, data_dir):
     features = json.loads((data_dir / "maatschappelijke_voorzieningen.geojson").read_text())
-    sensitive = {f["properties"]["MVZN_ID"] for f in features["features"]
-                 if f["properties"]["Categorie"] in ("Opvanglocatie", "Behandel-/woonlocatie")}
+    sensitive = {
+        f["properties"]["MVZN_ID"]
+        for f in features["features"]
+        if f["properties"]["Categorie"] in ("Opvanglocatie", "Behandel-/woonlocatie")
+    }
     assert len(sensitive) == 109
     assert count(Place, Place.source_id.in_(sensitive)) == 0
 
@@ -65,8 +75,18 @@ def test_reimport_of_the_demo_changes_nothing(app_ctx):
 
 def test_import_areas_cli_creates_then_updates(runner, tmp_path):
     path = write_geojson(tmp_path / "b.geojson", [area_feature("F86z", square(4.84, 52.36))])
-    args = ["import-areas", str(path), "--level", "buurt", "--code-field", "code",
-            "--name-field", "name", "--parent-field", "parent"]
+    args = [
+        "import-areas",
+        str(path),
+        "--level",
+        "buurt",
+        "--code-field",
+        "code",
+        "--name-field",
+        "name",
+        "--parent-field",
+        "parent",
+    ]
     result = runner.invoke(args=args)
     assert result.exit_code == 0, result.output
     assert "areas (buurt): 1 created, 0 updated, 0 unchanged" in result.output
@@ -81,8 +101,9 @@ def test_import_areas_cli_creates_then_updates(runner, tmp_path):
 # feature is not written either.
 BROKEN_AREAS = {
     "rd_coordinates": (
-        area_feature("F86y", [[[120000, 486000], [120200, 486000], [120200, 486200],
-                               [120000, 486000]]]),
+        area_feature(
+            "F86y", [[[120000, 486000], [120200, 486000], [120200, 486200], [120000, 486000]]]
+        ),
         "error: feature F86y: coordinates (120000, 486000) look like RD New (EPSG:28992) "
         "metres, not WGS84 degrees: reproject the file to EPSG:4326 (lon, lat)",
     ),
@@ -97,8 +118,10 @@ BROKEN_AREAS = {
     "unrepairable_bowtie": (
         # A figure eight whose halves are equal: MakeValid keeps both, but the area a
         # person drew (zero, signed) differs wholly from the result.
-        area_feature("F86y", [[[4.84, 52.36], [4.842, 52.362], [4.842, 52.36], [4.84, 52.362],
-                               [4.84, 52.36]]]),
+        area_feature(
+            "F86y",
+            [[[4.84, 52.36], [4.842, 52.362], [4.842, 52.36], [4.84, 52.362], [4.84, 52.36]]],
+        ),
         "error: feature F86y: invalid polygon (Self-intersection",
     ),
     "point_not_polygon": (
@@ -121,8 +144,20 @@ def test_broken_area_files_are_refused_whole(runner, tmp_path, app, case):
     bad, message = BROKEN_AREAS[case]
     good = area_feature("F86x", square(4.843, 52.361))
     path = write_geojson(tmp_path / "bad.geojson", [good, bad])
-    result = runner.invoke(args=["import-areas", str(path), "--level", "buurt", "--code-field",
-                                 "code", "--name-field", "name", "--parent-field", "parent"])
+    result = runner.invoke(
+        args=[
+            "import-areas",
+            str(path),
+            "--level",
+            "buurt",
+            "--code-field",
+            "code",
+            "--name-field",
+            "name",
+            "--parent-field",
+            "parent",
+        ]
+    )
     assert result.exit_code == 1
     assert message in result.output
     assert "errors found; nothing was imported" in result.output
@@ -132,11 +167,29 @@ def test_broken_area_files_are_refused_whole(runner, tmp_path, app, case):
 
 def test_slightly_invalid_polygon_is_repaired_and_noted(runner, tmp_path, app):
     # A ring with a tiny spike back along an edge: repairable without changing the area.
-    ring = [[4.84, 52.36], [4.842, 52.36], [4.842, 52.362], [4.841, 52.362], [4.841, 52.3625],
-            [4.841, 52.362], [4.84, 52.362], [4.84, 52.36]]
+    ring = [
+        [4.84, 52.36],
+        [4.842, 52.36],
+        [4.842, 52.362],
+        [4.841, 52.362],
+        [4.841, 52.3625],
+        [4.841, 52.362],
+        [4.84, 52.362],
+        [4.84, 52.36],
+    ]
     path = write_geojson(tmp_path / "repair.geojson", [area_feature("F86w", [ring])])
-    result = runner.invoke(args=["import-areas", str(path), "--level", "buurt", "--code-field",
-                                 "code", "--parent-field", "parent"])
+    result = runner.invoke(
+        args=[
+            "import-areas",
+            str(path),
+            "--level",
+            "buurt",
+            "--code-field",
+            "code",
+            "--parent-field",
+            "parent",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "note 1×: repaired invalid polygon" in result.output
     with app.app_context():
@@ -148,21 +201,40 @@ def test_file_in_rd_crs_is_reprojected(runner, tmp_path, app):
     path = tmp_path / "rd.geojson"
     x, y = 117500, 486500  # Overtoomse Veld in RD New metres
     ring = [[x, y], [x + 100, y], [x + 100, y + 100], [x, y + 100], [x, y]]
-    path.write_text(json.dumps({"type": "FeatureCollection",
-                                "crs": {"type": "name", "properties": {
-                                    "name": "urn:ogc:def:crs:EPSG::28992"}},
-                                "features": [{"type": "Feature",
-                                              "properties": {"code": "F86q", "parent": "F86"},
-                                              "geometry": {"type": "Polygon",
-                                                           "coordinates": [ring]}}]}))
-    result = runner.invoke(args=["import-areas", str(path), "--level", "buurt",
-                                 "--code-field", "code", "--parent-field", "parent"])
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::28992"}},
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"code": "F86q", "parent": "F86"},
+                        "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    }
+                ],
+            }
+        )
+    )
+    result = runner.invoke(
+        args=[
+            "import-areas",
+            str(path),
+            "--level",
+            "buurt",
+            "--code-field",
+            "code",
+            "--parent-field",
+            "parent",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "areas (buurt): 1 created" in result.output
     with app.app_context():
         area = db.session.scalar(select(Area).where(Area.code == "F86q"))
-        centre = db.session.execute(select(func.ST_X(func.ST_Centroid(area.geom)),
-                                           func.ST_Y(func.ST_Centroid(area.geom)))).one()
+        centre = db.session.execute(
+            select(func.ST_X(func.ST_Centroid(area.geom)), func.ST_Y(func.ST_Centroid(area.geom)))
+        ).one()
         assert 4.82 < centre[0] < 4.86 and 52.35 < centre[1] < 52.38
         db.session.delete(area)
         db.session.commit()
@@ -170,8 +242,9 @@ def test_file_in_rd_crs_is_reprojected(runner, tmp_path, app):
 
 def test_missing_property_is_named(runner, tmp_path):
     path = write_geojson(tmp_path / "b.geojson", [area_feature("F86v", square(4.84, 52.36))])
-    result = runner.invoke(args=["import-areas", str(path), "--level", "buurt",
-                                 "--code-field", "Buurtcode"])
+    result = runner.invoke(
+        args=["import-areas", str(path), "--level", "buurt", "--code-field", "Buurtcode"]
+    )
     assert result.exit_code == 1
     assert "property 'Buurtcode' not found (properties: code, name, parent)" in result.output
     assert "Nothing was imported." in result.output
@@ -179,23 +252,48 @@ def test_missing_property_is_named(runner, tmp_path):
 
 def test_unknown_level(runner, tmp_path):
     path = write_geojson(tmp_path / "b.geojson", [area_feature("F86v", square(4.84, 52.36))])
-    result = runner.invoke(args=["import-areas", str(path), "--level", "street",
-                                 "--code-field", "code"])
-    assert ("unknown area level 'street' (levels: gemeente, stadsdeel, gebied, wijk, buurt)"
-            in result.output)
+    result = runner.invoke(
+        args=["import-areas", str(path), "--level", "street", "--code-field", "code"]
+    )
+    assert (
+        "unknown area level 'street' (levels: gemeente, stadsdeel, gebied, wijk, buurt)"
+        in result.output
+    )
 
 
 def test_indicators_missing_column_and_bad_number(runner, tmp_path, app):
     path = tmp_path / "ind.csv"
     path.write_text("code;inwoners\nF86a;7000\nF86b;veel\n")
-    missing = runner.invoke(args=["import-indicators", str(path), "--key-field", "buurt",
-                                  "--year", "2022", "--column", "inwoners=population",
-                                  "--source", "test"])
+    missing = runner.invoke(
+        args=[
+            "import-indicators",
+            str(path),
+            "--key-field",
+            "buurt",
+            "--year",
+            "2022",
+            "--column",
+            "inwoners=population",
+            "--source",
+            "test",
+        ]
+    )
     assert missing.exit_code == 1
     assert "column 'buurt' not in file (columns: code, inwoners)" in missing.output
-    bad = runner.invoke(args=["import-indicators", str(path), "--key-field", "code",
-                              "--year", "2022", "--column", "inwoners=population",
-                              "--source", "test"])
+    bad = runner.invoke(
+        args=[
+            "import-indicators",
+            str(path),
+            "--key-field",
+            "code",
+            "--year",
+            "2022",
+            "--column",
+            "inwoners=population",
+            "--source",
+            "test",
+        ]
+    )
     assert bad.exit_code == 1
     assert "error: line 3: inwoners: 'veel' is not a number" in bad.output
     with app.app_context():
@@ -205,8 +303,18 @@ def test_indicators_missing_column_and_bad_number(runner, tmp_path, app):
 def test_indicators_unknown_codes_are_reported_and_rest_imported(runner, tmp_path, app):
     path = tmp_path / "ind.csv"
     path.write_text("code,inwoners\nF86a,7000\nXX1,5\n")
-    args = ["import-indicators", str(path), "--key-field", "code", "--year", "2022",
-            "--column", "inwoners=population", "--source", "test"]
+    args = [
+        "import-indicators",
+        str(path),
+        "--key-field",
+        "code",
+        "--year",
+        "2022",
+        "--column",
+        "inwoners=population",
+        "--source",
+        "test",
+    ]
     # 5 of 7,005 residents would be lost: refused unless allowed
     refused = runner.invoke(args=args)
     assert refused.exit_code == 1
@@ -220,9 +328,22 @@ def test_indicators_unknown_codes_are_reported_and_rest_imported(runner, tmp_pat
 def test_cohesion_rungs_and_scale_checked(runner, tmp_path, app):
     path = tmp_path / "coh.csv"
     path.write_text("code,jaar,score,trede,gewenst\nF86a,2023,6.1,5,3\nF86b,2023,11,7,3\n")
-    args = ["import-cohesion", str(path), "--key-field", "code", "--year-field", "jaar",
-            "--score-column", "score", "--rung-column", "trede", "--wanted-rung-column",
-            "gewenst", "--source", "gesprekken"]
+    args = [
+        "import-cohesion",
+        str(path),
+        "--key-field",
+        "code",
+        "--year-field",
+        "jaar",
+        "--score-column",
+        "score",
+        "--rung-column",
+        "trede",
+        "--wanted-rung-column",
+        "gewenst",
+        "--source",
+        "gesprekken",
+    ]
     result = runner.invoke(args=args)
     assert result.exit_code == 1
     assert "error: line 3: trede: 7 is not a rung of the ladder (1 to 6)" in result.output
@@ -235,22 +356,42 @@ def test_cohesion_rungs_and_scale_checked(runner, tmp_path, app):
 
 
 def place_feature(ident: str, category: str, coords=(4.85, 52.37), name="Buurtkamer Test"):
-    return {"type": "Feature", "properties": {"id": ident, "naam": name, "cat": category},
-            "geometry": {"type": "Point", "coordinates": list(coords)}}
+    return {
+        "type": "Feature",
+        "properties": {"id": ident, "naam": name, "cat": category},
+        "geometry": {"type": "Point", "coordinates": list(coords)},
+    }
 
 
 def places_args(path: Path, *extra: str) -> list[str]:
-    return ["import-places", str(path), "--source", "testbron", "--id-field", "id",
-            "--name-field", "naam", "--category-field", "cat", "--kind", "Buurtkamer=buurtkamer",
-            "--skip", "Opvanglocatie", *extra]
+    return [
+        "import-places",
+        str(path),
+        "--source",
+        "testbron",
+        "--id-field",
+        "id",
+        "--name-field",
+        "naam",
+        "--category-field",
+        "cat",
+        "--kind",
+        "Buurtkamer=buurtkamer",
+        "--skip",
+        "Opvanglocatie",
+        *extra,
+    ]
 
 
 def test_import_places_maps_skips_and_is_idempotent(runner, tmp_path, app):
-    path = write_geojson(tmp_path / "p.geojson", [
-        place_feature("1", "Buurtkamer"),
-        place_feature("2", "Opvanglocatie"),
-        place_feature("3", "School"),
-    ])
+    path = write_geojson(
+        tmp_path / "p.geojson",
+        [
+            place_feature("1", "Buurtkamer"),
+            place_feature("2", "Opvanglocatie"),
+            place_feature("3", "School"),
+        ],
+    )
     result = runner.invoke(args=places_args(path))
     assert result.exit_code == 0, result.output
     assert "places from testbron: 1 created, 0 updated, 0 unchanged, 2 skipped" in result.output
@@ -271,10 +412,15 @@ def test_import_places_wrong_kind_and_bad_points(runner, tmp_path, app):
     wrong = runner.invoke(args=places_args(path, "--kind", "Bank=benchh"))
     assert wrong.exit_code == 1
     assert "the category mapping names unknown place kind(s) 'benchh'" in wrong.output
-    write_geojson(path, [place_feature("1", "Buurtkamer"),
-                         place_feature("2", "Buurtkamer", coords=(121000, 487000)),
-                         place_feature("3", "Buurtkamer", coords=(2.35, 48.85)),
-                         place_feature("1", "Buurtkamer")])
+    write_geojson(
+        path,
+        [
+            place_feature("1", "Buurtkamer"),
+            place_feature("2", "Buurtkamer", coords=(121000, 487000)),
+            place_feature("3", "Buurtkamer", coords=(2.35, 48.85)),
+            place_feature("1", "Buurtkamer"),
+        ],
+    )
     bad = runner.invoke(args=places_args(path))
     assert bad.exit_code == 1
     assert "error: feature 2: coordinates (121000, 487000) look like RD New" in bad.output

@@ -45,21 +45,22 @@ def test_header_count_and_one_click_merge_carries_supports_and_tells_the_residen
         second = tracking.find_by_token(second_token).id
     supporter = app.test_client()
     page = supporter.get(f"/voorstellen/{second}")
-    assert supporter.post(f"/voorstellen/{second}/steun",
-                          data={"csrf_token": csrf_token(page)}).status_code in (200, 303)
+    assert supporter.post(
+        f"/voorstellen/{second}/steun", data={"csrf_token": csrf_token(page)}
+    ).status_code in (200, 303)
 
     manager = client_for(app, MANAGER)
     queue = manager.get("/moderatie")
     html = queue.get_data(as_text=True)
-    count = re.search(r'id="inbox-count">(\d+)<span class="visually-hidden"> (.*?)</span>',
-                      html)
+    count = re.search(r'id="inbox-count">(\d+)<span class="visually-hidden"> (.*?)</span>', html)
     assert count and int(count.group(1)) >= 2 and count.group(2) == "voorstellen wachten"
     # Oldest first.
     assert html.index(f">#{first}<") < html.index(f">#{second}<")
     assert f"Samenvoegen met #{first}" in html
     action = f'action="/moderatie/{second}/mark_duplicate"'
-    form = re.search(r"<form method=\"post\" " + re.escape(action) + r".*?</form>", html,
-                     re.S).group(0)
+    form = re.search(
+        r"<form method=\"post\" " + re.escape(action) + r".*?</form>", html, re.S
+    ).group(0)
     data = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', form))
     done = manager.post(f"/moderatie/{second}/mark_duplicate", data=data)
     assert done.status_code == 303
@@ -67,8 +68,14 @@ def test_header_count_and_one_click_merge_carries_supports_and_tells_the_residen
         merged = db.session.get(Proposal, second)
         assert merged.status is ProposalStatus.duplicate
         assert merged.duplicate_of_proposal_id == first
-        assert db.session.scalar(select(func.count()).select_from(ProposalSupport)
-                                 .where(ProposalSupport.proposal_id == first)) >= 1
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(ProposalSupport)
+                .where(ProposalSupport.proposal_id == first)
+            )
+            >= 1
+        )
     track = app.test_client().get(f"/voorstellen/volg/{second_token}").get_data(as_text=True)
     assert f"Samengevoegd met voorstel #{first}" in track
 
@@ -76,19 +83,27 @@ def test_header_count_and_one_click_merge_carries_supports_and_tells_the_residen
 def test_adding_a_place_next_to_one_warns_first(app):
     manager = client_for(app, MANAGER)
     page = manager.get("/places/new")
-    data = {"csrf_token": csrf_token(page), "name": "Bibliotheek", "kind_code": "library",
-            "lon": "4.835100", "lat": "52.364300"}  # a few metres from OBA Postjesweg
+    data = {
+        "csrf_token": csrf_token(page),
+        "name": "Bibliotheek",
+        "kind_code": "library",
+        "lon": "4.835100",
+        "lat": "52.364300",
+    }  # a few metres from OBA Postjesweg
     warned = manager.post("/places/new", data=data)
     html = warned.get_data(as_text=True)
     assert warned.status_code == 200
-    assert "Binnen 50 m staat al 1 plek. Is dit dezelfde?" in html or \
-        "Binnen 50 m staan al" in html
+    assert "Binnen 50 m staat al 1 plek. Is dit dezelfde?" in html or "Binnen 50 m staan al" in html
     assert "OBA Postjesweg" in html
     with app.app_context():
         from placemaker.places.models import Place
 
-        assert db.session.scalar(select(func.count()).select_from(Place)
-                                 .where(Place.name == "Bibliotheek")) == 0
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Place).where(Place.name == "Bibliotheek")
+            )
+            == 0
+        )
     added = manager.post("/places/new", data={**data, "confirm_nearby": "1"})
     assert added.status_code == 303
 

@@ -54,8 +54,9 @@ def smtp(app, twin_app, monkeypatch) -> Iterator[Inbox]:
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    set_mail(monkeypatch, (app, twin_app), f"smtp://127.0.0.1:{port}",
-             "placemaker <noreply@example.org>")
+    set_mail(
+        monkeypatch, (app, twin_app), f"smtp://127.0.0.1:{port}", "placemaker <noreply@example.org>"
+    )
     try:
         yield inbox
     finally:
@@ -68,13 +69,19 @@ def body(message: Message) -> str:
 
 
 def test_smtp_url_forms():
-    plain = transport.parse_smtp_url("smtp://mailer%40x:p%3Ass@mail.example.org:587?starttls=1",
-                                     "a@b")
-    assert (plain.host, plain.port, plain.username, plain.password, plain.starttls,
-            plain.ssl) == ("mail.example.org", 587, "mailer@x", "p:ss", True, False)
+    plain = transport.parse_smtp_url(
+        "smtp://mailer%40x:p%3Ass@mail.example.org:587?starttls=1", "a@b"
+    )
+    assert (plain.host, plain.port, plain.username, plain.password, plain.starttls, plain.ssl) == (
+        "mail.example.org",
+        587,
+        "mailer@x",
+        "p:ss",
+        True,
+        False,
+    )
     secure = transport.parse_smtp_url("smtps://mail.example.org", "a@b")
-    assert (secure.port, secure.ssl, secure.starttls, secure.username) == (465, True, False,
-                                                                          None)
+    assert (secure.port, secure.ssl, secure.starttls, secure.username) == (465, True, False, None)
     assert transport.parse_smtp_url("smtp://localhost", "a@b").port == 25
     with pytest.raises(ValueError):
         transport.parse_smtp_url("http://mail.example.org", "a@b")
@@ -121,8 +128,9 @@ def test_approve_reject_ask_mail_the_resident_after_the_commit(smtp, make_propos
     assert len(smtp.received) == 3
 
 
-def test_english_form_gets_english_mail_and_unknown_gets_both(smtp, app, client, login,
-                                                               make_proposal):
+def test_english_form_gets_english_mail_and_unknown_gets_both(
+    smtp, app, client, login, make_proposal
+):
     client.get("/?lang=en")  # the resident reads the site in English
     token = token_of(propose(client, email="eve@example.org"))
     proposal = tracking.find_by_token(token)
@@ -135,10 +143,16 @@ def test_english_form_gets_english_mail_and_unknown_gets_both(smtp, app, client,
     for one in (proposal, unknown):
         page = manager.get(f"/moderatie/{one.id}")
         version = re.search(r'name="version" value="(\d+)"', page.get_data(as_text=True))
-        done = manager.post(f"/moderatie/{one.id}/reject", data={
-            "reason": "Not here.", "version": version.group(1),
-            "csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
-                                    page.get_data(as_text=True)).group(1)})
+        done = manager.post(
+            f"/moderatie/{one.id}/reject",
+            data={
+                "reason": "Not here.",
+                "version": version.group(1),
+                "csrf_token": re.search(
+                    r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True)
+                ).group(1),
+            },
+        )
         assert done.status_code == 303, done.get_data(as_text=True)[:300]
     (english,) = smtp.to("eve@example.org")
     assert english["Subject"] == f"Your proposal #{proposal.id}: Not approved"
@@ -168,8 +182,9 @@ def test_no_address_or_erased_address_means_no_mail(smtp, make_proposal):
     assert smtp.received == []
 
 
-def test_a_failing_mail_server_never_breaks_moderation(app, twin_app, monkeypatch, caplog,
-                                                        make_proposal):
+def test_a_failing_mail_server_never_breaks_moderation(
+    app, twin_app, monkeypatch, caplog, make_proposal
+):
     set_mail(monkeypatch, (app, twin_app), f"smtp://127.0.0.1:{free_port()}", "a@example.org")
     proposal, _ = make_proposal(email="hans@example.org")
     moderation.reject(proposal, user(MANAGER), "Hier niet.")
@@ -179,8 +194,9 @@ def test_a_failing_mail_server_never_breaks_moderation(app, twin_app, monkeypatc
     assert "hans@example.org" not in caplog.text
 
 
-def test_mail_off_shows_a_note_and_sends_nothing(app, twin_app, monkeypatch, login,
-                                                 make_proposal, caplog):
+def test_mail_off_shows_a_note_and_sends_nothing(
+    app, twin_app, monkeypatch, login, make_proposal, caplog
+):
     set_mail(monkeypatch, (app, twin_app), "", "")
     proposal, _ = make_proposal()
     moderation.reject(proposal, user(MANAGER), "Hier niet.")
@@ -197,8 +213,7 @@ def test_mail_off_shows_a_note_and_sends_nothing(app, twin_app, monkeypatch, log
     assert 'id="mail-off"' not in manager.get("/moderatie").get_data(as_text=True)
 
 
-def test_digest_mails_each_manager_their_waiting_proposals(smtp, make_proposal, make_user,
-                                                           runner):
+def test_digest_mails_each_manager_their_waiting_proposals(smtp, make_proposal, make_user, runner):
     make_user(role="area_manager", areas=("DX04",), email="west2@example.org")
     slotervaart, _ = make_proposal()
     older, _ = make_proposal(lon=QUIET[0] + 0.0002)

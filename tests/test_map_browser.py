@@ -62,8 +62,7 @@ def places_count(page) -> int:
     return int(page.locator(".folium-map").get_attribute("data-places-count") or 0)
 
 
-def test_map_clusters_and_markers_without_foreign_requests(page, live_server, foreign,
-                                                           artifacts):
+def test_map_clusters_and_markers_without_foreign_requests(page, live_server, foreign, artifacts):
     page.goto(f"{live_server}/")
     page.wait_for_selector(READY)
     page.wait_for_selector(".marker-cluster")
@@ -96,7 +95,8 @@ def test_a_filter_changes_what_is_shown(page, live_server, foreign):
         if box.get_attribute("value") != "library":
             box.uncheck()
     page.wait_for_function(
-        f"document.querySelector('.folium-map').dataset.placesCount === '{expected}'")
+        f"document.querySelector('.folium-map').dataset.placesCount === '{expected}'"
+    )
     assert "kind=library" in page.url  # the permalink follows
     # The permalink brings the same view back.
     page.goto(page.url)
@@ -172,10 +172,13 @@ def test_language_switch(page, live_server, foreign):
 
 def test_ladder_layer_shows_rungs_added_here(page, live_server, live_db, foreign):
     with live_db.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO cohesion_score (area_id, year, source, rung_assessed, rung_wanted,"
-            " scale_min, scale_max) SELECT id, 2024, 'browser test', 3, 2, 1, 10"
-            " FROM area WHERE code = 'DX09'"))
+        conn.execute(
+            text(
+                "INSERT INTO cohesion_score (area_id, year, source, rung_assessed, rung_wanted,"
+                " scale_min, scale_max) SELECT id, 2024, 'browser test', 3, 2, 1, 10"
+                " FROM area WHERE code = 'DX09'"
+            )
+        )
     try:
         page.goto(f"{live_server}/?layers=rung_assessed&level=gebied")
         page.wait_for_selector(".folium-map[data-areas-state=ready]")

@@ -17,14 +17,16 @@ def context(browser, live_server):
         ctx.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda r: r.abort())
         made.append(ctx)
         return ctx
+
     made: list = []
     yield make
     for ctx in made:
         ctx.close()
 
 
-def test_tab_passes_the_buurt_outlines_and_clusters_say_what_they_hold(context, live_server,
-                                                                        artifacts):
+def test_tab_passes_the_buurt_outlines_and_clusters_say_what_they_hold(
+    context, live_server, artifacts
+):
     page = context(1280, 900).new_page()
     page.goto(f"{live_server}/?level=buurt&layers=places,cohesion")
     page.wait_for_selector(".leaflet-container[data-areas-state=ready]")
@@ -39,7 +41,8 @@ def test_tab_passes_the_buurt_outlines_and_clusters_say_what_they_hold(context, 
         focused.append(page.evaluate("document.activeElement.tagName.toLowerCase()"))
     assert "path" not in focused
     labels = page.locator(".marker-cluster").evaluate_all(
-        "els => els.map(e => e.getAttribute('aria-label'))")
+        "els => els.map(e => e.getAttribute('aria-label'))"
+    )
     first = labels[0]
     # "23 plekken: 12 × Bankje, 11 × Buurtkamer": the parts add up to the whole.
     match = re.fullmatch(r"(\d+) plek(?:ken)?: (.+)", first)
@@ -58,8 +61,11 @@ def test_tab_passes_the_buurt_outlines_and_clusters_say_what_they_hold(context, 
     assert page.locator("path.pm-area-own").first.get_attribute("stroke-dasharray") is None
     legend_text = page.locator(".pm-legend").inner_text()
     assert "gestreepte rand: score van het grotere gebied" in legend_text
-    fills = set(page.locator("path.pm-area-own, path.pm-area-inherited").evaluate_all(
-        "els => els.map(e => e.getAttribute('fill'))"))
+    fills = set(
+        page.locator("path.pm-area-own, path.pm-area-inherited").evaluate_all(
+            "els => els.map(e => e.getAttribute('fill'))"
+        )
+    )
     assert fills <= {"#2d004b", "#7b1f7a", "#c2185b", "#b34d00", "#5f7300", "#bdbdbd"}
     assert len(fills) >= 3
     inherited.first.dispatch_event("mouseover")

@@ -25,14 +25,33 @@ def test_migrations_from_empty_up_down_up():
         with app.app_context():
             upgrade(revision="heads")
             tables = set(inspect(db.engine).get_table_names())
-            assert {"area", "area_level", "area_indicator", "cohesion_score", "place",
-                    "place_kind", "place_change", "app_user", "area_assignment"} <= tables
+            assert {
+                "area",
+                "area_level",
+                "area_indicator",
+                "cohesion_score",
+                "place",
+                "place_kind",
+                "place_change",
+                "app_user",
+                "area_assignment",
+            } <= tables
             with db.engine.connect() as conn:
                 assert conn.scalar(text("SELECT postgis_lib_version()")).startswith("3")
                 kinds = set(conn.scalars(text("SELECT code FROM place_kind")))
-            assert {"bench", "vegetable_garden", "thrift_coffee", "community_centre",
-                    "buurtkamer", "library", "playground_building", "youth_centre",
-                    "city_farm", "school_garden", "park"} <= kinds
+            assert {
+                "bench",
+                "vegetable_garden",
+                "thrift_coffee",
+                "community_centre",
+                "buurtkamer",
+                "library",
+                "playground_building",
+                "youth_centre",
+                "city_farm",
+                "school_garden",
+                "park",
+            } <= kinds
             downgrade(revision="base")
             assert "place" not in set(inspect(db.engine).get_table_names())
             upgrade(revision="heads")
@@ -46,10 +65,13 @@ def test_models_match_the_migrated_database(app):
     """Autogenerate finds nothing to do: models and migrations describe the same schema."""
     configure_args = app.extensions["migrate"].configure_args
     with app.app_context():
-        context = MigrationContext.configure(db.session.connection(), opts={
-            "include_object": configure_args["include_object"],
-            "compare_type": configure_args["compare_type"],
-        })
+        context = MigrationContext.configure(
+            db.session.connection(),
+            opts={
+                "include_object": configure_args["include_object"],
+                "compare_type": configure_args["compare_type"],
+            },
+        )
         assert compare_metadata(context, db.metadata) == []
 
 
@@ -63,14 +85,28 @@ def test_check_constraints_and_triggers_match_the_models(app):
     }
     with app.app_context():
         conn = db.session.connection()
-        in_database = set(map(tuple, conn.execute(text(
-            "SELECT rel.relname, con.conname FROM pg_constraint con "
-            "JOIN pg_class rel ON rel.oid = con.conrelid "
-            "JOIN pg_namespace ns ON ns.oid = rel.relnamespace "
-            "WHERE con.contype = 'c' AND ns.nspname = 'public' AND rel.relname = ANY(:tables)"),
-            {"tables": list(db.metadata.tables)}).all()))
-        stamped = set(conn.scalars(text(
-            "SELECT event_object_table FROM information_schema.triggers "
-            "WHERE action_statement = 'EXECUTE FUNCTION bump_data_version()'")))
+        in_database = set(
+            map(
+                tuple,
+                conn.execute(
+                    text(
+                        "SELECT rel.relname, con.conname FROM pg_constraint con "
+                        "JOIN pg_class rel ON rel.oid = con.conrelid "
+                        "JOIN pg_namespace ns ON ns.oid = rel.relnamespace "
+                        "WHERE con.contype = 'c' AND ns.nspname = 'public' AND rel.relname = "
+                        "ANY(:tables)"
+                    ),
+                    {"tables": list(db.metadata.tables)},
+                ).all(),
+            )
+        )
+        stamped = set(
+            conn.scalars(
+                text(
+                    "SELECT event_object_table FROM information_schema.triggers "
+                    "WHERE action_statement = 'EXECUTE FUNCTION bump_data_version()'"
+                )
+            )
+        )
     assert declared == in_database
     assert stamped == set(DataVersion.STAMPED_TABLES)

@@ -93,12 +93,14 @@ def test_one_feature(client, make_place):
 def test_paging_ten_thousand_places_returns_each_once(client, app):
     # One statement: 10,000 benches spread over Amsterdam, in this test's transaction.
     with app.app_context():
-        db.session.execute(text(
-            "INSERT INTO place (kind_code, name, geom, status, version) "
-            "SELECT 'bench', 'Paging ' || n, ST_SetSRID(ST_MakePoint("
-            "4.80 + (n % 100) * 0.002, 52.30 + (n / 100) * 0.001), 4326), "
-            "'active', 1 FROM generate_series(1, 10000) AS n"
-        ))
+        db.session.execute(
+            text(
+                "INSERT INTO place (kind_code, name, geom, status, version) "
+                "SELECT 'bench', 'Paging ' || n, ST_SetSRID(ST_MakePoint("
+                "4.80 + (n % 100) * 0.002, 52.30 + (n / 100) * 0.001), 4326), "
+                "'active', 1 FROM generate_series(1, 10000) AS n"
+            )
+        )
         db.session.commit()
         expected = set(db.session.scalars(select(Place.id)))
     assert len(expected) >= 10_000
@@ -124,39 +126,75 @@ def test_paging_ten_thousand_places_returns_each_once(client, app):
 @pytest.mark.parametrize(
     ("url", "status", "message"),
     [
-        ("/ogc/collections/places/items?bbox=4.9,52.4,4.8,52.3", 400,
-         "bbox must be min_lon,min_lat,max_lon,max_lat with min <= max"),
-        ("/ogc/collections/places/items?bbox=4.8,95,4.9,96", 400,
-         "bbox latitudes must lie between -90 and 90"),
-        ("/ogc/collections/places/items?bbox=-200,52,4.9,53", 400,
-         "bbox longitudes must lie between -180 and 180"),
-        ("/ogc/collections/places/items?bbox=4.8,52.3,4.9", 400,
-         "bbox needs four numbers: min_lon,min_lat,max_lon,max_lat"),
+        (
+            "/ogc/collections/places/items?bbox=4.9,52.4,4.8,52.3",
+            400,
+            "bbox must be min_lon,min_lat,max_lon,max_lat with min <= max",
+        ),
+        (
+            "/ogc/collections/places/items?bbox=4.8,95,4.9,96",
+            400,
+            "bbox latitudes must lie between -90 and 90",
+        ),
+        (
+            "/ogc/collections/places/items?bbox=-200,52,4.9,53",
+            400,
+            "bbox longitudes must lie between -180 and 180",
+        ),
+        (
+            "/ogc/collections/places/items?bbox=4.8,52.3,4.9",
+            400,
+            "bbox needs four numbers: min_lon,min_lat,max_lon,max_lat",
+        ),
         ("/ogc/collections/places/items?limit=10001", 400, "limit must lie between 1 and 10000"),
         ("/ogc/collections/places/items?limit=0", 400, "limit must lie between 1 and 10000"),
         ("/ogc/collections/places/items?limit=ten", 400, "limit must be a whole number"),
-        ("/ogc/collections/places/items?offset=-1", 400,
-         "offset must be a whole number of 0 or more"),
-        ("/ogc/collections/places/items?datetime=yesterday", 400,
-         "datetime 'yesterday' is not an RFC 3339 date or date-time "
-         "(e.g. 2024-05-01 or 2024-05-01T12:00:00Z)"),
-        ("/ogc/collections/places/items?datetime=2024-02-01/2024-01-01", 400,
-         "datetime interval must start before it ends"),
-        ("/ogc/collections/places/items?status=open", 400,
-         "status must be one of planned, under_construction, active, temporarily_closed, gone"),
-        ("/ogc/collections/places/items?colour=red", 400,
-         "unknown query parameter 'colour' (allowed: address, bbox, condition, datetime, f, "
-         "keeper, kind, lang, limit, name, offset, owner, postcode, source, status)"),
+        (
+            "/ogc/collections/places/items?offset=-1",
+            400,
+            "offset must be a whole number of 0 or more",
+        ),
+        (
+            "/ogc/collections/places/items?datetime=yesterday",
+            400,
+            "datetime 'yesterday' is not an RFC 3339 date or date-time "
+            "(e.g. 2024-05-01 or 2024-05-01T12:00:00Z)",
+        ),
+        (
+            "/ogc/collections/places/items?datetime=2024-02-01/2024-01-01",
+            400,
+            "datetime interval must start before it ends",
+        ),
+        (
+            "/ogc/collections/places/items?status=open",
+            400,
+            "status must be one of planned, under_construction, active, temporarily_closed, gone",
+        ),
+        (
+            "/ogc/collections/places/items?colour=red",
+            400,
+            "unknown query parameter 'colour' (allowed: address, bbox, condition, datetime, f, "
+            "keeper, kind, lang, limit, name, offset, owner, postcode, source, status)",
+        ),
         ("/ogc/collections/areas_buurt/items?datetime=2024-01-01", 400, None),
         ("/ogc/collections/places/items?f=xml", 400, None),
         ("/ogc/collections/nope", 404, "collection 'nope' does not exist"),
         ("/ogc/collections/nope/items", 404, "collection 'nope' does not exist"),
-        ("/ogc/collections/places/items/999999999", 404,
-         "feature '999999999' does not exist in collection 'places'"),
-        ("/ogc/collections/places/items/abc", 404,
-         "feature 'abc' does not exist in collection 'places'"),
-        ("/ogc/collections/areas_buurt/items/DX09", 404,
-         "feature 'DX09' does not exist in collection 'areas_buurt'"),
+        (
+            "/ogc/collections/places/items/999999999",
+            404,
+            "feature '999999999' does not exist in collection 'places'",
+        ),
+        (
+            "/ogc/collections/places/items/abc",
+            404,
+            "feature 'abc' does not exist in collection 'places'",
+        ),
+        (
+            "/ogc/collections/areas_buurt/items/DX09",
+            404,
+            "feature 'DX09' does not exist in collection 'areas_buurt'",
+        ),
     ],
 )
 def test_errors(client, url, status, message):
@@ -189,16 +227,21 @@ def test_property_filters(client, app, make_place):
     make_place(name="Moestuin De Groene Hoek", kind_code="vegetable_garden")
     body = get_json(client, "/ogc/collections/places/items?kind=vegetable_garden&limit=1000")
     assert body["numberMatched"] == scalar(
-        app, select(func.count()).where(Place.kind_code == "vegetable_garden"))
+        app, select(func.count()).where(Place.kind_code == "vegetable_garden")
+    )
     assert {f["properties"]["kind"] for f in body["features"]} == {"vegetable_garden"}
     body = get_json(client, "/ogc/collections/places/items?name=Moestuin+De+Groene+Hoek")
     assert [f["properties"]["name"] for f in body["features"]] == ["Moestuin De Groene Hoek"]
     # areas: the buurten of gebied Slotervaart (DX09), filtered on a flattened ancestor
     body = get_json(client, "/ogc/collections/areas_buurt/items?gebied_code=DX09&limit=1000")
     dx09 = select(Area.id).where(Area.code == "DX09").scalar_subquery()
-    expected = scalar(app, select(func.count(Area.id)).where(
-        Area.level_code == "buurt",
-        Area.parent_id.in_(select(Area.id).where(Area.parent_id == dx09))))
+    expected = scalar(
+        app,
+        select(func.count(Area.id)).where(
+            Area.level_code == "buurt",
+            Area.parent_id.in_(select(Area.id).where(Area.parent_id == dx09)),
+        ),
+    )
     assert body["numberMatched"] == expected > 0
     body = get_json(client, "/ogc/collections/areas_buurt/items?cohesion_inherited=false")
     assert all(f["properties"]["cohesion_inherited"] is False for f in body["features"])
@@ -211,7 +254,8 @@ def test_datetime_filter(client, app, make_place):
     assert in_future["numberMatched"] == 0
     assert everything["numberMatched"] == scalar(app, select(func.count(Place.id)))
     stamp = get_json(client, f"/ogc/collections/places/items/{place.id}")["properties"][
-        "updated_at"]
+        "updated_at"
+    ]
     instant = get_json(client, f"/ogc/collections/places/items?datetime={stamp[:10]}&limit=10000")
     assert place.id in {f["id"] for f in instant["features"]}
 
@@ -235,16 +279,36 @@ def test_queryables(client):
     body = get_json(client, "/ogc/collections/places/queryables")
     assert body["type"] == "object"
     assert body["properties"]["status"]["enum"][:5] == [
-        "planned", "under_construction", "active", "temporarily_closed", "gone"]
-    assert set(body["properties"]) == {"name", "kind", "status", "address", "postcode", "source",
-                                       "owner", "keeper", "condition"}
+        "planned",
+        "under_construction",
+        "active",
+        "temporarily_closed",
+        "gone",
+    ]
+    assert set(body["properties"]) == {
+        "name",
+        "kind",
+        "status",
+        "address",
+        "postcode",
+        "source",
+        "owner",
+        "keeper",
+        "condition",
+    }
 
 
-@pytest.mark.parametrize("url", [
-    "/ogc?f=html", "/ogc/conformance?f=html", "/ogc/collections?f=html",
-    "/ogc/collections/places?f=html", "/ogc/collections/places/queryables?f=html",
-    "/ogc/collections/areas_gebied/items?f=html",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/ogc?f=html",
+        "/ogc/conformance?f=html",
+        "/ogc/collections?f=html",
+        "/ogc/collections/places?f=html",
+        "/ogc/collections/places/queryables?f=html",
+        "/ogc/collections/areas_gebied/items?f=html",
+    ],
+)
 def test_html_views(client, url):
     response = client.get(url)
     assert response.status_code == 200 and response.mimetype == "text/html"
@@ -260,18 +324,24 @@ def test_browsers_get_html_by_accept_header(client):
 def test_html_escapes_user_text(client, make_place):
     evil = "<img src=x onerror=alert(1)>"
     place = make_place(name=evil)
-    for url in (f"/ogc/collections/places/items?f=html&name={evil}",
-                f"/ogc/collections/places/items/{place.id}?f=html"):
+    for url in (
+        f"/ogc/collections/places/items?f=html&name={evil}",
+        f"/ogc/collections/places/items/{place.id}?f=html",
+    ):
         html = client.get(url).get_data(as_text=True)
         assert evil not in html
         assert "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
 def test_cors_preflight(client):
-    response = client.options("/ogc/collections/places/items",
-                              headers={"Origin": "https://example.org",
-                                       "Access-Control-Request-Method": "GET",
-                                       "Access-Control-Request-Headers": "Authorization"})
+    response = client.options(
+        "/ogc/collections/places/items",
+        headers={
+            "Origin": "https://example.org",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "Authorization",
+        },
+    )
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
     assert "Access-Control-Allow-Credentials" not in response.headers
@@ -279,11 +349,15 @@ def test_cors_preflight(client):
 
 # --- the registry, as other features use it -------------------------------------------------
 
+
 def _toy_features():
     return [
-        {"type": "Feature", "id": f"t{i}", "geometry": {"type": "Point",
-                                                        "coordinates": [4.8 + i / 100, 52.3]},
-         "properties": {"label": f"toy {i}", "size": i, "when": f"2024-0{i}-01T00:00:00Z"}}
+        {
+            "type": "Feature",
+            "id": f"t{i}",
+            "geometry": {"type": "Point", "coordinates": [4.8 + i / 100, 52.3]},
+            "properties": {"label": f"toy {i}", "size": i, "when": f"2024-0{i}-01T00:00:00Z"},
+        }
         for i in range(1, 6)
     ]
 
@@ -293,9 +367,15 @@ def toy_collection(app):
     """A collection registered the way proposals or gaps register theirs (removed after)."""
     features = _toy_features()
     collection = Collection(
-        id="toys", title="Toys", description="A test collection", geometry_type="Point",
-        properties=(Property("label", "string", queryable=True),
-                    Property("size", "integer", queryable=True), Property("when", "date-time")),
+        id="toys",
+        title="Toys",
+        description="A test collection",
+        geometry_type="Point",
+        properties=(
+            Property("label", "string", queryable=True),
+            Property("size", "integer", queryable=True),
+            Property("when", "date-time"),
+        ),
         items=lambda q: page_in_memory(features, q, temporal_property="when"),
         item=lambda fid: next((f for f in features if f["id"] == fid), None),
         temporal_property="when",
@@ -325,6 +405,7 @@ def test_a_registered_collection_is_served(client, toy_collection):
 
 # --- a real GIS client: GDAL's OGC API – Features driver -------------------------------------
 
+
 def _run(*args: str) -> str:
     result = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -340,10 +421,12 @@ def live_counts(live_server) -> dict[str, int]:
         with engine.connect() as conn:
             counts = {"places": conn.scalar(text("SELECT count(*) FROM place"))}
             for level, count in conn.execute(
-                    text("SELECT level_code, count(*) FROM area GROUP BY level_code")):
+                text("SELECT level_code, count(*) FROM area GROUP BY level_code")
+            ):
                 counts[f"areas_{level}"] = count
             counts["proposals"] = conn.scalar(
-                text("SELECT count(*) FROM proposal WHERE status <> 'hidden'"))
+                text("SELECT count(*) FROM proposal WHERE status <> 'hidden'")
+            )
     finally:
         engine.dispose()
     # The gap analysis' collections are computed: count what the server says it serves.
@@ -405,8 +488,10 @@ def test_gap_and_proposal_collections(client):
     assert first["scenario"] is None and '"p": 10' in first["parameters"]
     # every exported suggestion carries its answer's certificate
     assert first["proven_best"] is True and first["gap_percent"] == 0
-    assert first["upper_bound"] >= sum(
-        f["properties"]["new_weighted_need_reached"] for f in sites["features"]) - 0.1
+    assert (
+        first["upper_bound"]
+        >= sum(f["properties"]["new_weighted_need_reached"] for f in sites["features"]) - 0.1
+    )
     proposals = get_json(client, "/ogc/collections/proposals/items")
     assert proposals["type"] == "FeatureCollection"
     paths = get_json(client, "/api/openapi.json")["paths"]
@@ -414,8 +499,13 @@ def test_gap_and_proposal_collections(client):
 
 
 def test_proposal_collection_has_no_personal_data(client, make_proposal):
-    make_proposal(lon=4.8392, lat=52.3671, reason="Een bankje bij de speeltuin",
-                  name="Ayse Yilmaz", email="ayse@example.org")
+    make_proposal(
+        lon=4.8392,
+        lat=52.3671,
+        reason="Een bankje bij de speeltuin",
+        name="Ayse Yilmaz",
+        email="ayse@example.org",
+    )
     body = get_json(client, "/ogc/collections/proposals/items?kind=bench")
     assert body["numberMatched"] == 1
     props = body["features"][0]["properties"]

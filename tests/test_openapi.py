@@ -43,8 +43,11 @@ def test_every_route_is_documented(app, client):
             continue
         path = _openapi_path(rule.rule)
         # OGC routes are documented once per collection, with the collection id filled in.
-        candidates = ([path.replace("{collection_id}", cid) for cid in collection_ids]
-                      if "{collection_id}" in path else [path])
+        candidates = (
+            [path.replace("{collection_id}", cid) for cid in collection_ids]
+            if "{collection_id}" in path
+            else [path]
+        )
         for candidate in candidates:
             candidate = candidate.replace("{feature_id}", "{featureId}")
             for method in rule.methods - {"HEAD", "OPTIONS"}:
@@ -68,8 +71,10 @@ def test_docs_page_lists_every_operation(client):
 #   an interval starts before it ends (replaced by a narrower assertion below);
 # - negative_data_rejection: a wrong-typed value (false for a list of kinds) becomes a valid
 #   string once written into a URL, so "accepted invalid data" is a false alarm there.
-EXCLUDED = {GenerationMode.POSITIVE: [positive_data_acceptance],
-            GenerationMode.NEGATIVE: [negative_data_rejection]}
+EXCLUDED = {
+    GenerationMode.POSITIVE: [positive_data_acceptance],
+    GenerationMode.NEGATIVE: [negative_data_rejection],
+}
 
 
 # schemathesis' own pytest integration (from_fixture) does not run on pytest 9, and the
@@ -95,19 +100,24 @@ def test_api_keeps_its_document(app, mode, monkeypatch):
         examples = EXAMPLES // 3 if operation.path.startswith("/api/gaps/") else EXAMPLES
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def check(case):
             # identity: the test transport does not unpack gzip as HTTP clients do.
-            response = case.call_and_validate(headers={"Accept-Encoding": "identity"},
-                                              excluded_checks=EXCLUDED[mode])
+            response = case.call_and_validate(
+                headers={"Accept-Encoding": "identity"}, excluded_checks=EXCLUDED[mode]
+            )
             # Instead of positive_data_acceptance: OpenAPI 3.0 cannot say that a bbox's
             # minimum comes first or that an interval starts before it ends, so only those
             # schema-valid values may still be refused.
             if mode is GenerationMode.POSITIVE and response.status_code == 400:
                 assert set(case.query or {}) & {"bbox", "datetime"}, (
-                    f"schema-valid request refused: {case.path} {case.query} "
-                    f"{response.text[:300]}"
+                    f"schema-valid request refused: {case.path} {case.query} {response.text[:300]}"
                 )
 
         try:
@@ -133,4 +143,9 @@ def test_an_undescribed_route_is_missing_from_the_document():
     parameters = {p["name"]: p for p in paths["/api/places"]["get"]["parameters"]}
     assert parameters["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 10000}
     assert parameters["status"]["schema"]["items"]["enum"] == [
-        "planned", "under_construction", "active", "temporarily_closed", "gone"]
+        "planned",
+        "under_construction",
+        "active",
+        "temporarily_closed",
+        "gone",
+    ]

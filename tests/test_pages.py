@@ -17,8 +17,16 @@ IN_DX09 = (4.8421, 52.3655)  # Overtoomse Veld Noord, Slotervaart
 IN_DX04 = (4.8445, 52.3800)  # Kolenkitbuurt Noord, Bos en Lommer
 IN_DX05 = (4.8500, 52.3580)  # Oud-West, De Baarsjes: nobody's area in the demo
 MANAGER = "gebiedsbeheerder@demo.placemaker.nl"  # DX09
-CDN_HOSTS = ("cdn.jsdelivr", "cdnjs", "code.jquery.com", "netdna", "bootstrapcdn", "unpkg",
-             "googleapis", "fontawesome.com/")
+CDN_HOSTS = (
+    "cdn.jsdelivr",
+    "cdnjs",
+    "code.jquery.com",
+    "netdna",
+    "bootstrapcdn",
+    "unpkg",
+    "googleapis",
+    "fontawesome.com/",
+)
 
 
 def text_of(response) -> str:
@@ -26,6 +34,7 @@ def text_of(response) -> str:
 
 
 # --- the map page ---------------------------------------------------------------------------
+
 
 def test_map_page_serves_everything_itself(client):
     response = client.get("/")
@@ -66,9 +75,12 @@ def test_map_page_has_credits_and_a_skip_link(client, app):
 
 
 def test_permalink_state_is_read_back(client):
-    html = text_of(client.get(
-        "/?lat=52.36&lon=4.84&z=15&kind=library,buurtkamer&status=active&area=DX09"
-        "&level=wijk&year=2015&layers=places,rung_assessed"))
+    html = text_of(
+        client.get(
+            "/?lat=52.36&lon=4.84&z=15&kind=library,buurtkamer&status=active&area=DX09"
+            "&level=wijk&year=2015&layers=places,rung_assessed"
+        )
+    )
     assert '"lat": 52.36' in html and '"zoom": 15' in html
     assert '"kinds": ["library", "buurtkamer"]' in html
     assert '"layers": ["places", "rung_assessed"]' in html
@@ -82,9 +94,21 @@ def test_permalink_state_is_read_back(client):
 def test_unknown_permalink_values_are_dropped(app_ctx):
     from placemaker.pages.service import map_state
 
-    state = map_state({"lat": "48.85", "lon": "2.35", "z": "40", "kind": "bench,nope",
-                       "status": "open", "area": "NOPE", "level": "straat", "year": "1900",
-                       "layers": "places,evil"}, ["bench"], [2017])
+    state = map_state(
+        {
+            "lat": "48.85",
+            "lon": "2.35",
+            "z": "40",
+            "kind": "bench,nope",
+            "status": "open",
+            "area": "NOPE",
+            "level": "straat",
+            "year": "1900",
+            "layers": "places,evil",
+        },
+        ["bench"],
+        [2017],
+    )
     assert (state.lat, state.lon, state.zoom, state.area, state.year) == (None,) * 5
     assert state.kinds == ["bench"] and state.statuses == [] and state.level == "gebied"
     assert state.layers == ["places"]
@@ -100,6 +124,7 @@ def test_tile_presets(app_ctx):
 
 
 # --- the API the map uses -------------------------------------------------------------------
+
 
 def test_markers_are_compact_and_filtered(client):
     body = client.get("/api/places/markers?bbox=4.72,52.27,5.08,52.43").get_json()
@@ -126,6 +151,7 @@ def test_area_search(client):
 
 # --- area page ------------------------------------------------------------------------------
 
+
 def test_area_page(client):
     html = text_of(client.get("/areas/DX09"))
     assert "<h1>Slotervaart" in html
@@ -148,13 +174,22 @@ def test_buurt_page_says_its_score_is_inherited(client):
 def test_area_page_shows_rungs(client, app):
     with app.app_context():
         area = db.session.scalar(select(Area).where(Area.code == "DX09"))
-        db.session.add(CohesionScore(area_id=area.id, year=2024, source="gesprekken",
-                                     score=None, rung_assessed=4, rung_wanted=3))
+        db.session.add(
+            CohesionScore(
+                area_id=area.id,
+                year=2024,
+                source="gesprekken",
+                score=None,
+                rung_assessed=4,
+                rung_wanted=3,
+            )
+        )
         db.session.commit()
     html = text_of(client.get("/areas/F86a"))
     assert re.search(r'class="is-assessed\s*">\s*<span>4\. publieke familiariteit</span>', html)
-    assert re.search(r"<span>3\. alledaagse attentheid</span>\s*\s*<span class=\"badge wanted\">",
-                     html)
+    assert re.search(
+        r"<span>3\. alledaagse attentheid</span>\s*\s*<span class=\"badge wanted\">", html
+    )
     assert "Nog niet beoordeeld." not in html
     props = client.get("/api/areas/F86a").get_json()["properties"]["cohesion"]
     assert (props["rung_assessed"], props["rung_wanted"], props["inherited"]) == (4, 3, True)
@@ -169,8 +204,13 @@ def test_unknown_area_is_a_404_page(client):
 def test_score_chart_uses_the_full_scale(app_ctx):
     from placemaker.pages.service import score_chart
 
-    chart = score_chart([{"year": 2012, "score": 1.0}, {"year": 2017, "score": 10.0}],
-                        (1.0, 10.0), width=100, height=100, pad=20)
+    chart = score_chart(
+        [{"year": 2012, "score": 1.0}, {"year": 2017, "score": 10.0}],
+        (1.0, 10.0),
+        width=100,
+        height=100,
+        pad=20,
+    )
     assert chart is not None
     first, last = chart.points
     assert (first.x, last.x) == (20, 80)
@@ -180,19 +220,23 @@ def test_score_chart_uses_the_full_scale(app_ctx):
 
 # --- lists ----------------------------------------------------------------------------------
 
+
 def test_place_list_sorts_and_pages(client):
     first = text_of(client.get("/places?sort=name"))
     names = re.findall(r'<td><a href="/places/\d+">([^<]+)</a></td>', first)
     assert len(names) == 50
     assert names == sorted(names, key=str.lower)
-    desc = re.findall(r'<td><a href="/places/\d+">([^<]+)</a></td>',
-                      text_of(client.get("/places?sort=name&dir=desc")))
+    desc = re.findall(
+        r'<td><a href="/places/\d+">([^<]+)</a></td>',
+        text_of(client.get("/places?sort=name&dir=desc")),
+    )
     assert desc[0].lower() >= names[-1].lower()
     assert 'aria-sort="descending"' in text_of(client.get("/places?sort=name&dir=desc"))
     page2 = text_of(client.get("/places?sort=name&page=2"))
     assert "Pagina 2 van 9" in page2
     assert set(re.findall(r'<a href="/places/(\d+)">', page2)).isdisjoint(
-        re.findall(r'<a href="/places/(\d+)">', first))
+        re.findall(r'<a href="/places/(\d+)">', first)
+    )
 
 
 def test_place_list_filters(client):
@@ -204,8 +248,9 @@ def test_place_list_filters(client):
 
 def test_area_list_sorts_by_score_with_unknowns_last(client):
     html = text_of(client.get("/areas?level=gebied&sort=score&dir=desc"))
-    scores = [float(s.replace(",", "."))
-              for s in re.findall(r'<td class="num">(\d+,\d) <small', html)]
+    scores = [
+        float(s.replace(",", ".")) for s in re.findall(r'<td class="num">(\d+,\d) <small', html)
+    ]
     assert scores == sorted(scores, reverse=True) and len(scores) >= 20
 
 
@@ -218,6 +263,7 @@ def test_hostile_names_are_text_on_every_page(client, make_place):
 
 
 # --- login, logout, CSRF --------------------------------------------------------------------
+
 
 def test_logout_needs_the_csrf_token(client, login):
     login(MANAGER)
@@ -232,16 +278,23 @@ def test_logout_needs_the_csrf_token(client, login):
 def test_forms_need_the_csrf_token(client, app, login, make_place):
     place = make_place(lon=IN_DX09[0], lat=IN_DX09[1])
     login(MANAGER)
-    response = client.post(f"/places/{place.id}/edit",
-                           data={"name": "Zonder token", "kind_code": "bench",
-                                 "lon": IN_DX09[0], "lat": IN_DX09[1],
-                                 "version": place.version})
+    response = client.post(
+        f"/places/{place.id}/edit",
+        data={
+            "name": "Zonder token",
+            "kind_code": "bench",
+            "lon": IN_DX09[0],
+            "lat": IN_DX09[1],
+            "version": place.version,
+        },
+    )
     assert response.status_code == 400
     with app.app_context():
         assert db.session.get(Place, place.id).name == "Testbankje"
 
 
 # --- keeping the registry -------------------------------------------------------------------
+
 
 def edit_form(client, place_id: int) -> dict[str, str]:
     page = client.get(f"/places/{place_id}/edit")
@@ -252,16 +305,28 @@ def edit_form(client, place_id: int) -> dict[str, str]:
         match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html)
         return match.group(1) if match else ""
 
-    kind = re.search(r'<option selected value="([^"]+)"', html) or \
-        re.search(r'<option value="([^"]+)" selected', html)
-    return {"csrf_token": csrf_token(page), "name": value("name"), "kind_code": kind.group(1),
-            "address": value("address"), "postcode": value("postcode"), "description": "",
-            "lon": value("lon"), "lat": value("lat"), "version": value("version")}
+    kind = re.search(r'<option selected value="([^"]+)"', html) or re.search(
+        r'<option value="([^"]+)" selected', html
+    )
+    return {
+        "csrf_token": csrf_token(page),
+        "name": value("name"),
+        "kind_code": kind.group(1),
+        "address": value("address"),
+        "postcode": value("postcode"),
+        "description": "",
+        "lon": value("lon"),
+        "lat": value("lat"),
+        "version": value("version"),
+    }
 
 
 def history_of(place_id: int) -> list[PlaceChange]:
-    return list(db.session.scalars(
-        select(PlaceChange).where(PlaceChange.place_id == place_id).order_by(PlaceChange.id)))
+    return list(
+        db.session.scalars(
+            select(PlaceChange).where(PlaceChange.place_id == place_id).order_by(PlaceChange.id)
+        )
+    )
 
 
 def test_manager_edits_and_moves_a_place_in_their_area(client, app, login, make_place):
@@ -291,9 +356,17 @@ def test_edit_in_another_managers_area_is_refused(client, app, login, make_place
     login(MANAGER)
     assert client.get(f"/places/{place.id}/edit").status_code == 403
     page = client.get("/")
-    response = client.post(f"/places/{place.id}/edit", data={
-        "csrf_token": csrf_token(page), "name": "Overgenomen", "kind_code": "bench",
-        "lon": IN_DX04[0], "lat": IN_DX04[1], "version": place.version})
+    response = client.post(
+        f"/places/{place.id}/edit",
+        data={
+            "csrf_token": csrf_token(page),
+            "name": "Overgenomen",
+            "kind_code": "bench",
+            "lon": IN_DX04[0],
+            "lat": IN_DX04[1],
+            "version": place.version,
+        },
+    )
     assert response.status_code == 403
     with app.app_context():
         assert db.session.get(Place, place.id).name == "Bankje in West"
@@ -305,8 +378,9 @@ def test_moving_a_place_out_of_ones_area_is_refused(client, app, login, make_pla
     place = make_place(lon=IN_DX09[0], lat=IN_DX09[1])
     login(MANAGER)
     form = edit_form(client, place.id)
-    response = client.post(f"/places/{place.id}/edit",
-                           data={**form, "lon": str(IN_DX05[0]), "lat": str(IN_DX05[1])})
+    response = client.post(
+        f"/places/{place.id}/edit", data={**form, "lon": str(IN_DX05[0]), "lat": str(IN_DX05[1])}
+    )
     assert response.status_code == 400  # the form again: a wrongly placed pin is a mistake
     assert "Deze plek ligt buiten de gebieden die u beheert." in text_of(response)
     with app.app_context():
@@ -323,8 +397,9 @@ def test_moving_a_place_out_of_ones_area_is_refused(client, app, login, make_pla
         ({"lon": "vier", "lat": "52.36"}, "Lengte- en breedtegraad moeten getallen zijn."),
     ],
 )
-def test_bad_input_gets_a_clear_message_and_changes_nothing(client, app, login, make_place,
-                                                          changes, message):
+def test_bad_input_gets_a_clear_message_and_changes_nothing(
+    client, app, login, make_place, changes, message
+):
     place = make_place(name="Bankje", lon=IN_DX09[0], lat=IN_DX09[1])
     login(MANAGER)
     form = edit_form(client, place.id)
@@ -342,8 +417,9 @@ def test_a_stale_edit_is_refused(client, app, login, make_place):
     place = make_place(lon=IN_DX09[0], lat=IN_DX09[1])
     login(MANAGER)
     form = edit_form(client, place.id)
-    assert client.post(f"/places/{place.id}/edit", data={**form, "name": "Eerst"}).status_code \
-        == 303
+    assert (
+        client.post(f"/places/{place.id}/edit", data={**form, "name": "Eerst"}).status_code == 303
+    )
     response = client.post(f"/places/{place.id}/edit", data={**form, "name": "Daarna"})
     assert response.status_code == 409
     assert "Iemand anders heeft deze plek gewijzigd" in text_of(response)
@@ -355,18 +431,35 @@ def test_manager_adds_closes_and_marks_gone(client, app, login):
     login(MANAGER)
     page = client.get("/places/new?lon=4.8421&lat=52.3655")
     assert page.status_code == 200
-    response = client.post("/places/new", data={
-        "csrf_token": csrf_token(page), "name": "Buurtkamer De Vijver", "kind_code": "buurtkamer",
-        "address": "Vijverstraat 1", "lon": "4,8421", "lat": "52,3655"})
+    response = client.post(
+        "/places/new",
+        data={
+            "csrf_token": csrf_token(page),
+            "name": "Buurtkamer De Vijver",
+            "kind_code": "buurtkamer",
+            "address": "Vijverstraat 1",
+            "lon": "4,8421",
+            "lat": "52,3655",
+        },
+    )
     assert response.status_code == 303, text_of(response)[:500]
     place_id = int(response.headers["Location"].rsplit("/", 1)[1])
     for status in ("temporarily_closed", "gone"):
         page = client.get(f"/places/{place_id}")
-        version = re.search(r'name="version" type="hidden" value="(\d+)"', text_of(page)) or \
-            re.search(r'id="version" name="version" type="hidden" value="(\d+)"', text_of(page))
-        assert client.post(f"/places/{place_id}/status", data={
-            "csrf_token": csrf_token(page), "status": status,
-            "version": version.group(1)}).status_code == 303
+        version = re.search(
+            r'name="version" type="hidden" value="(\d+)"', text_of(page)
+        ) or re.search(r'id="version" name="version" type="hidden" value="(\d+)"', text_of(page))
+        assert (
+            client.post(
+                f"/places/{place_id}/status",
+                data={
+                    "csrf_token": csrf_token(page),
+                    "status": status,
+                    "version": version.group(1),
+                },
+            ).status_code
+            == 303
+        )
     with app.app_context():
         assert [c.action for c in history_of(place_id)] == ["created", "status", "status"]
         assert db.session.get(Place, place_id).status.value == "gone"
@@ -381,9 +474,16 @@ def test_manager_cannot_add_outside_their_area(client, app, login):
     login(MANAGER)
     page = client.get("/places/new")
     before = places_count(app)
-    response = client.post("/places/new", data={
-        "csrf_token": csrf_token(page), "name": "Elders", "kind_code": "bench",
-        "lon": str(IN_DX04[0]), "lat": str(IN_DX04[1])})
+    response = client.post(
+        "/places/new",
+        data={
+            "csrf_token": csrf_token(page),
+            "name": "Elders",
+            "kind_code": "bench",
+            "lon": str(IN_DX04[0]),
+            "lat": str(IN_DX04[1]),
+        },
+    )
     # The form again, with what was typed and the reason: a wrongly placed pin is a mistake.
     assert response.status_code == 400
     assert "Deze plek ligt buiten de gebieden die u beheert." in text_of(response)
@@ -407,16 +507,21 @@ def test_admin_edits_anywhere(client, login, make_place):
     place = make_place(lon=IN_DX05[0], lat=IN_DX05[1])
     login("admin@demo.placemaker.nl")
     form = edit_form(client, place.id)
-    assert client.post(f"/places/{place.id}/edit",
-                       data={**form, "name": "Door de beheerder"}).status_code == 303
+    assert (
+        client.post(
+            f"/places/{place.id}/edit", data={**form, "name": "Door de beheerder"}
+        ).status_code
+        == 303
+    )
 
 
 def test_password_guessing_is_slowed_down(client, app):
     """The eleventh login attempt within a minute from one address is turned away."""
     token = csrf_token(client.get("/login"))
     statuses = [
-        client.post("/login", data={"email": MANAGER, "password": f"guess {i}",
-                                    "csrf_token": token}).status_code
+        client.post(
+            "/login", data={"email": MANAGER, "password": f"guess {i}", "csrf_token": token}
+        ).status_code
         for i in range(11)
     ]
     assert statuses[:10] == [400] * 10

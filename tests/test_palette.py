@@ -23,19 +23,26 @@ def _drawn(color: str) -> str:
 def _lab(color: str) -> tuple[float, float, float]:
     def linear(c: float) -> float:
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (linear(int(color[i:i + 2], 16) / 255) for i in (1, 3, 5))
+
+    r, g, b = (linear(int(color[i : i + 2], 16) / 255) for i in (1, 3, 5))
     x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
     y = 0.2126 * r + 0.7152 * g + 0.0722 * b
     z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
 
     def f(t: float) -> float:
         return t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
+
     return 116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))
 
 
 # What the comment in placemaker/maps.py promises, class by class.
-DOCUMENTED = [("#4b2463", 10.57, 12.13), ("#8d3e8b", 5.73, 6.57), ("#c93870", 4.27, 4.90),
-              ("#bc6523", 3.64, 4.18), ("#758623", 3.53, 4.05)]
+DOCUMENTED = [
+    ("#4b2463", 10.57, 12.13),
+    ("#8d3e8b", 5.73, 6.57),
+    ("#c93870", 4.27, 4.90),
+    ("#bc6523", 3.64, 4.18),
+    ("#758623", 3.53, 4.05),
+]
 
 
 def test_every_class_stands_out_from_the_base_map_and_from_the_outline():

@@ -10,16 +10,27 @@ from tests.test_proposals_browser import MANAGER, PASSWORD
 
 pytestmark = pytest.mark.browser
 
-PUBLIC = ["/", "/voorstellen", "/voorstellen/lijst", "/places", "/places?level=buurt",
-          "/areas", "/areas?level=buurt", "/areas/DX09", "/login", "/planners",
-          "/ogc?f=html", "/ogc/collections?f=html", "/ogc/collections/places/items?f=html"]
+PUBLIC = [
+    "/",
+    "/voorstellen",
+    "/voorstellen/lijst",
+    "/places",
+    "/places?level=buurt",
+    "/areas",
+    "/areas?level=buurt",
+    "/areas/DX09",
+    "/login",
+    "/planners",
+    "/ogc?f=html",
+    "/ogc/collections?f=html",
+    "/ogc/collections/places/items?f=html",
+]
 MANAGER_PAGES = ["/moderatie", "/places/new", "/tokens"]
 
 
 def test_no_page_scrolls_sideways_on_a_phone(browser, live_server, artifacts):
     context = browser.new_context(locale="nl-NL", viewport={"width": 390, "height": 844})
-    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"),
-                  lambda route: route.abort())
+    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda route: route.abort())
     page = context.new_page()
     too_wide = {}
 

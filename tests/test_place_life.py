@@ -18,8 +18,12 @@ from tests.test_proposals_web import propose, token_of
 def test_approval_plans_the_place_unless_the_manager_says_it_exists(make_proposal):  # noqa: F811
     planned = moderation.approve(make_proposal()[0], user(MANAGER), name="Bankje in het voorjaar")
     assert planned.status is PlaceStatus.planned
-    there = moderation.approve(make_proposal(lon=4.8420, lat=52.3655)[0], user(MANAGER),
-                               name="Bankje dat er al staat", already_open=True)
+    there = moderation.approve(
+        make_proposal(lon=4.8420, lat=52.3655)[0],
+        user(MANAGER),
+        name="Bankje dat er al staat",
+        already_open=True,
+    )
     assert there.status is PlaceStatus.active
 
 
@@ -45,8 +49,12 @@ def test_gap_analysis_counts_open_places_and_planned_ones_only_in_the_scenario(m
     assert place.id in {r.id for r in _places(with_planned)}
     assert open_only.model_key() != with_planned.model_key()
     # Keys of scenarios saved before the option existed do not change.
-    assert open_only.model_key() == GapParams.from_json(
-        {k: v for k, v in open_only.as_json().items() if k != "include_planned"}).model_key()
+    assert (
+        open_only.model_key()
+        == GapParams.from_json(
+            {k: v for k, v in open_only.as_json().items() if k != "include_planned"}
+        ).model_key()
+    )
     place.status = PlaceStatus.active
     db.session.flush()
     assert place.id in {r.id for r in _places(open_only)}
@@ -64,9 +72,17 @@ def test_manager_moves_the_place_along_and_the_resident_reads_it(app):
     html = page.get_data(as_text=True)
     assert "Bestaat de plek al?" in html
     version = re.search(r'name="version" value="(\d+)"', html).group(1)
-    done = manager.post(f"/moderatie/{proposal_id}/approve", data={
-        "csrf_token": csrf_token(page), "version": version, "name": "Bankje Comenius",
-        "kind": "bench", "exists": "0", "reason": "We plaatsen hem in het voorjaar."})
+    done = manager.post(
+        f"/moderatie/{proposal_id}/approve",
+        data={
+            "csrf_token": csrf_token(page),
+            "version": version,
+            "name": "Bankje Comenius",
+            "kind": "bench",
+            "exists": "0",
+            "reason": "We plaatsen hem in het voorjaar.",
+        },
+    )
     assert done.status_code == 303
     with app.app_context():
         place = db.session.scalar(db.select(Place).where(Place.name == "Bankje Comenius"))
@@ -74,13 +90,18 @@ def test_manager_moves_the_place_along_and_the_resident_reads_it(app):
         assert place.status is PlaceStatus.planned
     place_page = manager.get(f"/places/{place_id}")
     assert "Van plan tot plek" in place_page.get_data(as_text=True)
-    moved = manager.post(f"/places/{place_id}/status", data={
-        "csrf_token": csrf_token(place_page), "status": "under_construction",
-        "version": str(place_version)})
+    moved = manager.post(
+        f"/places/{place_id}/status",
+        data={
+            "csrf_token": csrf_token(place_page),
+            "status": "under_construction",
+            "version": str(place_version),
+        },
+    )
     assert moved.status_code == 303
     public = app.test_client().get(f"/places/{place_id}").get_data(as_text=True)
-    life = public[public.index("Van plan tot plek"):]
-    life = life[:life.index("</section>")]
+    life = public[public.index("Van plan tot plek") :]
+    life = life[: life.index("</section>")]
     assert life.index("Gepland") < life.index("In aanbouw")
     assert MANAGER not in life
     track = resident.get(f"/voorstellen/volg/{token}").get_data(as_text=True)

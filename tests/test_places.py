@@ -41,8 +41,10 @@ def test_stale_version_is_a_conflict(app_ctx, make_place):
         ({"lon": 3.0, "lat": 52.5}, "coordinates (3, 52.5) lie outside the Netherlands"),
         ({"lon": "oost", "lat": 52.5}, "longitude and latitude must be numbers"),
         ({"kind_code": "castle"}, "unknown place kind 'castle'"),
-        ({"status": "closed"}, "status must be one of planned, under_construction, active, "
-         "temporarily_closed, gone"),
+        (
+            {"status": "closed"},
+            "status must be one of planned, under_construction, active, temporarily_closed, gone",
+        ),
     ],
 )
 def test_invalid_values_change_nothing(app_ctx, make_place, values, message):

@@ -57,8 +57,9 @@ def test_the_page_computes_shows_progress_and_explains(page, live_server, foreig
     items = page.locator("#gaps-suggestions > li")
     assert items.count() == 10
     assert page.locator(".gap-marker").count() == 10
-    assert [page.locator(".gap-marker").nth(i).inner_text() for i in range(10)] == \
-        [str(i) for i in range(1, 11)]
+    assert [page.locator(".gap-marker").nth(i).inner_text() for i in range(10)] == [
+        str(i) for i in range(1, 11)
+    ]
     first = items.first.inner_text()
     assert "Bereikt" in first and "bewoners zonder ontmoetingsplek" in first
     assert "Dichtstbijzijnde ontmoetingsplekken" in first and "Sociale samenhang" in first
@@ -106,7 +107,8 @@ def test_changing_p_changes_the_list_and_the_permalink(page, live_server, foreig
     (artifacts / "planners-timing.txt").write_text(
         "ms from computing until the suggestions are drawn, in Chromium against the test "
         f"server: p changed to 3 with Bereken {after_click}; the same on opening its "
-        f"permalink {page.locator(MAP).get_attribute('data-suggestions-ms')}\n")
+        f"permalink {page.locator(MAP).get_attribute('data-suggestions-ms')}\n"
+    )
     assert page.input_value("#gaps-p") == "3"
     assert page.locator("#gaps-suggestions > li").count() == 3
     # Keyboard: a list item's button opens its marker's popup.
@@ -117,10 +119,13 @@ def test_changing_p_changes_the_list_and_the_permalink(page, live_server, foreig
     assert foreign == []
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("p=500", "p must lie between 1 and 200"),
-    ("w_lonely=11", "w_lonely must lie between 0 and 10"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("p=500", "p must lie between 1 and 200"),
+        ("w_lonely=11", "w_lonely must lie between 0 and 10"),
+    ],
+)
 def test_a_bad_parameter_shows_the_api_message(page, live_server, foreign, query, message):
     page.goto(f"{live_server}/planners?{query}")
     page.wait_for_selector(".folium-map[data-gaps-state=error]")
@@ -187,11 +192,18 @@ def test_a_planner_saves_and_compares_two_scenarios(page, live_server, foreign):
 def test_a_planner_uploads_candidate_sites(page, live_server, foreign, tmp_path):
     import json
 
-    sites = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": f"kavel {i}"},
-         # in Osdorp, where many residents have no meeting place within reach
-         "geometry": {"type": "Point", "coordinates": [4.7979 + i / 500, 52.3519]}}
-        for i in range(3)]}
+    sites = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": f"kavel {i}"},
+                # in Osdorp, where many residents have no meeting place within reach
+                "geometry": {"type": "Point", "coordinates": [4.7979 + i / 500, 52.3519]},
+            }
+            for i in range(3)
+        ],
+    }
     good = tmp_path / "kavels.geojson"
     good.write_text(json.dumps(sites))
     bad = tmp_path / "kapot.geojson"

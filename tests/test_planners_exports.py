@@ -21,8 +21,7 @@ def _api(client, query: str) -> dict:
     return response.get_json()
 
 
-def test_csv_holds_the_suggestions_for_the_maps_parameters_not_the_last_scenario(client,
-                                                                                  login):
+def test_csv_holds_the_suggestions_for_the_maps_parameters_not_the_last_scenario(client, login):
     login(PLANNER)
     save(client, "Vijf plekken", {"p": "5", "area": "DX09"})
     response = client.get(f"/planners/suggestions.csv?{QUERY}")
@@ -79,17 +78,22 @@ def test_the_page_offers_the_downloads_of_the_map(client):
     html = text_of(client.get("/planners"))
     assert 'id="gaps-exports"' in html and 'data-export="gpkg"' in html
     urls = map_options(html)["urls"]
-    assert urls["exports"] == {"csv": "/planners/suggestions.csv",
-                               "gpkg": "/planners/suggestions.gpkg"}
+    assert urls["exports"] == {
+        "csv": "/planners/suggestions.csv",
+        "gpkg": "/planners/suggestions.gpkg",
+    }
     assert urls["report"] == "/planners/report"
 
 
-@pytest.mark.parametrize(("b_params", "fields"), [
-    ({"p": "2", "area": "DX09", "kind": "bench"}, ["kind", "radius_m"]),
-    ({"p": "2", "area": "DX09", "radius": "600"}, ["radius_m"]),
-    ({"p": "2", "area": "DX09", "catchment": "network"}, ["catchment"]),
-    ({"p": "3", "area": "DX09"}, []),
-])
+@pytest.mark.parametrize(
+    ("b_params", "fields"),
+    [
+        ({"p": "2", "area": "DX09", "kind": "bench"}, ["kind", "radius_m"]),
+        ({"p": "2", "area": "DX09", "radius": "600"}, ["radius_m"]),
+        ({"p": "2", "area": "DX09", "catchment": "network"}, ["catchment"]),
+        ({"p": "3", "area": "DX09"}, []),
+    ],
+)
 def test_comparing_unlike_scenarios_warns(client, login, b_params, fields):
     login(PLANNER)
     a = save(client, "Alle soorten", {"p": "2", "area": "DX09"})

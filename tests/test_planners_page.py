@@ -14,11 +14,32 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 PLANNER = "planner@demo.placemaker.nl"
 ADMIN = "admin@demo.placemaker.nl"
 MANAGER = "gebiedsbeheerder@demo.placemaker.nl"
-CDN_HOSTS = ("cdn.jsdelivr", "cdnjs", "code.jquery.com", "netdna", "bootstrapcdn", "unpkg",
-             "googleapis", "fontawesome.com/")
-CONTROLS = ("gaps-p", "gaps-kind", "gaps-rung", "gaps-candidates", "gaps-area", "gaps-level",
-            "gaps-w_cohesion", "gaps-w_income", "gaps-w_lonely", "gaps-w_65plus", "gaps-target",
-            "gaps-floor", "gaps-radius", "gaps-detour")
+CDN_HOSTS = (
+    "cdn.jsdelivr",
+    "cdnjs",
+    "code.jquery.com",
+    "netdna",
+    "bootstrapcdn",
+    "unpkg",
+    "googleapis",
+    "fontawesome.com/",
+)
+CONTROLS = (
+    "gaps-p",
+    "gaps-kind",
+    "gaps-rung",
+    "gaps-candidates",
+    "gaps-area",
+    "gaps-level",
+    "gaps-w_cohesion",
+    "gaps-w_income",
+    "gaps-w_lonely",
+    "gaps-w_65plus",
+    "gaps-target",
+    "gaps-floor",
+    "gaps-radius",
+    "gaps-detour",
+)
 
 
 def text_of(response) -> str:
@@ -32,13 +53,15 @@ def input_value(html: str, element_id: str) -> str | None:
 
 def map_options(html: str) -> dict:
     """The options the page hands to Placemaker.initGapMap."""
-    match = re.search(r"Placemaker\.initGapMap\(\s*\w+,\s*\{.*?\.\.\.(\{.*\})\s*\}\s*\);", html,
-                      re.S)
+    match = re.search(
+        r"Placemaker\.initGapMap\(\s*\w+,\s*\{.*?\.\.\.(\{.*\})\s*\}\s*\);", html, re.S
+    )
     assert match, "no initGapMap call"
     return json.loads(match.group(1))
 
 
 # --- the page ---------------------------------------------------------------------------------
+
 
 def test_page_serves_everything_itself(client):
     response = client.get("/planners")
@@ -56,25 +79,41 @@ def test_page_serves_everything_itself(client):
         assert static.status_code == 200, url
 
 
-@pytest.mark.parametrize(("lang", "title", "compute", "nav"), [
-    ("nl", "Waar helpt een nieuwe ontmoetingsplek het meest?", "Bereken", "Witte vlekken"),
-    ("en", "Where does a new meeting place help most?", "Compute", "Gap analysis"),
-])
+@pytest.mark.parametrize(
+    ("lang", "title", "compute", "nav"),
+    [
+        ("nl", "Waar helpt een nieuwe ontmoetingsplek het meest?", "Bereken", "Witte vlekken"),
+        ("en", "Where does a new meeting place help most?", "Compute", "Gap analysis"),
+    ],
+)
 def test_page_in_dutch_and_english(client, lang, title, compute, nav):
     html = text_of(client.get(f"/planners?lang={lang}"))
     assert f'<html lang="{lang}">' in html
-    assert f"<h1 id=\"gaps-title\">{title}</h1>" in html
+    assert f'<h1 id="gaps-title">{title}</h1>' in html
     assert f">{compute}</button>" in html
     assert f'aria-current="page">{nav}</a>' in html
     options = map_options(html)
     assert options["lang"] == lang
     # The strings gaps.js shows come translated with the page.
     assert options["text"]["stage_suggestions"] == (
-        "voorgestelde plekken" if lang == "nl" else "suggested sites")
+        "voorgestelde plekken" if lang == "nl" else "suggested sites"
+    )
 
 
-@pytest.mark.parametrize("url", ["/", "/places", "/areas", "/areas/DX09", "/voorstellen",
-                                 "/voorstellen/open", "/login", "/planners", "/nope"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/places",
+        "/areas",
+        "/areas/DX09",
+        "/voorstellen",
+        "/voorstellen/open",
+        "/login",
+        "/planners",
+        "/nope",
+    ],
+)
 def test_every_page_links_to_the_planners_map(client, url):
     """The navigation of every page, errors and log-in included, offers the gap analysis."""
     response = client.get(url)
@@ -109,8 +148,9 @@ def test_controls_with_their_defaults(client):
 
 
 def test_permalink_fills_the_controls(client):
-    html = text_of(client.get(
-        "/planners?p=3&kind=bench&rung=3&area=DX09&level=buurt&w_lonely=0.5&radius=300"))
+    html = text_of(
+        client.get("/planners?p=3&kind=bench&rung=3&area=DX09&level=buurt&w_lonely=0.5&radius=300")
+    )
     assert input_value(html, "gaps-p") == "3"
     assert input_value(html, "gaps-w_lonely") == "0.5"
     assert input_value(html, "gaps-radius") == "300"
@@ -121,22 +161,37 @@ def test_permalink_fills_the_controls(client):
     # A changed weight opens the weights; so does a radius the "more options".
     assert '<details class="gaps-more gaps-weights-box" open>' in html
     assert '<details class="gaps-more" open>' in html
-    assert map_options(html)["initial"] == {"p": "3", "kind": "bench", "rung": "3",
-                                            "area": "DX09", "level": "buurt",
-                                            "w_lonely": "0.5", "radius": "300"}
+    assert map_options(html)["initial"] == {
+        "p": "3",
+        "kind": "bench",
+        "rung": "3",
+        "area": "DX09",
+        "level": "buurt",
+        "w_lonely": "0.5",
+        "radius": "300",
+    }
 
 
 def test_hostile_parameters_stay_text(client):
-    html = text_of(client.get("/planners", query_string={"p": HOSTILE, "candidates": HOSTILE,
-                                                         "w_income": HOSTILE}))
+    html = text_of(
+        client.get(
+            "/planners", query_string={"p": HOSTILE, "candidates": HOSTILE, "w_income": HOSTILE}
+        )
+    )
     assert HOSTILE not in html
     assert input_value(html, "gaps-p") == HOSTILE  # escaped in the attribute, text again here
     assert map_options(html)["initial"]["p"] == HOSTILE
 
 
-@pytest.mark.parametrize(("email", "may_save"), [
-    (None, False), (MANAGER, False), (PLANNER, True), (ADMIN, True),
-])
+@pytest.mark.parametrize(
+    ("email", "may_save"),
+    [
+        (None, False),
+        (MANAGER, False),
+        (PLANNER, True),
+        (ADMIN, True),
+    ],
+)
 def test_only_planners_see_the_save_form(client, login, email, may_save):
     if email:
         login(email)
@@ -147,6 +202,7 @@ def test_only_planners_see_the_save_form(client, login, email, may_save):
 
 
 # --- scenarios and their comparison -----------------------------------------------------------
+
 
 def save(client, name: str, params: dict) -> dict:
     response = client.post("/api/gaps/scenarios", json={"name": name, "params": params})
@@ -171,7 +227,7 @@ def test_compare_page_shows_both_scenarios_per_area(client, login):
     rows = re.findall(r"<tr[^>]*>\s*<th scope=\"row\">(.*?)</tr>", body, re.S)
     assert len(rows) == len(api["areas"])
     biggest = max(changed, key=lambda r: abs(r["population_share_change"]))
-    row = next(r for r in rows if f"<small class=\"muted\">{biggest['code']}</small>" in r)
+    row = next(r for r in rows if f'<small class="muted">{biggest["code"]}</small>' in r)
     cells = re.findall(r'<td class="num">([^<]*)</td>', row)
     change = biggest["population_share_change"] * 100
     assert cells[-1].strip() == ("+" if change > 0 else "") + f"{change:.1f}".replace(".", ",")
@@ -221,6 +277,7 @@ def test_scenario_url_keeps_only_what_differs(app_ctx):
     from placemaker.gaps.pages import scenario_url
     from placemaker.gaps.params import GapParams
 
-    params = GapParams.from_args({"p": "4", "kind": "bench", "w_income": "0.5", "floor": "0.25",
-                                  "radius": "300"}).as_json()
+    params = GapParams.from_args(
+        {"p": "4", "kind": "bench", "w_income": "0.5", "floor": "0.25", "radius": "300"}
+    ).as_json()
     assert scenario_url(params) == "/planners?p=4&kind=bench&level=buurt&radius=300&w_income=0.5"

@@ -81,6 +81,7 @@ def unescaped(html: str) -> str:
 
 # --- services -------------------------------------------------------------------------------
 
+
 def test_submit_stores_the_proposal_with_its_area_and_only_a_hash_of_the_token(make_proposal):
     proposal, token = make_proposal(lon=NEAR_OBA[0], lat=NEAR_OBA[1])
     assert proposal.status is ProposalStatus.submitted
@@ -93,8 +94,9 @@ def test_submit_stores_the_proposal_with_its_area_and_only_a_hash_of_the_token(m
 
 def test_the_same_form_sent_twice_is_stored_once(en_ctx):
     key = tracking.new_submission_key()
-    sub = tracking.Submission(kind_code="bench", lon=QUIET[0], lat=QUIET[1], reason=REASON,
-                             submission_key=key)
+    sub = tracking.Submission(
+        kind_code="bench", lon=QUIET[0], lat=QUIET[1], reason=REASON, submission_key=key
+    )
     first = tracking.submit(sub)
     before = count(Proposal)
     second = tracking.submit(sub)
@@ -124,8 +126,14 @@ def test_the_same_form_sent_twice_is_stored_once(en_ctx):
 )
 def test_bad_input_is_refused_and_nothing_is_stored(en_ctx, values, field, message):
     before = (count(Proposal), count(ProposalEvent), count(ProposalPhoto))
-    sub = {"kind_code": "bench", "lon": QUIET[0], "lat": QUIET[1], "reason": REASON,
-           "submission_key": tracking.new_submission_key(), **values}
+    sub = {
+        "kind_code": "bench",
+        "lon": QUIET[0],
+        "lat": QUIET[1],
+        "reason": REASON,
+        "submission_key": tracking.new_submission_key(),
+        **values,
+    }
     with pytest.raises(InvalidInput, match=re.escape(message)) as caught:
         tracking.submit(tracking.Submission(**sub))
     assert caught.value.details == {"field": field}
@@ -222,9 +230,13 @@ def test_approve_creates_the_place_linked_to_the_proposal_with_history(make_prop
     proposal, _ = make_proposal()
     manager = user(MANAGER)
     version = proposal.version
-    place = moderation.approve(proposal, manager, name="Bankje Overtoomse Veld",
-                            message="Goed idee, we plaatsen hem in het voorjaar.",
-                            expected_version=version)
+    place = moderation.approve(
+        proposal,
+        manager,
+        name="Bankje Overtoomse Veld",
+        message="Goed idee, we plaatsen hem in het voorjaar.",
+        expected_version=version,
+    )
     assert proposal.status is ProposalStatus.approved and proposal.place_id == place.id
     assert (place.source, place.source_id) == ("proposal", str(proposal.id))
     assert common.lonlat(proposal) == (round(QUIET[0], 7), round(QUIET[1], 7))
@@ -232,8 +244,11 @@ def test_approve_creates_the_place_linked_to_the_proposal_with_history(make_prop
     assert change.action == "created" and change.user_id == manager.id
     assert f"proposal {proposal.id}" in change.actor
     event = proposal.events[-1]
-    assert (event.action, event.old_status, event.new_status) == ("approve", "submitted",
-                                                                  "approved")
+    assert (event.action, event.old_status, event.new_status) == (
+        "approve",
+        "submitted",
+        "approved",
+    )
     assert event.user_id == manager.id and event.old_values["status"] == "submitted"
     assert proposal.answer == "Goed idee, we plaatsen hem in het voorjaar."
     assert proposal.first_answered_at is not None and proposal.closed_at is not None
@@ -260,8 +275,15 @@ def test_state_machine_refuses_steps_that_do_not_fit(make_proposal):
 
 
 def test_every_transition_is_defined_in_the_one_state_machine():
-    assert set(workflow.TRANSITIONS) == {"approve", "reject", "mark_duplicate", "ask", "reply",
-                                         "withdraw", "hide"}
+    assert set(workflow.TRANSITIONS) == {
+        "approve",
+        "reject",
+        "mark_duplicate",
+        "ask",
+        "reply",
+        "withdraw",
+        "hide",
+    }
     for transition in workflow.TRANSITIONS.values():
         assert transition.target not in transition.sources or transition.name == "ask"
     assert ProposalStatus.hidden not in workflow.TRANSITIONS["hide"].sources
@@ -323,9 +345,12 @@ def test_a_concurrent_update_loses_at_the_database(make_proposal):
     proposal, _ = make_proposal()
     seen = proposal.version
     # What the other manager's transaction did, behind this session's back.
-    db.session.execute(update(Proposal).where(Proposal.id == proposal.id)
-                       .values(version=seen + 1, status=ProposalStatus.rejected)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Proposal)
+        .where(Proposal.id == proposal.id)
+        .values(version=seen + 1, status=ProposalStatus.rejected)
+        .execution_options(synchronize_session=False)
+    )
     places_before = count(Place)
     with pytest.raises(Conflict, match="at the same moment"):
         moderation.approve(proposal, user(MANAGER), name="Bankje", expected_version=seen)
@@ -379,8 +404,16 @@ def test_weekly_digest_counts_and_median_days(make_proposal):
             proposal.first_answered_at = proposal.created_at.replace(day=3 + days)
     db.session.flush()
     rows = moderation.weekly_digest(manager, monday, next_monday, "gebied")
-    assert rows == [{"code": "DX09", "name": "Slotervaart", "received": 3, "answered": 2,
-                     "still_open": 3, "median_days": 2.0}]
+    assert rows == [
+        {
+            "code": "DX09",
+            "name": "Slotervaart",
+            "received": 3,
+            "answered": 2,
+            "still_open": 3,
+            "median_days": 2.0,
+        }
+    ]
     assert moderation.weekly_digest(user(WEST), monday, next_monday, "gebied") == []
     with pytest.raises(InvalidInput, match="YYYY-Www"):
         moderation.week_bounds("week 10")
@@ -390,8 +423,12 @@ def test_lookup_searches_our_own_data_without_a_geocoder_url(en_ctx):
     labels = [r["label"] for r in public.lookup("Postjesweg 340")]
     assert labels == ["Postjesweg 340 (OBA Postjesweg)"]
     assert public.lookup("52.364284, 4.835058")[0] == {
-        "label": "52.364284, 4.835058", "type": "coordinates", "lon": 4.835058, "lat": 52.364284,
-        "source": "local"}
+        "label": "52.364284, 4.835058",
+        "type": "coordinates",
+        "lon": 4.835058,
+        "lat": 52.364284,
+        "source": "local",
+    }
     assert public.lookup("4,835058 52,364284")[0]["lat"] == 52.364284
     assert any(r["label"] == "Slotervaart (gebied)" for r in public.lookup("Slotervaart"))
     assert public.lookup("%") == []
@@ -399,8 +436,7 @@ def test_lookup_searches_our_own_data_without_a_geocoder_url(en_ctx):
 
 def test_open_proposals_are_candidates_for_the_gap_analysis(make_proposal):
     proposal, _ = make_proposal()
-    point = next(p for p in open_proposal_points()
-                 if p["ref"]["proposal_id"] == proposal.id)
+    point = next(p for p in open_proposal_points() if p["ref"]["proposal_id"] == proposal.id)
     assert "DX09" in point["areas"] and 110_000 < point["x"] < 130_000
 
 

@@ -18,8 +18,7 @@ QUIET = (4.8405, 52.3660)
 def context(browser, live_server):
     context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 1000})
     # Nothing leaves the host in tests, not even base-map tiles.
-    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"),
-                  lambda route: route.abort())
+    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda route: route.abort())
     yield context
     context.close()
 
@@ -111,23 +110,27 @@ def test_propose_track_approve_and_reject(context, live_server, artifacts):
     # 5. The new (open) place is on the map, and the resident sees the approval.
     resident.goto(f"{live_server}/voorstellen")
     resident.wait_for_function("() => window.placemakerMap && window.placemakerMap.map")
-    resident.evaluate("([lon, lat]) => window.placemakerMap.map.setView([lat, lon], 18)",
-                      list(NEAR_OBA))
+    resident.evaluate(
+        "([lon, lat]) => window.placemakerMap.map.setView([lat, lon], 18)", list(NEAR_OBA)
+    )
     resident.wait_for_function(
         """() => Object.values(window.placemakerMap.map._layers)
-              .some(l => l.options && l.options.pmName === "Bankje bij de OBA Postjesweg")""")
+              .some(l => l.options && l.options.pmName === "Bankje bij de OBA Postjesweg")"""
+    )
     resident.goto(tracking_url)
     assert resident.inner_text("#proposal-status") == "Goedgekeurd"
     assert resident.is_visible("#place-link")
 
     # 6. Another proposal is rejected; the resident reads the reason.
-    second_url = propose_by_clicking(resident, live_server, *QUIET,
-                                     "Een moestuin op het grasveld achter de flat.")
+    second_url = propose_by_clicking(
+        resident, live_server, *QUIET, "Een moestuin op het grasveld achter de flat."
+    )
     manager.goto(f"{live_server}/moderatie")
     manager.click("table.queue tbody tr:first-child a")
     manager.click("text=Afwijzen")
-    manager.fill("#reject-reason",
-                 "Onder dit grasveld ligt een leiding; daar mag niet gegraven worden.")
+    manager.fill(
+        "#reject-reason", "Onder dit grasveld ligt een leiding; daar mag niet gegraven worden."
+    )
     manager.click("#reject-button")
     manager.wait_for_selector("text=Afgewezen. De bewoner leest uw reden op de volgpagina.")
     resident.goto(second_url)
@@ -141,8 +144,13 @@ def test_script_typed_by_a_resident_never_runs(context, live_server):
     page = context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    url = propose_by_clicking(page, live_server, QUIET[0] + 0.0004, QUIET[1],
-                              '<img src=x onerror=alert(1)><script>alert(2)</script> hier')
+    url = propose_by_clicking(
+        page,
+        live_server,
+        QUIET[0] + 0.0004,
+        QUIET[1],
+        "<img src=x onerror=alert(1)><script>alert(2)</script> hier",
+    )
     page.goto(url)
     assert "<img src=x onerror=alert(1)>" in page.inner_text(".card .user-text")
     page.goto(f"{live_server}/voorstellen/open")

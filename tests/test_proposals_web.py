@@ -36,9 +36,17 @@ def form_data(page, **values):
     """The proposal form as a browser would send it, from the rendered page."""
     html = page.get_data(as_text=True)
     key = re.search(r'name="submission_key" value="([^"]+)"', html).group(1)
-    data = {"csrf_token": csrf_token(page), "submission_key": key, "kind": "bench",
-            "lon": str(QUIET[0]), "lat": str(QUIET[1]), "reason": REASON,
-            "name": "Anna de Vries", "email": "anna@example.org", "website": ""}
+    data = {
+        "csrf_token": csrf_token(page),
+        "submission_key": key,
+        "kind": "bench",
+        "lon": str(QUIET[0]),
+        "lat": str(QUIET[1]),
+        "reason": REASON,
+        "name": "Anna de Vries",
+        "email": "anna@example.org",
+        "website": "",
+    }
     data.update(values)
     return data
 
@@ -56,8 +64,9 @@ def propose(client, **values):
             value = FileStorage(stream=stream, filename=filename, content_type="image/jpeg")
         fields[key] = value
     boundary, body = encode_multipart(fields)
-    return client.post("/voorstellen", data=body,
-                       content_type=f"multipart/form-data; boundary={boundary}")
+    return client.post(
+        "/voorstellen", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
 
 
 def token_of(response) -> str:
@@ -76,8 +85,10 @@ def test_form_has_csrf_honeypot_one_time_key_and_only_local_scripts(client, app)
     assert 'name="csrf_token"' in html and 'name="website"' in html
     assert re.search(r'name="submission_key" value="[A-Za-z0-9_-]{43}"', html)
     assert "/static/js/propose.js" in html and "/static/vendor/leaflet/leaflet.js" in html
-    assert not re.search(r'(src|href)="https?://', html.split("<footer")[0].replace(
-        'href="https://www.openstreetmap.org/copyright"', ""))
+    assert not re.search(
+        r'(src|href)="https?://',
+        html.split("<footer")[0].replace('href="https://www.openstreetmap.org/copyright"', ""),
+    )
     assert page.headers["Cache-Control"] == "no-store"
     assert "Een ontmoetingsplek voorstellen" in html  # Dutch by default
 
@@ -114,12 +125,15 @@ def test_submit_leads_to_the_private_tracking_page(client, app):
         ({"lon": "2.3522", "lat": "48.8566"}, "Deze plek ligt buiten Nederland"),
         ({"reason": "bankje"}, "minstens 10 tekens"),
         ({"email": "anna(at)example.org"}, "Dit e-mailadres lijkt niet te kloppen."),
-        ({"photo": (io.BytesIO(b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\n"), "bankje.jpg")},
-         "Dit bestand is geen foto."),
+        (
+            {"photo": (io.BytesIO(b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\n"), "bankje.jpg")},
+            "Dit bestand is geen foto.",
+        ),
     ],
 )
-def test_bad_input_shows_the_message_keeps_the_text_and_stores_nothing(client, app, values,
-                                                                       message):
+def test_bad_input_shows_the_message_keeps_the_text_and_stores_nothing(
+    client, app, values, message
+):
     with app.app_context():
         before = stored()
     response = propose(client, **{"reason": REASON, **values})
@@ -162,9 +176,13 @@ def test_script_in_the_text_is_shown_as_text_everywhere(client, app, login):
     with app.app_context():
         proposal_id = tracking.find_by_token(token).id
     manager = login(MANAGER, client=app.test_client())
-    pages = [client.get(f"/voorstellen/volg/{token}"), client.get(f"/voorstellen/{proposal_id}"),
-             client.get("/voorstellen/open"), manager.get(f"/moderatie/{proposal_id}"),
-             manager.get("/moderatie")]
+    pages = [
+        client.get(f"/voorstellen/volg/{token}"),
+        client.get(f"/voorstellen/{proposal_id}"),
+        client.get("/voorstellen/open"),
+        manager.get(f"/moderatie/{proposal_id}"),
+        manager.get("/moderatie"),
+    ]
     for page in pages:
         html = page.get_data(as_text=True)
         assert page.status_code == 200
@@ -234,8 +252,9 @@ def _supports(app, proposal_id: int) -> int:
 def _support(client, proposal_id: int):
     page = client.get(f"/voorstellen/{proposal_id}")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
-    return client.post(f"/voorstellen/{proposal_id}/steun",
-                       data={"csrf_token": token.group(1) if token else ""})
+    return client.post(
+        f"/voorstellen/{proposal_id}/steun", data={"csrf_token": token.group(1) if token else ""}
+    )
 
 
 def test_support_once_per_person_and_limited_per_ip(client, app, monkeypatch):
@@ -250,10 +269,13 @@ def test_support_once_per_person_and_limited_per_ip(client, app, monkeypatch):
     assert "Dank voor uw steun! 1 mensen steunen dit voorstel." in page
     assert "U steunt dit voorstel." in page and 'id="support-button"' not in page
     # The same person again: the signed cookie recognises them.
-    resident_a.post(f"/voorstellen/{proposal_id}/steun",
-                    data={"csrf_token": csrf_token(resident_a.get("/voorstellen"))})
+    resident_a.post(
+        f"/voorstellen/{proposal_id}/steun",
+        data={"csrf_token": csrf_token(resident_a.get("/voorstellen"))},
+    )
     assert "U steunt dit voorstel al." in resident_a.get(f"/voorstellen/{proposal_id}").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert _supports(app, proposal_id) == 1
     # A forged cookie counts as no cookie: a new person, not somebody else's identity.
     forged = app.test_client()
@@ -309,9 +331,10 @@ def test_manager_outside_their_areas_cannot_see_or_act(client, app, login):
     assert page.status_code == 403
     assert "Dit voorstel ligt buiten de gebieden die u beheert." in page.get_data(as_text=True)
     assert "anna@example.org" not in page.get_data(as_text=True)
-    response = west.post(f"/moderatie/{proposal_id}/approve",
-                         data={"csrf_token": csrf_token(west.get("/moderatie")),
-                               "name": "Bankje", "version": "1"})
+    response = west.post(
+        f"/moderatie/{proposal_id}/approve",
+        data={"csrf_token": csrf_token(west.get("/moderatie")), "name": "Bankje", "version": "1"},
+    )
     assert response.status_code == 403
     assert f"#{proposal_id}<" not in west.get("/moderatie").get_data(as_text=True)
     with app.app_context():
@@ -334,13 +357,25 @@ def test_two_managers_at_once_one_wins_the_other_keeps_their_text(client, app, l
     page_m = manager.get(f"/moderatie/{proposal_id}")
     page_a = admin.get(f"/moderatie/{proposal_id}")
     assert "anna@example.org" in page_m.get_data(as_text=True)  # the area's moderator sees it
-    won = manager.post(f"/moderatie/{proposal_id}/approve", data={
-        "csrf_token": csrf_token(page_m), "version": _version(page_m),
-        "name": "Bankje Overtoomse Veld", "kind": "bench", "reason": "Komt er!"})
+    won = manager.post(
+        f"/moderatie/{proposal_id}/approve",
+        data={
+            "csrf_token": csrf_token(page_m),
+            "version": _version(page_m),
+            "name": "Bankje Overtoomse Veld",
+            "kind": "bench",
+            "reason": "Komt er!",
+        },
+    )
     assert won.status_code == 303
-    lost = admin.post(f"/moderatie/{proposal_id}/reject", data={
-        "csrf_token": csrf_token(page_a), "version": _version(page_a),
-        "reason": "Mijn uitgebreide uitleg waarom het hier niet kan."})
+    lost = admin.post(
+        f"/moderatie/{proposal_id}/reject",
+        data={
+            "csrf_token": csrf_token(page_a),
+            "version": _version(page_a),
+            "reason": "Mijn uitgebreide uitleg waarom het hier niet kan.",
+        },
+    )
     html = unescaped(lost.get_data(as_text=True))
     assert lost.status_code == 409
     assert "Iemand anders heeft dit voorstel behandeld terwijl u ernaar keek" in html
@@ -351,8 +386,10 @@ def test_two_managers_at_once_one_wins_the_other_keeps_their_text(client, app, l
         assert proposal.status is ProposalStatus.approved
         assert [e.action for e in proposal.events] == ["submit", "approve"]
         assert count(Place) == places_before + 1
-        assert db.session.scalar(select(Place.name).where(Place.id == proposal.place_id)) \
+        assert (
+            db.session.scalar(select(Place.name).where(Place.id == proposal.place_id))
             == "Bankje Overtoomse Veld"
+        )
 
 
 def test_resident_reads_the_rejection_and_can_erase_their_data(client, app, login):
@@ -361,16 +398,23 @@ def test_resident_reads_the_rejection_and_can_erase_their_data(client, app, logi
         proposal_id = tracking.find_by_token(token).id
     manager = login(MANAGER, client=app.test_client())
     page = manager.get(f"/moderatie/{proposal_id}")
-    response = manager.post(f"/moderatie/{proposal_id}/reject", data={
-        "csrf_token": csrf_token(page), "version": _version(page),
-        "reason": "Op deze plek komt in 2027 een fietspad."})
+    response = manager.post(
+        f"/moderatie/{proposal_id}/reject",
+        data={
+            "csrf_token": csrf_token(page),
+            "version": _version(page),
+            "reason": "Op deze plek komt in 2027 een fietspad.",
+        },
+    )
     assert response.status_code == 303
     track_page = client.get(f"/voorstellen/volg/{token}").get_data(as_text=True)
     assert "Niet goedgekeurd" in track_page
     assert "Op deze plek komt in 2027 een fietspad." in track_page
     assert 'id="withdraw-button"' not in track_page  # closed: nothing to withdraw
-    erase = client.post(f"/voorstellen/volg/{token}/gegevens-wissen",
-                        data={"csrf_token": csrf_token(client.get(f"/voorstellen/volg/{token}"))})
+    erase = client.post(
+        f"/voorstellen/volg/{token}/gegevens-wissen",
+        data={"csrf_token": csrf_token(client.get(f"/voorstellen/volg/{token}"))},
+    )
     assert erase.status_code == 303
     after = client.get(f"/voorstellen/volg/{token}").get_data(as_text=True)
     assert "Uw naam en e-mailadres zijn gewist." in after
@@ -385,16 +429,25 @@ def test_question_reply_and_withdraw_through_the_tracking_page(client, app, logi
         proposal_id = tracking.find_by_token(token).id
     manager = login(MANAGER, client=app.test_client())
     page = manager.get(f"/moderatie/{proposal_id}")
-    manager.post(f"/moderatie/{proposal_id}/ask", data={
-        "csrf_token": csrf_token(page), "version": _version(page), "reason": "Welke kant?"})
+    manager.post(
+        f"/moderatie/{proposal_id}/ask",
+        data={"csrf_token": csrf_token(page), "version": _version(page), "reason": "Welke kant?"},
+    )
     track_page = client.get(f"/voorstellen/volg/{token}")
     assert "Welke kant?" in track_page.get_data(as_text=True)
-    client.post(f"/voorstellen/volg/{token}/antwoord", data={
-        "csrf_token": csrf_token(track_page), "version": _version(track_page),
-        "text": "Bij de speeltuin."})
+    client.post(
+        f"/voorstellen/volg/{token}/antwoord",
+        data={
+            "csrf_token": csrf_token(track_page),
+            "version": _version(track_page),
+            "text": "Bij de speeltuin.",
+        },
+    )
     track_page = client.get(f"/voorstellen/volg/{token}")
-    client.post(f"/voorstellen/volg/{token}/intrekken", data={
-        "csrf_token": csrf_token(track_page), "version": _version(track_page)})
+    client.post(
+        f"/voorstellen/volg/{token}/intrekken",
+        data={"csrf_token": csrf_token(track_page), "version": _version(track_page)},
+    )
     with app.app_context():
         proposal = db.session.get(Proposal, proposal_id)
         assert [e.action for e in proposal.events] == ["submit", "ask", "reply", "withdraw"]
@@ -407,12 +460,15 @@ def test_hidden_proposals_leave_the_public_views(client, app, login):
         proposal_id = tracking.find_by_token(token).id
     manager = login(MANAGER, client=app.test_client())
     page = manager.get(f"/moderatie/{proposal_id}")
-    manager.post(f"/moderatie/{proposal_id}/hide", data={
-        "csrf_token": csrf_token(page), "version": _version(page), "reason": "Kwetsend."})
+    manager.post(
+        f"/moderatie/{proposal_id}/hide",
+        data={"csrf_token": csrf_token(page), "version": _version(page), "reason": "Kwetsend."},
+    )
     assert client.get(f"/voorstellen/{proposal_id}").status_code == 404
     assert client.get(f"/api/proposals/{proposal_id}").status_code == 404
-    ids = [f["id"] for f in client.get("/api/proposals?status=all&limit=1000").get_json()
-           ["features"]]
+    ids = [
+        f["id"] for f in client.get("/api/proposals?status=all&limit=1000").get_json()["features"]
+    ]
     assert proposal_id not in ids
     track_page = client.get(f"/voorstellen/volg/{token}").get_data(as_text=True)
     assert "Verborgen door een moderator" in track_page and "Kwetsend." not in track_page
@@ -420,8 +476,9 @@ def test_hidden_proposals_leave_the_public_views(client, app, login):
 
 def test_public_json_has_no_personal_data_and_pages(client, app):
     for i in range(3):
-        propose(client, lon=str(QUIET[0] + i * 0.0003), name="Geheime Naam",
-                email="geheim@example.org")
+        propose(
+            client, lon=str(QUIET[0] + i * 0.0003), name="Geheime Naam", email="geheim@example.org"
+        )
     body = client.get("/api/proposals?limit=2").get_json()
     assert body["type"] == "FeatureCollection" and body["number_returned"] == 2
     assert body["number_matched"] >= 3 and body["links"][0]["rel"] == "next"
@@ -429,14 +486,17 @@ def test_public_json_has_no_personal_data_and_pages(client, app):
     assert "Geheime Naam" not in text and "geheim@example.org" not in text
     assert "token" not in text and "submission" not in text
     assert client.get("/api/proposals?status=nonsense").status_code == 400
-    assert client.get("/api/proposals/context?lon=13.4&lat=52.5").get_json()["error"][
-        "code"] == "invalid_input"
+    assert (
+        client.get("/api/proposals/context?lon=13.4&lat=52.5").get_json()["error"]["code"]
+        == "invalid_input"
+    )
 
 
 def test_queue_oldest_first_with_filters_and_the_digest(client, app, login):
     first = token_of(propose(client))
-    second = token_of(propose(client, lon=str(NEAR_OBA[0]), lat=str(NEAR_OBA[1]),
-                              kind="vegetable_garden"))
+    second = token_of(
+        propose(client, lon=str(NEAR_OBA[0]), lat=str(NEAR_OBA[1]), kind="vegetable_garden")
+    )
     with app.app_context():
         ids = [tracking.find_by_token(t).id for t in (first, second)]
     manager = login(MANAGER, client=app.test_client())

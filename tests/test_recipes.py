@@ -33,31 +33,39 @@ def towns_ctx(towns: Flask) -> Iterator[Flask]:
 
 
 def _indicator(code: str, area_code: str) -> float:
-    return float(db.session.scalar(
-        select(AreaIndicator.value).join(Area).where(Area.code == area_code,
-                                                     AreaIndicator.indicator_code == code)))
+    return float(
+        db.session.scalar(
+            select(AreaIndicator.value)
+            .join(Area)
+            .where(Area.code == area_code, AreaIndicator.indicator_code == code)
+        )
+    )
 
 
 def test_utrecht_buurten_hold_the_cbs_buurt_population(towns_ctx):
     buurten = db.session.scalars(select(Area).where(Area.code.like("BU0344%"))).all()
     assert len(buurten) == 111
     total = db.session.scalar(
-        select(func.sum(AreaIndicator.value)).join(Area)
-        .where(Area.code.like("BU0344%"), AreaIndicator.indicator_code == "population"))
+        select(func.sum(AreaIndicator.value))
+        .join(Area)
+        .where(Area.code.like("BU0344%"), AreaIndicator.indicator_code == "population")
+    )
     assert total == 367715
     assert _indicator("population", "GM0344") == 367947
     # Pijlsweerd-Zuid: 275 of 4,715 residents are 65 or older, stored as percent
     assert _indicator("share_65plus", "BU03440211") == pytest.approx(100 * 275 / 4715, abs=1e-4)
     # names come whole from CBS, not cut at 20 characters
-    assert db.session.scalar(select(Area.name).where(Area.code == "BU03440211")) == \
-        "Pijlsweerd-Zuid"
+    assert (
+        db.session.scalar(select(Area.name).where(Area.code == "BU03440211")) == "Pijlsweerd-Zuid"
+    )
     wijk = db.session.scalar(select(Area).where(Area.code == "BU03440211")).parent
     assert wijk.parent.code == "GM0344" and wijk.parent.level_code == "gemeente"
 
 
 def test_leefbaarometer_social_cohesion_per_buurt(towns_ctx):
     scores = db.session.scalars(
-        select(CohesionScore).join(Area).where(Area.code.like("BU0344%"))).all()
+        select(CohesionScore).join(Area).where(Area.code.like("BU0344%"))
+    ).all()
     assert len(scores) == 106  # 110 Utrecht rows in 2020, 4 without a soc value
     score = scores[0]
     assert (score.year, score.scale_min, score.scale_max, score.reference) == (2020, -0.5, 0.5, 0)
@@ -67,13 +75,19 @@ def test_leefbaarometer_social_cohesion_per_buurt(towns_ctx):
 
 def test_ermelo_population_from_the_grid_and_real_bgt_places(towns_ctx):
     total = db.session.scalar(
-        select(func.sum(AreaIndicator.value)).join(Area)
-        .where(Area.code.like("BU0233%"), AreaIndicator.indicator_code == "population"))
+        select(func.sum(AreaIndicator.value))
+        .join(Area)
+        .where(Area.code.like("BU0233%"), AreaIndicator.indicator_code == "population")
+    )
     # every square CBS assigns to an Ermelo buurt; the 7 suppressed ones are not in it yet
     assert total == 25935
-    kinds = dict(db.session.execute(
-        select(Place.kind_code, func.count()).where(Place.source == "BGT straatmeubilair")
-        .group_by(Place.kind_code)).all())
+    kinds = dict(
+        db.session.execute(
+            select(Place.kind_code, func.count())
+            .where(Place.source == "BGT straatmeubilair")
+            .group_by(Place.kind_code)
+        ).all()
+    )
     assert kinds == {"bench": 351, "picnic_table": 39, "play_equipment": 398}
 
 
@@ -108,8 +122,7 @@ def test_cohesion_deficit_follows_the_declared_meaning():
     assert score_on_ten(100, 0, 200, reference=100) == pytest.approx(7)
     # halfway from average to the worst end: half the deficit (1 + 6 / 2 on the 1-10 scale)
     assert score_on_ten(-0.25, -0.5, 0.5, reference=0) == pytest.approx(4)
-    assert score_on_ten(150, 0, 200, reference=100, higher_is_better=False) == \
-        pytest.approx(4)
+    assert score_on_ten(150, 0, 200, reference=100, higher_is_better=False) == pytest.approx(4)
     # BBGA 1-10 without a reference stays as it is
     assert score_on_ten(4.8, 1, 10) == pytest.approx(4.8)
 
@@ -119,8 +132,9 @@ def test_the_demo_is_the_amsterdam_recipe(app_ctx):
     assert (stadsdeel.parent.code, stadsdeel.parent.level_code) == ("GM0363", "gemeente")
     assert any("BBGA" in line for line in credit_lines(["GM0363"]))
     reports = load_recipe(RECIPES / "amsterdam.toml", data_dir())
-    assert all(r.ok and (r.created, r.updated) == (0, 0) for r in reports), \
-        [r.summary_lines() for r in reports]
+    assert all(r.ok and (r.created, r.updated) == (0, 0) for r in reports), [
+        r.summary_lines() for r in reports
+    ]
 
 
 def test_ermelo_demand_comes_from_the_grid(towns):
@@ -185,13 +199,22 @@ def test_no_suggested_site_lies_on_water_or_a_warning_says_it_may(towns, gemeent
 
     with towns.test_request_context():
         result = suggestions(GapParams(area=gemeente, p=5))
-        on_water = [site["id"] for site in result["features"] if db.session.scalar(
-            text(SITES_ON_EXCLUDED_SQL), dict(zip(("lon", "lat"),
-                                                  site["geometry"]["coordinates"], strict=True)))]
-        water_layers = db.session.scalar(text(
-            "SELECT count(*) FROM gap_layer_feature f JOIN gap_layer l ON l.id = f.layer_id "
-            "JOIN area g ON g.code = :g WHERE l.role = 'exclude' "
-            "AND ST_Intersects(f.geom, g.geom)"), {"g": gemeente})
+        on_water = [
+            site["id"]
+            for site in result["features"]
+            if db.session.scalar(
+                text(SITES_ON_EXCLUDED_SQL),
+                dict(zip(("lon", "lat"), site["geometry"]["coordinates"], strict=True)),
+            )
+        ]
+        water_layers = db.session.scalar(
+            text(
+                "SELECT count(*) FROM gap_layer_feature f JOIN gap_layer l ON l.id = f.layer_id "
+                "JOIN area g ON g.code = :g WHERE l.role = 'exclude' "
+                "AND ST_Intersects(f.geom, g.geom)"
+            ),
+            {"g": gemeente},
+        )
         everywhere = demand_warnings()
         db.session.remove()
     assert on_water == []

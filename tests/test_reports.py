@@ -42,16 +42,21 @@ def count(model) -> int:
 def gps_jpeg() -> bytes:
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "SecretCam"
-    exif[ExifTags.IFD.GPSInfo] = {ExifTags.GPS.GPSLatitudeRef: "N",
-                                  ExifTags.GPS.GPSLatitude: (52.0, 21.0, 51.0)}
+    exif[ExifTags.IFD.GPSInfo] = {
+        ExifTags.GPS.GPSLatitudeRef: "N",
+        ExifTags.GPS.GPSLatitude: (52.0, 21.0, 51.0),
+    }
     out = io.BytesIO()
     Image.new("RGB", (64, 48), (90, 90, 200)).save(out, "JPEG", exif=exif)
     return out.getvalue()
 
 
 def submit(place, kind="broken", text="De zitting is gebroken", **extra):
-    return service.submit(service.Submission(place_id=place.id, kind=kind, text=text,
-                                             submission_key=new_submission_key(), **extra))
+    return service.submit(
+        service.Submission(
+            place_id=place.id, kind=kind, text=text, submission_key=new_submission_key(), **extra
+        )
+    )
 
 
 def test_a_report_gets_a_private_tracking_link_and_shows_on_the_place(make_place):
@@ -62,8 +67,9 @@ def test_a_report_gets_a_private_tracking_link_and_shows_on_the_place(make_place
     assert service.find_by_token(sent.token) is report
     assert report.token_hash != sent.token and sent.token not in report.token_hash
     # The photo is re-encoded without EXIF (the proposals' clean_photo).
-    photo = db.session.scalar(select(PlaceReportPhoto).where(
-        PlaceReportPhoto.report_id == report.id))
+    photo = db.session.scalar(
+        select(PlaceReportPhoto).where(PlaceReportPhoto.report_id == report.id)
+    )
     assert b"SecretCam" not in photo.data and photo.data.startswith(b"\xff\xd8")
     assert [r["id"] for r in service.open_reports(place.id)] == [report.id]
     assert assets.checks(place)[-1].action == "report"
@@ -90,12 +96,15 @@ def test_a_report_token_is_no_proposal_token(make_place):
         tracking.find_by_token(sent.token)
 
 
-@pytest.mark.parametrize("kind, text, field", [
-    ("", "x", "kind"),
-    ("wobbly", "x", "kind"),
-    ("not_used", "", "text"),  # "not used" needs a why
-    ("broken", "x" * 1001, "text"),
-])
+@pytest.mark.parametrize(
+    "kind, text, field",
+    [
+        ("", "x", "kind"),
+        ("wobbly", "x", "kind"),
+        ("not_used", "", "text"),  # "not used" needs a why
+        ("broken", "x" * 1001, "text"),
+    ],
+)
 def test_bad_reports_name_the_field_and_store_nothing(make_place, kind, text, field):
     place = make_place()
     before = count(PlaceReport)
@@ -118,8 +127,14 @@ def test_manager_answers_sets_condition_and_closes(make_place):
     manager = user(MANAGER)
     with pytest.raises(Forbidden):
         service.act(report, user(WEST), "acknowledge", "We komen kijken")
-    service.act(report, manager, "acknowledge", "We komen kijken", condition="broken",
-                expected_version=report.version)
+    service.act(
+        report,
+        manager,
+        "acknowledge",
+        "We komen kijken",
+        condition="broken",
+        expected_version=report.version,
+    )
     assert report.status is ReportStatus.in_progress and report.answer == "We komen kijken"
     assert place.condition is PlaceCondition.broken
     with pytest.raises(InvalidInput):
@@ -128,9 +143,12 @@ def test_manager_answers_sets_condition_and_closes(make_place):
     assert report.status is ReportStatus.resolved and report.closed_at is not None
     assert service.open_reports(place.id) == []
     assert [c.action for c in assets.checks(place)] == [
-        "report", "condition", "condition", "report_closed"]
-    assert [e.action for e in service.public_events(report)] == [
-        "submit", "acknowledge", "resolve"]
+        "report",
+        "condition",
+        "condition",
+        "report_closed",
+    ]
+    assert [e.action for e in service.public_events(report)] == ["submit", "acknowledge", "resolve"]
     with pytest.raises(Conflict):
         service.act(report, manager, "reject", "te laat")
 
@@ -162,6 +180,7 @@ def test_inbox_holds_only_the_managers_places(make_place):
 
 # --- the pages ------------------------------------------------------------------------------
 
+
 def test_resident_reports_from_the_place_page_and_follows_it(client, make_place, login):
     place = make_place(name="Bankje bij de speeltuin")
     db.session.commit()
@@ -170,13 +189,27 @@ def test_resident_reports_from_the_place_page_and_follows_it(client, make_place,
     form = client.get(f"/places/{place.id}/melden")
     assert form.headers["Cache-Control"] == "no-store"
     key = re.search(r'name="submission_key" value="([^"]+)"', form.get_data(as_text=True))[1]
-    bad = client.post(f"/places/{place.id}/melden", data={
-        "csrf_token": csrf_token(form), "submission_key": key, "kind": "not_used", "text": ""})
+    bad = client.post(
+        f"/places/{place.id}/melden",
+        data={
+            "csrf_token": csrf_token(form),
+            "submission_key": key,
+            "kind": "not_used",
+            "text": "",
+        },
+    )
     assert bad.status_code == 400 and "waarom" in bad.get_data(as_text=True)
-    sent = client.post(f"/places/{place.id}/melden", data={
-        "csrf_token": csrf_token(form), "submission_key": key, "kind": "broken",
-        "text": "<script>alert(1)</script> kapot",
-        "photo": (io.BytesIO(gps_jpeg()), "bank.jpg")}, content_type="multipart/form-data")
+    sent = client.post(
+        f"/places/{place.id}/melden",
+        data={
+            "csrf_token": csrf_token(form),
+            "submission_key": key,
+            "kind": "broken",
+            "text": "<script>alert(1)</script> kapot",
+            "photo": (io.BytesIO(gps_jpeg()), "bank.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
     assert sent.status_code == 303
     track_url = sent.headers["Location"]
     tracked = client.get(track_url)
@@ -193,13 +226,25 @@ def test_resident_reports_from_the_place_page_and_follows_it(client, make_place,
     assert "Bankje bij de speeltuin" in inbox
     report = db.session.scalar(select(PlaceReport).where(PlaceReport.place_id == place.id))
     handle = client.get(f"/moderatie/meldingen/{report.id}")
-    empty = client.post(f"/moderatie/meldingen/{report.id}/resolve", data={
-        "csrf_token": csrf_token(handle), "version": report.version, "reason": "",
-        "condition": "good"})
+    empty = client.post(
+        f"/moderatie/meldingen/{report.id}/resolve",
+        data={
+            "csrf_token": csrf_token(handle),
+            "version": report.version,
+            "reason": "",
+            "condition": "good",
+        },
+    )
     assert empty.status_code == 400 and "Er is niets gewijzigd" in empty.get_data(as_text=True)
-    done = client.post(f"/moderatie/meldingen/{report.id}/resolve", data={
-        "csrf_token": csrf_token(handle), "version": report.version,
-        "reason": "Gerepareerd, dank voor het melden", "condition": "good"})
+    done = client.post(
+        f"/moderatie/meldingen/{report.id}/resolve",
+        data={
+            "csrf_token": csrf_token(handle),
+            "version": report.version,
+            "reason": "Gerepareerd, dank voor het melden",
+            "condition": "good",
+        },
+    )
     assert done.status_code == 303
     followed = client.get(f"/meldingen/volg/{token}").get_data(as_text=True)
     assert "Gerepareerd, dank voor het melden" in followed and "Opgelost" in followed
@@ -223,9 +268,17 @@ def test_reporting_is_rate_limited_per_ip(app, client, make_place):
         place = make_place()
         db.session.commit()
         form = client.get(f"/places/{place.id}/melden")
-        codes = [client.post(f"/places/{place.id}/melden", data={
-            "csrf_token": csrf_token(form), "submission_key": new_submission_key(),
-            "kind": "closed"}).status_code for _ in range(3)]
+        codes = [
+            client.post(
+                f"/places/{place.id}/melden",
+                data={
+                    "csrf_token": csrf_token(form),
+                    "submission_key": new_submission_key(),
+                    "kind": "closed",
+                },
+            ).status_code
+            for _ in range(3)
+        ]
     finally:
         app.config["REPORT_RATE_LIMIT"] = "10 per hour;30 per day"
     assert codes == [303, 303, 429]
@@ -237,7 +290,13 @@ def test_honeypot_filled_stores_nothing(client, make_place):
     form = client.get(f"/places/{place.id}/melden")
     assert 'class="hp-field"' in form.get_data(as_text=True)
     before = count(PlaceReport)
-    response = client.post(f"/places/{place.id}/melden", data={
-        "csrf_token": csrf_token(form), "submission_key": new_submission_key(),
-        "kind": "broken", "website": "http://spam.example"})
+    response = client.post(
+        f"/places/{place.id}/melden",
+        data={
+            "csrf_token": csrf_token(form),
+            "submission_key": new_submission_key(),
+            "kind": "broken",
+            "website": "http://spam.example",
+        },
+    )
     assert response.status_code == 400 and count(PlaceReport) == before

@@ -18,8 +18,7 @@ SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "hei
 def sized(request, browser, live_server):
     context = browser.new_context(locale="nl-NL", viewport=SIZES[request.param])
     # Nothing leaves the host in tests, not even base-map tiles.
-    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"),
-                  lambda route: route.abort())
+    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda route: route.abort())
     yield request.param, context
     context.close()
 
@@ -51,7 +50,8 @@ def test_find_an_address_place_the_pin_by_keyboard_and_propose(sized, live_serve
     page.locator("#search").press_sequentially("1013 NJ", delay=20)
     page.wait_for_function(
         "() => [...document.querySelectorAll('#search-results button')]"
-        ".some(b => b.textContent === '1013 NJ Amsterdam')")
+        ".some(b => b.textContent === '1013 NJ Amsterdam')"
+    )
 
     # The keyboard puts the pin under the crosshair with Enter and nudges it with arrows.
     page.locator(".propose-map .leaflet-container").focus()

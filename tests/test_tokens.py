@@ -44,8 +44,11 @@ def test_who_may_hold_and_revoke(app_ctx, make_user):
     manager = make_user(role="area_manager")
     with pytest.raises(Forbidden):
         service.create_token(manager, "mag niet")
-    planner, other, admin = make_user(role="planner"), make_user(role="planner"), \
-        make_user(role="admin")
+    planner, other, admin = (
+        make_user(role="planner"),
+        make_user(role="planner"),
+        make_user(role="admin"),
+    )
     token, _ = service.create_token(planner, "van planner")
     with pytest.raises(InvalidInput):
         service.create_token(planner, "   ")
@@ -61,8 +64,9 @@ def test_token_page_shows_a_new_token_once(client, app, login):
     login(PLANNER)
     page = client.get("/account/tokens?lang=en")
     assert page.status_code == 200
-    response = client.post("/account/tokens", data={"name": "QGIS <script>",
-                                                    "csrf_token": csrf_token(page)})
+    response = client.post(
+        "/account/tokens", data={"name": "QGIS <script>", "csrf_token": csrf_token(page)}
+    )
     assert response.status_code == 201
     assert response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)
@@ -73,8 +77,9 @@ def test_token_page_shows_a_new_token_once(client, app, login):
     # revoke it
     with app.app_context():
         token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.prefix == raw[:10]))
-    response = client.post(f"/account/tokens/{token_id}/revoke",
-                           data={"csrf_token": csrf_token(page)})
+    response = client.post(
+        f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf_token(page)}
+    )
     assert response.status_code == 303
     with app.app_context():
         assert service.user_for_token(raw) is None
@@ -94,15 +99,26 @@ def test_forms_need_csrf(client, login):
 
 # --- bearer tokens on the data paths ----------------------------------------------------------
 
+
 @pytest.fixture()
 def private_collection(app):
-    features = [{"type": "Feature", "id": "s1",
-                 "geometry": {"type": "Point", "coordinates": [4.85, 52.36]},
-                 "properties": {"note": "nog niet openbaar"}}]
+    features = [
+        {
+            "type": "Feature",
+            "id": "s1",
+            "geometry": {"type": "Point", "coordinates": [4.85, 52.36]},
+            "properties": {"note": "nog niet openbaar"},
+        }
+    ]
     collection = Collection(
-        id="secret_plans", title="Plans", description="Not public yet", geometry_type="Point",
-        properties=(Property("note"),), items=lambda q: page_in_memory(features, q),
-        item=lambda fid: next((f for f in features if f["id"] == fid), None), public=False,
+        id="secret_plans",
+        title="Plans",
+        description="Not public yet",
+        geometry_type="Point",
+        properties=(Property("note"),),
+        items=lambda q: page_in_memory(features, q),
+        item=lambda fid: next((f for f in features if f["id"] == fid), None),
+        public=False,
     )
     from placemaker.ogc.registry import register_collection
 
@@ -136,8 +152,10 @@ def test_private_collection_needs_a_token(client, app, make_user, private_collec
     response = client.get(url, headers=bearer(raw))
     assert response.status_code == 200
     assert response.get_json()["features"][0]["properties"]["note"] == "nog niet openbaar"
-    listed = {c["id"] for c in client.get("/ogc/collections", headers=bearer(raw))
-              .get_json()["collections"]}
+    listed = {
+        c["id"]
+        for c in client.get("/ogc/collections", headers=bearer(raw)).get_json()["collections"]
+    }
     assert "secret_plans" in listed
     assert client.get("/exports/secret_plans.csv").status_code == 401
     csv = client.get("/exports/secret_plans.csv", headers=bearer(raw))

@@ -18,8 +18,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def towns_server(towns) -> Iterator[str]:
     url = towns.config["SQLALCHEMY_DATABASE_URI"]
-    app = make_test_app(url, WTF_CSRF_ENABLED=True, TESTING=False,
-                        LOGIN_RATE_LIMIT="1000 per minute")
+    app = make_test_app(
+        url, WTF_CSRF_ENABLED=True, TESTING=False, LOGIN_RATE_LIMIT="1000 per minute"
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -32,14 +33,19 @@ def towns_server(towns) -> Iterator[str]:
 
 
 def _offline(page, server: str) -> None:
-    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server)
-               else route.abort())
+    page.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith(server) else route.abort(),
+    )
 
 
 def map_centre(page) -> tuple[float, float]:
-    return tuple(page.evaluate(
-        "() => { const el = document.querySelector('.folium-map');"
-        " const c = window[el.id].getCenter(); return [c.lat, c.lng]; }"))
+    return tuple(
+        page.evaluate(
+            "() => { const el = document.querySelector('.folium-map');"
+            " const c = window[el.id].getCenter(); return [c.lat, c.lng]; }"
+        )
+    )
 
 
 def test_a_utrecht_area_manager_opens_on_utrecht_with_utrecht_credits(page, towns_server):

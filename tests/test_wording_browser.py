@@ -18,8 +18,7 @@ INTERNAL = re.compile(r"\b(ils|greedy|milp|greedy\+swap)\b")
 @pytest.fixture()
 def context(browser, live_server):
     context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
-    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"),
-                  lambda route: route.abort())
+    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda route: route.abort())
     yield context
     context.close()
 
@@ -49,8 +48,7 @@ def test_planners_read_how_sites_were_found_in_words(context, live_server, artif
 @pytest.mark.browser
 def test_moderators_read_what_the_gap_value_means(context, live_server, artifacts):
     resident = context.new_page()
-    track_url = propose_by_clicking(resident, live_server, 4.8488, 52.3612,
-                                    "Een bank op het plein")
+    track_url = propose_by_clicking(resident, live_server, 4.8488, 52.3612, "Een bank op het plein")
     page = log_in(context, live_server)
     page.goto(f"{live_server}/moderatie")
     help_text = page.locator("#gap-value-help").inner_text()
@@ -59,7 +57,8 @@ def test_moderators_read_what_the_gap_value_means(context, live_server, artifact
     assert header.get_attribute("aria-describedby") == "gap-value-help"
     assert "Gapwaarde" not in page.content()
     link = page.locator("a[href^='/moderatie/']").evaluate_all(
-        "els => els.map(a => a.getAttribute('href')).filter(h => /\\/moderatie\\/\\d+$/.test(h))")
+        "els => els.map(a => a.getAttribute('href')).filter(h => /\\/moderatie\\/\\d+$/.test(h))"
+    )
     page.goto(live_server + link[0])
     facts = page.locator("dl.facts").inner_text()
     assert "Witte-vlekwaarde" in facts and "volgens de witte-vlekkenanalyse" in facts
@@ -68,15 +67,23 @@ def test_moderators_read_what_the_gap_value_means(context, live_server, artifact
     withdraw(resident, track_url)
 
 
-@pytest.mark.parametrize(("source", "nl", "en"), [
-    ("proposal", "een voorstel van een bewoner", "a resident's proposal"),
-    ("form", "ingevoerd door een gebiedsbeheerder", "entered by an area manager"),
-    ("BGT 2024", "BGT 2024", "BGT 2024"),
-])
+@pytest.mark.parametrize(
+    ("source", "nl", "en"),
+    [
+        ("proposal", "een voorstel van een bewoner", "a resident's proposal"),
+        ("form", "ingevoerd door een gebiedsbeheerder", "entered by an area manager"),
+        ("BGT 2024", "BGT 2024", "BGT 2024"),
+    ],
+)
 def test_a_place_names_its_source_in_words(app, client, source, nl, en):
     with _session_for(app) as done:
-        place = done(create_place({"name": "Bankje", "kind_code": "bench", "lon": 4.8421,
-                                   "lat": 52.3655}, Actor("test"), source=source))
+        place = done(
+            create_place(
+                {"name": "Bankje", "kind_code": "bench", "lon": 4.8421, "lat": 52.3655},
+                Actor("test"),
+                source=source,
+            )
+        )
     html = client.get(f"/places/{place.id}").get_data(as_text=True)
     assert f"<dt>Bron</dt><dd>{nl}</dd>" in html.replace("&#39;", "'")
     html = client.get(f"/places/{place.id}?lang=en").get_data(as_text=True)

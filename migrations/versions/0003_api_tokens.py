@@ -3,6 +3,7 @@
 Revision ID: 0003_api_tokens
 Revises: 0001
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -23,8 +24,12 @@ def upgrade():
         sa.Column("created_at", sa.DateTime(), server_default=sa.text("now()"), nullable=False),
         sa.Column("last_used_at", sa.DateTime(), nullable=True),
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["app_user.id"],
-                                name=op.f("fk_api_token_user_id_app_user"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["app_user.id"],
+            name=op.f("fk_api_token_user_id_app_user"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_token")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_token_token_hash")),
     )

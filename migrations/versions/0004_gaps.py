@@ -56,8 +56,12 @@ def upgrade():
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint("role IN ('exclude', 'candidates')", name=op.f("ck_gap_layer_role")),
-        sa.ForeignKeyConstraint(["created_by"], ["app_user.id"], ondelete="SET NULL",
-                                name=op.f("fk_gap_layer_created_by_app_user")),
+        sa.ForeignKeyConstraint(
+            ["created_by"],
+            ["app_user.id"],
+            ondelete="SET NULL",
+            name=op.f("fk_gap_layer_created_by_app_user"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_gap_layer")),
         sa.UniqueConstraint("name", name=op.f("uq_gap_layer_name")),
     )
@@ -66,16 +70,35 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("layer_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(300), nullable=True),
-        sa.Column("geom", Geometry(geometry_type="GEOMETRY", srid=4326, spatial_index=False,
-                                   from_text="ST_GeomFromEWKT", name="geometry", nullable=False),
-                  nullable=False),
+        sa.Column(
+            "geom",
+            Geometry(
+                geometry_type="GEOMETRY",
+                srid=4326,
+                spatial_index=False,
+                from_text="ST_GeomFromEWKT",
+                name="geometry",
+                nullable=False,
+            ),
+            nullable=False,
+        ),
         sa.Column("properties", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.ForeignKeyConstraint(["layer_id"], ["gap_layer.id"], ondelete="CASCADE",
-                                name=op.f("fk_gap_layer_feature_layer_id_gap_layer")),
+        sa.ForeignKeyConstraint(
+            ["layer_id"],
+            ["gap_layer.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_gap_layer_feature_layer_id_gap_layer"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_gap_layer_feature")),
     )
-    op.create_geospatial_index("idx_gap_layer_feature_geom", "gap_layer_feature", ["geom"],
-                               unique=False, postgresql_using="gist", postgresql_ops={})
+    op.create_geospatial_index(
+        "idx_gap_layer_feature_geom",
+        "gap_layer_feature",
+        ["geom"],
+        unique=False,
+        postgresql_using="gist",
+        postgresql_ops={},
+    )
     op.create_index(op.f("ix_gap_layer_feature_layer_id"), "gap_layer_feature", ["layer_id"])
     op.create_table(
         "gap_scenario",
@@ -88,8 +111,12 @@ def upgrade():
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), server_default=sa.text("now()"), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["created_by"], ["app_user.id"], ondelete="SET NULL",
-                                name=op.f("fk_gap_scenario_created_by_app_user")),
+        sa.ForeignKeyConstraint(
+            ["created_by"],
+            ["app_user.id"],
+            ondelete="SET NULL",
+            name=op.f("fk_gap_scenario_created_by_app_user"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_gap_scenario")),
     )
     for table in ("gap_layer", "gap_layer_feature"):
@@ -102,8 +129,12 @@ def upgrade():
 def downgrade():
     op.drop_table("gap_scenario")
     op.drop_index(op.f("ix_gap_layer_feature_layer_id"), table_name="gap_layer_feature")
-    op.drop_geospatial_index("idx_gap_layer_feature_geom", table_name="gap_layer_feature",
-                             postgresql_using="gist", column_name="geom")
+    op.drop_geospatial_index(
+        "idx_gap_layer_feature_geom",
+        table_name="gap_layer_feature",
+        postgresql_using="gist",
+        column_name="geom",
+    )
     op.drop_geospatial_table("gap_layer_feature")
     op.drop_table("gap_layer")
     for table in VERSIONED:

@@ -24,9 +24,15 @@ def upgrade():
     op.add_column("place", sa.Column("keeper", sa.String(200), nullable=True))
     op.add_column("place", sa.Column("budget_line", sa.String(200), nullable=True))
     op.add_column("place", sa.Column("opening_hours", sa.String(500), nullable=True))
-    op.add_column("place", sa.Column(
-        "condition", sa.Enum(*CONDITIONS, name="place_condition", create_type=False),
-        nullable=False, server_default="good"))
+    op.add_column(
+        "place",
+        sa.Column(
+            "condition",
+            sa.Enum(*CONDITIONS, name="place_condition", create_type=False),
+            nullable=False,
+            server_default="good",
+        ),
+    )
     op.add_column("place", sa.Column("last_confirmed_at", sa.DateTime(), nullable=True))
     op.create_index("ix_place_owner_org", "place", ["owner_org"])
     op.create_index("ix_place_last_confirmed_at", "place", ["last_confirmed_at"])
@@ -34,13 +40,21 @@ def upgrade():
     op.create_table(
         "place_check",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("place_id", sa.Integer(),
-                  sa.ForeignKey("place.id", ondelete="CASCADE", name="fk_place_check_place_id_place"),
-                  nullable=False),
+        sa.Column(
+            "place_id",
+            sa.Integer(),
+            sa.ForeignKey("place.id", ondelete="CASCADE", name="fk_place_check_place_id_place"),
+            nullable=False,
+        ),
         sa.Column("at", sa.DateTime(), server_default=sa.func.now(), nullable=False),
-        sa.Column("user_id", sa.Integer(),
-                  sa.ForeignKey("app_user.id", ondelete="SET NULL",
-                                name="fk_place_check_user_id_app_user"), nullable=True),
+        sa.Column(
+            "user_id",
+            sa.Integer(),
+            sa.ForeignKey(
+                "app_user.id", ondelete="SET NULL", name="fk_place_check_user_id_app_user"
+            ),
+            nullable=True,
+        ),
         sa.Column("actor", sa.String(200), nullable=False),
         sa.Column("action", sa.String(20), nullable=False),
         sa.Column("old_condition", sa.String(20), nullable=True),
@@ -54,12 +68,18 @@ def upgrade():
     op.create_table(
         "place_report",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("place_id", sa.Integer(),
-                  sa.ForeignKey("place.id", ondelete="CASCADE",
-                                name="fk_place_report_place_id_place"), nullable=False),
-        sa.Column("area_id", sa.Integer(),
-                  sa.ForeignKey("area.id", ondelete="SET NULL",
-                                name="fk_place_report_area_id_area"), nullable=True),
+        sa.Column(
+            "place_id",
+            sa.Integer(),
+            sa.ForeignKey("place.id", ondelete="CASCADE", name="fk_place_report_place_id_place"),
+            nullable=False,
+        ),
+        sa.Column(
+            "area_id",
+            sa.Integer(),
+            sa.ForeignKey("area.id", ondelete="SET NULL", name="fk_place_report_area_id_area"),
+            nullable=True,
+        ),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("text", sa.Text(), nullable=True),
         sa.Column("status", status, nullable=False, server_default="submitted"),
@@ -72,8 +92,10 @@ def upgrade():
         sa.Column("first_answered_at", sa.DateTime(), nullable=True),
         sa.Column("closed_at", sa.DateTime(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.CheckConstraint("kind IN ('broken', 'neglected', 'closed', 'not_used')",
-                           name=op.f("ck_place_report_known_kind")),
+        sa.CheckConstraint(
+            "kind IN ('broken', 'neglected', 'closed', 'not_used')",
+            name=op.f("ck_place_report_known_kind"),
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_place_report"),
         sa.UniqueConstraint("token_hash", name="uq_place_report_token_hash"),
         sa.UniqueConstraint("submission_hash", name="uq_place_report_submission_hash"),
@@ -83,10 +105,16 @@ def upgrade():
     op.create_table(
         "place_report_photo",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("report_id", sa.Integer(),
-                  sa.ForeignKey("place_report.id", ondelete="CASCADE",
-                                name="fk_place_report_photo_report_id_place_report"),
-                  nullable=False),
+        sa.Column(
+            "report_id",
+            sa.Integer(),
+            sa.ForeignKey(
+                "place_report.id",
+                ondelete="CASCADE",
+                name="fk_place_report_photo_report_id_place_report",
+            ),
+            nullable=False,
+        ),
         sa.Column("content_type", sa.String(40), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("width", sa.Integer(), nullable=False),
@@ -98,14 +126,25 @@ def upgrade():
     op.create_table(
         "place_report_event",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("report_id", sa.Integer(),
-                  sa.ForeignKey("place_report.id", ondelete="CASCADE",
-                                name="fk_place_report_event_report_id_place_report"),
-                  nullable=False),
+        sa.Column(
+            "report_id",
+            sa.Integer(),
+            sa.ForeignKey(
+                "place_report.id",
+                ondelete="CASCADE",
+                name="fk_place_report_event_report_id_place_report",
+            ),
+            nullable=False,
+        ),
         sa.Column("at", sa.DateTime(), server_default=sa.func.now(), nullable=False),
-        sa.Column("user_id", sa.Integer(),
-                  sa.ForeignKey("app_user.id", ondelete="SET NULL",
-                                name="fk_place_report_event_user_id_app_user"), nullable=True),
+        sa.Column(
+            "user_id",
+            sa.Integer(),
+            sa.ForeignKey(
+                "app_user.id", ondelete="SET NULL", name="fk_place_report_event_user_id_app_user"
+            ),
+            nullable=True,
+        ),
         sa.Column("actor", sa.String(200), nullable=False),
         sa.Column("action", sa.String(30), nullable=False),
         sa.Column("old_status", sa.String(20), nullable=True),
@@ -125,7 +164,13 @@ def downgrade():
     op.drop_table("place_check")
     op.drop_index("ix_place_last_confirmed_at", "place")
     op.drop_index("ix_place_owner_org", "place")
-    for column in ("last_confirmed_at", "condition", "opening_hours", "budget_line", "keeper",
-                   "owner_org"):
+    for column in (
+        "last_confirmed_at",
+        "condition",
+        "opening_hours",
+        "budget_line",
+        "keeper",
+        "owner_org",
+    ):
         op.drop_column("place", column)
     sa.Enum(name="place_condition").drop(op.get_bind(), checkfirst=True)

@@ -29,10 +29,12 @@ def upgrade():
         sa.Column("target", sa.BigInteger(), nullable=False),
         sa.Column("length_m", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_walk_edge")),
-        sa.ForeignKeyConstraint(["source"], ["walk_node.id"], name=op.f("fk_walk_edge_source"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["target"], ["walk_node.id"], name=op.f("fk_walk_edge_target"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["source"], ["walk_node.id"], name=op.f("fk_walk_edge_source"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["target"], ["walk_node.id"], name=op.f("fk_walk_edge_target"), ondelete="CASCADE"
+        ),
     )
     op.create_index(op.f("ix_walk_edge_source"), "walk_edge", ["source"])
     for table in ("walk_node", "walk_edge"):

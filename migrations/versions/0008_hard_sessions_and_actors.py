@@ -19,13 +19,16 @@ depends_on = None
 
 
 def upgrade():
-    op.add_column("app_user", sa.Column("session_version", sa.Integer(), nullable=False,
-                                        server_default="0"))
+    op.add_column(
+        "app_user", sa.Column("session_version", sa.Integer(), nullable=False, server_default="0")
+    )
     op.add_column("proposal_support", sa.Column("network_hash", sa.String(64), nullable=True))
     op.create_index("ix_proposal_support_network_hash", "proposal_support", ["network_hash"])
     for table in ("place_change", "proposal_event"):
-        op.execute(f"UPDATE {table} t SET actor = left(replace(t.actor, u.email, u.name), 200) "
-                   f"FROM app_user u WHERE t.user_id = u.id AND position(u.email in t.actor) > 0")
+        op.execute(
+            f"UPDATE {table} t SET actor = left(replace(t.actor, u.email, u.name), 200) "
+            f"FROM app_user u WHERE t.user_id = u.id AND position(u.email in t.actor) > 0"
+        )
 
 
 def downgrade():

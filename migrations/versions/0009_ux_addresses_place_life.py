@@ -19,8 +19,9 @@ depends_on = None
 def upgrade():
     # New enum values may be added inside a transaction (PostgreSQL 12+), not used in it.
     op.execute("ALTER TYPE place_status ADD VALUE IF NOT EXISTS 'planned' BEFORE 'active'")
-    op.execute("ALTER TYPE place_status ADD VALUE IF NOT EXISTS 'under_construction' "
-               "BEFORE 'active'")
+    op.execute(
+        "ALTER TYPE place_status ADD VALUE IF NOT EXISTS 'under_construction' BEFORE 'active'"
+    )
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     op.create_table(
         "address",
@@ -33,16 +34,28 @@ def upgrade():
         sa.Column("postcode", sa.String(length=6), nullable=True),
         sa.Column("city", sa.String(length=80), nullable=True),
         sa.Column("kind", sa.String(length=20), nullable=False),
-        sa.Column("geom", geoalchemy2.types.Geometry(geometry_type="POINT", srid=4326,
-                                                     spatial_index=False), nullable=False),
+        sa.Column(
+            "geom",
+            geoalchemy2.types.Geometry(geometry_type="POINT", srid=4326, spatial_index=False),
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_address")),
         sa.UniqueConstraint("bag_id", name=op.f("uq_address_bag_id")),
     )
     op.create_index("idx_address_geom", "address", ["geom"], postgresql_using="gist")
-    op.create_index("ix_address_street_trgm", "address", ["street"], postgresql_using="gin",
-                    postgresql_ops={"street": "gin_trgm_ops"})
-    op.create_index("ix_address_postcode", "address", ["postcode"],
-                    postgresql_ops={"postcode": "text_pattern_ops"})
+    op.create_index(
+        "ix_address_street_trgm",
+        "address",
+        ["street"],
+        postgresql_using="gin",
+        postgresql_ops={"street": "gin_trgm_ops"},
+    )
+    op.create_index(
+        "ix_address_postcode",
+        "address",
+        ["postcode"],
+        postgresql_ops={"postcode": "text_pattern_ops"},
+    )
 
     op.create_table(
         "ward_conversation",
@@ -54,14 +67,24 @@ def upgrade():
         sa.Column("rung_wanted", sa.SmallInteger(), nullable=True),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), server_default=sa.text("now()"), nullable=False),
-        sa.CheckConstraint("rung_wanted BETWEEN 1 AND 6",
-                           name=op.f("ck_ward_conversation_rung_wanted_on_ladder")),
-        sa.CheckConstraint("residents >= 0",
-                           name=op.f("ck_ward_conversation_residents_not_negative")),
-        sa.ForeignKeyConstraint(["area_id"], ["area.id"], ondelete="CASCADE",
-                                name=op.f("fk_ward_conversation_area_id_area")),
-        sa.ForeignKeyConstraint(["user_id"], ["app_user.id"], ondelete="SET NULL",
-                                name=op.f("fk_ward_conversation_user_id_app_user")),
+        sa.CheckConstraint(
+            "rung_wanted BETWEEN 1 AND 6", name=op.f("ck_ward_conversation_rung_wanted_on_ladder")
+        ),
+        sa.CheckConstraint(
+            "residents >= 0", name=op.f("ck_ward_conversation_residents_not_negative")
+        ),
+        sa.ForeignKeyConstraint(
+            ["area_id"],
+            ["area.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_ward_conversation_area_id_area"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["app_user.id"],
+            ondelete="SET NULL",
+            name=op.f("fk_ward_conversation_user_id_app_user"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ward_conversation")),
     )
     op.create_index(op.f("ix_ward_conversation_area_id"), "ward_conversation", ["area_id"])
@@ -72,11 +95,18 @@ def upgrade():
         sa.Column("text", sa.String(length=500), nullable=False),
         sa.Column("task", sa.String(length=500), nullable=True),
         sa.Column("proposal_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["conversation_id"], ["ward_conversation.id"],
-                                ondelete="CASCADE",
-                                name=op.f("fk_ward_need_conversation_id_ward_conversation")),
-        sa.ForeignKeyConstraint(["proposal_id"], ["proposal.id"], ondelete="SET NULL",
-                                name=op.f("fk_ward_need_proposal_id_proposal")),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["ward_conversation.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_ward_need_conversation_id_ward_conversation"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["proposal_id"],
+            ["proposal.id"],
+            ondelete="SET NULL",
+            name=op.f("fk_ward_need_proposal_id_proposal"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ward_need")),
     )
     op.create_index(op.f("ix_ward_need_conversation_id"), "ward_need", ["conversation_id"])
@@ -88,16 +118,24 @@ def upgrade():
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("set_at", sa.DateTime(), server_default=sa.text("now()"), nullable=False),
-        sa.CheckConstraint("rung BETWEEN 1 AND 6",
-                           name=op.f("ck_area_rung_assessment_rung_on_ladder")),
-        sa.ForeignKeyConstraint(["area_id"], ["area.id"], ondelete="CASCADE",
-                                name=op.f("fk_area_rung_assessment_area_id_area")),
-        sa.ForeignKeyConstraint(["user_id"], ["app_user.id"], ondelete="SET NULL",
-                                name=op.f("fk_area_rung_assessment_user_id_app_user")),
+        sa.CheckConstraint(
+            "rung BETWEEN 1 AND 6", name=op.f("ck_area_rung_assessment_rung_on_ladder")
+        ),
+        sa.ForeignKeyConstraint(
+            ["area_id"],
+            ["area.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_area_rung_assessment_area_id_area"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["app_user.id"],
+            ondelete="SET NULL",
+            name=op.f("fk_area_rung_assessment_user_id_app_user"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_area_rung_assessment")),
     )
-    op.create_index(op.f("ix_area_rung_assessment_area_id"), "area_rung_assessment",
-                    ["area_id"])
+    op.create_index(op.f("ix_area_rung_assessment_area_id"), "area_rung_assessment", ["area_id"])
 
 
 def downgrade():

@@ -32,13 +32,16 @@ def home_view() -> tuple[tuple[float, float], int]:
 
 def _bounds() -> tuple[float, float, float, float] | None:
     extent = func.ST_Extent(Area.geom)
-    query = select(func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent),
-                   func.ST_YMax(extent))
+    query = select(
+        func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent), func.ST_YMax(extent)
+    )
     user_id = getattr(current_user, "id", None) if current_user else None
     if user_id is not None:
         own = db.session.execute(
-            query.join(AreaAssignment, AreaAssignment.area_id == Area.id)
-            .where(AreaAssignment.user_id == user_id)).one()
+            query.join(AreaAssignment, AreaAssignment.area_id == Area.id).where(
+                AreaAssignment.user_id == user_id
+            )
+        ).one()
         if own[0] is not None:
             return tuple(own)
     everything = db.session.execute(query).one()
@@ -52,8 +55,10 @@ def _view(bounds: tuple[float, float, float, float] | None) -> tuple[tuple[float
     centre = ((south + north) / 2, (west + east) / 2)
     lon_span = max(east - west, 1e-4)
     lat_span = max(north - south, 1e-4) / math.cos(math.radians(centre[0]))
-    zoom = min(math.log2(360 * VIEWPORT_PX[0] / 256 / lon_span),
-               math.log2(360 * VIEWPORT_PX[1] / 256 / lat_span))
+    zoom = min(
+        math.log2(360 * VIEWPORT_PX[0] / 256 / lon_span),
+        math.log2(360 * VIEWPORT_PX[1] / 256 / lat_span),
+    )
     return (round(centre[0], 5), round(centre[1], 5)), max(7, min(16, math.floor(zoom)))
 
 
@@ -93,8 +98,11 @@ def shown_gemeenten() -> list[str] | None:
         return [chosen]
     user_id = getattr(current_user, "id", None) if current_user else None
     if user_id is not None:
-        own = list(db.session.scalars(
-            select(AreaAssignment.area_id).where(AreaAssignment.user_id == user_id)))
+        own = list(
+            db.session.scalars(
+                select(AreaAssignment.area_id).where(AreaAssignment.user_id == user_id)
+            )
+        )
         if own:
             return gemeente_of(own) or None
     return None

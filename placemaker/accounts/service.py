@@ -47,7 +47,8 @@ def may_manage_point(user: User, lon: float, lat: float) -> bool:
     point = point_sql(lon, lat)
     return bool(
         db.session.scalar(
-            select(func.count()).select_from(Area)
+            select(func.count())
+            .select_from(Area)
             .where(Area.id.in_(area_ids), func.ST_Covers(Area.geom, point))
         )
     )
@@ -57,9 +58,14 @@ def managers_of(area: Area) -> list[AreaAssignment]:
     """The steady area managers of an area: assigned to it or to one of its ancestors."""
     ids = [a.id for a in lineage(area)]
     rows = db.session.scalars(
-        select(AreaAssignment).join(User)
-        .where(AreaAssignment.area_id.in_(ids), AreaAssignment.until.is_(None),
-               User.active.is_(True), User.role == Role.area_manager)
+        select(AreaAssignment)
+        .join(User)
+        .where(
+            AreaAssignment.area_id.in_(ids),
+            AreaAssignment.until.is_(None),
+            User.active.is_(True),
+            User.role == Role.area_manager,
+        )
         .order_by(AreaAssignment.since)
     )
     return list(rows)

@@ -25,8 +25,14 @@ class LoginForm(FlaskForm):
 def _safe_next(target: str | None) -> str:
     # Only paths on our own site: never an open redirect, never a header split (CR/LF) or
     # a backslash some browsers read as a slash.
-    if target and target.startswith("/") and not target.startswith("//") \
-            and target.isprintable() and "\\" not in target and not urlsplit(target).netloc:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and target.isprintable()
+        and "\\" not in target
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("pages.index") if "pages.index" in _endpoints() else "/"
 
@@ -40,9 +46,12 @@ def _endpoints() -> set[str]:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 # Per account too, over all addresses: only failed attempts count (a login redirects, 303).
-@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], methods=["POST"],
-               key_func=lambda: "account:" + (request.form.get("email") or "").strip().lower(),
-               deduct_when=lambda response: response.status_code != 303)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"],
+    methods=["POST"],
+    key_func=lambda: "account:" + (request.form.get("email") or "").strip().lower(),
+    deduct_when=lambda response: response.status_code != 303,
+)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -51,8 +60,9 @@ def login():
             login_user(user)
             return redirect(_safe_next(request.args.get("next")), code=303)
         form.password.errors.append(_l("Unknown e-mail address or wrong password."))
-    return render_template("accounts/login.html", form=form), 200 if request.method == "GET" \
-        or not form.errors else 400
+    return render_template(
+        "accounts/login.html", form=form
+    ), 200 if request.method == "GET" or not form.errors else 400
 
 
 @bp.post("/logout")

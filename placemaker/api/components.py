@@ -14,37 +14,60 @@ CORE_SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
         "required": ["error"],
-        "properties": {"error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string", "example": "invalid_input"},
-                "message": {"type": "string"},
-                "details": {},
-            },
-        }},
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "example": "invalid_input"},
+                    "message": {"type": "string"},
+                    "details": {},
+                },
+            }
+        },
     },
     "Link": {
         "type": "object",
         "required": ["href", "rel"],
-        "properties": {"href": {"type": "string"}, "rel": {"type": "string"},
-                       "type": {"type": "string"}, "title": {"type": "string"}},
+        "properties": {
+            "href": {"type": "string"},
+            "rel": {"type": "string"},
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+        },
     },
     "Geometry": {
         "type": "object",
         "description": "A GeoJSON geometry in WGS84 (lon, lat)",
         "required": ["type"],
-        "properties": {"type": {"type": "string", "enum": [
-            "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
-            "MultiPolygon", "GeometryCollection"]},
-            "coordinates": {"type": "array", "items": {}}},
+        "properties": {
+            "type": {
+                "type": "string",
+                "enum": [
+                    "Point",
+                    "MultiPoint",
+                    "LineString",
+                    "MultiLineString",
+                    "Polygon",
+                    "MultiPolygon",
+                    "GeometryCollection",
+                ],
+            },
+            "coordinates": {"type": "array", "items": {}},
+        },
     },
     "PointGeometry": {
         "type": "object",
         "required": ["type", "coordinates"],
-        "properties": {"type": {"type": "string", "enum": ["Point"]},
-                       "coordinates": {"type": "array", "minItems": 2, "maxItems": 2,
-                                       "items": {"type": "number"}}},
+        "properties": {
+            "type": {"type": "string", "enum": ["Point"]},
+            "coordinates": {
+                "type": "array",
+                "minItems": 2,
+                "maxItems": 2,
+                "items": {"type": "number"},
+            },
+        },
     },
     "PlaceProperties": {
         "type": "object",
@@ -67,23 +90,45 @@ CORE_SCHEMAS: dict[str, Any] = {
     "Place": {
         "type": "object",
         "required": ["type", "id", "geometry", "properties"],
-        "properties": {"type": {"type": "string", "enum": ["Feature"]},
-                       "id": {"type": "integer"}, "geometry": ref("PointGeometry"),
-                       "properties": ref("PlaceProperties")},
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "integer"},
+            "geometry": ref("PointGeometry"),
+            "properties": ref("PlaceProperties"),
+        },
     },
     "PlaceDetail": {
-        "allOf": [ref("Place"), {"type": "object", "properties": {"properties": {
-            "type": "object",
-            "required": ["history"],
-            "properties": {"history": {"type": "array", "items": {
+        "allOf": [
+            ref("Place"),
+            {
                 "type": "object",
-                "required": ["at", "actor", "action", "old", "new"],
-                "properties": {"at": {"type": "string",
-                                      "description": "UTC, without offset"},
-                               "actor": {"type": "string"}, "action": {"type": "string"},
-                               "old": {"type": "object"}, "new": {"type": "object"}},
-            }}},
-        }}}],
+                "properties": {
+                    "properties": {
+                        "type": "object",
+                        "required": ["history"],
+                        "properties": {
+                            "history": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["at", "actor", "action", "old", "new"],
+                                    "properties": {
+                                        "at": {
+                                            "type": "string",
+                                            "description": "UTC, without offset",
+                                        },
+                                        "actor": {"type": "string"},
+                                        "action": {"type": "string"},
+                                        "old": {"type": "object"},
+                                        "new": {"type": "object"},
+                                    },
+                                },
+                            }
+                        },
+                    }
+                },
+            },
+        ],
     },
     "PlaceCollection": {
         "type": "object",
@@ -99,8 +144,11 @@ CORE_SCHEMAS: dict[str, Any] = {
     "AreaRef": {
         "type": "object",
         "required": ["code", "name", "level"],
-        "properties": {"code": {"type": "string"}, "name": {"type": "string"},
-                       "level": {"type": "string"}},
+        "properties": {
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "level": {"type": "string"},
+        },
     },
     "Cohesion": {
         "type": "object",
@@ -110,21 +158,30 @@ CORE_SCHEMAS: dict[str, Any] = {
             "score": NULLABLE_NUMBER,
             "year": {"type": "integer"},
             "source": {"type": "string"},
-            "scale": {"type": "array", "items": {"type": "number"}, "minItems": 2,
-                      "maxItems": 2},
+            "scale": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
             "rung_assessed": NULLABLE_INT,
             "rung_wanted": NULLABLE_INT,
             "rung_assessed_label": NULLABLE_STRING,
             "rung_wanted_label": NULLABLE_STRING,
-            "inherited": {"type": "boolean",
-                          "description": "True when the score is an enclosing area's"},
+            "inherited": {
+                "type": "boolean",
+                "description": "True when the score is an enclosing area's",
+            },
             "from_area": ref("AreaRef"),
         },
     },
     "AreaProperties": {
         "type": "object",
-        "required": ["code", "name", "level", "parent_code", "ancestors", "population",
-                     "cohesion", "place_count"],
+        "required": [
+            "code",
+            "name",
+            "level",
+            "parent_code",
+            "ancestors",
+            "population",
+            "cohesion",
+            "place_count",
+        ],
         "properties": {
             "code": {"type": "string"},
             "name": {"type": "string"},
@@ -141,33 +198,65 @@ CORE_SCHEMAS: dict[str, Any] = {
     "Area": {
         "type": "object",
         "required": ["type", "id", "geometry", "properties"],
-        "properties": {"type": {"type": "string", "enum": ["Feature"]},
-                       "id": {"type": "string"}, "geometry": ref("Geometry"),
-                       "properties": ref("AreaProperties")},
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "string"},
+            "geometry": ref("Geometry"),
+            "properties": ref("AreaProperties"),
+        },
     },
     "AreaDetail": {
-        "allOf": [ref("Area"), {"type": "object", "properties": {"properties": {
-            "type": "object",
-            "required": ["children", "place_counts_by_kind", "cohesion_history",
-                         "indicators"],
-            "properties": {
-                "children": {"type": "array", "items": ref("AreaRef")},
-                "place_counts_by_kind": {"type": "object",
-                                         "additionalProperties": {"type": "integer"}},
-                "cohesion_history": {"type": "array", "items": {
-                    "type": "object",
-                    "properties": {"year": {"type": "integer"}, "score": {"type": "number"},
-                                   "source": {"type": "string"},
-                                   "area_code": {"type": "string"},
-                                   "inherited": {"type": "boolean"}}}},
-                "indicators": {"type": "object", "additionalProperties": {
-                    "type": "array", "items": {
+        "allOf": [
+            ref("Area"),
+            {
+                "type": "object",
+                "properties": {
+                    "properties": {
                         "type": "object",
-                        "properties": {"year": {"type": "integer"},
-                                       "value": {"type": "number"},
-                                       "source": {"type": "string"}}}}},
+                        "required": [
+                            "children",
+                            "place_counts_by_kind",
+                            "cohesion_history",
+                            "indicators",
+                        ],
+                        "properties": {
+                            "children": {"type": "array", "items": ref("AreaRef")},
+                            "place_counts_by_kind": {
+                                "type": "object",
+                                "additionalProperties": {"type": "integer"},
+                            },
+                            "cohesion_history": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "year": {"type": "integer"},
+                                        "score": {"type": "number"},
+                                        "source": {"type": "string"},
+                                        "area_code": {"type": "string"},
+                                        "inherited": {"type": "boolean"},
+                                    },
+                                },
+                            },
+                            "indicators": {
+                                "type": "object",
+                                "additionalProperties": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "year": {"type": "integer"},
+                                            "value": {"type": "number"},
+                                            "source": {"type": "string"},
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    }
+                },
             },
-        }}}],
+        ],
     },
     "AreaCollection": {
         "type": "object",
@@ -182,13 +271,13 @@ CORE_SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["code", "label_nl", "label_en", "walking_distance_m", "ladder_rung"],
         "properties": {
-            "code": {"type": "string"}, "label_nl": {"type": "string"},
-            "label_en": {"type": "string"}, "icon": {"type": "string"},
+            "code": {"type": "string"},
+            "label_nl": {"type": "string"},
+            "label_en": {"type": "string"},
+            "icon": {"type": "string"},
             "color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
-            "walking_distance_m": {"type": "integer",
-                                   "description": "How far people walk to it"},
+            "walking_distance_m": {"type": "integer", "description": "How far people walk to it"},
             "ladder_rung": {"type": "integer", "minimum": 1, "maximum": 6},
         },
     },
 }
-

@@ -37,7 +37,7 @@ DESCRIPTION = (
     "as JSON (/api), OGC API – Features (/ogc) and files (/exports). Public data needs no "
     "key; data that is not public needs a personal API token (made at /account/tokens) sent "
     "as `Authorization: Bearer <token>`. Every error has the body "
-    "`{\"error\": {\"code\": ..., \"message\": ...}}`."
+    '`{"error": {"code": ..., "message": ...}}`.'
 )
 TAGS = [
     {"name": "areas", "description": "Areas with population, cohesion and places"},
@@ -69,6 +69,7 @@ def _merge(sources: list[Any], merged: dict[str, Any], what: str) -> dict[str, A
 
 # --- paths made from the routes -----------------------------------------------------------------
 
+
 def openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", r"{\1}", rule)
 
@@ -77,8 +78,11 @@ def _path_params(rule: Rule, operation: Operation) -> list[dict[str, Any]]:
     out = []
     for name in rule.arguments:
         converter = type(rule._converters[name]).__name__  # noqa: SLF001
-        schema = ({"type": "integer", "minimum": 0} if converter == "IntegerConverter"
-                  else {"type": "string"})
+        schema = (
+            {"type": "integer", "minimum": 0}
+            if converter == "IntegerConverter"
+            else {"type": "string"}
+        )
         described = operation.path.get(name, name)
         if isinstance(described, dict):  # {"description": ..., "schema": ...}
             schema = described.get("schema", schema)
@@ -107,8 +111,10 @@ def _operation(rule: Rule, op: Operation) -> dict[str, Any]:
     if parameters:
         out["parameters"] = parameters
     if op.body is not None:
-        out["requestBody"] = {"required": True,
-                              "content": {"application/json": {"schema": op.body}}}
+        out["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": op.body}},
+        }
     return out
 
 
@@ -130,24 +136,39 @@ def build_document() -> dict[str, Any]:
     schemas = _merge(parts["schemas"], copy.deepcopy(CORE_SCHEMAS), "schema")
     return {
         "openapi": "3.0.3",
-        "info": {"title": "placemaker API", "version": "1.0.0", "description": DESCRIPTION,
-                 "license": {"name": "EUPL-1.2", "url": "https://eupl.eu/1.2/en/"}},
+        "info": {
+            "title": "placemaker API",
+            "version": "1.0.0",
+            "description": DESCRIPTION,
+            "license": {"name": "EUPL-1.2", "url": "https://eupl.eu/1.2/en/"},
+        },
         "servers": [{"url": "/"}],
         "tags": TAGS,
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": schemas,
             "responses": {
-                **{f"Error{status}": json_ok(ref("Error"), text)
-                   for status, text in ERROR_TEXT.items()},
-                **{f"HtmlError{status}": {"description": text, "content": {
-                    "application/json": {"schema": ref("Error")},
-                    "text/html": {"schema": {"type": "string"}}}}
-                   for status, text in ERROR_TEXT.items()},
+                **{
+                    f"Error{status}": json_ok(ref("Error"), text)
+                    for status, text in ERROR_TEXT.items()
+                },
+                **{
+                    f"HtmlError{status}": {
+                        "description": text,
+                        "content": {
+                            "application/json": {"schema": ref("Error")},
+                            "text/html": {"schema": {"type": "string"}},
+                        },
+                    }
+                    for status, text in ERROR_TEXT.items()
+                },
             },
             "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer",
-                               "description": "A personal API token of a planner or admin"},
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A personal API token of a planner or admin",
+                },
             },
         },
         # Public data needs no token; one may always be sent.
@@ -161,9 +182,12 @@ def init_app(app: Flask) -> None:
 
 
 @bp.get("/openapi.json")
-@endpoint("documentation", "This document (OpenAPI 3.0)", operation_id="getOpenAPI",
-          responses={"description": "OK",
-                     "content": {OPENAPI_TYPE: {"schema": {"type": "object"}}}})
+@endpoint(
+    "documentation",
+    "This document (OpenAPI 3.0)",
+    operation_id="getOpenAPI",
+    responses={"description": "OK", "content": {OPENAPI_TYPE: {"schema": {"type": "object"}}}},
+)
 def document():
     response = jsonify(build_document())
     response.headers["Content-Type"] = OPENAPI_TYPE
@@ -171,9 +195,11 @@ def document():
 
 
 @bp.get("/docs")
-@endpoint("documentation", "This document as a page to read", operation_id="getDocs",
-          responses={"description": "OK",
-                     "content": {"text/html": {"schema": {"type": "string"}}}})
+@endpoint(
+    "documentation",
+    "This document as a page to read",
+    operation_id="getDocs",
+    responses={"description": "OK", "content": {"text/html": {"schema": {"type": "string"}}}},
+)
 def docs():
     return render_template("api/docs.html", doc=build_document())
-

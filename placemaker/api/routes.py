@@ -39,11 +39,9 @@ class YearArgs(Args):
 
 
 class AreaArgs(YearArgs):
-    level = Text("Only areas of this level",
-                 validate=DataChoice(_levels, "level", "levels"))
+    level = Text("Only areas of this level", validate=DataChoice(_levels, "level", "levels"))
     bbox = Bbox()
-    simplify = Float(0, MAX_SIMPLIFY_M,
-                     description="Simplify outlines to this tolerance in metres")
+    simplify = Float(0, MAX_SIMPLIFY_M, description="Simplify outlines to this tolerance in metres")
     q = Text("Only areas whose name or code contains this text")
     limit = Int(1, 10_000, description="At most this many areas")
 
@@ -54,9 +52,10 @@ STATUSES = [s.value for s in PlaceStatus]
 class PlaceFilters(Args):
     bbox = Bbox()
     kind = CommaList(fields.String(), "Only these kinds (comma-separated or repeated)")
-    status = CommaList(fields.String(validate=validate.OneOf(
-        STATUSES, error="must be one of {choices}")),
-        "Only these statuses (comma-separated or repeated)")
+    status = CommaList(
+        fields.String(validate=validate.OneOf(STATUSES, error="must be one of {choices}")),
+        "Only these statuses (comma-separated or repeated)",
+    )
     area = Text("Only places inside the area with this code")
     q = Text("Only places whose name contains this text")
 
@@ -70,25 +69,47 @@ class MarkerArgs(PlaceFilters):
 
 
 def _place_query(args: dict):
-    return places.places_query(bbox=args.get("bbox"), kinds=args.get("kind", []),
-                               statuses=args.get("status", []), area_code=args.get("area"),
-                               search=args.get("q"))
+    return places.places_query(
+        bbox=args.get("bbox"),
+        kinds=args.get("kind", []),
+        statuses=args.get("status", []),
+        area_code=args.get("area"),
+        search=args.get("q"),
+    )
 
 
 @bp.get("/areas")
-@endpoint("areas", "Areas of the hierarchy as GeoJSON", args=AreaArgs,
-          response="AreaCollection", media_type=GEOJSON, operation_id="listAreas")
+@endpoint(
+    "areas",
+    "Areas of the hierarchy as GeoJSON",
+    args=AreaArgs,
+    response="AreaCollection",
+    media_type=GEOJSON,
+    operation_id="listAreas",
+)
 def list_areas(args: dict):
     features = areas.area_features(
-        level=args.get("level"), bbox=args.get("bbox"), year=args.get("year"),
-        simplify_m=args.get("simplify"), search=args.get("q"), limit=args.get("limit"))
+        level=args.get("level"),
+        bbox=args.get("bbox"),
+        year=args.get("year"),
+        simplify_m=args.get("simplify"),
+        search=args.get("q"),
+        limit=args.get("limit"),
+    )
     return feature_collection(features, number_returned=len(features))
 
 
 @bp.get("/areas/<code>")
-@endpoint("areas", "One area with its children, places per kind, cohesion history and "
-          "indicators", args=YearArgs, response="AreaDetail", media_type=GEOJSON,
-          errors=(404,), path={"code": "Area code, e.g. F86a"}, operation_id="getArea")
+@endpoint(
+    "areas",
+    "One area with its children, places per kind, cohesion history and indicators",
+    args=YearArgs,
+    response="AreaDetail",
+    media_type=GEOJSON,
+    errors=(404,),
+    path={"code": "Area code, e.g. F86a"},
+    operation_id="getArea",
+)
 def get_area(args: dict, code: str):
     area = areas.get_area(code)
     ctx = areas.load_context()
@@ -98,33 +119,51 @@ def get_area(args: dict, code: str):
         {"code": ctx.nodes[c].code, "name": ctx.nodes[c].name, "level": ctx.nodes[c].level}
         for c in sorted(ctx.children.get(node.id, []), key=lambda c: ctx.nodes[c].code)
     ]
-    feature["properties"]["place_counts_by_kind"] = areas.place_counts(
-        [area.id], by_kind=True
-    ).get(area.id, {})
+    feature["properties"]["place_counts_by_kind"] = areas.place_counts([area.id], by_kind=True).get(
+        area.id, {}
+    )
     feature["properties"]["cohesion_history"] = ctx.history_of(node)
     feature["properties"]["indicators"] = areas.indicators_of(area)
     return geojson_response(feature)
 
 
 @bp.get("/kinds")
-@endpoint("places", "Kinds of meeting places", operation_id="listKinds", response={
-    "type": "object", "required": ["kinds"],
-    "properties": {"kinds": {"type": "array", "items": {"$ref": "#/components/schemas/Kind"}}}})
+@endpoint(
+    "places",
+    "Kinds of meeting places",
+    operation_id="listKinds",
+    response={
+        "type": "object",
+        "required": ["kinds"],
+        "properties": {"kinds": {"type": "array", "items": {"$ref": "#/components/schemas/Kind"}}},
+    },
+)
 def list_kinds():
     return jsonify(
         kinds=[
-            {"code": k.code, "label_nl": k.label_nl, "label_en": k.label_en, "icon": k.icon,
-             "color": k.color, "walking_distance_m": k.walking_distance_m,
-             "ladder_rung": k.ladder_rung}
+            {
+                "code": k.code,
+                "label_nl": k.label_nl,
+                "label_en": k.label_en,
+                "icon": k.icon,
+                "color": k.color,
+                "walking_distance_m": k.walking_distance_m,
+                "ladder_rung": k.ladder_rung,
+            }
             for k in places.kinds()
         ]
     )
 
 
 @bp.get("/places")
-@endpoint("places", "Meeting places as GeoJSON, paged (follow the 'next' link)",
-          args=PlaceArgs, response="PlaceCollection", media_type=GEOJSON,
-          operation_id="listPlaces")
+@endpoint(
+    "places",
+    "Meeting places as GeoJSON, paged (follow the 'next' link)",
+    args=PlaceArgs,
+    response="PlaceCollection",
+    media_type=GEOJSON,
+    operation_id="listPlaces",
+)
 def list_places(args: dict):
     config = current_app.config
     limit = min(args.get("limit") or config["API_PAGE_SIZE"], config["API_MAX_PAGE_SIZE"])
@@ -133,37 +172,62 @@ def list_places(args: dict):
 
 
 @bp.get("/places/markers")
-@endpoint("places", "The map's compact places: one array [id, lon, lat, kind, status, name] "
-          "per place (gzip when accepted)", args=MarkerArgs, operation_id="listPlaceMarkers",
-          response={"type": "object", "required": ["fields", "places"], "properties": {
-              "fields": {"type": "array", "items": {"type": "string"}},
-              "number_matched": {"type": "integer"},
-              "number_returned": {"type": "integer"},
-              "places": {"type": "array", "items": {"type": "array"}}}})
+@endpoint(
+    "places",
+    "The map's compact places: one array [id, lon, lat, kind, status, name] "
+    "per place (gzip when accepted)",
+    args=MarkerArgs,
+    operation_id="listPlaceMarkers",
+    response={
+        "type": "object",
+        "required": ["fields", "places"],
+        "properties": {
+            "fields": {"type": "array", "items": {"type": "string"}},
+            "number_matched": {"type": "integer"},
+            "number_returned": {"type": "integer"},
+            "places": {"type": "array", "items": {"type": "array"}},
+        },
+    },
+)
 def list_place_markers(args: dict):
     """The map's compact places: ``places`` holds ``[id, lon, lat, kind, status, name]``."""
     most = current_app.config["API_MAX_PAGE_SIZE"]
     limit = min(args.get("limit") or most, most)
-    key = "|".join(f"{k}={sorted(v) if isinstance(v, list) else v}"
-                   for k in ("bbox", "kind", "status", "area", "q") if (v := args.get(k)))
+    key = "|".join(
+        f"{k}={sorted(v) if isinstance(v, list) else v}"
+        for k in ("bbox", "kind", "status", "area", "q")
+        if (v := args.get(k))
+    )
     packed = cached_markers_gzip(_place_query(args), limit=limit, key=f"{key}|limit={limit}")
     return gzip_response(packed, "application/json")
 
 
 @bp.get("/places/<int:place_id>")
-@endpoint("places", "One place with the history of its changes", response="PlaceDetail",
-          media_type=GEOJSON, errors=(404,), path={"place_id": "Registry number"},
-          operation_id="getPlace")
+@endpoint(
+    "places",
+    "One place with the history of its changes",
+    response="PlaceDetail",
+    media_type=GEOJSON,
+    errors=(404,),
+    path={"place_id": "Registry number"},
+    operation_id="getPlace",
+)
 def get_place(place_id: int):
     place = places.get_place(place_id)
     feature = place_feature(place)
     feature["properties"]["history"] = [
-        {"at": c.changed_at.isoformat(), "actor": c.actor, "action": c.action,
-         "old": c.old_values, "new": c.new_values}
+        {
+            "at": c.changed_at.isoformat(),
+            "actor": c.actor,
+            "action": c.action,
+            "old": c.old_values,
+            "new": c.new_values,
+        }
         for c in places.history(place)
     ]
     # Residents' open reports, when the reports feature is there (see placemaker/registry.py).
     open_reports = registry.provider(registry.OPEN_REPORTS)
-    feature["properties"]["open_reports"] = (len(open_reports(place.id))
-                                             if open_reports is not None else None)
+    feature["properties"]["open_reports"] = (
+        len(open_reports(place.id)) if open_reports is not None else None
+    )
     return geojson_response(feature)

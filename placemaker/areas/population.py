@@ -20,8 +20,9 @@ CELLS_SQL = """
 """
 
 
-def population_cells(area_ids: list[int], srid: int
-                     ) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def population_cells(
+    area_ids: list[int], srid: int
+) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per area, its population cells' ``(x, y, population)`` in the given projection."""
     grouped: dict[int, list[tuple[float, float, float]]] = defaultdict(list)
     for area_id, x, y, population in db.session.execute(
@@ -31,13 +32,17 @@ def population_cells(area_ids: list[int], srid: int
     out: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for area_id, rows in grouped.items():
         xs, ys, people = zip(*rows, strict=True)
-        out[area_id] = (np.asarray(xs, dtype=float), np.asarray(ys, dtype=float),
-                        np.asarray(people, dtype=float))
+        out[area_id] = (
+            np.asarray(xs, dtype=float),
+            np.asarray(ys, dtype=float),
+            np.asarray(people, dtype=float),
+        )
     return out
 
 
-def demand_cells(ctx, leaves: list, srid: int
-                 ) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def demand_cells(
+    ctx, leaves: list, srid: int
+) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Population cells of the demand areas. In a municipality with a grid the grid is the
     whole population: an area with no cell centre inside gets no residents (its residents
     are in the cells of its neighbours), instead of its own total spread a second time."""
@@ -73,10 +78,20 @@ def demand_sources() -> list[dict]:
             kind, warning = "area_land", None
         else:
             kind = "area"
-            warning = ("residents are spread over whole area polygons, which may include "
-                       "water and parks: load a population grid or a water layer")
-        out.append({"gemeente": code, "name": name, "demand_source": kind,
-                    "cells": cells, "source": source, "warning": warning})
+            warning = (
+                "residents are spread over whole area polygons, which may include "
+                "water and parks: load a population grid or a water layer"
+            )
+        out.append(
+            {
+                "gemeente": code,
+                "name": name,
+                "demand_source": kind,
+                "cells": cells,
+                "source": source,
+                "warning": warning,
+            }
+        )
     return out
 
 
@@ -86,9 +101,11 @@ def demand_warnings(area_code: str | None = None) -> list[dict]:
     gemeenten = None
     if area_code:
         gemeenten = set(db.session.scalars(text(GEMEENTE_OF_SQL), {"code": area_code}))
-    return [{"gemeente": s["gemeente"], "name": s["name"], "warning": s["warning"]}
-            for s in demand_sources()
-            if s["warning"] and (gemeenten is None or s["gemeente"] in gemeenten)]
+    return [
+        {"gemeente": s["gemeente"], "name": s["name"], "warning": s["warning"]}
+        for s in demand_sources()
+        if s["warning"] and (gemeenten is None or s["gemeente"] in gemeenten)
+    ]
 
 
 GEMEENTE_OF_SQL = """
@@ -109,6 +126,7 @@ LEVELS_SQL = """
 def levels_with_data(levels: tuple[str, ...], area_code: str | None = None) -> list[str]:
     """Those of ``levels`` (in their order) that have areas in the municipality holding
     ``area_code`` (anywhere when no area is chosen)."""
-    found = set(db.session.scalars(text(LEVELS_SQL), {"levels": list(levels),
-                                                      "code": area_code or None}))
+    found = set(
+        db.session.scalars(text(LEVELS_SQL), {"levels": list(levels), "code": area_code or None})
+    )
     return [lv for lv in levels if lv in found]

@@ -57,8 +57,11 @@ class Cohesion:
             "rung_assessed_label": LADDER[self.rung_assessed][1] if self.rung_assessed else None,
             "rung_wanted_label": LADDER[self.rung_wanted][1] if self.rung_wanted else None,
             "inherited": self.inherited,
-            "from_area": {"code": self.from_area.code, "name": self.from_area.name,
-                          "level": self.from_area.level},
+            "from_area": {
+                "code": self.from_area.code,
+                "name": self.from_area.name,
+                "level": self.from_area.level,
+            },
         }
 
 
@@ -90,8 +93,11 @@ class AreaContext:
         if own is not None:
             value, year, source = own
             return {"value": value, "year": year, "source": source, "summed": False}
-        parts = [p for c in self.children.get(node.id, [])
-                 if (p := self.population_of(self.nodes[c])) is not None]
+        parts = [
+            p
+            for c in self.children.get(node.id, [])
+            if (p := self.population_of(self.nodes[c])) is not None
+        ]
         if not parts:
             return None
         return {
@@ -105,11 +111,13 @@ class AreaContext:
         """The area's own score for ``year`` (latest when None), else its nearest ancestor's."""
         for holder in [node, *self.ancestors(node)]:
             scores = [
-                s for s in self.cohesion.get(holder.id, [])
+                s
+                for s in self.cohesion.get(holder.id, [])
                 if (year is None or s.year == year) and s.score is not None
             ]
             rungs = [
-                s for s in self.cohesion.get(holder.id, [])
+                s
+                for s in self.cohesion.get(holder.id, [])
                 if (year is None or s.year == year)
                 and (s.rung_assessed is not None or s.rung_wanted is not None)
             ]
@@ -141,35 +149,38 @@ class AreaContext:
             )
             if scores:
                 return [
-                    {"year": s.year, "score": float(cast(Decimal, s.score)), "source": s.source,
-                     "area_code": holder.code, "inherited": holder.id != node.id}
+                    {
+                        "year": s.year,
+                        "score": float(cast(Decimal, s.score)),
+                        "source": s.source,
+                        "area_code": holder.code,
+                        "inherited": holder.id != node.id,
+                    }
                     for s in scores
                 ]
         return []
 
 
 def load_context() -> AreaContext:
-    rows = db.session.execute(select(Area.id, Area.code, Area.name, Area.level_code,
-                                     Area.parent_id)).all()
+    rows = db.session.execute(
+        select(Area.id, Area.code, Area.name, Area.level_code, Area.parent_id)
+    ).all()
     nodes = {r.id: Node(r.id, r.code, r.name, r.level_code, r.parent_id) for r in rows}
     children: dict[int, list[int]] = defaultdict(list)
     for node in nodes.values():
         if node.parent_id is not None:
             children[node.parent_id].append(node.id)
     latest = (
-        select(AreaIndicator.area_id, AreaIndicator.value, AreaIndicator.year,
-               AreaIndicator.source)
+        select(AreaIndicator.area_id, AreaIndicator.value, AreaIndicator.year, AreaIndicator.source)
         .where(AreaIndicator.indicator_code == "population")
         .ext(distinct_on(AreaIndicator.area_id))
         .order_by(AreaIndicator.area_id, AreaIndicator.year.desc(), AreaIndicator.source)
     )
-    population = {r.area_id: (float(r.value), r.year, r.source)
-                  for r in db.session.execute(latest)}
+    population = {r.area_id: (float(r.value), r.year, r.source) for r in db.session.execute(latest)}
     cohesion: dict[int, list[CohesionScore]] = defaultdict(list)
     for score in db.session.scalars(select(CohesionScore)):
         cohesion[score.area_id].append(score)
-    return AreaContext(nodes, {n.code: n for n in nodes.values()}, children, population,
-                       cohesion)
+    return AreaContext(nodes, {n.code: n for n in nodes.values()}, children, population, cohesion)
 
 
 def levels() -> list[AreaLevel]:
@@ -182,8 +193,7 @@ def check_level(level: str) -> None:
         raise InvalidInput(f"unknown level {level!r} (levels: {', '.join(known)})")
 
 
-def place_counts(area_ids: list[int] | None = None, *, by_kind: bool = False
-                 ) -> dict[int, Any]:
+def place_counts(area_ids: list[int] | None = None, *, by_kind: bool = False) -> dict[int, Any]:
     """Active places inside each area: a number, or a dict per kind with ``by_kind``."""
     query = (
         select(Area.id, Place.kind_code, func.count(Place.id))
@@ -202,8 +212,9 @@ def place_counts(area_ids: list[int] | None = None, *, by_kind: bool = False
     return counts
 
 
-def area_properties(ctx: AreaContext, node: Node, counts: dict[int, Any],
-                    year: int | None = None) -> dict[str, Any]:
+def area_properties(
+    ctx: AreaContext, node: Node, counts: dict[int, Any], year: int | None = None
+) -> dict[str, Any]:
     """The plain-English properties the API and the map show for an area."""
     population = ctx.population_of(node)
     cohesion = ctx.cohesion_of(node, year)
@@ -213,8 +224,10 @@ def area_properties(ctx: AreaContext, node: Node, counts: dict[int, Any],
         "name": node.name,
         "level": node.level,
         "parent_code": parent.code if parent else None,
-        "ancestors": [{"level": a.level, "code": a.code, "name": a.name}
-                      for a in reversed(ctx.ancestors(node))],
+        "ancestors": [
+            {"level": a.level, "code": a.code, "name": a.name}
+            for a in reversed(ctx.ancestors(node))
+        ],
         "population": population["value"] if population else None,
         "population_year": population["year"] if population else None,
         "population_source": population["source"] if population else None,
@@ -223,10 +236,17 @@ def area_properties(ctx: AreaContext, node: Node, counts: dict[int, Any],
     }
 
 
-def area_features(*, level: str | None = None, bbox=None, year: int | None = None,
-                  simplify_m: float | None = None, codes: list[str] | None = None,
-                  search: str | None = None, limit: int | None = None,
-                  ctx: AreaContext | None = None) -> list[dict[str, Any]]:
+def area_features(
+    *,
+    level: str | None = None,
+    bbox=None,
+    year: int | None = None,
+    simplify_m: float | None = None,
+    codes: list[str] | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+    ctx: AreaContext | None = None,
+) -> list[dict[str, Any]]:
     """GeoJSON features of the areas matching the filters, with their properties.
 
     ``search`` matches names and codes (case-insensitive, anywhere in the text).
@@ -245,8 +265,10 @@ def area_features(*, level: str | None = None, bbox=None, year: int | None = Non
     if codes is not None:
         query = query.where(Area.code.in_(codes))
     if search:
-        query = query.where(Area.name.icontains(search, autoescape=True)
-                            | Area.code.icontains(search, autoescape=True))
+        query = query.where(
+            Area.name.icontains(search, autoescape=True)
+            | Area.code.icontains(search, autoescape=True)
+        )
     if limit is not None:
         query = query.limit(limit)
     rows = db.session.execute(query).all()
@@ -273,32 +295,46 @@ def get_area(code: str) -> Area:
 def indicators_of(area: Area) -> dict[str, list[dict[str, Any]]]:
     """Every indicator value of an area, by indicator code, oldest year first."""
     rows = db.session.scalars(
-        select(AreaIndicator).where(AreaIndicator.area_id == area.id)
+        select(AreaIndicator)
+        .where(AreaIndicator.area_id == area.id)
         .order_by(AreaIndicator.indicator_code, AreaIndicator.year)
     )
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         value = r.value
         out[r.indicator_code].append(
-            {"year": r.year, "value": float(value) if isinstance(value, Decimal) else value,
-             "source": r.source}
+            {
+                "year": r.year,
+                "value": float(value) if isinstance(value, Decimal) else value,
+                "source": r.source,
+            }
         )
     return dict(out)
 
 
-def latest_indicators(ctx: AreaContext, codes: tuple[str, ...], area_ids: list[int]
-                      ) -> dict[int, dict[str, dict[str, Any]]]:
+def latest_indicators(
+    ctx: AreaContext, codes: tuple[str, ...], area_ids: list[int]
+) -> dict[int, dict[str, dict[str, Any]]]:
     """Latest value of each indicator per area, else its nearest ancestor's (one query).
 
     :returns: ``{area_id: {indicator_code: {value, year, source, inherited, area_code}}}``
     """
     rows = db.session.execute(
-        select(AreaIndicator.area_id, AreaIndicator.indicator_code, AreaIndicator.value,
-               AreaIndicator.year, AreaIndicator.source)
+        select(
+            AreaIndicator.area_id,
+            AreaIndicator.indicator_code,
+            AreaIndicator.value,
+            AreaIndicator.year,
+            AreaIndicator.source,
+        )
         .where(AreaIndicator.indicator_code.in_(codes))
         .ext(distinct_on(AreaIndicator.area_id, AreaIndicator.indicator_code))
-        .order_by(AreaIndicator.area_id, AreaIndicator.indicator_code,
-                  AreaIndicator.year.desc(), AreaIndicator.source)
+        .order_by(
+            AreaIndicator.area_id,
+            AreaIndicator.indicator_code,
+            AreaIndicator.year.desc(),
+            AreaIndicator.source,
+        )
     )
     own: dict[int, dict[str, tuple[float, int, str]]] = defaultdict(dict)
     for r in rows:
@@ -311,9 +347,13 @@ def latest_indicators(ctx: AreaContext, codes: tuple[str, ...], area_ids: list[i
             for holder in [node, *ctx.ancestors(node)]:
                 if code in own.get(holder.id, {}):
                     value, year, source = own[holder.id][code]
-                    values[code] = {"value": value, "year": year, "source": source,
-                                    "inherited": holder.id != node.id,
-                                    "area_code": holder.code}
+                    values[code] = {
+                        "value": value,
+                        "year": year,
+                        "source": source,
+                        "inherited": holder.id != node.id,
+                        "area_code": holder.code,
+                    }
                     break
         out[area_id] = values
     return out
@@ -332,8 +372,11 @@ def area_at(lon: float, lat: float, level: str | None = None) -> Area | None:
     """The smallest area (or the one of ``level``) that holds a point."""
     point = point_from_lonlat(lon, lat)
     query = (
-        select(Area).join(AreaLevel).where(func.ST_Covers(Area.geom, point))
-        .order_by(AreaLevel.rank.desc()).limit(1)
+        select(Area)
+        .join(AreaLevel)
+        .where(func.ST_Covers(Area.geom, point))
+        .order_by(AreaLevel.rank.desc())
+        .limit(1)
     )
     if level:
         query = query.where(Area.level_code == level)

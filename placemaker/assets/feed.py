@@ -14,9 +14,22 @@ from placemaker.places.models import Place, PlaceStatus
 from placemaker.places.serialize import place_features
 
 # What the feed carries of each place (no budget line, no residents' reports).
-FIELDS = ("id", "name", "kind", "kind_label_nl", "kind_label_en", "status", "condition",
-          "address", "postcode", "owner", "keeper", "opening_hours", "last_confirmed_at",
-          "updated_at")
+FIELDS = (
+    "id",
+    "name",
+    "kind",
+    "kind_label_nl",
+    "kind_label_en",
+    "status",
+    "condition",
+    "address",
+    "postcode",
+    "owner",
+    "keeper",
+    "opening_hours",
+    "last_confirmed_at",
+    "updated_at",
+)
 
 
 def meeting_places() -> list[dict[str, Any]]:
@@ -35,13 +48,16 @@ def meeting_places() -> list[dict[str, Any]]:
 
 def meeting_places_geojson(base_url: str) -> str:
     features = meeting_places()
-    return json.dumps({
-        "type": "FeatureCollection",
-        "name": "ontmoetingsplekken",
-        "description": "Everyday meeting places: owner, kind, opening hours (OpenStreetMap "
-                       "opening_hours syntax) and when they were last confirmed in use.",
-        "attribution": current_app.config.get("DATA_ATTRIBUTION"),
-        "links": [{"rel": "self", "href": base_url + "/open-data/ontmoetingsplekken.geojson"}],
-        "number_returned": len(features),
-        "features": features,
-    }, ensure_ascii=False)
+    return json.dumps(
+        {
+            "type": "FeatureCollection",
+            "name": "ontmoetingsplekken",
+            "description": "Everyday meeting places: owner, kind, opening hours (OpenStreetMap "
+            "opening_hours syntax) and when they were last confirmed in use.",
+            "attribution": current_app.config.get("DATA_ATTRIBUTION"),
+            "links": [{"rel": "self", "href": base_url + "/open-data/ontmoetingsplekken.geojson"}],
+            "number_returned": len(features),
+            "features": features,
+        },
+        ensure_ascii=False,
+    )

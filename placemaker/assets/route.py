@@ -50,7 +50,7 @@ def two_opt(points: Sequence[Point], order: list[int], max_rounds: int = 50) -> 
                 before = _d(a, b) + (_d(c, d) if d is not None else 0.0)
                 after = _d(a, c) + (_d(b, d) if d is not None else 0.0)
                 if after < before - 1e-9:
-                    order[i:j + 1] = reversed(order[i:j + 1])
+                    order[i : j + 1] = reversed(order[i : j + 1])
                     improved = True
         if not improved:
             break

@@ -50,38 +50,54 @@ def _check_manager(user: User, place: Place) -> None:
 def _note(text: str | None) -> str | None:
     text = " ".join((text or "").replace("\x00", "").split()) or None
     if text and len(text) > NOTE_MAX:
-        raise InvalidInput(_("Please keep it to %(max)d characters (you wrote %(n)d).",
-                             max=NOTE_MAX, n=len(text)), details={"field": "note"})
+        raise InvalidInput(
+            _("Please keep it to %(max)d characters (you wrote %(n)d).", max=NOTE_MAX, n=len(text)),
+            details={"field": "note"},
+        )
     return text
 
 
-def set_condition(place: Place, condition: str, actor: Actor, note: str | None = None
-                  ) -> PlaceCheck | None:
+def set_condition(
+    place: Place, condition: str, actor: Actor, note: str | None = None
+) -> PlaceCheck | None:
     """Record the condition a place is in; None when it did not change and no note was given."""
     try:
         new = PlaceCondition(condition)
     except ValueError:
         allowed = ", ".join(c.value for c in PlaceCondition)
-        raise InvalidInput(_("The condition must be one of %(allowed)s.", allowed=allowed),
-                           details={"field": "condition"}) from None
+        raise InvalidInput(
+            _("The condition must be one of %(allowed)s.", allowed=allowed),
+            details={"field": "condition"},
+        ) from None
     note = _note(note)
     old = place.condition
     if old is new and not note:
         return None
     # A plain UPDATE: a condition does not compete with an open edit form of the place.
-    db.session.execute(update(Place).where(Place.id == place.id).values(condition=new)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Place)
+        .where(Place.id == place.id)
+        .values(condition=new)
+        .execution_options(synchronize_session=False)
+    )
     db.session.expire(place, ["condition"])
-    check = PlaceCheck(place_id=place.id, user_id=actor.user_id, actor=actor.label,
-                       action="condition", old_condition=old.value if old else None,
-                       new_condition=new.value, note=note)
+    check = PlaceCheck(
+        place_id=place.id,
+        user_id=actor.user_id,
+        actor=actor.label,
+        action="condition",
+        old_condition=old.value if old else None,
+        new_condition=new.value,
+        note=note,
+    )
     db.session.add(check)
     db.session.flush()
     return check
 
 
-def manager_set_condition(user: User, place: Place, condition: str, note: str | None = None
-                          ) -> PlaceCheck | None:
+def manager_set_condition(
+    user: User, place: Place, condition: str, note: str | None = None
+) -> PlaceCheck | None:
     _check_manager(user, place)
     return set_condition(place, condition, Actor(user.email, user.id), note)
 
@@ -90,12 +106,16 @@ def confirm_in_use(place: Place, actor: Actor, note: str | None = None) -> Place
     """Somebody saw the place in use now: record it and move its last confirmation."""
     note = _note(note)
     now = db_now()
-    db.session.execute(update(Place).where(Place.id == place.id)
-                       .values(last_confirmed_at=now)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Place)
+        .where(Place.id == place.id)
+        .values(last_confirmed_at=now)
+        .execution_options(synchronize_session=False)
+    )
     db.session.expire(place, ["last_confirmed_at"])
-    check = PlaceCheck(place_id=place.id, user_id=actor.user_id, actor=actor.label,
-                       action="in_use", note=note)
+    check = PlaceCheck(
+        place_id=place.id, user_id=actor.user_id, actor=actor.label, action="in_use", note=note
+    )
     db.session.add(check)
     db.session.flush()
     return check
@@ -126,19 +146,24 @@ def resident_confirm(place: Place, device_id: str) -> bool:
 
 def record(place: Place, action: str, actor: Actor, note: str | None = None) -> PlaceCheck:
     """Write one entry in the place's record without changing the place (e.g. a report)."""
-    check = PlaceCheck(place_id=place.id, user_id=actor.user_id, actor=actor.label,
-                       action=action, note=note)
+    check = PlaceCheck(
+        place_id=place.id, user_id=actor.user_id, actor=actor.label, action=action, note=note
+    )
     db.session.add(check)
     db.session.flush()
     return check
 
 
 def checks(place: Place) -> list[PlaceCheck]:
-    return list(db.session.scalars(
-        select(PlaceCheck).where(PlaceCheck.place_id == place.id).order_by(PlaceCheck.id)))
+    return list(
+        db.session.scalars(
+            select(PlaceCheck).where(PlaceCheck.place_id == place.id).order_by(PlaceCheck.id)
+        )
+    )
 
 
 # --- stale places and the round of visits ---------------------------------------------------
+
 
 def stale_days() -> int:
     return int(current_app.config["PLACE_STALE_DAYS"])
@@ -195,17 +220,23 @@ def visit_round(user: User, area_code: str | None = None, limit: int = 60) -> Ro
             raise InvalidInput(_("Unknown area."))
         query = query.where(func.ST_Covers(area.geom, Place.geom))
     if user.role is not Role.admin:
-        mine = (select(Place.id).join(Area, func.ST_Covers(Area.geom, Place.geom))
-                .join(AreaAssignment, AreaAssignment.area_id == Area.id)
-                .where(AreaAssignment.user_id == user.id, AreaAssignment.until.is_(None)))
+        mine = (
+            select(Place.id)
+            .join(Area, func.ST_Covers(Area.geom, Place.geom))
+            .join(AreaAssignment, AreaAssignment.area_id == Area.id)
+            .where(AreaAssignment.user_id == user.id, AreaAssignment.until.is_(None))
+        )
         query = query.where(Place.id.in_(mine))
     sub = query.order_by(Place.last_confirmed_at.asc().nulls_first(), Place.id).limit(limit)
-    rows = list(db.session.execute(
-        select(Place,
-               func.ST_X(func.ST_Transform(Place.geom, RD_SRID)),
-               func.ST_Y(func.ST_Transform(Place.geom, RD_SRID)))
-        .where(Place.id.in_(sub.with_only_columns(Place.id)))
-    ).all())
+    rows = list(
+        db.session.execute(
+            select(
+                Place,
+                func.ST_X(func.ST_Transform(Place.geom, RD_SRID)),
+                func.ST_Y(func.ST_Transform(Place.geom, RD_SRID)),
+            ).where(Place.id.in_(sub.with_only_columns(Place.id)))
+        ).all()
+    )
     rows.sort(key=lambda r: r[0].id)
     points = [(float(r[1]), float(r[2])) for r in rows]
     order = route.walking_round(points)

@@ -91,9 +91,10 @@ def _back(place_id: int):
 
 
 @bp.post("/places/<int:place_id>/in-gebruik")
-@limiter.limit(lambda: current_app.config["PLACE_CONFIRM_RATE_LIMIT"],
-               error_message=lambda: _("You confirmed many places in a short time. Please try "
-                                       "again later."))
+@limiter.limit(
+    lambda: current_app.config["PLACE_CONFIRM_RATE_LIMIT"],
+    error_message=lambda: _("You confirmed many places in a short time. Please try again later."),
+)
 def confirm(place_id: int):
     """A resident (or anybody) saw the place in use."""
     place = places.get_place(place_id)
@@ -105,12 +106,21 @@ def confirm(place_id: int):
         flash(exc.message)
         return _back(place.id)
     db.session.commit()
-    flash(_("Thank you! We noted that this place is in use.") if recorded
-          else _("You already confirmed this place today. Thank you!"))
+    flash(
+        _("Thank you! We noted that this place is in use.")
+        if recorded
+        else _("You already confirmed this place today. Thank you!")
+    )
     response = _back(place.id)
     if new:
-        response.set_cookie(DEVICE_COOKIE, _signed(device_id), max_age=DEVICE_MAX_AGE,
-                            httponly=True, samesite="Lax", secure=request.is_secure)
+        response.set_cookie(
+            DEVICE_COOKIE,
+            _signed(device_id),
+            max_age=DEVICE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
     return response
 
 
@@ -123,12 +133,17 @@ def set_condition(place_id: int):
             service.manager_confirm(current_user, place, request.form.get("note"))
             message = _("Noted: checked and in use.")
         else:
-            check = service.manager_set_condition(current_user, place,
-                                                  request.form.get("condition", ""),
-                                                  request.form.get("note"))
-            message = (_("The condition is now: %(condition)s.",
-                         condition=service.CONDITION_LABELS[place.condition.value])
-                       if check is not None else _("Nothing changed."))
+            check = service.manager_set_condition(
+                current_user, place, request.form.get("condition", ""), request.form.get("note")
+            )
+            message = (
+                _(
+                    "The condition is now: %(condition)s.",
+                    condition=service.CONDITION_LABELS[place.condition.value],
+                )
+                if check is not None
+                else _("Nothing changed.")
+            )
     except InvalidInput as exc:
         db.session.rollback()
         flash(exc.message)
@@ -158,6 +173,11 @@ def visit_round():
     except InvalidInput:
         tour = service.visit_round(current_user, None)
     mine = [a.area for a in current_assignments(current_user)]
-    return render_template("assets/round.html", tour=tour, areas=mine,
-                           area_code=area_code, stale_days=service.stale_days(),
-                           condition_labels=service.CONDITION_LABELS)
+    return render_template(
+        "assets/round.html",
+        tour=tour,
+        areas=mine,
+        area_code=area_code,
+        stale_days=service.stale_days(),
+        condition_labels=service.CONDITION_LABELS,
+    )

@@ -29,7 +29,8 @@ class Conversation(Model):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     needs: Mapped[list[Need]] = relationship(
-        back_populates="conversation", order_by="Need.id", cascade="all, delete-orphan")
+        back_populates="conversation", order_by="Need.id", cascade="all, delete-orphan"
+    )
 
 
 class Need(Model):
@@ -39,11 +40,11 @@ class Need(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("ward_conversation.id", ondelete="CASCADE"), index=True)
+        ForeignKey("ward_conversation.id", ondelete="CASCADE"), index=True
+    )
     text: Mapped[str] = mapped_column(String(500))
     task: Mapped[str | None] = mapped_column(String(500))  # what we do about it
-    proposal_id: Mapped[int | None] = mapped_column(
-        ForeignKey("proposal.id", ondelete="SET NULL"))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id", ondelete="SET NULL"))
 
     conversation: Mapped[Conversation] = relationship(back_populates="needs")
 

@@ -26,8 +26,10 @@ MAX_NEEDS = 20
 def check_may_record(user: User, area: Area) -> None:
     """Admins anywhere; area managers for areas that lie in theirs."""
     point = db.session.execute(
-        select(func.ST_X(func.ST_PointOnSurface(Area.geom)),
-               func.ST_Y(func.ST_PointOnSurface(Area.geom))).where(Area.id == area.id)
+        select(
+            func.ST_X(func.ST_PointOnSurface(Area.geom)),
+            func.ST_Y(func.ST_PointOnSurface(Area.geom)),
+        ).where(Area.id == area.id)
     ).one()
     if not may_manage_point(user, point[0], point[1]):
         raise Forbidden(_("You may only record conversations in the areas you look after."))
@@ -54,27 +56,33 @@ def record_conversation(user: User, area: Area, values: Mapping[str, Any]) -> Co
     try:
         held_on = date.fromisoformat(str(values.get("held_on") or ""))
     except ValueError:
-        raise InvalidInput(_("Give the date of the conversation."),
-                           details={"field": "held_on"}) from None
+        raise InvalidInput(
+            _("Give the date of the conversation."), details={"field": "held_on"}
+        ) from None
     if held_on > date.today():
-        raise InvalidInput(_("The conversation cannot lie in the future."),
-                           details={"field": "held_on"})
+        raise InvalidInput(
+            _("The conversation cannot lie in the future."), details={"field": "held_on"}
+        )
     try:
         residents = int(values.get("residents") or "")
     except ValueError:
         residents = -1
     if not 0 <= residents <= 10_000:
-        raise InvalidInput(_("Give how many residents took part."),
-                           details={"field": "residents"})
-    needs = [line.strip()[:500] for line in str(values.get("needs") or "").splitlines()
-             if line.strip()]
+        raise InvalidInput(_("Give how many residents took part."), details={"field": "residents"})
+    needs = [
+        line.strip()[:500] for line in str(values.get("needs") or "").splitlines() if line.strip()
+    ]
     if len(needs) > MAX_NEEDS:
-        raise InvalidInput(_("At most %(max)d needs per conversation.", max=MAX_NEEDS),
-                           details={"field": "needs"})
+        raise InvalidInput(
+            _("At most %(max)d needs per conversation.", max=MAX_NEEDS), details={"field": "needs"}
+        )
     conversation = Conversation(
-        area_id=area.id, held_on=held_on, residents=residents,
+        area_id=area.id,
+        held_on=held_on,
+        residents=residents,
         rung_wanted=_rung(values.get("rung_wanted"), required=False),
-        streets=(str(values.get("streets") or "").strip()[:300] or None), user_id=user.id,
+        streets=(str(values.get("streets") or "").strip()[:300] or None),
+        user_id=user.id,
         needs=[Need(text=text) for text in needs],
     )
     db.session.add(conversation)
@@ -82,8 +90,7 @@ def record_conversation(user: User, area: Area, values: Mapping[str, Any]) -> Co
     return conversation
 
 
-def follow_up(user: User, need: Need, *, task: str | None = None,
-              proposal_id: Any = None) -> None:
+def follow_up(user: User, need: Need, *, task: str | None = None, proposal_id: Any = None) -> None:
     """Say what was done about a need: a task, a linked proposal, or both."""
     check_may_record(user, db.session.get_one(Area, need.conversation.area_id))
     task = (task or "").strip()[:500] or None
@@ -95,13 +102,17 @@ def follow_up(user: User, need: Need, *, task: str | None = None,
             ref = None
         # By table name: conversations sit below the proposals feature and import none of it.
         proposal = table("proposal", column("id"))
-        if ref is None or db.session.scalar(
-                select(proposal.c.id).where(proposal.c.id == ref)) is None:
-            raise InvalidInput(_("There is no proposal %(id)s.", id=proposal_id),
-                               details={"field": "proposal"})
+        if (
+            ref is None
+            or db.session.scalar(select(proposal.c.id).where(proposal.c.id == ref)) is None
+        ):
+            raise InvalidInput(
+                _("There is no proposal %(id)s.", id=proposal_id), details={"field": "proposal"}
+            )
     if task is None and ref is None:
-        raise InvalidInput(_("Write the task, or give the number of a proposal."),
-                           details={"field": "task"})
+        raise InvalidInput(
+            _("Write the task, or give the number of a proposal."), details={"field": "task"}
+        )
     need.task = task or need.task
     need.proposal_id = ref or need.proposal_id
     db.session.flush()
@@ -112,8 +123,9 @@ def assess_rung(user: User, area: Area, rung: Any, reason: str | None) -> RungAs
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Say why: what did you see or hear?"), details={"field": "reason"})
-    assessment = RungAssessment(area_id=area.id, rung=_rung(rung, required=True),
-                                reason=reason[:2000], user_id=user.id)
+    assessment = RungAssessment(
+        area_id=area.id, rung=_rung(rung, required=True), reason=reason[:2000], user_id=user.id
+    )
     db.session.add(assessment)
     db.session.flush()
     return assessment
@@ -127,11 +139,18 @@ class AreaRungs:
 
 
 def area_rungs(area: Area) -> AreaRungs:
-    conversations = list(db.session.scalars(
-        select(Conversation).where(Conversation.area_id == area.id)
-        .order_by(Conversation.held_on.desc(), Conversation.id.desc())))
+    conversations = list(
+        db.session.scalars(
+            select(Conversation)
+            .where(Conversation.area_id == area.id)
+            .order_by(Conversation.held_on.desc(), Conversation.id.desc())
+        )
+    )
     wanted = next((c.rung_wanted for c in conversations if c.rung_wanted), None)
     assessed = db.session.scalar(
-        select(RungAssessment).where(RungAssessment.area_id == area.id)
-        .order_by(RungAssessment.set_at.desc(), RungAssessment.id.desc()).limit(1))
+        select(RungAssessment)
+        .where(RungAssessment.area_id == area.id)
+        .order_by(RungAssessment.set_at.desc(), RungAssessment.id.desc())
+        .limit(1)
+    )
     return AreaRungs(wanted, assessed, conversations)

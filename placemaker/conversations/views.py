@@ -23,14 +23,18 @@ def proposal_url(proposal_id: int) -> str:
     return url_for("proposals.show", proposal_id=proposal_id)
 
 
-def _page(area, error: InvalidInput | None = None, values: dict | None = None,
-          status: int = 200):
+def _page(area, error: InvalidInput | None = None, values: dict | None = None, status: int = 200):
     service.check_may_record(current_user, area)
     return render_template(
-        "conversations/manage.html", area=area, rungs=service.area_rungs(area),
-        ladder=LADDER, error=error, proposal_url=proposal_url,
+        "conversations/manage.html",
+        area=area,
+        rungs=service.area_rungs(area),
+        ladder=LADDER,
+        error=error,
+        proposal_url=proposal_url,
         values=values or {"held_on": date.today().isoformat()},
-        field=(error.details or {}).get("field") if error and isinstance(error.details, dict)
+        field=(error.details or {}).get("field")
+        if error and isinstance(error.details, dict)
         else None,
     ), status
 
@@ -79,8 +83,12 @@ def follow_up(need_id: int):
         raise NotFound(_("There is no such need."))
     code = db.session.get_one(Area, need.conversation.area_id).code
     try:
-        service.follow_up(current_user, need, task=request.form.get("task"),
-                          proposal_id=request.form.get("proposal"))
+        service.follow_up(
+            current_user,
+            need,
+            task=request.form.get("task"),
+            proposal_id=request.form.get("proposal"),
+        )
     except InvalidInput as exc:
         db.session.rollback()
         return _page(get_area(code), exc, request.form.to_dict(), 400)

@@ -35,8 +35,9 @@ class Format:
 FORMATS = {
     "geojson": Format("geojson", "application/geo+json", "geojson", "GeoJSON"),
     "csv": Format("csv", "text/csv", "csv", "CSV (UTF-8, comma, decimal point)"),
-    "csv-excel": Format("csv-excel", "text/csv", "excel.csv",
-                        "CSV for Dutch Excel (semicolon, decimal comma, BOM)"),
+    "csv-excel": Format(
+        "csv-excel", "text/csv", "excel.csv", "CSV for Dutch Excel (semicolon, decimal comma, BOM)"
+    ),
     "gpkg": Format("gpkg", "application/geopackage+sqlite3", "gpkg", "GeoPackage"),
 }
 
@@ -47,6 +48,7 @@ def geojson_bytes(features: Sequence[Feature], **members: Any) -> bytes:
 
 
 # --- CSV -------------------------------------------------------------------------------------
+
 
 def csv_columns(collection: Collection) -> list[str]:
     """Property columns, then lon/lat (a point on the surface for areas) and, for shapes, WKT."""
@@ -81,8 +83,7 @@ def _cell(value: Any, prop: Property | None, excel: bool) -> str:
     return text
 
 
-def csv_bytes(collection: Collection, features: Sequence[Feature], *, excel: bool = False
-              ) -> bytes:
+def csv_bytes(collection: Collection, features: Sequence[Feature], *, excel: bool = False) -> bytes:
     """CSV in UTF-8. ``excel``: semicolons, decimal commas and a BOM for Dutch Excel.
 
     Text that a spreadsheet would run as a formula starts with an apostrophe (in both
@@ -113,6 +114,7 @@ def csv_bytes(collection: Collection, features: Sequence[Feature], *, excel: boo
 
 # --- GeoPackage ------------------------------------------------------------------------------
 
+
 def _field(prop: Property, values: list[Any]) -> tuple[np.ndarray, np.ndarray | None]:
     missing = np.array([v is None for v in values], dtype=bool)
     if prop.type == "integer":
@@ -122,8 +124,10 @@ def _field(prop: Property, values: list[Any]) -> tuple[np.ndarray, np.ndarray | 
     if prop.type == "boolean":
         return np.array([bool(v) for v in values], dtype=bool), missing
     if prop.type in ("date-time", "date"):
-        return np.array(["NaT" if v is None else str(v).removesuffix("Z") for v in values],
-                        dtype="datetime64[ms]"), None
+        return np.array(
+            ["NaT" if v is None else str(v).removesuffix("Z") for v in values],
+            dtype="datetime64[ms]",
+        ), None
     return np.array([None if v is None else str(v) for v in values], dtype=object), None
 
 

@@ -71,8 +71,9 @@ def lp_bound(problem: MCLPProblem, p: int, time_limit: float | None = 30.0) -> f
     return float(lp_upper_bound(problem, p, time_limit=time_limit).bound)
 
 
-def lagrangian_bound(problem: MCLPProblem, p: int, iterations: int = 200,
-                     target: float | None = None) -> float:
+def lagrangian_bound(
+    problem: MCLPProblem, p: int, iterations: int = 200, target: float | None = None
+) -> float:
     """Best Lagrangian bound found by ``iterations`` subgradient steps (Polyak step size).
 
     :param target: a known feasible value (e.g. the heuristic's); sets the step size and
@@ -135,20 +136,28 @@ def solve_certified(
     method = "lp"
     if bound is None:
         bound = lp_bound(problem, p)
-    result = solve_mclp(problem, p, seed=seed, max_rounds=max_rounds, max_stale=max_stale,
-                        time_limit=time_limit, bound=bound)
+    result = solve_mclp(
+        problem,
+        p,
+        seed=seed,
+        max_rounds=max_rounds,
+        max_stale=max_stale,
+        time_limit=time_limit,
+        bound=bound,
+    )
     if exact and not certify(result.covered_weight, bound, method).proven_best:
-        found = solve_exact(problem, p, time_limit=exact_time_limit,
-                            start=list(result.selected))
+        found = solve_exact(problem, p, time_limit=exact_time_limit, start=list(result.selected))
         if found.bound < bound:
             bound, method = found.bound, "milp"
         if found.objective > result.covered_weight + PROVEN_GAP * bound:
-            result = sites_result(problem, p, list(found.selected), "milp",
-                                  stopped=result.stopped)
+            result = sites_result(problem, p, list(found.selected), "milp", stopped=result.stopped)
     return result, certify(result.covered_weight, bound, method)
 
 
 def search_report(result: MCLPResult) -> dict[str, object]:
     """How the search ended, for the answer: the work done and whether time cut it short."""
-    return {"rounds": result.iterations, "stopped": result.stopped,
-            "time_limit_hit": result.time_limit_hit}
+    return {
+        "rounds": result.iterations,
+        "stopped": result.stopped,
+        "time_limit_hit": result.time_limit_hit,
+    }

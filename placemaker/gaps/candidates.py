@@ -52,27 +52,49 @@ def _layer_points(layer_id: int) -> list[dict[str, Any]]:
     point = func.ST_PointOnSurface(GapLayerFeature.geom)
     rd = func.ST_Transform(point, RD_SRID)
     rows = db.session.execute(
-        select(GapLayerFeature.id, GapLayerFeature.name, func.ST_X(rd), func.ST_Y(rd),
-               func.array(select(Area.code).where(func.ST_Covers(Area.geom, point))
-                          .scalar_subquery()))
-        .where(GapLayerFeature.layer_id == layer_id).order_by(GapLayerFeature.id)
+        select(
+            GapLayerFeature.id,
+            GapLayerFeature.name,
+            func.ST_X(rd),
+            func.ST_Y(rd),
+            func.array(select(Area.code).where(func.ST_Covers(Area.geom, point)).scalar_subquery()),
+        )
+        .where(GapLayerFeature.layer_id == layer_id)
+        .order_by(GapLayerFeature.id)
     )
-    return [{"x": r[2], "y": r[3], "areas": tuple(r[4] or ()),
-             "ref": {"source": "layer", "layer_id": layer_id, "feature_id": r[0],
-                     "name": r[1]}} for r in rows]
-
+    return [
+        {
+            "x": r[2],
+            "y": r[3],
+            "areas": tuple(r[4] or ()),
+            "ref": {"source": "layer", "layer_id": layer_id, "feature_id": r[0], "name": r[1]},
+        }
+        for r in rows
+    ]
 
 
 def open_proposal_points() -> list[dict[str, Any]]:
     """Open residents' proposals as candidate sites (RD New metres)."""
     rd = func.ST_Transform(Proposal.geom, RD_SRID)
     rows = db.session.execute(
-        select(Proposal.id, Proposal.kind_code, func.ST_X(rd), func.ST_Y(rd),
-               func.array(select(Area.code).where(func.ST_Covers(Area.geom, Proposal.geom))
-                          .scalar_subquery()))
-        .where(Proposal.status.in_(OPEN_STATUSES)).order_by(Proposal.id)
+        select(
+            Proposal.id,
+            Proposal.kind_code,
+            func.ST_X(rd),
+            func.ST_Y(rd),
+            func.array(
+                select(Area.code).where(func.ST_Covers(Area.geom, Proposal.geom)).scalar_subquery()
+            ),
+        )
+        .where(Proposal.status.in_(OPEN_STATUSES))
+        .order_by(Proposal.id)
     ).all()
-    return [{"x": float(r[2]), "y": float(r[3]), "areas": tuple(r[4] or ()),
-             "ref": {"source": "proposal", "proposal_id": r[0], "kind": r[1],
-                     "name": f"#{r[0]}"}}
-            for r in rows]
+    return [
+        {
+            "x": float(r[2]),
+            "y": float(r[3]),
+            "areas": tuple(r[4] or ()),
+            "ref": {"source": "proposal", "proposal_id": r[0], "kind": r[1], "name": f"#{r[0]}"},
+        }
+        for r in rows
+    ]

@@ -87,8 +87,9 @@ def gaps_command(
 ) -> None:
     """Choose the P candidate sites that newly serve the most demand."""
     try:
-        grid = read_demand(demand, weight_field, cell_size=cell_size,
-                           population_field=population_field)
+        grid = read_demand(
+            demand, weight_field, cell_size=cell_size, population_field=population_field
+        )
         model = StraightLineDistance(detour=detour)
         covered = np.zeros(len(grid), dtype=bool)
         if places is not None:
@@ -104,8 +105,9 @@ def gaps_command(
     result, certificate = solve_certified(problem, p, seed=seed)
     # Name what is reported: residents only when some field counts them.
     has_residents = population_field is not None or weight_field == "population"
-    weight_name = "residents" if weight_field == "population" and not population_field \
-        else "weighted need"
+    weight_name = (
+        "residents" if weight_field == "population" and not population_field else "weighted need"
+    )
 
     total_w = float(grid.weight.sum())
     served_w = float(grid.weight[covered].sum())
@@ -118,8 +120,11 @@ def gaps_command(
                 "candidate": site,
                 **{f"candidate_{k}": v for k, v in cand.properties[site].items()},
                 "gain_weight": round(result.gains[rank], 3),
-                **({"gain_population": round(result.population_gains[rank], 3)}
-                   if has_residents else {}),
+                **(
+                    {"gain_population": round(result.population_gains[rank], 3)}
+                    if has_residents
+                    else {}
+                ),
                 "exclusive_weight": round(result.exclusive[rank], 3),
                 "alternative": alt,
                 "alternative_gain": round(result.alternative_gains[rank], 3),
@@ -133,23 +138,33 @@ def gaps_command(
     def pct(part: float) -> str:
         return f"{100 * part / total_w:.1f} %" if total_w > 0 else "n/a"
 
-    residents = (f", {float(grid.population.sum()):.1f} residents"
-                 if has_residents and weight_name != "residents" else "")
+    residents = (
+        f", {float(grid.population.sum()):.1f} residents"
+        if has_residents and weight_name != "residents"
+        else ""
+    )
     click.echo(f"demand: {len(grid)} cells, {weight_name} {total_w:.1f}{residents}")
     click.echo(f"served by existing places: {pct(served_w)} of {weight_name}")
-    reached = (f", +{result.covered_population:.1f} residents"
-               if has_residents and weight_name != "residents" else "")
+    reached = (
+        f", +{result.covered_population:.1f} residents"
+        if has_residents and weight_name != "residents"
+        else ""
+    )
     click.echo(
         f"chosen {len(result.selected)} of {len(cand)} candidates (p={p}): "
         f"+{result.covered_weight:.1f} {weight_name} ({pct(result.covered_weight)}){reached}; "
         f"served after: {pct(served_w + result.covered_weight)}"
     )
     if certificate.proven_best:
-        click.echo(f"proven best: no {p} candidates reach more than "
-                   f"{certificate.upper_bound:.1f} {weight_name}")
+        click.echo(
+            f"proven best: no {p} candidates reach more than "
+            f"{certificate.upper_bound:.1f} {weight_name}"
+        )
     else:
-        click.echo(f"within {100 * certificate.gap:.2f} % of the best possible: no {p} "
-                   f"candidates reach more than {certificate.upper_bound:.1f} {weight_name}")
+        click.echo(
+            f"within {100 * certificate.gap:.2f} % of the best possible: no {p} "
+            f"candidates reach more than {certificate.upper_bound:.1f} {weight_name}"
+        )
     if result.time_limit_hit:
         click.echo("note: the time limit cut the search short; another run may differ")
     if result.note:
@@ -161,8 +176,11 @@ def gaps_command(
             if alt is not None
             else "no alternative"
         )
-        site_residents = (f", +{result.population_gains[rank]:.1f} residents"
-                          if has_residents and weight_name != "residents" else "")
+        site_residents = (
+            f", +{result.population_gains[rank]:.1f} residents"
+            if has_residents and weight_name != "residents"
+            else ""
+        )
         click.echo(
             f"  {rank + 1:>3}. candidate {site}: +{result.gains[rank]:.1f} {weight_name}"
             f"{site_residents}; {alt_text}"

@@ -36,8 +36,11 @@ _OPTIONS = [
     click.option("--candidates", help="grid (default), proposals or layer:<id>."),
     click.option("--area", help="Restrict to this area code."),
     click.option("--level", help="Report coverage at this level (default buurt)."),
-    click.option("--window", help="Opening-hours window: weekday_afternoons, evenings, "
-                                  "weekend or week (default: every place counts)."),
+    click.option(
+        "--window",
+        help="Opening-hours window: weekday_afternoons, evenings, "
+        "weekend or week (default: every place counts).",
+    ),
 ]
 
 
@@ -49,19 +52,27 @@ def _with_options(command):
 
 @gaps_group.command("suggest")
 @_with_options
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="GeoJSON file for the suggested sites and their explanation.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="GeoJSON file for the suggested sites and their explanation.",
+)
 def suggest_command(out: Path, **options):
     """Suggest new sites on the registry's data and write them as GeoJSON."""
     result = suggestions(_params(options))
     out.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
-    click.echo(f"{len(result['features'])} sites reach {result['new_residents_reached']:.0f} "
-               f"more residents ({result['candidates']} candidates); wrote {out}")
+    click.echo(
+        f"{len(result['features'])} sites reach {result['new_residents_reached']:.0f} "
+        f"more residents ({result['candidates']} candidates); wrote {out}"
+    )
     for feature in result["features"]:
         props = feature["properties"]
         area = props["area"]["name"] if props["area"] else "?"
-        click.echo(f"  {props['rank']:>3}. {area}: +{props['new_residents_reached']:.0f} "
-                   f"residents, +{props['new_weighted_need_reached']:.0f} weighted need")
+        click.echo(
+            f"  {props['rank']:>3}. {area}: +{props['new_residents_reached']:.0f} "
+            f"residents, +{props['new_weighted_need_reached']:.0f} weighted need"
+        )
     if result["note"]:
         click.echo(f"note: {result['note']}")
     click.echo(certificate_line(result["certificate"], result["search"]))
@@ -70,11 +81,15 @@ def suggest_command(out: Path, **options):
 def certificate_line(certificate: dict, search: dict) -> str:
     """The answer's certificate for a terminal: proven best, or the gap to the bound."""
     if certificate["proven_best"]:
-        text = (f"proven best: no other choice of sites reaches more than "
-                f"{certificate['upper_bound']:.1f} weighted need")
+        text = (
+            f"proven best: no other choice of sites reaches more than "
+            f"{certificate['upper_bound']:.1f} weighted need"
+        )
     else:
-        text = (f"within {certificate['gap_percent']:.2f} % of the best possible "
-                f"(upper bound {certificate['upper_bound']:.1f} weighted need)")
+        text = (
+            f"within {certificate['gap_percent']:.2f} % of the best possible "
+            f"(upper bound {certificate['upper_bound']:.1f} weighted need)"
+        )
     text += f"; {search['rounds']} rounds of local search, stopped: {search['stopped']}"
     if search["time_limit_hit"]:
         text += " (the time limit cut the search short: another run may differ)"
@@ -83,14 +98,19 @@ def certificate_line(certificate: dict, search: dict) -> str:
 
 @gaps_group.command("coverage")
 @_with_options
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="JSON file for the coverage per area.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON file for the coverage per area.",
+)
 def coverage_command(out: Path | None, **options):
     """Coverage per area and per kind; warms the shared cache for the map and the API."""
     result = coverage(_params(options))
     total = result["total"]
-    click.echo(f"{total['population_share']:.1%} of {total['population']:.0f} residents and "
-               f"{total['weight_share']:.1%} of weighted need are within reach of a place")
+    click.echo(
+        f"{total['population_share']:.1%} of {total['population']:.0f} residents and "
+        f"{total['weight_share']:.1%} of weighted need are within reach of a place"
+    )
     if out:
         out.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
         click.echo(f"wrote {out}")
@@ -108,8 +128,10 @@ def worker_command(burst: bool):
 def warm_command():
     """Build the default analysis's model, reduced problem and bound for the current data."""
     info = warm_all()
-    click.echo(f"warmed data version {info['data_version']}: {info['cells']} cells, "
-               f"{info['candidates']} candidates, bound {info['upper_bound']:.1f} at p={info['p']}")
+    click.echo(
+        f"warmed data version {info['data_version']}: {info['cells']} cells, "
+        f"{info['candidates']} candidates, bound {info['upper_bound']:.1f} at p={info['p']}"
+    )
 
 
 @click.command("import-network")
@@ -127,8 +149,12 @@ def import_network_command(path: Path):
     except RuntimeError as exc:  # pyosmium's error for a file it cannot read
         raise click.ClickException(f"{path}: {exc}") from None
     db.session.commit()
-    click.echo(f"walking network: {report.nodes} nodes, {report.edges} segments from "
-               f"{report.ways} walkable ways")
+    click.echo(
+        f"walking network: {report.nodes} nodes, {report.edges} segments from "
+        f"{report.ways} walkable ways"
+    )
     if report.skipped:
-        click.echo("left out (not walkable): " + ", ".join(
-            f"{count} {kind}" for kind, count in sorted(report.skipped.items())))
+        click.echo(
+            "left out (not walkable): "
+            + ", ".join(f"{count} {kind}" for kind, count in sorted(report.skipped.items()))
+        )

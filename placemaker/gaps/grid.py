@@ -224,8 +224,13 @@ def with_population_cells(
     """
     spread = build_demand_grid([a for a in areas if a[0] not in cells], cell_size, exclude)
     keys = list(spread.area_keys)
-    xs, ys, pops, weights, owners = ([spread.x], [spread.y], [spread.population],
-                                     [spread.weight], [spread.area])
+    xs, ys, pops, weights, owners = (
+        [spread.x],
+        [spread.y],
+        [spread.population],
+        [spread.weight],
+        [spread.area],
+    )
     for key, _geom, _population, need in areas:
         if key not in cells:
             continue
@@ -239,7 +244,12 @@ def with_population_cells(
         owners.append(np.full(len(x), len(keys), dtype=np.int64))
         keys.append(key)
     return DemandGrid(
-        x=np.concatenate(xs), y=np.concatenate(ys), population=np.concatenate(pops),
-        weight=np.concatenate(weights), area=np.concatenate(owners), area_keys=tuple(keys),
-        cell_size=float(cell_size), skipped=spread.skipped,
+        x=np.concatenate(xs),
+        y=np.concatenate(ys),
+        population=np.concatenate(pops),
+        weight=np.concatenate(weights),
+        area=np.concatenate(owners),
+        area_keys=tuple(keys),
+        cell_size=float(cell_size),
+        skipped=spread.skipped,
     )

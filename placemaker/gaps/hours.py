@@ -44,10 +44,17 @@ class Window:
 
 
 WINDOWS = {
-    w.code: w for w in (
+    w.code: w
+    for w in (
         Window("week", "de hele week", "the whole week", tuple(range(7)), 0, 24),
-        Window("weekday_afternoons", "doordeweekse middagen", "weekday afternoons",
-               tuple(range(5)), 12, 18),
+        Window(
+            "weekday_afternoons",
+            "doordeweekse middagen",
+            "weekday afternoons",
+            tuple(range(5)),
+            12,
+            18,
+        ),
         Window("evenings", "avonden", "evenings", tuple(range(7)), 18, 23),
         Window("weekend", "het weekend", "the weekend", (5, 6), 9, 18),
     )
@@ -90,9 +97,12 @@ def window_report(params: Any) -> dict[str, Any] | None:
     window = WINDOWS.get(params.window) if params.window else None
     if window is None:
         return None
-    query = (select(Place.id, Place.name, Place.opening_hours).join(PlaceKind)
-             .where(Place.status == PlaceStatus.active, Place.opening_hours.is_not(None))
-             .order_by(Place.id))
+    query = (
+        select(Place.id, Place.name, Place.opening_hours)
+        .join(PlaceKind)
+        .where(Place.status == PlaceStatus.active, Place.opening_hours.is_not(None))
+        .order_by(Place.id)
+    )
     if params.kind:
         query = query.where(Place.kind_code == params.kind)
     if params.rung:
@@ -100,10 +110,23 @@ def window_report(params: Any) -> dict[str, Any] | None:
     places = []
     for row in db.session.execute(query):
         hours = open_hours(row.opening_hours, window)
-        places.append({"id": row.id, "name": row.name, "opening_hours": row.opening_hours,
-                       "open_hours": hours, "counts": counts(row.opening_hours, window),
-                       "explanation_nl": explain(row.opening_hours, window, "nl"),
-                       "explanation_en": explain(row.opening_hours, window, "en")})
-    return {"code": window.code, "label_nl": window.label_nl, "label_en": window.label_en,
-            "hours": window.hours, "min_open_share": MIN_OPEN_SHARE,
-            "places_without_hours": "always open", "places": places}
+        places.append(
+            {
+                "id": row.id,
+                "name": row.name,
+                "opening_hours": row.opening_hours,
+                "open_hours": hours,
+                "counts": counts(row.opening_hours, window),
+                "explanation_nl": explain(row.opening_hours, window, "nl"),
+                "explanation_en": explain(row.opening_hours, window, "en"),
+            }
+        )
+    return {
+        "code": window.code,
+        "label_nl": window.label_nl,
+        "label_en": window.label_en,
+        "hours": window.hours,
+        "min_open_share": MIN_OPEN_SHARE,
+        "places_without_hours": "always open",
+        "places": places,
+    }

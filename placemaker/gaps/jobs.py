@@ -54,6 +54,7 @@ def is_big(params: GapParams, cells: int) -> bool:
 
 # ------------------------------------------------------------------------------ warming
 
+
 def init_app(app) -> None:
     """Enqueue a warm job after every commit that wrote something (GAPS_WARM_ON_WRITE)."""
     app.config.setdefault("GAPS_WARM_ON_WRITE", True)
@@ -108,17 +109,27 @@ def warm_all(params: GapParams | None = None) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------ big questions
 
+
 def submit_suggestions(params: GapParams) -> Job:
     """Queue a suggestions job for ``params``; the same question shares one job."""
     job_id = f"gaps-suggestions-{params.key()}-{_version_tag()}"
     q = queue()
     found = q.fetch_job(job_id)
     if found is not None and found.get_status(refresh=True) not in (
-            JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+        JobStatus.FAILED,
+        JobStatus.STOPPED,
+        JobStatus.CANCELED,
+    ):
         return found
-    return q.enqueue(suggestions_job, params.as_json(), job_id=job_id, ttl=JOB_TTL,
-                     result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL,
-                     meta={"progress": 0.0, "stage": "queued"})
+    return q.enqueue(
+        suggestions_job,
+        params.as_json(),
+        job_id=job_id,
+        ttl=JOB_TTL,
+        result_ttl=RESULT_TTL,
+        failure_ttl=RESULT_TTL,
+        meta={"progress": 0.0, "stage": "queued"},
+    )
 
 
 def _version_tag() -> str:
@@ -162,9 +173,13 @@ def job_status(job_id: str) -> dict[str, Any] | None:
     if job is None:
         return None
     status = job.get_status(refresh=True)
-    out = {"id": job.id, "status": str(getattr(status, "value", status)),
-           "progress": float(job.meta.get("progress", 0.0)),
-           "stage": job.meta.get("stage"), "params": job.args[0] if job.args else None}
+    out = {
+        "id": job.id,
+        "status": str(getattr(status, "value", status)),
+        "progress": float(job.meta.get("progress", 0.0)),
+        "stage": job.meta.get("stage"),
+        "params": job.args[0] if job.args else None,
+    }
     if status == JobStatus.FAILED:
         out["error"] = "the analysis failed; see the worker's log"
     return out

@@ -227,8 +227,9 @@ def read_demand(
     """
     features = _read(path)
     weights = _numbers(features.properties, weight_field, path)
-    population = (_numbers(features.properties, population_field, path)
-                  if population_field else weights)
+    population = (
+        _numbers(features.properties, population_field, path) if population_field else weights
+    )
     geoms = _project(features.geoms)
     is_point = shapely.get_type_id(geoms) == 0
     if is_point.all():
@@ -248,7 +249,8 @@ def read_demand(
     if len(stranded):
         raise LayerError(
             f"{path}: {len(stranded)} areas have {weight_field} but no {population_field} "
-            f"to spread it over (first: feature {stranded[0] + 1})")
+            f"to spread it over (first: feature {stranded[0] + 1})"
+        )
     need = np.divide(weights, population, out=np.zeros_like(weights), where=population > 0)
     areas = [
         (n, geom, float(pop), float(k))

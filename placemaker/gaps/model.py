@@ -46,6 +46,7 @@ CELL_SIZE = 100.0
 
 # ------------------------------------------------------------------------------ the model
 
+
 @dataclass
 class GapModel:
     """Demand on the grid, the existing places, and which cells they already serve."""
@@ -67,29 +68,53 @@ class GapModel:
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
         np.savez(
-            buffer, x=self.grid.x, y=self.grid.y, population=self.grid.population,
-            weight=self.grid.weight, area=self.grid.area, leaf_ids=self.leaf_ids,
-            covered=self.covered, place_xy=self.place_xy, place_ids=self.place_ids,
-            place_kinds=self.place_kinds.astype(str), place_radius=self.place_radius,
+            buffer,
+            x=self.grid.x,
+            y=self.grid.y,
+            population=self.grid.population,
+            weight=self.grid.weight,
+            area=self.grid.area,
+            leaf_ids=self.leaf_ids,
+            covered=self.covered,
+            place_xy=self.place_xy,
+            place_ids=self.place_ids,
+            place_kinds=self.place_kinds.astype(str),
+            place_radius=self.place_radius,
             place_names=np.array(self.place_names, dtype=str),
             group_names=np.array(list(self.group_cover), dtype=str),
             group_masks=np.array(list(self.group_cover.values()), dtype=bool).reshape(
-                len(self.group_cover), len(self.covered)),
-            catchment=np.array(self.catchment), fallback_cells=self.fallback_cells,
+                len(self.group_cover), len(self.covered)
+            ),
+            catchment=np.array(self.catchment),
+            fallback_cells=self.fallback_cells,
         )
         return buffer.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> GapModel:
         z = np.load(io.BytesIO(data), allow_pickle=False)
-        grid = DemandGrid(x=z["x"], y=z["y"], population=z["population"], weight=z["weight"],
-                          area=z["area"], area_keys=tuple(int(k) for k in z["leaf_ids"]),
-                          cell_size=CELL_SIZE)
-        return cls(grid, z["leaf_ids"], z["covered"], z["place_xy"], z["place_ids"],
-                   z["place_kinds"].astype(object), z["place_radius"],
-                   [str(n) for n in z["place_names"]],
-                   dict(zip([str(g) for g in z["group_names"]], z["group_masks"], strict=True)),
-                   str(z["catchment"]), int(z["fallback_cells"]))
+        grid = DemandGrid(
+            x=z["x"],
+            y=z["y"],
+            population=z["population"],
+            weight=z["weight"],
+            area=z["area"],
+            area_keys=tuple(int(k) for k in z["leaf_ids"]),
+            cell_size=CELL_SIZE,
+        )
+        return cls(
+            grid,
+            z["leaf_ids"],
+            z["covered"],
+            z["place_xy"],
+            z["place_ids"],
+            z["place_kinds"].astype(object),
+            z["place_radius"],
+            [str(n) for n in z["place_names"]],
+            dict(zip([str(g) for g in z["group_names"]], z["group_masks"], strict=True)),
+            str(z["catchment"]),
+            int(z["fallback_cells"]),
+        )
 
 
 def data_version() -> str:
@@ -112,10 +137,14 @@ def cached_result(kind: str, key: str, compute, *, raw: bool = False):
     A cold computation runs in one of GAPS_MAX_CONCURRENT slots over all workers (it waits
     GAPS_SLOT_WAIT seconds for one, then answers 503 with Retry-After).
     """
+
     def bounded():
         config = current_app.config
-        with throttle.slot("gaps", int(config.get("GAPS_MAX_CONCURRENT", 1)),
-                           wait=float(config.get("GAPS_SLOT_WAIT", 3.0))):
+        with throttle.slot(
+            "gaps",
+            int(config.get("GAPS_MAX_CONCURRENT", 1)),
+            wait=float(config.get("GAPS_SLOT_WAIT", 3.0)),
+        ):
             return compute() if raw else json.dumps(compute()).encode()
 
     body = cache.cached(f"gaps:{kind}", key, bounded, version=data_version())
@@ -134,8 +163,9 @@ def load_model(params: GapParams) -> GapModel:
     key = (data_version(), params.model_key())
     memo = g.setdefault("gaps_models", {})
     if key not in memo:
-        data = cached_result("model", params.model_key(),
-                             lambda: build_model(params).to_bytes(), raw=True)
+        data = cached_result(
+            "model", params.model_key(), lambda: build_model(params).to_bytes(), raw=True
+        )
         memo[key] = GapModel.from_bytes(data)
     return memo[key]
 
@@ -185,20 +215,21 @@ def distance_model(params: GapParams, cells_xy: np.ndarray):
 
 def _demand_areas(ctx: areas.AreaContext, area_code: str | None) -> list[areas.Node]:
     """Where residents are counted: the smallest areas with a population of their own."""
-    leaves = [n for n in ctx.nodes.values()
-              if not ctx.children.get(n.id) and n.id in ctx.population]
+    leaves = [
+        n for n in ctx.nodes.values() if not ctx.children.get(n.id) and n.id in ctx.population
+    ]
     if area_code:
         root = ctx.by_code[area_code]
-        leaves = [n for n in leaves
-                  if n.id == root.id or root in ctx.ancestors(n)]
+        leaves = [n for n in leaves if n.id == root.id or root in ctx.ancestors(n)]
     return sorted(leaves, key=lambda n: n.code)
 
 
 INDICATORS_FOR_NEED = ("share_minimum_income", "share_lonely", "share_65plus")
 
 
-def _need_of(ctx: areas.AreaContext, leaves: list[areas.Node], params: GapParams
-             ) -> dict[int, float]:
+def _need_of(
+    ctx: areas.AreaContext, leaves: list[areas.Node], params: GapParams
+) -> dict[int, float]:
     latest = areas.latest_indicators(ctx, INDICATORS_FOR_NEED, [n.id for n in leaves])
     need = {}
     for node in leaves:
@@ -209,15 +240,17 @@ def _need_of(ctx: areas.AreaContext, leaves: list[areas.Node], params: GapParams
             value = shares.get(code)
             return value["value"] / 100.0 if value else None
 
-        need[node.id] = float(need_score(
-            cohesion_score=_to_ten_scale(cohesion, params.weights.cohesion_target),
-            ladder_assessed=cohesion.rung_assessed if cohesion else None,
-            ladder_wanted=cohesion.rung_wanted if cohesion else None,
-            min_income_share=share("share_minimum_income"),
-            lonely_share=share("share_lonely"),
-            age_65plus_share=share("share_65plus"),
-            weights=params.weights,
-        ))
+        need[node.id] = float(
+            need_score(
+                cohesion_score=_to_ten_scale(cohesion, params.weights.cohesion_target),
+                ladder_assessed=cohesion.rung_assessed if cohesion else None,
+                ladder_wanted=cohesion.rung_wanted if cohesion else None,
+                min_income_share=share("share_minimum_income"),
+                lonely_share=share("share_lonely"),
+                age_65plus_share=share("share_65plus"),
+                weights=params.weights,
+            )
+        )
     return need
 
 
@@ -225,15 +258,21 @@ def _to_ten_scale(cohesion: areas.Cohesion | None, target: float) -> float | Non
     """The score on the need formula's 1-10 scale, by its declared meaning (need.score_on_ten)."""
     if cohesion is None or cohesion.score is None:
         return None
-    return score_on_ten(cohesion.score, cohesion.scale_min, cohesion.scale_max,
-                        higher_is_better=cohesion.higher_is_better,
-                        reference=cohesion.reference, target=target)
+    return score_on_ten(
+        cohesion.score,
+        cohesion.scale_min,
+        cohesion.scale_max,
+        higher_is_better=cohesion.higher_is_better,
+        reference=cohesion.reference,
+        target=target,
+    )
 
 
 def _rd_geometries(model, ids: list[int]) -> dict[int, Any]:
     rows = db.session.execute(
-        select(model.id, func.ST_AsBinary(func.ST_Transform(model.geom, RD_SRID)))
-        .where(model.id.in_(ids))
+        select(model.id, func.ST_AsBinary(func.ST_Transform(model.geom, RD_SRID))).where(
+            model.id.in_(ids)
+        )
     )
     return {r[0]: shapely.from_wkb(bytes(r[1])) for r in rows}
 
@@ -245,7 +284,8 @@ def exclude_geometries(but_layer: int | None = None) -> list[Any]:
     """
     query = (
         select(func.ST_AsBinary(func.ST_Transform(GapLayerFeature.geom, RD_SRID)))
-        .join(GapLayer).where(GapLayer.role == "exclude")
+        .join(GapLayer)
+        .where(GapLayer.role == "exclude")
         .where(func.ST_Dimension(GapLayerFeature.geom) == 2)
     )
     if but_layer is not None:
@@ -260,11 +300,18 @@ def counted_statuses(params: GapParams) -> list[PlaceStatus]:
 
 def _places(params: GapParams):
     query = (
-        select(Place.id, Place.name, Place.kind_code, PlaceKind.walking_distance_m,
-               func.ST_X(func.ST_Transform(Place.geom, RD_SRID)).label("x"),
-               func.ST_Y(func.ST_Transform(Place.geom, RD_SRID)).label("y"),
-               Place.opening_hours)
-        .join(PlaceKind).where(Place.status.in_(counted_statuses(params))).order_by(Place.id)
+        select(
+            Place.id,
+            Place.name,
+            Place.kind_code,
+            PlaceKind.walking_distance_m,
+            func.ST_X(func.ST_Transform(Place.geom, RD_SRID)).label("x"),
+            func.ST_Y(func.ST_Transform(Place.geom, RD_SRID)).label("y"),
+            Place.opening_hours,
+        )
+        .join(PlaceKind)
+        .where(Place.status.in_(counted_statuses(params)))
+        .order_by(Place.id)
     )
     if params.kind:
         query = query.where(Place.kind_code == params.kind)
@@ -274,4 +321,3 @@ def _places(params: GapParams):
     # Opening-hours window (gaps/hours.py): only places open enough in it cover their cells.
     window = hours.WINDOWS.get(params.window) if params.window else None
     return [r for r in rows if hours.counts(r.opening_hours, window)]
-

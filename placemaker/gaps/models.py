@@ -21,8 +21,7 @@ class GapLayer(Model):
 
     __tablename__ = "gap_layer"
     __table_args__ = (
-        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in LAYER_ROLES) + ")",
-                        name="role"),
+        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in LAYER_ROLES) + ")", name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,7 +83,9 @@ class WalkEdge(Model):
 
     id: Mapped[int] = mapped_column(db.BigInteger, db.Identity(), primary_key=True)
     source: Mapped[int] = mapped_column(
-        db.BigInteger, ForeignKey("walk_node.id", ondelete="CASCADE"), index=True)
+        db.BigInteger, ForeignKey("walk_node.id", ondelete="CASCADE"), index=True
+    )
     target: Mapped[int] = mapped_column(
-        db.BigInteger, ForeignKey("walk_node.id", ondelete="CASCADE"))
+        db.BigInteger, ForeignKey("walk_node.id", ondelete="CASCADE")
+    )
     length_m: Mapped[float] = mapped_column(db.Float)

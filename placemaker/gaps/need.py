@@ -67,8 +67,15 @@ import numpy as np
 __all__ = ["NeedWeights", "need_score", "score_on_ten"]
 
 
-def score_on_ten(score: float, low: float, high: float, *, higher_is_better: bool = True,
-                 reference: float | None = None, target: float = 7.0) -> float:
+def score_on_ten(
+    score: float,
+    low: float,
+    high: float,
+    *,
+    higher_is_better: bool = True,
+    reference: float | None = None,
+    target: float = 7.0,
+) -> float:
     """A cohesion score on the formula's 1-10 scale, by its declared range and meaning."""
     if not higher_is_better:
         score = low + high - score

@@ -35,13 +35,39 @@ __all__ = ["WALKABLE", "NetworkDistance", "WalkNetwork", "read_walk_network"]
 
 #: highway values a pedestrian may use (unless tagged foot=no); cycleways and bridleways
 #: only with foot=yes/designated/permissive. Motorways and trunk roads never.
-WALKABLE = frozenset({
-    "footway", "path", "pedestrian", "living_street", "residential", "service", "steps",
-    "track", "unclassified", "tertiary", "tertiary_link", "secondary", "secondary_link",
-    "primary", "primary_link", "corridor", "road",
-})
-_NEVER = frozenset({"motorway", "motorway_link", "trunk", "trunk_link", "construction",
-                    "proposed", "raceway", "bus_guideway"})
+WALKABLE = frozenset(
+    {
+        "footway",
+        "path",
+        "pedestrian",
+        "living_street",
+        "residential",
+        "service",
+        "steps",
+        "track",
+        "unclassified",
+        "tertiary",
+        "tertiary_link",
+        "secondary",
+        "secondary_link",
+        "primary",
+        "primary_link",
+        "corridor",
+        "road",
+    }
+)
+_NEVER = frozenset(
+    {
+        "motorway",
+        "motorway_link",
+        "trunk",
+        "trunk_link",
+        "construction",
+        "proposed",
+        "raceway",
+        "bus_guideway",
+    }
+)
 _FOOT_ALLOWED = frozenset({"yes", "designated", "permissive"})
 _FOOT_FORBIDDEN = frozenset({"no", "private", "use_sidepath"})
 # Sites per Dijkstra batch: distances come back dense (sites x nodes), so keep it small.
@@ -80,9 +106,15 @@ class WalkNetwork:
         n = len(self.node_xy)
         length = self.edge_length
         return sparse.csr_matrix(
-            (np.concatenate([length, length]),
-             (np.concatenate([self.edge_from, self.edge_to]),
-              np.concatenate([self.edge_to, self.edge_from]))), shape=(n, n))
+            (
+                np.concatenate([length, length]),
+                (
+                    np.concatenate([self.edge_from, self.edge_to]),
+                    np.concatenate([self.edge_to, self.edge_from]),
+                ),
+            ),
+            shape=(n, n),
+        )
 
 
 def read_walk_network(path: Path | str) -> WalkNetwork:
@@ -142,8 +174,9 @@ class NetworkDistance:
         distance, node = self._tree.query(xy)
         return distance, node
 
-    def distances(self, sites_xy: np.ndarray, cells_xy: np.ndarray, limit: float
-                  ) -> sparse.csr_matrix:
+    def distances(
+        self, sites_xy: np.ndarray, cells_xy: np.ndarray, limit: float
+    ) -> sparse.csr_matrix:
         """Walking distances up to ``limit`` along the network (sites x cells, sparse;
         pairs off the network or beyond the limit are absent)."""
         sites_xy = np.asarray(sites_xy, dtype=float).reshape(-1, 2)
@@ -154,10 +187,11 @@ class NetworkDistance:
         rows, cols, vals = [], [], []
         usable = np.flatnonzero(site_snap <= self.max_snap)
         for start in range(0, len(usable), _BATCH):
-            batch = usable[start:start + _BATCH]
+            batch = usable[start : start + _BATCH]
             reach = dijkstra(self._graph, indices=site_node[batch], limit=limit)
-            total = reach[:, cell_node[on_cells]] + site_snap[batch, None] \
-                + cell_snap[None, on_cells]
+            total = (
+                reach[:, cell_node[on_cells]] + site_snap[batch, None] + cell_snap[None, on_cells]
+            )
             r, c = np.nonzero(total <= limit)
             rows.append(batch[r])
             cols.append(on_cells[c])
@@ -166,10 +200,12 @@ class NetworkDistance:
             return sparse.csr_matrix((len(sites_xy), len(cells_xy)))
         return sparse.csr_matrix(
             (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-            shape=(len(sites_xy), len(cells_xy)))
+            shape=(len(sites_xy), len(cells_xy)),
+        )
 
-    def within(self, sites_xy: np.ndarray, walking_radius: np.ndarray, cells_xy: np.ndarray
-               ) -> sparse.csr_matrix:
+    def within(
+        self, sites_xy: np.ndarray, walking_radius: np.ndarray, cells_xy: np.ndarray
+    ) -> sparse.csr_matrix:
         """Covered pairs: on the network within the radius (+1 cm), else the detour model
         for cells the network does not reach at all."""
         sites_xy = np.asarray(sites_xy, dtype=float).reshape(-1, 2)
@@ -182,7 +218,8 @@ class NetworkDistance:
         keep = walk.data <= radius[walk.row] + DISTANCE_TOLERANCE_M
         matrix = sparse.csr_matrix(
             (np.ones(int(keep.sum()), dtype=bool), (walk.row[keep], walk.col[keep])),
-            shape=(len(sites_xy), len(cells_xy)))
+            shape=(len(sites_xy), len(cells_xy)),
+        )
         # off the network (cells or sites with no way within max_snap): the detour model
         cell_snap, _ = self._snap(cells_xy)
         site_snap, _ = self._snap(sites_xy)
@@ -194,7 +231,8 @@ class NetworkDistance:
             use = off_cells[straight.col] | off_sites[straight.row]
             fallback = sparse.csr_matrix(
                 (np.ones(int(use.sum()), dtype=bool), (straight.row[use], straight.col[use])),
-                shape=matrix.shape)
+                shape=matrix.shape,
+            )
             matrix = (matrix + fallback).astype(bool).tocsr()
         matrix.sort_indices()
         return matrix

@@ -40,8 +40,9 @@ COVERAGE_PROPERTIES = (
 
 def coverage_collections() -> list[Collection]:
     """One coverage collection per area level, with the default analysis parameters."""
-    return [_coverage_collection(level.code, level.name_en, level.name_nl)
-            for level in areas.levels()]
+    return [
+        _coverage_collection(level.code, level.name_en, level.name_nl) for level in areas.levels()
+    ]
 
 
 def _coverage_collection(level: str, name_en: str, name_nl: str) -> Collection:
@@ -49,14 +50,15 @@ def _coverage_collection(level: str, name_en: str, name_nl: str) -> Collection:
         id=f"gap_coverage_{level}",
         title=f"Gap analysis: coverage per {name_en.lower()} ({name_nl.lower()})",
         description="Share of residents, and of residents weighted by need, within walking "
-                    "distance of an active meeting place of any kind (default parameters; "
-                    "see /api/gaps/coverage for others).",
+        "distance of an active meeting place of any kind (default parameters; "
+        "see /api/gaps/coverage for others).",
         geometry_type="MultiPolygon",
         properties=COVERAGE_PROPERTIES,
         items=lambda q: page_in_memory(coverage_features(level, q), q),
         item=lambda feature_id: next(
-            (f for f in coverage_features(level, ItemQuery(limit=None))
-             if f["id"] == feature_id), None),
+            (f for f in coverage_features(level, ItemQuery(limit=None)) if f["id"] == feature_id),
+            None,
+        ),
         extent=lambda: area_extent(level),
         keywords=("gap analysis", "coverage", level),
     )
@@ -64,11 +66,9 @@ def _coverage_collection(level: str, name_en: str, name_nl: str) -> Collection:
 
 def coverage_features(level: str, query: ItemQuery) -> list[Feature]:
     records = results.coverage(GapParams(level=level))["areas"]
-    statement = select(Area.code, func.ST_AsGeoJSON(Area.geom, 6)).where(
-        Area.level_code == level)
+    statement = select(Area.code, func.ST_AsGeoJSON(Area.geom, 6)).where(Area.level_code == level)
     if query.bbox is not None:
-        statement = statement.where(
-            func.ST_Intersects(Area.geom, bbox_envelope(query.bbox)))
+        statement = statement.where(func.ST_Intersects(Area.geom, bbox_envelope(query.bbox)))
     geometries: dict[str, str] = dict(db.session.execute(statement).all())
     return [
         {
@@ -76,7 +76,9 @@ def coverage_features(level: str, query: ItemQuery) -> list[Feature]:
             "id": r["code"],
             "geometry": json.loads(geometries[r["code"]]),
             "properties": {
-                "code": r["code"], "name": r["name"], "level": r["level"],
+                "code": r["code"],
+                "name": r["name"],
+                "level": r["level"],
                 "population": r["population"],
                 "covered_population": r["covered_population"],
                 "population_share": r["population_share"],
@@ -86,7 +88,8 @@ def coverage_features(level: str, query: ItemQuery) -> list[Feature]:
                 "cohesion_score": r["cohesion_score"],
             },
         }
-        for r in records if r["code"] in geometries
+        for r in records
+        if r["code"] in geometries
     ]
 
 
@@ -100,12 +103,19 @@ SUGGESTION_PROPERTIES = (
     Property("nearest_place", "string", "Nearest existing meeting place"),
     Property("nearest_place_kind", "string", "Its kind"),
     Property("nearest_place_distance_m", "number", "Straight-line distance to it (m)"),
-    Property("gain_over_next_best", "number",
-             "Weighted need it reaches beyond the best alternative site"),
-    Property("upper_bound", "number",
-             "Proven upper bound on the weighted need any choice of as many sites reaches"),
-    Property("gap_percent", "number",
-             "How far the suggestions' total may lie below the best possible (%)"),
+    Property(
+        "gain_over_next_best", "number", "Weighted need it reaches beyond the best alternative site"
+    ),
+    Property(
+        "upper_bound",
+        "number",
+        "Proven upper bound on the weighted need any choice of as many sites reaches",
+    ),
+    Property(
+        "gap_percent",
+        "number",
+        "How far the suggestions' total may lie below the best possible (%)",
+    ),
     Property("proven_best", "boolean", "The suggestions' total is the best possible"),
     Property("scenario", "string", "Saved scenario the suggestions come from, if any"),
     Property("parameters", "string", "Analysis parameters (JSON)"),
@@ -117,13 +127,14 @@ def suggestions_collection() -> Collection:
         id="gap_suggestions",
         title="Gap analysis: suggested sites",
         description="Where a new meeting place helps most: the suggestions of the most "
-                    "recently saved scenario, or of the default analysis (p = 10) when no "
-                    "scenario has been saved.",
+        "recently saved scenario, or of the default analysis (p = 10) when no "
+        "scenario has been saved.",
         geometry_type="Point",
         properties=SUGGESTION_PROPERTIES,
         items=lambda q: page_in_memory(suggestion_features(), q),
         item=lambda feature_id: next(
-            (f for f in suggestion_features() if str(f["id"]) == feature_id), None),
+            (f for f in suggestion_features() if str(f["id"]) == feature_id), None
+        ),
         extent=lambda: Extent(bbox=_bbox(suggestion_features())),
         keywords=("gap analysis", "suggestions"),
     )
@@ -136,19 +147,22 @@ def suggestion_features() -> list[Feature]:
     else:
         result, scenario = results.suggestions(GapParams()), None
     certificate = result.get("certificate") or {}
-    return [_flat_suggestion(f, scenario, result["params"], certificate)
-            for f in result["features"]]
+    return [
+        _flat_suggestion(f, scenario, result["params"], certificate) for f in result["features"]
+    ]
 
 
 def flat_suggestions(result: dict[str, Any], scenario: str | None = None) -> list[Feature]:
     """An answer's sites as flat features (the columns of SUGGESTION_PROPERTIES)."""
     certificate = result.get("certificate") or {}
-    return [_flat_suggestion(f, scenario, result["params"], certificate)
-            for f in result["features"]]
+    return [
+        _flat_suggestion(f, scenario, result["params"], certificate) for f in result["features"]
+    ]
 
 
-def _flat_suggestion(feature: Feature, scenario: str | None, params: dict[str, Any],
-                     certificate: dict[str, Any]) -> Feature:
+def _flat_suggestion(
+    feature: Feature, scenario: str | None, params: dict[str, Any], certificate: dict[str, Any]
+) -> Feature:
     props = feature["properties"]
     nearest = (props.get("nearest_places") or [None])[0] or {}
     area = props.get("area") or {}
@@ -166,8 +180,7 @@ def _flat_suggestion(feature: Feature, scenario: str | None, params: dict[str, A
             "nearest_place": nearest.get("name"),
             "nearest_place_kind": nearest.get("kind"),
             "nearest_place_distance_m": nearest.get("distance_m"),
-            "gain_over_next_best": (props.get("next_best") or {}).get(
-                "gain_of_this_site_over_it"),
+            "gain_over_next_best": (props.get("next_best") or {}).get("gain_of_this_site_over_it"),
             "upper_bound": certificate.get("upper_bound"),
             "gap_percent": certificate.get("gap_percent"),
             "proven_best": certificate.get("proven_best"),

@@ -26,10 +26,14 @@ def onscreen_params(values: dict[str, str], *, anonymous: bool) -> GapParams:
     """
     params = GapParams.from_values(load_args(GapArgs(), values))
     config = current_app.config
-    if anonymous and (params.p > config["GAPS_ANON_MAX_P"]
-                      or (params.radius_m or 0) > config["GAPS_ANON_MAX_RADIUS_M"]):
-        raise InvalidInput("these parameters need a logged-in planner (too many sites or too "
-                           "large a walking distance for the public analysis)")
+    if anonymous and (
+        params.p > config["GAPS_ANON_MAX_P"]
+        or (params.radius_m or 0) > config["GAPS_ANON_MAX_RADIUS_M"]
+    ):
+        raise InvalidInput(
+            "these parameters need a logged-in planner (too many sites or too "
+            "large a walking distance for the public analysis)"
+        )
     return params
 
 
@@ -43,8 +47,9 @@ def onscreen_result(params: GapParams) -> dict[str, Any]:
     if done is not None:
         return done
     if jobs.is_big(params, len(load_model(params).grid)):
-        raise InvalidInput("this analysis runs in the background: let the map finish it, "
-                           "then download again")
+        raise InvalidInput(
+            "this analysis runs in the background: let the map finish it, then download again"
+        )
     return results.suggestions(params)
 
 

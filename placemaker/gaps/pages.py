@@ -71,18 +71,26 @@ def weight_controls() -> list[WeightControl]:
         "w_income": (_("Minimum income"), _("Weight of households on a minimum income.")),
         "w_lonely": (_("Loneliness"), _("Weight of residents who are (very) severely lonely.")),
         "w_65plus": (_("Aged 65 and over"), _("Weight of older residents.")),
-        "target": (_("Cohesion target"), _("The score (1–10) below which cohesion counts as "
-                                            "a deficit.")),
+        "target": (
+            _("Cohesion target"),
+            _("The score (1–10) below which cohesion counts as a deficit."),
+        ),
         "floor": (_("Minimum need"), _("Nobody counts for less than this.")),
     }
     out = []
     for arg, attr in GapParams.WEIGHT_ARGS.items():
         label, help_text = texts[arg]
-        out.append(WeightControl(
-            arg=arg, label=label, help=help_text, default=getattr(defaults, attr),
-            minimum=2.0 if arg == "target" else 0.0, maximum=10.0,
-            step=0.5 if arg == "target" else 0.05,
-        ))
+        out.append(
+            WeightControl(
+                arg=arg,
+                label=label,
+                help=help_text,
+                default=getattr(defaults, attr),
+                minimum=2.0 if arg == "target" else 0.0,
+                maximum=10.0,
+                step=0.5 if arg == "target" else 0.05,
+            )
+        )
     return out
 
 
@@ -96,8 +104,10 @@ def _text() -> dict[str, str]:
         "legend": _("Legend"),
         "need_layer": _("Need not yet served (100 m cells)"),
         "need_title": _("Need not yet served, per 100 m cell"),
-        "need_note": _("Residents without a meeting place within walking distance, times the "
-                       "need weight of their area."),
+        "need_note": _(
+            "Residents without a meeting place within walking distance, times the "
+            "need weight of their area."
+        ),
         "coverage_layer": _("Coverage per area"),
         "coverage_title": _("Residents with a meeting place within reach · %(level)s"),
         "suggestions_layer": _("Suggested sites"),
@@ -115,10 +125,14 @@ def _text() -> dict[str, str]:
         "done": _("Done: %(count)s sites suggested."),
         "failed": _("The analysis could not be computed."),
         "network_failed": _("The server could not be reached. Try again later."),
-        "summary": _("Together the %(count)s sites reach %(reached)s residents who now have "
-                     "no meeting place within walking distance (%(weight)s weighted need)."),
-        "summary_before": _("Now %(covered)s of %(residents)s residents (%(share)s) live "
-                            "within reach of a meeting place; with these sites %(after)s."),
+        "summary": _(
+            "Together the %(count)s sites reach %(reached)s residents who now have "
+            "no meeting place within walking distance (%(weight)s weighted need)."
+        ),
+        "summary_before": _(
+            "Now %(covered)s of %(residents)s residents (%(share)s) live "
+            "within reach of a meeting place; with these sites %(after)s."
+        ),
         # How the sites were found, in words (the solver's own names are internal).
         "methods": {
             "greedy": _("one site at a time, each time the one that adds most"),
@@ -126,22 +140,30 @@ def _text() -> dict[str, str]:
             "ils": _("improved by swapping sites from many different starting points"),
             "milp": _("exact optimisation (every combination considered)"),
         },
-        "method_note": _("Method: %(method)s, %(candidates)s candidate sites, new sites reach "
-                         "%(radius)s m."),
+        "method_note": _(
+            "Method: %(method)s, %(candidates)s candidate sites, new sites reach %(radius)s m."
+        ),
         "proven_best": _("Proven best: no %(count)s sites reach more weighted need."),
-        "within_gap": _("Within %(gap)s of the best possible: no %(count)s sites reach more "
-                        "than %(bound)s weighted need."),
-        "time_limit_hit": _("The search hit its time limit; this answer may differ on "
-                            "another run."),
-        "catchment_network": _("Walking distances along the street network; %(cells)s cells "
-                               "outside it by the detour factor."),
+        "within_gap": _(
+            "Within %(gap)s of the best possible: no %(count)s sites reach more "
+            "than %(bound)s weighted need."
+        ),
+        "time_limit_hit": _(
+            "The search hit its time limit; this answer may differ on another run."
+        ),
+        "catchment_network": _(
+            "Walking distances along the street network; %(cells)s cells "
+            "outside it by the detour factor."
+        ),
         "job_progress": _("Large question, computed in the background: %(status)s, %(percent)s"),
         "job_queued": _("waiting for a worker"),
         "job_started": _("computing"),
         "job_finished": _("done"),
         "rank": _("Site %(rank)s"),
-        "reaches": _("Reaches %(residents)s residents without a meeting place within walking "
-                     "distance (weighted need %(weight)s)."),
+        "reaches": _(
+            "Reaches %(residents)s residents without a meeting place within walking "
+            "distance (weighted need %(weight)s)."
+        ),
         "exclusive": _("%(weight)s of that need no other suggested site reaches."),
         "cohesion": _("Social cohesion: %(score)s (%(year)s)"),
         "cohesion_inherited": _("Social cohesion: %(score)s (%(year)s, from %(area)s)"),
@@ -149,16 +171,19 @@ def _text() -> dict[str, str]:
         "rungs": _("Ladder: assessed %(assessed)s, wanted %(wanted)s"),
         "nearest": _("Nearest meeting places"),
         "nearest_item": _("%(kind)s %(name)s: %(distance)s m (about %(walking)s m on foot)"),
-        "next_best": _("The next-best site, %(distance)s m away, would reach %(gain)s less "
-                       "weighted need."),
+        "next_best": _(
+            "The next-best site, %(distance)s m away, would reach %(gain)s less weighted need."
+        ),
         "candidate_layer": _("Candidate from layer: %(name)s"),
         "candidate_proposal": _("Candidate: residents' proposal %(name)s"),
         "show_on_map": _("Show on map"),
         "evaluate_title": _("A new meeting place here"),
         "evaluating": _("Computing what a place here would reach…"),
-        "evaluate_result": _("Within %(radius)s m it would reach %(residents)s residents who "
-                             "now have no meeting place within walking distance (weighted "
-                             "need %(weight)s)."),
+        "evaluate_result": _(
+            "Within %(radius)s m it would reach %(residents)s residents who "
+            "now have no meeting place within walking distance (weighted "
+            "need %(weight)s)."
+        ),
         "evaluate_hint": _("Click the map to see what a new place there would reach."),
         "area": _("Area"),
         "share": _("Within reach"),
@@ -190,8 +215,10 @@ def _text() -> dict[str, str]:
 
 def _difference_texts() -> dict[str, str]:
     return {
-        "kind": _("The kind of place differs (A: %(a)s, B: %(b)s): coverage counts different "
-                  "places, so the changes are no gain or loss."),
+        "kind": _(
+            "The kind of place differs (A: %(a)s, B: %(b)s): coverage counts different "
+            "places, so the changes are no gain or loss."
+        ),
         "radius_m": _("The walking distance of a new site differs (A: %(a)s m, B: %(b)s m)."),
         "catchment": _("The catchment model differs (A: %(a)s, B: %(b)s)."),
     }
@@ -207,8 +234,10 @@ def difference_text(warning: dict[str, Any]) -> str:
             kind = next((k for k in places.kinds() if k.code == value), None)
             value = in_language(kind.label_nl, kind.label_en, lang) if kind else _("All kinds")
         elif warning["field"] == "catchment":
-            value = {"straight": _("straight line × detour factor"),
-                     "network": _("walking network")}.get(value, value)
+            value = {
+                "straight": _("straight line × detour factor"),
+                "network": _("walking network"),
+            }.get(value, value)
         elif value is None:
             value = "?"
         values[side] = value
@@ -229,10 +258,15 @@ def _options(params: dict[str, str]) -> dict[str, Any]:
         "levels": level_names,
         "ladder": {str(r): in_language(*labels, lang) for r, labels in LADDER.items()},
         "kinds": {k.code: in_language(k.label_nl, k.label_en, lang) for k in places.kinds()},
-        "defaults": {"p": "10", "level": default_level(params.get("area")), "candidates": "grid",
-                     "detour": f"{DEFAULT_DETOUR:g}", "catchment": "straight",
-                     "planned": "0",
-                     **{w.arg: f"{w.default:g}" for w in weight_controls()}},
+        "defaults": {
+            "p": "10",
+            "level": default_level(params.get("area")),
+            "candidates": "grid",
+            "detour": f"{DEFAULT_DETOUR:g}",
+            "catchment": "straight",
+            "planned": "0",
+            **{w.arg: f"{w.default:g}" for w in weight_controls()},
+        },
         "weightArgs": GapParams.WEIGHT_ARGS,
         "simplify": SIMPLIFY_M,
         "canSave": may_save(current_user),
@@ -246,8 +280,9 @@ def _options(params: dict[str, str]) -> dict[str, Any]:
             "scenarios": url_for("gaps_api.list_scenarios"),
             "compare": url_for("gaps_api.compare_scenarios"),
             "comparePage": url_for("planners.compare"),
-            "exports": {ext: url_for("planners.suggestions_file", ext=ext)
-                        for ext in ("csv", "gpkg")},
+            "exports": {
+                ext: url_for("planners.suggestions_file", ext=ext) for ext in ("csv", "gpkg")
+            },
             "report": url_for("planners.report"),
             "page": url_for("planners.index"),
             "areas": url_for("api.list_areas"),
@@ -259,10 +294,20 @@ def _options(params: dict[str, str]) -> dict[str, Any]:
 
 
 # The parameters the page passes on to /api/gaps/… (the API validates them).
-PARAMS = ("p", "kind", "rung", "candidates", "area", "level", "radius", "year", "detour",
-          "catchment",
-          "planned",
-          *GapParams.WEIGHT_ARGS)
+PARAMS = (
+    "p",
+    "kind",
+    "rung",
+    "candidates",
+    "area",
+    "level",
+    "radius",
+    "year",
+    "detour",
+    "catchment",
+    "planned",
+    *GapParams.WEIGHT_ARGS,
+)
 
 
 @bp.get("/planners")
@@ -270,15 +315,29 @@ def index():
     params = {k: request.args[k].strip() for k in PARAMS if request.args.get(k, "").strip()}
     options = _options(params)
     center, zoom = home_view()
-    m = maps.gap_map(current_app.config, options, center=center, zoom=zoom,
-                     label=_("Map of the need for meeting places"))
+    m = maps.gap_map(
+        current_app.config,
+        options,
+        center=center,
+        zoom=zoom,
+        label=_("Map of the need for meeting places"),
+    )
     values = {**options["defaults"], **params}
     return render_template(
-        "planners/index.html", **maps.render_parts(m), values=values, values_given=set(params),
-        weights=weight_controls(), kinds=places.kinds(), lang=current_language(),
-        ladder=LADDER, levels=[(c, options["levels"].get(c, c))
-                               for c in levels_with_data(LEVELS, params.get("area")) or LEVELS],
-        area_choices=pages.area_choices(), can_save=options["canSave"],
+        "planners/index.html",
+        **maps.render_parts(m),
+        values=values,
+        values_given=set(params),
+        weights=weight_controls(),
+        kinds=places.kinds(),
+        lang=current_language(),
+        ladder=LADDER,
+        levels=[
+            (c, options["levels"].get(c, c))
+            for c in levels_with_data(LEVELS, params.get("area")) or LEVELS
+        ],
+        area_choices=pages.area_choices(),
+        can_save=options["canSave"],
         has_network=has_network(),
         demand=demand_sources(),
     )
@@ -304,14 +363,20 @@ def report():
     args = _onscreen_args()
     params = onscreen_params(args, anonymous=current_reader() is None)
     result = onscreen_result(params)
-    kinds = {k.code: in_language(k.label_nl, k.label_en, current_language())
-             for k in places.kinds()}
+    kinds = {
+        k.code: in_language(k.label_nl, k.label_en, current_language()) for k in places.kinds()
+    }
     return render_template(
-        "planners/report.html", result=result, params=describe_params(result["params"]),
-        certificate=certificate_text(result.get("certificate")), kinds=kinds,
+        "planners/report.html",
+        result=result,
+        params=describe_params(result["params"]),
+        certificate=certificate_text(result.get("certificate")),
+        kinds=kinds,
         map_url=url_for("planners.index", **args),
-        files={ext: url_for("planners.suggestions_file", ext=ext, **args)
-               for ext in ("csv", "gpkg")})
+        files={
+            ext: url_for("planners.suggestions_file", ext=ext, **args) for ext in ("csv", "gpkg")
+        },
+    )
 
 
 @bp.get("/planners/compare")
@@ -321,11 +386,18 @@ def compare():
     comparison = None
     if a_id and b_id:
         comparison = compare_scenarios(get_scenario(a_id), get_scenario(b_id))
-    return render_template("planners/compare.html", scenarios=list_scenarios(),
-                           comparison=comparison, a_id=a_id, b_id=b_id,
-                           scenario_url=scenario_url, levels=_level_names(),
-                           describe=describe_side_by_side, certificate_text=certificate_text,
-                           difference_text=difference_text)
+    return render_template(
+        "planners/compare.html",
+        scenarios=list_scenarios(),
+        comparison=comparison,
+        a_id=a_id,
+        b_id=b_id,
+        scenario_url=scenario_url,
+        levels=_level_names(),
+        describe=describe_side_by_side,
+        certificate_text=certificate_text,
+        difference_text=difference_text,
+    )
 
 
 def certificate_text(certificate: dict[str, Any] | None) -> str:
@@ -336,8 +408,10 @@ def certificate_text(certificate: dict[str, Any] | None) -> str:
         return _("not certified (saved before answers carried a bound)")
     if certificate.get("proven_best"):
         return _("proven best possible")
-    return _("within %(gap)s %% of the best possible",
-             gap=format_decimal(max(certificate["gap_percent"], 0.01), format="#,##0.0#"))
+    return _(
+        "within %(gap)s %% of the best possible",
+        gap=format_decimal(max(certificate["gap_percent"], 0.01), format="#,##0.0#"),
+    )
 
 
 def _level_names() -> dict[str, str]:
@@ -364,8 +438,10 @@ def scenario_url(params: dict[str, Any]) -> str:
 
 def describe_side_by_side(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, str]]:
     """Two scenarios' parameters as (label, value of A, value of B) rows."""
-    return [(label, x, y) for (label, x), (_, y) in zip(describe_params(a), describe_params(b),
-                                                        strict=True)]
+    return [
+        (label, x, y)
+        for (label, x), (_, y) in zip(describe_params(a), describe_params(b), strict=True)
+    ]
 
 
 def describe_params(params: dict[str, Any]) -> list[tuple[str, str]]:
@@ -391,19 +467,26 @@ def describe_params(params: dict[str, Any]) -> list[tuple[str, str]]:
     attrs = GapParams.WEIGHT_ARGS
     weight_text = ", ".join(
         f"{w.label} {format_decimal(weights[attrs[w.arg]])}"
-        for w in weight_controls() if attrs[w.arg] in weights
+        for w in weight_controls()
+        if attrs[w.arg] in weights
     )
     radius = params.get("radius_m")
     return [
         (_("Number of new sites"), str(params.get("p", ""))),
         (_("Kind of place"), kinds.get(params.get("kind") or "", _("All kinds"))),
-        (_("Ladder rung"), f"{rung} · {LADDER[rung][1 if lang == 'en' else 0]}"
-         if rung in LADDER else _("All rungs")),
+        (
+            _("Ladder rung"),
+            f"{rung} · {LADDER[rung][1 if lang == 'en' else 0]}"
+            if rung in LADDER
+            else _("All rungs"),
+        ),
         (_("Candidate sites"), candidates_text),
         (_("Area"), area_text),
         (_("Coverage per"), _level_names().get(params.get("level") or "", "")),
-        (_("Walking distance of a new site (m)"),
-         format_decimal(radius) if radius else _("per kind, else 400")),
+        (
+            _("Walking distance of a new site (m)"),
+            format_decimal(radius) if radius else _("per kind, else 400"),
+        ),
         (_("Detour factor"), format_decimal(params.get("detour") or DEFAULT_DETOUR)),
         (_("Weights of need"), weight_text),
     ]

@@ -39,6 +39,7 @@ EXACT_SECONDS = 600.0
 
 # ------------------------------------------------------------------------------ parameters
 
+
 @dataclass(frozen=True)
 class GapParams:
     """One analysis request. Parsed from query parameters by :meth:`from_args`."""
@@ -108,9 +109,16 @@ class GapParams:
 
     def model_key(self) -> str:
         """What the demand and existing coverage depend on (not p or candidates)."""
-        key = {"kind": self.kind, "rung": self.rung, "area": self.area, "year": self.year,
-               "detour": self.detour, "catchment": self.catchment,
-               "weights": asdict(self.weights), "window": self.window}
+        key = {
+            "kind": self.kind,
+            "rung": self.rung,
+            "area": self.area,
+            "year": self.year,
+            "detour": self.detour,
+            "catchment": self.catchment,
+            "weights": asdict(self.weights),
+            "window": self.window,
+        }
         if self.include_planned:  # absent when off, so earlier cached models stay valid
             key["include_planned"] = True
         return _digest(key)
@@ -130,6 +138,7 @@ def _check_layer(candidates: str) -> None:
 
 # ------------------------------------------------------------------------- query arguments
 
+
 def _kinds() -> list[str]:
     return list(db.session.scalars(db.select(PlaceKind.code).order_by(PlaceKind.sort_order)))
 
@@ -145,33 +154,47 @@ def _weight(description: str, low: float = 0.0) -> Any:
 class GapArgs(Args):
     """The query arguments of every analysis request (and the params of a saved scenario)."""
 
-    kind = Text("Count only places of this kind, and site new ones of it",
-                validate=DataChoice(_kinds, "place kind", "kinds"))
+    kind = Text(
+        "Count only places of this kind, and site new ones of it",
+        validate=DataChoice(_kinds, "place kind", "kinds"),
+    )
     rung = Int(1, 6, description="Count only places supporting this cohesion ladder rung")
     p = Int(1, MAX_P, description="How many new places to suggest")
-    radius = Float(25, 5000, description="Walking distance of a new place in metres "
-                   "(default: the kind's)")
-    candidates = Text("Where new places may go: grid, proposals or layer:<id>",
-                      validate=validate.Regexp(r"^(grid|proposals|layer:[0-9]{1,9})$",
-                                               error="must be grid, proposals or layer:<id>"))
+    radius = Float(
+        25, 5000, description="Walking distance of a new place in metres (default: the kind's)"
+    )
+    candidates = Text(
+        "Where new places may go: grid, proposals or layer:<id>",
+        validate=validate.Regexp(
+            r"^(grid|proposals|layer:[0-9]{1,9})$", error="must be grid, proposals or layer:<id>"
+        ),
+    )
     area = Text("Only demand and candidates inside this area (code)")
-    level = Text("Level at which coverage is reported",
-                 validate=DataChoice(_levels, "level", "levels"))
+    level = Text(
+        "Level at which coverage is reported", validate=DataChoice(_levels, "level", "levels")
+    )
     year = Int(1900, 2100, description="Cohesion year (default: the latest)")
     detour = Float(1.0, 3.0, description="Walking detour factor over the straight line")
-    window = Text("Opening-hours window: places open less than half of it do not count "
-                  "(weekday_afternoons, evenings, weekend, week; default: every place counts)",
-                  validate=validate.OneOf(list(WINDOWS),
-                                          error="must be one of " + ", ".join(WINDOWS)))
-    catchment = Text("How walking distance is measured: straight (straight line x detour, the "
-                     "default) or network (along the stored walking network, where there is one)",
-                     validate=validate.OneOf(["straight", "network"],
-                                             error="catchment must be straight or network"))
-    exact = Text("Also prove the optimum with the MILP (HiGHS); always a background job",
-                 validate=validate.OneOf(["true", "false", "1", "0"],
-                                         error="exact must be true or false"))
-    planned = Text("1: count planned places and those under construction as if built",
-                   validate=validate.OneOf(["0", "1"], error="planned must be 0 or 1"))
+    window = Text(
+        "Opening-hours window: places open less than half of it do not count "
+        "(weekday_afternoons, evenings, weekend, week; default: every place counts)",
+        validate=validate.OneOf(list(WINDOWS), error="must be one of " + ", ".join(WINDOWS)),
+    )
+    catchment = Text(
+        "How walking distance is measured: straight (straight line x detour, the "
+        "default) or network (along the stored walking network, where there is one)",
+        validate=validate.OneOf(
+            ["straight", "network"], error="catchment must be straight or network"
+        ),
+    )
+    exact = Text(
+        "Also prove the optimum with the MILP (HiGHS); always a background job",
+        validate=validate.OneOf(["true", "false", "1", "0"], error="exact must be true or false"),
+    )
+    planned = Text(
+        "1: count planned places and those under construction as if built",
+        validate=validate.OneOf(["0", "1"], error="planned must be 0 or 1"),
+    )
     w_cohesion = _weight("Weight of low cohesion in the need")
     w_income = _weight("Weight of minimum incomes in the need")
     w_lonely = _weight("Weight of loneliness in the need")
@@ -182,6 +205,16 @@ class GapArgs(Args):
 
 GAP_ARGS = GapArgs()
 # argument -> GapParams field
-PLAIN_ARGS = {"kind": "kind", "rung": "rung", "p": "p", "radius": "radius_m",
-              "candidates": "candidates", "area": "area", "level": "level", "year": "year",
-              "detour": "detour", "window": "window", "catchment": "catchment"}
+PLAIN_ARGS = {
+    "kind": "kind",
+    "rung": "rung",
+    "p": "p",
+    "radius": "radius_m",
+    "candidates": "candidates",
+    "area": "area",
+    "level": "level",
+    "year": "year",
+    "detour": "detour",
+    "window": "window",
+    "catchment": "catchment",
+}

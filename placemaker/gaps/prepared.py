@@ -48,12 +48,20 @@ class Prepared:
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
         p = self.problem
-        np.savez(buffer, radius=self.radius, candidate_xy=self.candidate_xy,
-                 refs=np.array(json.dumps(self.candidate_refs)),
-                 shape=np.array(self.cover.shape), indptr=self.cover.indptr,
-                 indices=self.cover.indices, red_shape=np.array(p.matrix.shape),
-                 red_indptr=p.matrix.indptr, red_indices=p.matrix.indices,
-                 red_weight=p.red_weight, candidates=p.candidates)
+        np.savez(
+            buffer,
+            radius=self.radius,
+            candidate_xy=self.candidate_xy,
+            refs=np.array(json.dumps(self.candidate_refs)),
+            shape=np.array(self.cover.shape),
+            indptr=self.cover.indptr,
+            indices=self.cover.indices,
+            red_shape=np.array(p.matrix.shape),
+            red_indptr=p.matrix.indptr,
+            red_indices=p.matrix.indices,
+            red_weight=p.red_weight,
+            candidates=p.candidates,
+        )
         return buffer.getvalue()
 
     @classmethod
@@ -61,16 +69,25 @@ class Prepared:
         z = np.load(io.BytesIO(data), allow_pickle=False)
         cover = sparse.csr_matrix(
             (np.ones(len(z["indices"]), dtype=bool), z["indices"], z["indptr"]),
-            shape=tuple(z["shape"]))
+            shape=tuple(z["shape"]),
+        )
         matrix = sparse.csr_matrix(
             (np.ones(len(z["red_indices"])), z["red_indices"], z["red_indptr"]),
-            shape=tuple(z["red_shape"]))
+            shape=tuple(z["red_shape"]),
+        )
         problem = MCLPProblem(
-            cover=cover, weight=model.grid.weight, population=model.grid.population,
-            covered=model.covered, matrix=matrix, matrix_t=sparse.csr_matrix(matrix.T),
-            red_weight=z["red_weight"], candidates=z["candidates"])
-        return cls(key, float(z["radius"]), z["candidate_xy"], json.loads(str(z["refs"])),
-                   cover, problem)
+            cover=cover,
+            weight=model.grid.weight,
+            population=model.grid.population,
+            covered=model.covered,
+            matrix=matrix,
+            matrix_t=sparse.csr_matrix(matrix.T),
+            red_weight=z["red_weight"],
+            candidates=z["candidates"],
+        )
+        return cls(
+            key, float(z["radius"]), z["candidate_xy"], json.loads(str(z["refs"])), cover, problem
+        )
 
 
 def new_site_radius(params: GapParams) -> float:
@@ -83,8 +100,11 @@ def new_site_radius(params: GapParams) -> float:
 
 def problem_key(params: GapParams) -> str:
     """What the candidates and the reduced problem depend on (not ``p``, not the level)."""
-    value = {"model": params.model_key(), "candidates": params.candidates,
-             "radius": params.radius_m}
+    value = {
+        "model": params.model_key(),
+        "candidates": params.candidates,
+        "radius": params.radius_m,
+    }
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -92,8 +112,13 @@ def load_prepared(params: GapParams, model: GapModel | None = None) -> Prepared:
     """The prepared problem of this data version, built now if no job has built it yet."""
     model = model if model is not None else load_model(params)
     key = problem_key(params)
-    data = cache.cached("gaps:prepared", key, lambda: build_prepared(params, model).to_bytes(),
-                        version=data_version(), seconds=KEEP_SECONDS)
+    data = cache.cached(
+        "gaps:prepared",
+        key,
+        lambda: build_prepared(params, model).to_bytes(),
+        version=data_version(),
+        seconds=KEEP_SECONDS,
+    )
     return Prepared.from_bytes(key, data, model)
 
 
@@ -102,17 +127,23 @@ def build_prepared(params: GapParams, model: GapModel) -> Prepared:
     radius = new_site_radius(params)
     distance, _ = distance_model(params, model.grid.xy)
     cover = coverage_matrix(candidate_xy, radius, model.grid.xy, distance)
-    problem = MCLPProblem.from_coverage(cover, model.grid.weight, model.grid.population,
-                                        model.covered)
-    return Prepared(problem_key(params), radius, candidate_xy, candidate_refs, problem.cover,
-                    problem)
+    problem = MCLPProblem.from_coverage(
+        cover, model.grid.weight, model.grid.population, model.covered
+    )
+    return Prepared(
+        problem_key(params), radius, candidate_xy, candidate_refs, problem.cover, problem
+    )
 
 
 def upper_bound(prepared: Prepared, p: int) -> float:
     """The LP bound for ``p`` sites on this prepared problem, computed once per version."""
-    data = cache.cached("gaps:bound", f"{prepared.key}|{p}",
-                        lambda: repr(lp_bound(prepared.problem, p)).encode(),
-                        version=data_version(), seconds=KEEP_SECONDS)
+    data = cache.cached(
+        "gaps:bound",
+        f"{prepared.key}|{p}",
+        lambda: repr(lp_bound(prepared.problem, p)).encode(),
+        version=data_version(),
+        seconds=KEEP_SECONDS,
+    )
     return float(data)
 
 
@@ -122,5 +153,10 @@ def warm(params: GapParams | None = None) -> dict[str, Any]:
     model = load_model(params)
     prepared = load_prepared(params, model)
     bound = upper_bound(prepared, params.p)
-    return {"data_version": data_version(), "cells": len(model.grid),
-            "candidates": len(prepared.candidate_refs), "p": params.p, "upper_bound": bound}
+    return {
+        "data_version": data_version(),
+        "cells": len(model.grid),
+        "candidates": len(prepared.candidate_refs),
+        "p": params.p,
+        "upper_bound": bound,
+    }

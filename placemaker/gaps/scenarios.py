@@ -14,16 +14,23 @@ from placemaker.gaps.params import GapParams
 from placemaker.gaps.results import coverage, suggestions
 
 
-def save_scenario(name: str, params: GapParams, user_id: int | None,
-                  description: str | None = None) -> GapScenario:
+def save_scenario(
+    name: str, params: GapParams, user_id: int | None, description: str | None = None
+) -> GapScenario:
     name = (name or "").strip()
     if not name:
         raise InvalidInput("a scenario needs a name")
     if len(name) > 200:
         raise InvalidInput("a scenario name has at most 200 characters")
     result = {"coverage": coverage(params), "suggestions": suggestions(params)}
-    scenario = GapScenario(name=name, description=description, params=params.as_json(),
-                           result=result, data_version=data_version(), created_by=user_id)
+    scenario = GapScenario(
+        name=name,
+        description=description,
+        params=params.as_json(),
+        result=result,
+        data_version=data_version(),
+        created_by=user_id,
+    )
     db.session.add(scenario)
     db.session.flush()
     return scenario
@@ -54,16 +61,20 @@ def compare_scenarios(a: GapScenario, b: GapScenario) -> dict[str, Any]:
                 return None
             return round(y[key] - x[key], 4)
 
-        rows.append({
-            "code": code, "name": ref.get("name"), "level": ref.get("level"),
-            "population": ref.get("population"),
-            "population_share_a": x.get("population_share"),
-            "population_share_b": y.get("population_share"),
-            "population_share_change": diff("population_share"),
-            "weight_share_a": x.get("weight_share"),
-            "weight_share_b": y.get("weight_share"),
-            "weight_share_change": diff("weight_share"),
-        })
+        rows.append(
+            {
+                "code": code,
+                "name": ref.get("name"),
+                "level": ref.get("level"),
+                "population": ref.get("population"),
+                "population_share_a": x.get("population_share"),
+                "population_share_b": y.get("population_share"),
+                "population_share_change": diff("population_share"),
+                "weight_share_a": x.get("weight_share"),
+                "weight_share_b": y.get("weight_share"),
+                "weight_share_change": diff("weight_share"),
+            }
+        )
     return {
         "a": {"id": a.id, "name": a.name, "params": a.params},
         "b": {"id": b.id, "name": b.name, "params": b.params},
@@ -104,4 +115,3 @@ def differences(a: GapScenario, b: GapScenario) -> list[dict[str, Any]]:
         if x != y:
             out.append({"field": field, "a": x, "b": y, "message": message.format(a=x, b=y)})
     return out
-

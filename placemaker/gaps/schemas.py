@@ -25,35 +25,69 @@ class CompareArgs(Args):
 
 
 SCENARIO: dict[str, Any] = {
-    "type": "object", "required": ["id", "name", "params", "created_at"],
-    "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
-                   "description": {"type": "string", "nullable": True},
-                   "params": OBJECT, "created_at": {"type": "string"},
-                   "data_version": {}, "new_residents_reached": {"type": "number"}}}
+    "type": "object",
+    "required": ["id", "name", "params", "created_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "description": {"type": "string", "nullable": True},
+        "params": OBJECT,
+        "created_at": {"type": "string"},
+        "data_version": {},
+        "new_residents_reached": {"type": "number"},
+    },
+}
 SCENARIO_LIST: dict[str, Any] = {
-    "type": "object", "required": ["scenarios"],
-    "properties": {"scenarios": {"type": "array", "items": SCENARIO}}}
+    "type": "object",
+    "required": ["scenarios"],
+    "properties": {"scenarios": {"type": "array", "items": SCENARIO}},
+}
 SCENARIO_BODY: dict[str, Any] = {
-    "type": "object", "required": ["name"],
-    "properties": {"name": {"type": "string"}, "description": {"type": "string"},
-                   "params": {"type": "object", "additionalProperties": {"type": "string"}}}}
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string"},
+        "description": {"type": "string"},
+        "params": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
 LAYER_LIST: dict[str, Any] = {
-    "type": "object", "required": ["layers"],
-    "properties": {"layers": {"type": "array", "items": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "name": {"type": "string"}, "role": {"type": "string"},
-        "source": {"type": "string", "nullable": True}}}}}}
+    "type": "object",
+    "required": ["layers"],
+    "properties": {
+        "layers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "role": {"type": "string"},
+                    "source": {"type": "string", "nullable": True},
+                },
+            },
+        }
+    },
+}
 LAYER_BODY: dict[str, Any] = {
-    "type": "object", "required": ["name", "role", "features"],
+    "type": "object",
+    "required": ["name", "role", "features"],
     "properties": {
         "name": {"type": "string", "maxLength": 200},
         "role": {"type": "string", "enum": ["candidates", "exclude"]},
-        "features": {"type": "object",
-                     "description": "A GeoJSON FeatureCollection (EPSG:4326)"}}}
+        "features": {"type": "object", "description": "A GeoJSON FeatureCollection (EPSG:4326)"},
+    },
+}
 LAYER_STORED: dict[str, Any] = {
     "type": "object",
-    "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
-                   "role": {"type": "string"}, "features": {"type": "integer"},
-                   "notes": {"type": "array", "items": {"type": "string"}}}}
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "role": {"type": "string"},
+        "features": {"type": "integer"},
+        "notes": {"type": "array", "items": {"type": "string"}},
+    },
+}
 
 
 SUGGESTIONS_DESCRIPTION = (
@@ -69,17 +103,36 @@ SUGGESTIONS_DESCRIPTION = (
     "polygons that may include water (no grid, no water layer): sites there may lie on water. Big "
     "questions (many sites on many cells, or `exact=true`) run as a background job: the "
     "answer is then 202 with the job (see `/api/gaps/jobs/{job_id}`, also in the Location "
-    "header) until the job has finished, after which this URL serves the result.")
+    "header) until the job has finished, after which this URL serves the result."
+)
 
 JOB: dict[str, Any] = {
-    "type": "object", "required": ["id", "status", "progress"], "properties": {
+    "type": "object",
+    "required": ["id", "status", "progress"],
+    "properties": {
         "id": {"type": "string"},
-        "status": {"type": "string", "enum": ["queued", "started", "deferred", "finished",
-                                              "failed", "stopped", "canceled", "scheduled"]},
+        "status": {
+            "type": "string",
+            "enum": [
+                "queued",
+                "started",
+                "deferred",
+                "finished",
+                "failed",
+                "stopped",
+                "canceled",
+                "scheduled",
+            ],
+        },
         "progress": {"type": "number", "minimum": 0, "maximum": 1},
         "stage": {"type": "string", "nullable": True},
         "params": OBJECT,
         "url": {"type": "string", "description": "Poll this for progress"},
-        "result_url": {"type": "string", "description": "Ask this again once the job has "
-                       "finished: the answer is then served from the cache"},
-        "error": {"type": "string"}}}
+        "result_url": {
+            "type": "string",
+            "description": "Ask this again once the job has "
+            "finished: the answer is then served from the cache",
+        },
+        "error": {"type": "string"},
+    },
+}

@@ -447,7 +447,12 @@ def _ils(
 
 
 def _finish(
-    problem: MCLPProblem, state: _State, p: int, method: str, iterations: int, started: float,
+    problem: MCLPProblem,
+    state: _State,
+    p: int,
+    method: str,
+    iterations: int,
+    started: float,
     stopped: str = "rounds",
 ) -> MCLPResult:
     """Order the chosen sites greedily and compute gains and alternatives."""
@@ -606,8 +611,9 @@ def solve_mclp(
     tol = _REL_TOL * float(problem.red_weight.sum())
     _local_search(state, tol)
     rng = np.random.default_rng(seed)
-    rounds, stopped = _ils(state, p, rng, tol, max_rounds, time_limit, started,
-                           bound=bound, max_stale=max_stale)
+    rounds, stopped = _ils(
+        state, p, rng, tol, max_rounds, time_limit, started, bound=bound, max_stale=max_stale
+    )
     return _finish(problem, state, p, "ils", rounds, started, stopped)
 
 

@@ -36,9 +36,13 @@ MAX_DESCRIPTION = 5000
 # Per client, for those who are neither logged in nor sending an API token.
 # (The limit is checked before the token is: a request with a bearer token is exempt here
 # and refused with 401 later when the token is no good.)
-limiter.limit(lambda: current_app.config["GAPS_ANON_RATE_LIMIT"],
-              exempt_when=lambda: current_reader() is not None
-              or request.headers.get("Authorization", "").lower().startswith("bearer "))(api)
+limiter.limit(
+    lambda: current_app.config["GAPS_ANON_RATE_LIMIT"],
+    exempt_when=lambda: (
+        current_reader() is not None
+        or request.headers.get("Authorization", "").lower().startswith("bearer ")
+    ),
+)(api)
 
 
 def _params(args: dict) -> GapParams:
@@ -52,25 +56,41 @@ def _check_anonymous(params: GapParams) -> None:
     """:raises InvalidInput: a parameter too expensive for the public analysis."""
     config = current_app.config
     if params.p > config["GAPS_ANON_MAX_P"]:
-        raise InvalidInput(f"without logging in p may be at most {config['GAPS_ANON_MAX_P']}; "
-                           "log in or send an API token for more")
+        raise InvalidInput(
+            f"without logging in p may be at most {config['GAPS_ANON_MAX_P']}; "
+            "log in or send an API token for more"
+        )
     if (params.radius_m or 0) > config["GAPS_ANON_MAX_RADIUS_M"]:
-        raise InvalidInput("without logging in radius may be at most "
-                           f"{config['GAPS_ANON_MAX_RADIUS_M']} m; log in or send an API "
-                           "token for more")
+        raise InvalidInput(
+            "without logging in radius may be at most "
+            f"{config['GAPS_ANON_MAX_RADIUS_M']} m; log in or send an API "
+            "token for more"
+        )
 
 
 @api.get("/coverage")
-@endpoint("gaps", "How many residents live within reach of a meeting place, per area",
-          args=GapArgs, response={"type": "object"}, errors=(404,), operation_id="gapCoverage")
+@endpoint(
+    "gaps",
+    "How many residents live within reach of a meeting place, per area",
+    args=GapArgs,
+    response={"type": "object"},
+    errors=(404,),
+    operation_id="gapCoverage",
+)
 def coverage(args: dict):
     return jsonify(results.coverage(_params(args)))
 
 
 @api.get("/cells")
-@endpoint("gaps", "Grid cells of residents without a meeting place nearby", args=CellArgs,
-          response=feature_collection_schema(), media_type=GEOJSON, errors=(404,),
-          operation_id="gapCells")
+@endpoint(
+    "gaps",
+    "Grid cells of residents without a meeting place nearby",
+    args=CellArgs,
+    response=feature_collection_schema(),
+    media_type=GEOJSON,
+    errors=(404,),
+    operation_id="gapCells",
+)
 def cells(args: dict):
     include = args.get("include_covered") in ("1", "true", "yes")
     packed = results.uncovered_cells_gzip(_params(args), include_covered=include)
@@ -78,9 +98,16 @@ def cells(args: dict):
 
 
 @api.get("/suggestions")
-@endpoint("gaps", "Suggested sites for new meeting places, explained", args=GapArgs,
-          description=SUGGESTIONS_DESCRIPTION, response=feature_collection_schema(),
-          media_type=GEOJSON, errors=(404,), operation_id="gapSuggestions")
+@endpoint(
+    "gaps",
+    "Suggested sites for new meeting places, explained",
+    args=GapArgs,
+    description=SUGGESTIONS_DESCRIPTION,
+    response=feature_collection_schema(),
+    media_type=GEOJSON,
+    errors=(404,),
+    operation_id="gapSuggestions",
+)
 def suggestions(args: dict):
     """Small questions are answered at once; big ones (many sites, exact mode) become a job:
     202 with its URL, until the job's answer is in the cache and this URL serves it."""
@@ -101,11 +128,23 @@ def suggestions(args: dict):
 
 
 @api.get("/jobs/<job_id>")
-@endpoint("gaps", "Progress of a background analysis", response=JOB, errors=(404,),
-          path={"job_id": {"description": "The job's id from the 202 answer",
-                           "schema": {"type": "string", "maxLength": 200,
-                                      "pattern": "^gaps-suggestions-[0-9a-f]+-[0-9a-f]+$"}}},
-          operation_id="gapJob")
+@endpoint(
+    "gaps",
+    "Progress of a background analysis",
+    response=JOB,
+    errors=(404,),
+    path={
+        "job_id": {
+            "description": "The job's id from the 202 answer",
+            "schema": {
+                "type": "string",
+                "maxLength": 200,
+                "pattern": "^gaps-suggestions-[0-9a-f]+-[0-9a-f]+$",
+            },
+        }
+    },
+    operation_id="gapJob",
+)
 def job(job_id: str):
     status = jobs.job_status(job_id)
     if status is None:
@@ -114,41 +153,68 @@ def job(job_id: str):
 
 
 @api.get("/evaluate")
-@endpoint("gaps", "What a new meeting place at one spot would add", args=EvaluateArgs,
-          response={"type": "object"}, errors=(404,), operation_id="gapEvaluate")
+@endpoint(
+    "gaps",
+    "What a new meeting place at one spot would add",
+    args=EvaluateArgs,
+    response={"type": "object"},
+    errors=(404,),
+    operation_id="gapEvaluate",
+)
 def evaluate(args: dict):
     return jsonify(results.evaluate(args["lon"], args["lat"], _params(args)))
 
 
 @api.get("/layers")
-@endpoint("gaps", "Layers loaded for the analysis (candidates, exclusions)",
-          response=LAYER_LIST, operation_id="gapLayers")
+@endpoint(
+    "gaps",
+    "Layers loaded for the analysis (candidates, exclusions)",
+    response=LAYER_LIST,
+    operation_id="gapLayers",
+)
 def layers():
-    return jsonify(layers=[
-        {"id": layer.id, "name": layer.name, "role": layer.role, "source": layer.source}
-        for layer in uploads.layers()
-    ])
+    return jsonify(
+        layers=[
+            {"id": layer.id, "name": layer.name, "role": layer.role, "source": layer.source}
+            for layer in uploads.layers()
+        ]
+    )
 
 
 @api.post("/layers")
-@endpoint("gaps", "Upload a layer of candidate sites or of land to leave out (planners)",
-          description="Replaces a layer of the same name. Use it as `candidates=layer:<id>`; "
-          "`exclude` layers keep residents and sites out of water, parks or private land.",
-          body=LAYER_BODY, response=LAYER_STORED, status=201, errors=(403,),
-          operation_id="uploadGapLayer")
+@endpoint(
+    "gaps",
+    "Upload a layer of candidate sites or of land to leave out (planners)",
+    description="Replaces a layer of the same name. Use it as `candidates=layer:<id>`; "
+    "`exclude` layers keep residents and sites out of water, parks or private land.",
+    body=LAYER_BODY,
+    response=LAYER_STORED,
+    status=201,
+    errors=(403,),
+    operation_id="uploadGapLayer",
+)
 @role_required("planner")
 def upload_layer():
     """A planner's own layer: candidate sites, or land to leave out (water, private land)."""
     body = json_body()
     if not isinstance(body, dict):
         raise InvalidInput('send JSON: {"name", "role", "features": a GeoJSON FeatureCollection}')
-    report = uploads.upload_layer(body.get("name"), body.get("role"), body.get("features"),
-                                  current_user.id,
-                                  may_replace_others=current_user.role is Role.admin)
+    report = uploads.upload_layer(
+        body.get("name"),
+        body.get("role"),
+        body.get("features"),
+        current_user.id,
+        may_replace_others=current_user.role is Role.admin,
+    )
     db.session.commit()
     layer = report["layer"]
-    return jsonify(id=layer.id, name=layer.name, role=layer.role,
-                   features=report["features"], notes=report["notes"]), 201
+    return jsonify(
+        id=layer.id,
+        name=layer.name,
+        role=layer.role,
+        features=report["features"],
+        notes=report["notes"],
+    ), 201
 
 
 @api.get("/scenarios")
@@ -158,8 +224,15 @@ def list_scenarios():
 
 
 @api.post("/scenarios")
-@endpoint("gaps", "Save a scenario (planners, logged in)", body=SCENARIO_BODY,
-          response=SCENARIO, status=201, errors=(403,), operation_id="saveGapScenario")
+@endpoint(
+    "gaps",
+    "Save a scenario (planners, logged in)",
+    body=SCENARIO_BODY,
+    response=SCENARIO,
+    status=201,
+    errors=(403,),
+    operation_id="saveGapScenario",
+)
 @role_required("planner")
 def save_scenario():
     body = require_object(json_body(), "the body")
@@ -175,16 +248,28 @@ def save_scenario():
 
 
 @api.get("/scenarios/<int:scenario_id>")
-@endpoint("gaps", "One saved scenario with its result", response={"type": "object"},
-          errors=(404,), path={"scenario_id": "Scenario number"}, operation_id="getGapScenario")
+@endpoint(
+    "gaps",
+    "One saved scenario with its result",
+    response={"type": "object"},
+    errors=(404,),
+    path={"scenario_id": "Scenario number"},
+    operation_id="getGapScenario",
+)
 def get_scenario(scenario_id: int):
     scenario = scenarios.get_scenario(scenario_id)
     return jsonify({**_scenario_summary(scenario), "result": scenario.result})
 
 
 @api.get("/scenarios/compare")
-@endpoint("gaps", "Two saved scenarios side by side", args=CompareArgs,
-          response={"type": "object"}, errors=(404,), operation_id="compareGapScenarios")
+@endpoint(
+    "gaps",
+    "Two saved scenarios side by side",
+    args=CompareArgs,
+    response={"type": "object"},
+    errors=(404,),
+    operation_id="compareGapScenarios",
+)
 def compare_scenarios(args: dict):
     a = scenarios.get_scenario(args["a"])
     b = scenarios.get_scenario(args["b"])
@@ -193,8 +278,11 @@ def compare_scenarios(args: dict):
 
 def _scenario_summary(scenario) -> dict:
     return {
-        "id": scenario.id, "name": scenario.name, "description": scenario.description,
-        "params": scenario.params, "created_at": scenario.created_at.isoformat(timespec="seconds"),
+        "id": scenario.id,
+        "name": scenario.name,
+        "description": scenario.description,
+        "params": scenario.params,
+        "created_at": scenario.created_at.isoformat(timespec="seconds"),
         "data_version": scenario.data_version,
         "new_residents_reached": scenario.result["suggestions"]["new_residents_reached"],
         "certificate": scenario.result["suggestions"].get("certificate"),

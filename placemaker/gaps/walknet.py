@@ -34,25 +34,40 @@ def import_network(path: Path | str) -> NetworkImport:
     if ids is None:  # read_walk_network always names the OSM nodes
         raise ValueError("the network read has no node ids")
     if len(ids):
-        db.session.execute(text(
-            "INSERT INTO walk_node (id, geom) SELECT i, ST_SetSRID(ST_MakePoint(x, y), :srid) "
-            "FROM unnest(CAST(:ids AS bigint[]), CAST(:xs AS float8[]), CAST(:ys AS float8[]))"
-            " AS t(i, x, y) ON CONFLICT (id) DO NOTHING"),
-            {"ids": ids.tolist(), "srid": RD_SRID, "xs": network.node_xy[:, 0].tolist(),
-             "ys": network.node_xy[:, 1].tolist()})
+        db.session.execute(
+            text(
+                "INSERT INTO walk_node (id, geom) SELECT i, ST_SetSRID(ST_MakePoint(x, y), :srid) "
+                "FROM unnest(CAST(:ids AS bigint[]), CAST(:xs AS float8[]), CAST(:ys AS float8[]))"
+                " AS t(i, x, y) ON CONFLICT (id) DO NOTHING"
+            ),
+            {
+                "ids": ids.tolist(),
+                "srid": RD_SRID,
+                "xs": network.node_xy[:, 0].tolist(),
+                "ys": network.node_xy[:, 1].tolist(),
+            },
+        )
     if len(network.edge_from):
-        db.session.execute(text(
-            "INSERT INTO walk_edge (source, target, length_m) SELECT s, t, l FROM "
-            "unnest(CAST(:s AS bigint[]), CAST(:t AS bigint[]), CAST(:l AS float8[]))"
-            " AS e(s, t, l)"),
-            {"s": ids[network.edge_from].tolist(), "t": ids[network.edge_to].tolist(),
-             "l": network.edge_length.tolist()})
+        db.session.execute(
+            text(
+                "INSERT INTO walk_edge (source, target, length_m) SELECT s, t, l FROM "
+                "unnest(CAST(:s AS bigint[]), CAST(:t AS bigint[]), CAST(:l AS float8[]))"
+                " AS e(s, t, l)"
+            ),
+            {
+                "s": ids[network.edge_from].tolist(),
+                "t": ids[network.edge_to].tolist(),
+                "l": network.edge_length.tolist(),
+            },
+        )
     return NetworkImport(len(ids), len(network.edge_from), network.ways, network.skipped)
 
 
 def has_network() -> bool:
-    return (db.session.scalar(select(func.count()).select_from(
-        select(WalkEdge.id).limit(1).subquery())) or 0) > 0
+    return (
+        db.session.scalar(select(func.count()).select_from(select(WalkEdge.id).limit(1).subquery()))
+        or 0
+    ) > 0
 
 
 def load_network(cells_xy: np.ndarray) -> WalkNetwork | None:
@@ -61,8 +76,9 @@ def load_network(cells_xy: np.ndarray) -> WalkNetwork | None:
         return None
     (x0, y0), (x1, y1) = cells_xy.min(0) - MARGIN_M, cells_xy.max(0) + MARGIN_M
     rows = db.session.execute(
-        select(WalkNode.id, func.ST_X(WalkNode.geom), func.ST_Y(WalkNode.geom))
-        .where(WalkNode.geom.intersects(func.ST_MakeEnvelope(x0, y0, x1, y1, RD_SRID)))
+        select(WalkNode.id, func.ST_X(WalkNode.geom), func.ST_Y(WalkNode.geom)).where(
+            WalkNode.geom.intersects(func.ST_MakeEnvelope(x0, y0, x1, y1, RD_SRID))
+        )
     ).all()
     if not rows:
         return None
@@ -71,10 +87,14 @@ def load_network(cells_xy: np.ndarray) -> WalkNetwork | None:
     order = np.argsort(ids)
     ids, xy = ids[order], xy[order]
     edges = db.session.execute(
-        text("SELECT source, target FROM walk_edge WHERE source = ANY(:ids) "
-             "AND target = ANY(:ids)"), {"ids": ids.tolist()}).all()
+        text(
+            "SELECT source, target FROM walk_edge WHERE source = ANY(:ids) AND target = ANY(:ids)"
+        ),
+        {"ids": ids.tolist()},
+    ).all()
     if not edges:
         return None
     pairs = np.array(edges, dtype=np.int64)
-    return WalkNetwork(xy, np.searchsorted(ids, pairs[:, 0]), np.searchsorted(ids, pairs[:, 1]),
-                       ids)
+    return WalkNetwork(
+        xy, np.searchsorted(ids, pairs[:, 0]), np.searchsorted(ids, pairs[:, 1]), ids
+    )

@@ -61,8 +61,14 @@ def parse_coordinates(text: str) -> tuple[float, float] | None:
     return None
 
 
-def format_address(street: str, number: int, letter: str | None, addition: str | None,
-                   postcode: str | None, city: str | None) -> str:
+def format_address(
+    street: str,
+    number: int,
+    letter: str | None,
+    addition: str | None,
+    postcode: str | None,
+    city: str | None,
+) -> str:
     """``Barentszplein 1H, 1013 NJ Amsterdam`` as Dutch letters are addressed."""
     house = f"{number}{letter or ''}" + (f"-{addition}" if addition else "")
     place = " ".join(p for p in (_spaced_postcode(postcode), city) if p)
@@ -90,45 +96,73 @@ def addresses(text: str, limit: int) -> list[Found]:
         street, number, letter, _addition = with_number.groups()
         street = street.strip(" ,")
         if len(street) >= 2:
-            return _numbers(Address.street.ilike(_like(street), escape="\\"), int(number),
-                            letter, limit, street)
+            return _numbers(
+                Address.street.ilike(_like(street), escape="\\"), int(number), letter, limit, street
+            )
     return _streets(text, limit)
 
 
-def _numbers(where, number: int, letter: str | None, limit: int,
-             street: str | None = None) -> list[Found]:
+def _numbers(
+    where, number: int, letter: str | None, limit: int, street: str | None = None
+) -> list[Found]:
     # One result per house number (flats behind one door share its point), the exact
     # number first, then numbers that start with what was typed (type-ahead: "10" → 100).
     exact = Address.number == number
     query = (
-        select(Address.street, Address.number, Address.letter, Address.postcode, Address.city,
-               func.min(func.ST_X(Address.geom)).label("lon"),
-               func.min(func.ST_Y(Address.geom)).label("lat"))
+        select(
+            Address.street,
+            Address.number,
+            Address.letter,
+            Address.postcode,
+            Address.city,
+            func.min(func.ST_X(Address.geom)).label("lon"),
+            func.min(func.ST_Y(Address.geom)).label("lat"),
+        )
         .where(where, or_(exact, cast(Address.number, String).like(f"{number}%")))
-        .group_by(Address.street, Address.number, Address.letter, Address.postcode,
-                  Address.city)
+        .group_by(Address.street, Address.number, Address.letter, Address.postcode, Address.city)
     )
     if letter:
         query = query.where(func.lower(func.coalesce(Address.letter, "")) == letter.lower())
     starts = Address.street.ilike(street.replace("%", "") + "%") if street else exact
-    query = query.order_by(starts.desc(), exact.desc(), Address.street, Address.number,
-                           Address.letter.nulls_first()).limit(limit)
-    return [_found(format_address(r.street, r.number, r.letter, None, r.postcode, r.city),
-                   "address", r.lon, r.lat) for r in db.session.execute(query)]
+    query = query.order_by(
+        starts.desc(), exact.desc(), Address.street, Address.number, Address.letter.nulls_first()
+    ).limit(limit)
+    return [
+        _found(
+            format_address(r.street, r.number, r.letter, None, r.postcode, r.city),
+            "address",
+            r.lon,
+            r.lat,
+        )
+        for r in db.session.execute(query)
+    ]
 
 
 def _postcodes(prefix: str, limit: int) -> list[Found]:
     collected = func.ST_Collect(Address.geom)
     spot = func.ST_ClosestPoint(collected, func.ST_Centroid(collected))
     rows = db.session.execute(
-        select(Address.postcode, func.min(Address.city).label("city"),
-               func.count().label("n"), func.ST_X(spot).label("lon"),
-               func.ST_Y(spot).label("lat"))
+        select(
+            Address.postcode,
+            func.min(Address.city).label("city"),
+            func.count().label("n"),
+            func.ST_X(spot).label("lon"),
+            func.ST_Y(spot).label("lat"),
+        )
         .where(Address.postcode.like(prefix + "%"))
-        .group_by(Address.postcode).order_by(Address.postcode).limit(limit)
+        .group_by(Address.postcode)
+        .order_by(Address.postcode)
+        .limit(limit)
     ).all()
-    return [_found(" ".join(p for p in (_spaced_postcode(r.postcode), r.city) if p),
-                   "postcode", r.lon, r.lat) for r in rows]
+    return [
+        _found(
+            " ".join(p for p in (_spaced_postcode(r.postcode), r.city) if p),
+            "postcode",
+            r.lon,
+            r.lat,
+        )
+        for r in rows
+    ]
 
 
 def _streets(text: str, limit: int) -> list[Found]:
@@ -137,15 +171,18 @@ def _streets(text: str, limit: int) -> list[Found]:
     spot = func.ST_ClosestPoint(collected, func.ST_Centroid(collected))
     pattern = _like(text)
     rows = db.session.execute(
-        select(Address.street, Address.city, func.ST_X(spot).label("lon"),
-               func.ST_Y(spot).label("lat"))
+        select(
+            Address.street, Address.city, func.ST_X(spot).label("lon"), func.ST_Y(spot).label("lat")
+        )
         .where(Address.street.ilike(pattern, escape="\\"))
         .group_by(Address.street, Address.city)
         .order_by(Address.street.ilike(text.replace("%", "") + "%").desc(), Address.street)
         .limit(limit)
     ).all()
-    return [_found(f"{r.street}, {r.city}" if r.city else r.street, "street", r.lon, r.lat)
-            for r in rows]
+    return [
+        _found(f"{r.street}, {r.city}" if r.city else r.street, "street", r.lon, r.lat)
+        for r in rows
+    ]
 
 
 def places(text: str, limit: int) -> list[Found]:
@@ -154,16 +191,23 @@ def places(text: str, limit: int) -> list[Found]:
         return []
     pattern = _like(text)
     rows = db.session.execute(
-        select(Place.name, Place.address, func.ST_X(Place.geom).label("lon"),
-               func.ST_Y(Place.geom).label("lat"))
-        .where(Place.status != PlaceStatus.gone,
-               or_(Place.address.ilike(pattern, escape="\\"),
-                   Place.name.ilike(pattern, escape="\\")))
+        select(
+            Place.name,
+            Place.address,
+            func.ST_X(Place.geom).label("lon"),
+            func.ST_Y(Place.geom).label("lat"),
+        )
+        .where(
+            Place.status != PlaceStatus.gone,
+            or_(Place.address.ilike(pattern, escape="\\"), Place.name.ilike(pattern, escape="\\")),
+        )
         .order_by(Place.address.ilike(pattern, escape="\\").desc(), Place.name)
         .limit(limit)
     ).all()
-    return [_found(f"{r.address} ({r.name})" if r.address else r.name, "place", r.lon, r.lat)
-            for r in rows]
+    return [
+        _found(f"{r.address} ({r.name})" if r.address else r.name, "place", r.lon, r.lat)
+        for r in rows
+    ]
 
 
 def areas(text: str, limit: int) -> list[Found]:
@@ -172,8 +216,12 @@ def areas(text: str, limit: int) -> list[Found]:
         return []
     surface = func.ST_PointOnSurface(Area.geom)
     rows = db.session.execute(
-        select(Area.name, Area.level_code, func.ST_X(surface).label("lon"),
-               func.ST_Y(surface).label("lat"))
+        select(
+            Area.name,
+            Area.level_code,
+            func.ST_X(surface).label("lon"),
+            func.ST_Y(surface).label("lat"),
+        )
         .join(AreaLevel)
         .where(or_(Area.name.ilike(_like(text), escape="\\"), Area.code.ilike(text)))
         .order_by(AreaLevel.rank, Area.name)
@@ -187,10 +235,19 @@ def nearest_address(lon: float, lat: float, max_m: float) -> tuple[Found, float]
     point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID)
     distance = func.ST_Distance(cast(Address.geom, Geography), cast(point, Geography))
     row = db.session.execute(
-        select(Address.street, Address.number, Address.letter, Address.addition,
-               Address.postcode, Address.city, func.ST_X(Address.geom).label("lon"),
-               func.ST_Y(Address.geom).label("lat"), distance.label("m"))
-        .order_by(Address.geom.op("<->")(point)).limit(1)
+        select(
+            Address.street,
+            Address.number,
+            Address.letter,
+            Address.addition,
+            Address.postcode,
+            Address.city,
+            func.ST_X(Address.geom).label("lon"),
+            func.ST_Y(Address.geom).label("lat"),
+            distance.label("m"),
+        )
+        .order_by(Address.geom.op("<->")(point))
+        .limit(1)
     ).first()
     if row is None or row.m > max_m:
         return None

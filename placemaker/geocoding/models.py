@@ -17,8 +17,12 @@ class Address(Model):
     __table_args__ = (
         # Type-ahead matches any part of a street name (ILIKE '%…%', served by trigrams) and
         # the start of a postcode; a national register holds nine million rows.
-        Index("ix_address_street_trgm", "street", postgresql_using="gin",
-              postgresql_ops={"street": "gin_trgm_ops"}),
+        Index(
+            "ix_address_street_trgm",
+            "street",
+            postgresql_using="gin",
+            postgresql_ops={"street": "gin_trgm_ops"},
+        ),
         Index("ix_address_postcode", "postcode", postgresql_ops={"postcode": "text_pattern_ops"}),
     )
 

@@ -74,15 +74,28 @@ class Locatieserver:
         return docs
 
     def search(self, text: str, limit: int) -> list[Found]:
-        docs = self._get("free", {
-            "q": text, "rows": limit, "fl": "weergavenaam,type,centroide_ll",
-            "fq": "type:(adres OR weg OR postcode OR woonplaats)",
-        })
+        docs = self._get(
+            "free",
+            {
+                "q": text,
+                "rows": limit,
+                "fl": "weergavenaam,type,centroide_ll",
+                "fq": "type:(adres OR weg OR postcode OR woonplaats)",
+            },
+        )
         return [f for f in (self._found(d) for d in docs) if f is not None]
 
     def reverse(self, lon: float, lat: float, max_m: float) -> Found | None:
-        docs = self._get("reverse", {"lon": lon, "lat": lat, "rows": 1, "type": "adres",
-                                     "fl": "weergavenaam,type,centroide_ll,afstand"})
+        docs = self._get(
+            "reverse",
+            {
+                "lon": lon,
+                "lat": lat,
+                "rows": 1,
+                "type": "adres",
+                "fl": "weergavenaam,type,centroide_ll,afstand",
+            },
+        )
         if not docs:
             return None
         if float(docs[0].get("afstand", 0)) > max_m:
@@ -93,10 +106,19 @@ class Locatieserver:
         match = POINT_RE.match(str(doc.get("centroide_ll", "")))
         if not match or not doc.get("weergavenaam"):
             return None
-        kind = {"adres": "address", "weg": "street", "postcode": "postcode",
-                "woonplaats": "area"}.get(str(doc.get("type")), "address")
-        return Found(str(doc["weergavenaam"]), kind, round(float(match.group(1)), 7),
-                     round(float(match.group(2)), 7), source=self.name)
+        kind = {
+            "adres": "address",
+            "weg": "street",
+            "postcode": "postcode",
+            "woonplaats": "area",
+        }.get(str(doc.get("type")), "address")
+        return Found(
+            str(doc["weergavenaam"]),
+            kind,
+            round(float(match.group(1)), 7),
+            round(float(match.group(2)), 7),
+            source=self.name,
+        )
 
 
 @dataclass
@@ -111,8 +133,9 @@ class Geocoder:
             try:
                 return call(self.primary)
             except GeocoderUnavailable as exc:
-                log.warning("geocoder %s unavailable, using the local index: %s",
-                            self.primary.name, exc)
+                log.warning(
+                    "geocoder %s unavailable, using the local index: %s", self.primary.name, exc
+                )
         return call(self.fallback)
 
     def search(self, text: str, limit: int = 8) -> list[Found]:
@@ -120,8 +143,9 @@ class Geocoder:
         results: list[Found] = []
         coords = local.parse_coordinates(text)
         if coords is not None:
-            results.append(Found(f"{coords[1]:.6f}, {coords[0]:.6f}", "coordinates",
-                                 coords[0], coords[1]))
+            results.append(
+                Found(f"{coords[1]:.6f}, {coords[0]:.6f}", "coordinates", coords[0], coords[1])
+            )
         if len(text) < 2:
             return results
         results += self._addresses(lambda source: source.search(text, limit))

@@ -30,10 +30,20 @@ from placemaker.imports.common import (
     too_long,
 )
 
-LAYERS = {"verblijfsobjecten": "verblijfsobject", "standplaatsen": "standplaats",
-          "ligplaatsen": "ligplaats"}
-FIELDS = ("nummer_id", "straatnaam", "huisnummer", "huisletter", "toevoeging", "postcode",
-          "woonplaats")
+LAYERS = {
+    "verblijfsobjecten": "verblijfsobject",
+    "standplaatsen": "standplaats",
+    "ligplaatsen": "ligplaats",
+}
+FIELDS = (
+    "nummer_id",
+    "straatnaam",
+    "huisnummer",
+    "huisletter",
+    "toevoeging",
+    "postcode",
+    "woonplaats",
+)
 POSTCODE_RE = re.compile(r"^\d{4}[A-Z]{2}$")
 BATCH = 2000
 
@@ -51,8 +61,9 @@ def import_addresses_file(path: Path | str, progress: Progress = no_progress) ->
         raise ImportFailed(f"{path}: cannot be read as a GeoPackage ({exc})") from None
     wanted = [name for name in layers if name in LAYERS]
     if not wanted:
-        raise ImportFailed(f"{path}: none of the layers {', '.join(LAYERS)} (found: "
-                           f"{', '.join(layers) or 'none'})")
+        raise ImportFailed(
+            f"{path}: none of the layers {', '.join(LAYERS)} (found: {', '.join(layers) or 'none'})"
+        )
     seen: set[str] = set()
     rows: list[dict[str, Any]] = []
     for layer in wanted:
@@ -63,7 +74,7 @@ def import_addresses_file(path: Path | str, progress: Progress = no_progress) ->
             seen.add(row["bag_id"])
             rows.append(row)
     for start in range(0, len(rows), BATCH):
-        batch = rows[start:start + BATCH]
+        batch = rows[start : start + BATCH]
         inserted = _upsert(batch)
         report.created += inserted.count(True)
         report.updated += inserted.count(False)
@@ -131,10 +142,15 @@ def _row(values: dict[str, Any], i: int, lonlat, kind: str) -> dict[str, Any] | 
     if postcode and not POSTCODE_RE.match(postcode):
         postcode = None
     row = {
-        "bag_id": bag_id, "street": street, "number": number,
-        "letter": _text(values, "huisletter", i), "addition": _text(values, "toevoeging", i),
-        "postcode": postcode, "city": _text(values, "woonplaats", i),
-        "kind": kind, "geom": f"SRID=4326;POINT({lon:.7f} {lat:.7f})",
+        "bag_id": bag_id,
+        "street": street,
+        "number": number,
+        "letter": _text(values, "huisletter", i),
+        "addition": _text(values, "toevoeging", i),
+        "postcode": postcode,
+        "city": _text(values, "woonplaats", i),
+        "kind": kind,
+        "geom": f"SRID=4326;POINT({lon:.7f} {lat:.7f})",
     }
     problems = too_long(Address, row)
     return "; ".join(problems) if problems else row
@@ -150,9 +166,11 @@ def _upsert(rows: list[dict[str, Any]]) -> list[bool]:
     table = Address.__table__
     changed = or_(*(table.c[c].is_distinct_from(statement.excluded[c]) for c in columns))
     # xmax is 0 for a row this statement inserted, the updating transaction's id otherwise.
-    result: Any = db.session.execute(statement.on_conflict_do_update(
-        index_elements=[Address.bag_id],
-        set_={c: statement.excluded[c] for c in columns},
-        where=changed,
-    ).returning(literal_column("xmax = 0")))
+    result: Any = db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Address.bag_id],
+            set_={c: statement.excluded[c] for c in columns},
+            where=changed,
+        ).returning(literal_column("xmax = 0"))
+    )
     return [bool(flag) for (flag,) in result]

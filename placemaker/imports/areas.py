@@ -52,8 +52,14 @@ class _Row:
     geom: Any
 
 
-def import_areas_file(path: str | Path, mapping: AreaMapping, *, source: str | None = None,
-                      progress: Progress = no_progress, **read: Any) -> ImportReport:
+def import_areas_file(
+    path: str | Path,
+    mapping: AreaMapping,
+    *,
+    source: str | None = None,
+    progress: Progress = no_progress,
+    **read: Any,
+) -> ImportReport:
     """Areas from GeoJSON, GeoPackage or a zipped Shapefile in any declared CRS (``read``:
     crs, layer, member)."""
     features = read_features(path, **read)
@@ -65,8 +71,13 @@ def import_areas_file(path: str | Path, mapping: AreaMapping, *, source: str | N
     return import_areas(features, mapping, source=source or Path(path).name, progress=progress)
 
 
-def import_areas(features: list[dict[str, Any]], mapping: AreaMapping, *, source: str,
-                 progress: Progress = no_progress) -> ImportReport:
+def import_areas(
+    features: list[dict[str, Any]],
+    mapping: AreaMapping,
+    *,
+    source: str,
+    progress: Progress = no_progress,
+) -> ImportReport:
     """Validate every feature, then create or update the areas. Writes nothing on errors."""
     report = ImportReport(f"areas ({mapping.level})")
     level = db.session.get(AreaLevel, mapping.level)
@@ -95,8 +106,9 @@ def import_areas(features: list[dict[str, Any]], mapping: AreaMapping, *, source
     return report
 
 
-def _validated_rows(features: list[dict[str, Any]], mapping: AreaMapping,
-                    report: ImportReport, progress: Progress) -> list[_Row]:
+def _validated_rows(
+    features: list[dict[str, Any]], mapping: AreaMapping, report: ImportReport, progress: Progress
+) -> list[_Row]:
     rows = []
     for index, feature in enumerate(progress(features, len(features), "checking areas")):
         props = feature.get("properties") or {}
@@ -120,8 +132,7 @@ def _validated_rows(features: list[dict[str, Any]], mapping: AreaMapping,
             None,
         )
         alt_code = text_value(props.get(mapping.alt_code_field)) if mapping.alt_code_field else None
-        if not check_lengths(report, ref, Area, {"code": code, "name": name,
-                                                 "alt_code": alt_code}):
+        if not check_lengths(report, ref, Area, {"code": code, "name": name, "alt_code": alt_code}):
             continue
         rows.append(_Row(ref, code, name or code, parent_code, alt_code, geom))
     return rows
@@ -150,8 +161,9 @@ def _dissolve(rows: list[_Row]) -> list[_Row]:
     return dissolved
 
 
-def _resolve_parents(rows: list[_Row], existing: dict[str, Area], level: AreaLevel,
-                     report: ImportReport) -> dict[str, Area]:
+def _resolve_parents(
+    rows: list[_Row], existing: dict[str, Area], level: AreaLevel, report: ImportReport
+) -> dict[str, Area]:
     parents: dict[str, Area] = {}
     for row in rows:
         if row.parent_code is None:
@@ -168,8 +180,9 @@ def _resolve_parents(rows: list[_Row], existing: dict[str, Area], level: AreaLev
     return parents
 
 
-def _upsert(row: _Row, area: Area | None, parent: Area | None, level: str, source: str,
-            report: ImportReport) -> None:
+def _upsert(
+    row: _Row, area: Area | None, parent: Area | None, level: str, source: str, report: ImportReport
+) -> None:
     parent_id = parent.id if parent is not None else None
     if area is None:
         db.session.add(
@@ -187,7 +200,10 @@ def _upsert(row: _Row, area: Area | None, parent: Area | None, level: str, sourc
         return
     same_geom = to_shape(area.geom).equals_exact(row.geom, 1e-9)
     if (area.name, area.alt_code, area.parent_id, area.source) == (
-        row.name, row.alt_code, parent_id, source
+        row.name,
+        row.alt_code,
+        parent_id,
+        source,
     ) and same_geom:
         report.unchanged += 1
         return

@@ -108,8 +108,11 @@ def read_geojson(path: str | Path) -> list[dict[str, Any]]:
             except InvalidInput as exc:
                 why = exc.message.strip()
         if why:
-            ref = feature_ref(feature, index) if isinstance(feature, dict) else \
-                f"feature #{index + 1}"
+            ref = (
+                feature_ref(feature, index)
+                if isinstance(feature, dict)
+                else f"feature #{index + 1}"
+            )
             raise ImportFailed(f"{path}: {ref}: {why}")
     return features
 
@@ -119,8 +122,9 @@ def _no_constant(name: str) -> Any:
     raise InvalidInput(f"{name} is not a number GeoJSON allows")
 
 
-def require_properties(features: list[dict[str, Any]], fields: Iterable[str | None],
-                       path: str | Path) -> None:
+def require_properties(
+    features: list[dict[str, Any]], fields: Iterable[str | None], path: str | Path
+) -> None:
     """Refuse a file whose features lack a mapped property altogether."""
     present: set[str] = set()
     for feature in features:
@@ -185,8 +189,9 @@ def too_long(model: Any, values: dict[str, Any]) -> list[str]:
         limit = getattr(column.type, "length", None) if column is not None else None
         if limit and isinstance(value, str) and len(value) > limit:
             shown = value if len(value) <= 40 else value[:40] + "…"
-            problems.append(f"{name} is {len(value)} characters long, the limit is {limit} "
-                            f"({shown!r})")
+            problems.append(
+                f"{name} is {len(value)} characters long, the limit is {limit} ({shown!r})"
+            )
     return problems
 
 

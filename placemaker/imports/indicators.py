@@ -79,8 +79,11 @@ class RowKeys:
 
 
 def _area_lookup(keys: RowKeys) -> dict[str, Area]:
-    return {getattr(a, keys.match): a for a in db.session.scalars(select(Area))
-            if getattr(a, keys.match)}
+    return {
+        getattr(a, keys.match): a
+        for a in db.session.scalars(select(Area))
+        if getattr(a, keys.match)
+    }
 
 
 def _weights(policy: str, areas: dict[str, Area]) -> dict[str, float]:
@@ -93,8 +96,9 @@ def _weights(policy: str, areas: dict[str, Area]) -> dict[str, float]:
         )
         by_id = {area_id: float(value) for area_id, value in rows}
     elif policy == "land_area":
-        by_id = dict(db.session.execute(
-            select(Area.id, func.ST_Area(func.Geography(Area.geom)))).all())
+        by_id = dict(
+            db.session.execute(select(Area.id, func.ST_Area(func.Geography(Area.geom)))).all()
+        )
     else:
         return {}
     return {key: by_id[a.id] for key, a in areas.items() if a.id in by_id}
@@ -109,8 +113,14 @@ class _Gathered:
     raw: dict[str, list[tuple[str, Decimal]]] = field(default_factory=dict)
 
 
-def _gather(table: Table, keys: RowKeys, specs: Sequence[ValueSpec], report: ImportReport,
-            progress: Progress, count_targets: set[str]) -> _Gathered:
+def _gather(
+    table: Table,
+    keys: RowKeys,
+    specs: Sequence[ValueSpec],
+    report: ImportReport,
+    progress: Progress,
+    count_targets: set[str],
+) -> _Gathered:
     """Read every selected row into values per (area id, year, target)."""
     keys.check()
     table.require([*keys.columns(), *(c for s in specs for c in s.columns(table.columns))])
@@ -144,7 +154,8 @@ def _gather(table: Table, keys: RowKeys, specs: Sequence[ValueSpec], report: Imp
                 gathered.lost[target] = gathered.lost.get(target, Decimal(0)) + values[target]
         for target in count_targets & values.keys():
             gathered.counted_total[target] = (
-                gathered.counted_total.get(target, Decimal(0)) + values[target])
+                gathered.counted_total.get(target, Decimal(0)) + values[target]
+            )
         if key is None or unknown:
             continue
         year = _row_year(row, keys, ref, report)
@@ -152,13 +163,17 @@ def _gather(table: Table, keys: RowKeys, specs: Sequence[ValueSpec], report: Imp
             continue
         shares: list[float] = [1.0]
         if len(codes) > 1:
-            split = split_weights(codes, keys.split_by, weights) if keys.split_by != "error" \
-                else None
+            split = (
+                split_weights(codes, keys.split_by, weights) if keys.split_by != "error" else None
+            )
             if split is None:
-                report.error(ref, f"names several areas ({key}); set split_by = population, "
-                                  "land_area or equal to share it out"
-                             if keys.split_by == "error" else
-                             f"names several areas ({key}) and not all have a {keys.split_by}")
+                report.error(
+                    ref,
+                    f"names several areas ({key}); set split_by = population, "
+                    "land_area or equal to share it out"
+                    if keys.split_by == "error"
+                    else f"names several areas ({key}) and not all have a {keys.split_by}",
+                )
                 continue
             shares = split
         for target, value in values.items():
@@ -175,8 +190,7 @@ def _allowed(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
 
 
-def _row_year(row: Mapping[str, Any], keys: RowKeys, ref: str, report: ImportReport
-              ) -> int | None:
+def _row_year(row: Mapping[str, Any], keys: RowKeys, ref: str, report: ImportReport) -> int | None:
     if keys.year is not None:
         return keys.year
     text = text_of(row.get(keys.year_field or ""))
@@ -190,9 +204,12 @@ def _check_loss(gathered: _Gathered, keys: RowKeys, report: ImportReport) -> Non
     for target, lost in gathered.lost.items():
         total = gathered.counted_total.get(target) or Decimal(0)
         if total and lost / total > Decimal(str(keys.max_loss)):
-            report.error(target, f"rows of unknown areas hold {lost:,.0f} of {total:,.0f} "
-                                 f"({100 * lost / total:.1f} %); fix the codes or allow it "
-                                 f"with max_loss = {float(lost / total):.3f}")
+            report.error(
+                target,
+                f"rows of unknown areas hold {lost:,.0f} of {total:,.0f} "
+                f"({100 * lost / total:.1f} %); fix the codes or allow it "
+                f"with max_loss = {float(lost / total):.3f}",
+            )
 
 
 def as_specs(columns: Mapping[str, str] | Sequence[ValueSpec]) -> list[ValueSpec]:
@@ -202,30 +219,44 @@ def as_specs(columns: Mapping[str, str] | Sequence[ValueSpec]) -> list[ValueSpec
     return list(columns)
 
 
-def import_indicators_file(path: str | Path, keys: RowKeys,
-                           columns: Mapping[str, str] | Sequence[ValueSpec], *, source: str,
-                           progress: Progress = no_progress, **read: Any) -> ImportReport:
+def import_indicators_file(
+    path: str | Path,
+    keys: RowKeys,
+    columns: Mapping[str, str] | Sequence[ValueSpec],
+    *,
+    source: str,
+    progress: Progress = no_progress,
+    **read: Any,
+) -> ImportReport:
     """``columns`` maps file columns to indicator codes, or is a list of value specs."""
-    return import_indicators(read_table(path, **read), keys, as_specs(columns), source=source,
-                             progress=progress)
+    return import_indicators(
+        read_table(path, **read), keys, as_specs(columns), source=source, progress=progress
+    )
 
 
-def import_indicators(table: Table, keys: RowKeys, specs: Sequence[ValueSpec], *, source: str,
-                      progress: Progress = no_progress) -> ImportReport:
+def import_indicators(
+    table: Table,
+    keys: RowKeys,
+    specs: Sequence[ValueSpec],
+    *,
+    source: str,
+    progress: Progress = no_progress,
+) -> ImportReport:
     report = ImportReport(f"indicators from {table.path.name}")
     units = dict(db.session.execute(select(Indicator.code, Indicator.unit)).all())
     for spec in specs:
         if spec.target not in units:
             raise ImportFailed(
                 f"{spec.expr!r} maps to unknown indicator {spec.target!r} "
-                f"(known: {', '.join(sorted(units))}; see flask indicators)")
+                f"(known: {', '.join(sorted(units))}; see flask indicators)"
+            )
     counts = {s.target for s in specs if units[s.target] in COUNT_UNITS or s.unit == "count"}
     gathered = _gather(table, keys, specs, report, progress, counts)
-    factors = {s.target: check_unit(s, gathered.raw[s.target], report, units[s.target])
-               for s in specs}
+    factors = {
+        s.target: check_unit(s, gathered.raw[s.target], report, units[s.target]) for s in specs
+    }
     _check_loss(gathered, keys, report)
-    values = gathered.collected.resolve(
-        report, lambda k: f"{k[2]} of area #{k[0]} in {k[1]}")
+    values = gathered.collected.resolve(report, lambda k: f"{k[2]} of area #{k[0]} in {k[1]}")
     if not report.ok:
         return report
     existing = {
@@ -237,8 +268,11 @@ def import_indicators(table: Table, keys: RowKeys, specs: Sequence[ValueSpec], *
         current = existing.get(identity)
         if current is None:
             area_id, year, code = identity
-            db.session.add(AreaIndicator(area_id=area_id, indicator_code=code, year=year,
-                                         value=value, source=source))
+            db.session.add(
+                AreaIndicator(
+                    area_id=area_id, indicator_code=code, year=year, value=value, source=source
+                )
+            )
             report.created += 1
         elif current.value != value:
             current.value = value
@@ -268,20 +302,39 @@ class CohesionColumns:
     reference_label: str | None = None
 
     def specs(self) -> list[ValueSpec]:
-        return [ValueSpec(name, column) for name, column in (
-            ("score", self.score), ("rung_assessed", self.rung_assessed),
-            ("rung_wanted", self.rung_wanted)) if column]
+        return [
+            ValueSpec(name, column)
+            for name, column in (
+                ("score", self.score),
+                ("rung_assessed", self.rung_assessed),
+                ("rung_wanted", self.rung_wanted),
+            )
+            if column
+        ]
 
 
-def import_cohesion_file(path: str | Path, keys: RowKeys, columns: CohesionColumns, *,
-                         source: str, progress: Progress = no_progress,
-                         **read: Any) -> ImportReport:
-    return import_cohesion(read_table(path, **read), keys, columns, source=source,
-                           progress=progress)
+def import_cohesion_file(
+    path: str | Path,
+    keys: RowKeys,
+    columns: CohesionColumns,
+    *,
+    source: str,
+    progress: Progress = no_progress,
+    **read: Any,
+) -> ImportReport:
+    return import_cohesion(
+        read_table(path, **read), keys, columns, source=source, progress=progress
+    )
 
 
-def import_cohesion(table: Table, keys: RowKeys, columns: CohesionColumns, *, source: str,
-                    progress: Progress = no_progress) -> ImportReport:
+def import_cohesion(
+    table: Table,
+    keys: RowKeys,
+    columns: CohesionColumns,
+    *,
+    source: str,
+    progress: Progress = no_progress,
+) -> ImportReport:
     if not columns.specs():
         raise ImportFailed("name at least one of the score, assessed-rung or wanted-rung columns")
     if not columns.scale_min < columns.scale_max:
@@ -302,13 +355,17 @@ def import_cohesion(table: Table, keys: RowKeys, columns: CohesionColumns, *, so
         for c in db.session.scalars(select(CohesionScore).where(CohesionScore.source == source))
     }
     meaning = {
-        "scale_min": columns.scale_min, "scale_max": columns.scale_max,
-        "higher_is_better": columns.higher_is_better, "reference": columns.reference,
+        "scale_min": columns.scale_min,
+        "scale_max": columns.scale_max,
+        "higher_is_better": columns.higher_is_better,
+        "reference": columns.reference,
         "reference_label": columns.reference_label,
     }
     for (area_id, year), found in pending.items():
-        rungs = {k: int(found[k]) if found.get(k) is not None else None
-                 for k in ("rung_assessed", "rung_wanted")}
+        rungs = {
+            k: int(found[k]) if found.get(k) is not None else None
+            for k in ("rung_assessed", "rung_wanted")
+        }
         row = {"score": found.get("score"), **rungs, **meaning}
         row = {k: _stored(v) for k, v in row.items()}
         current = existing.get((area_id, year))
@@ -330,12 +387,16 @@ def _stored(value: Any) -> Any:
     return value.quantize(VALUE_PLACES) if isinstance(value, Decimal) else value
 
 
-def _check_cohesion(target: str, value: Decimal, columns: CohesionColumns, ref: str,
-                    report: ImportReport) -> None:
+def _check_cohesion(
+    target: str, value: Decimal, columns: CohesionColumns, ref: str, report: ImportReport
+) -> None:
     column = getattr(columns, target)
     if target != "score":
         if value != int(value) or not 1 <= value <= 6:
             report.error(ref, f"{column}: {value} is not a rung of the ladder (1 to 6)")
     elif not columns.scale_min <= value <= columns.scale_max:
-        report.error(ref, f"{column}: {value} lies outside the declared range "
-                          f"{columns.scale_min} to {columns.scale_max}")
+        report.error(
+            ref,
+            f"{column}: {value} lies outside the declared range "
+            f"{columns.scale_min} to {columns.scale_max}",
+        )

@@ -32,16 +32,37 @@ from placemaker.imports.common import (
 from placemaker.imports.readers import read_features
 
 
-def import_layer_file(path: str | Path, name: str, role: str, *, name_field: str | None = None,
-                      source: str | None = None, user_id: int | None = None,
-                      progress: Progress = no_progress) -> ImportReport:
-    return import_layer(read_features(path), name, role, name_field=name_field,
-                        source=source or Path(path).name, user_id=user_id, progress=progress)
+def import_layer_file(
+    path: str | Path,
+    name: str,
+    role: str,
+    *,
+    name_field: str | None = None,
+    source: str | None = None,
+    user_id: int | None = None,
+    progress: Progress = no_progress,
+) -> ImportReport:
+    return import_layer(
+        read_features(path),
+        name,
+        role,
+        name_field=name_field,
+        source=source or Path(path).name,
+        user_id=user_id,
+        progress=progress,
+    )
 
 
-def import_layer(features: list[dict[str, Any]], name: str, role: str, *,
-                 name_field: str | None = None, source: str | None = None,
-                 user_id: int | None = None, progress: Progress = no_progress) -> ImportReport:
+def import_layer(
+    features: list[dict[str, Any]],
+    name: str,
+    role: str,
+    *,
+    name_field: str | None = None,
+    source: str | None = None,
+    user_id: int | None = None,
+    progress: Progress = no_progress,
+) -> ImportReport:
     """Replace the layer called ``name`` with these features (validated first)."""
     if role not in LAYER_ROLES:
         raise ImportFailed(f"role must be one of {', '.join(LAYER_ROLES)}")
@@ -76,8 +97,11 @@ def import_layer(features: list[dict[str, Any]], name: str, role: str, *,
             if repaired:
                 report.note(ref, repaired)
         if not geom.is_valid:
-            geom = polygonal_part(shapely.make_valid(geom)) if role == "exclude" \
+            geom = (
+                polygonal_part(shapely.make_valid(geom))
+                if role == "exclude"
                 else shapely.make_valid(geom)
+            )
             report.note(ref, "repaired invalid geometry")
         props = feature.get("properties") or {}
         label = text_value(props.get(name_field)) if name_field else None
@@ -102,8 +126,12 @@ def import_layer(features: list[dict[str, Any]], name: str, role: str, *,
         db.session.execute(delete(GapLayerFeature).where(GapLayerFeature.layer_id == layer.id))
         report.updated = existing
     db.session.add_all(
-        GapLayerFeature(layer_id=layer.id, name=label, geom=from_shape(geom, srid=SRID),
-                        properties=_jsonable(props))
+        GapLayerFeature(
+            layer_id=layer.id,
+            name=label,
+            geom=from_shape(geom, srid=SRID),
+            properties=_jsonable(props),
+        )
         for label, geom, props in rows
     )
     report.created = len(rows)
@@ -113,8 +141,10 @@ def import_layer(features: list[dict[str, Any]], name: str, role: str, *,
 
 def _same_features(layer_id: int, rows: list) -> bool:
     stored = db.session.execute(
-        text("SELECT name, ST_AsBinary(geom) FROM gap_layer_feature WHERE layer_id = :id "
-             "ORDER BY id"), {"id": layer_id}
+        text(
+            "SELECT name, ST_AsBinary(geom) FROM gap_layer_feature WHERE layer_id = :id ORDER BY id"
+        ),
+        {"id": layer_id},
     ).all()
     return all(
         name == label and shapely.from_wkb(bytes(wkb)).equals_exact(geom, 1e-9)
@@ -123,8 +153,10 @@ def _same_features(layer_id: int, rows: list) -> bool:
 
 
 def _jsonable(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
-            for k, v in props.items()}
+    return {
+        k: v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+        for k, v in props.items()
+    }
 
 
 WATER_SQL = """
@@ -141,24 +173,38 @@ WATER_SQL = """
 """
 
 
-def derive_water_layer(name: str, *, area_level: str = "buurt", land_level: str = "gebied",
-                       min_area_m2: float = 2000.0) -> ImportReport:
+def derive_water_layer(
+    name: str, *, area_level: str = "buurt", land_level: str = "gebied", min_area_m2: float = 2000.0
+) -> ImportReport:
     """Water as what the buurten cover and the land-only gebieden do not.
 
     Amsterdam's gebieden are drawn on land only, while its buurten include the water in
     them; their difference is the IJ, the Amstel and the canals, where nobody lives.
     """
-    parts = db.session.execute(text(WATER_SQL), {"land_level": land_level,
-                                                 "area_level": area_level}).scalars().all()
+    parts = (
+        db.session.execute(text(WATER_SQL), {"land_level": land_level, "area_level": area_level})
+        .scalars()
+        .all()
+    )
     features = []
     for index, wkb in enumerate(parts):
         geom = shapely.from_wkb(bytes.fromhex(wkb) if isinstance(wkb, str) else bytes(wkb))
         # slivers along shared edges are no water
         if _area_m2(geom) >= min_area_m2:
-            features.append({"type": "Feature", "properties": {"name": f"water {index + 1}"},
-                             "geometry": shapely.geometry.mapping(geom)})
-    return import_layer(features, name, "exclude", name_field="name",
-                        source=f"{area_level} minus {land_level} (derived)")
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"name": f"water {index + 1}"},
+                    "geometry": shapely.geometry.mapping(geom),
+                }
+            )
+    return import_layer(
+        features,
+        name,
+        "exclude",
+        name_field="name",
+        source=f"{area_level} minus {land_level} (derived)",
+    )
 
 
 def _area_m2(geom) -> float:

@@ -27,7 +27,9 @@ DUPLICATE_POLICIES = ("error", "sum", "mean", "max", "first")
 SPLIT_POLICIES = ("error", "population", "land_area", "equal")
 
 _OPERATORS: dict[type, Callable[[Decimal, Decimal], Decimal]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
     ast.Div: operator.truediv,
 }
 
@@ -80,8 +82,9 @@ class ValueSpec:
 
     def __post_init__(self) -> None:
         if self.unit is not None and self.unit not in UNITS:
-            raise ImportFailed(f"{self.target}: unit must be one of {', '.join(UNITS)}, "
-                               f"not {self.unit!r}")
+            raise ImportFailed(
+                f"{self.target}: unit must be one of {', '.join(UNITS)}, not {self.unit!r}"
+            )
 
     def columns(self, available: Sequence[str]) -> list[str]:
         """The columns the expression reads (a plain column name may hold any characters)."""
@@ -117,8 +120,12 @@ class ValueSpec:
         raise ImportFailed(f"{self.target}: {self.expr!r} may use columns, numbers and + - * /")
 
 
-def check_unit(spec: ValueSpec, values: list[tuple[str, Decimal]], report: ImportReport,
-               stored_unit: str | None) -> Decimal:
+def check_unit(
+    spec: ValueSpec,
+    values: list[tuple[str, Decimal]],
+    report: ImportReport,
+    stored_unit: str | None,
+) -> Decimal:
     """Check values against the declared unit; return the factor to store them with.
 
     Shares are stored as percent (unit "%"): a fraction is multiplied by 100. A "percent"
@@ -128,8 +135,11 @@ def check_unit(spec: ValueSpec, values: list[tuple[str, Decimal]], report: Impor
     if unit == "fraction":
         for ref, value in values:
             if not 0 <= value <= 1:
-                report.error(ref, f"{spec.expr}: {value} is not a fraction (0 to 1); "
-                                  "declare unit = \"percent\" if the values are percentages")
+                report.error(
+                    ref,
+                    f"{spec.expr}: {value} is not a fraction (0 to 1); "
+                    'declare unit = "percent" if the values are percentages',
+                )
                 break
         return Decimal(100) if stored_unit == "%" else Decimal(1)
     if unit == "percent":
@@ -140,9 +150,12 @@ def check_unit(spec: ValueSpec, values: list[tuple[str, Decimal]], report: Impor
         else:
             if values and all(v <= 1 for _, v in values) and any(v > 0 for _, v in values):
                 ref, value = next((r, v) for r, v in values if v > 0)
-                report.error(ref, f"{spec.expr}: every value is at most 1 (e.g. {value}): "
-                                  "these look like fractions, not percentages; declare "
-                                  "unit = \"fraction\" or multiply by 100")
+                report.error(
+                    ref,
+                    f"{spec.expr}: every value is at most 1 (e.g. {value}): "
+                    "these look like fractions, not percentages; declare "
+                    'unit = "fraction" or multiply by 100',
+                )
         return Decimal(1)
     if unit == "count":
         for ref, value in values:
@@ -181,16 +194,23 @@ class Collected:
     def add(self, key: Any, ref: str, value: Any) -> None:
         self.values.setdefault(key, []).append((ref, value))
 
-    def resolve(self, report: ImportReport, describe: Callable[[Any], str],
-                merge: Callable[[list[Any], str], Any] = combine) -> dict[Any, Any]:
+    def resolve(
+        self,
+        report: ImportReport,
+        describe: Callable[[Any], str],
+        merge: Callable[[list[Any], str], Any] = combine,
+    ) -> dict[Any, Any]:
         """One value per key; a repeated key is an error unless the policy says otherwise."""
         out = {}
         for key, entries in self.values.items():
             if len(entries) > 1:
                 if self.policy == "error":
                     refs = ", ".join(ref for ref, _ in entries)
-                    report.error(entries[-1][0], f"{describe(key)} given {len(entries)} times "
-                                 f"({refs}); set on_duplicate = sum, mean, max or first")
+                    report.error(
+                        entries[-1][0],
+                        f"{describe(key)} given {len(entries)} times "
+                        f"({refs}); set on_duplicate = sum, mean, max or first",
+                    )
                     continue
                 report.note(describe(key), f"repeated key combined by {self.policy}")
             out[key] = merge([v for _, v in entries], self.policy)
@@ -203,8 +223,9 @@ def split_codes(key: str, separator: str | None) -> list[str]:
     return [part.strip() for part in key.split(separator) if part.strip()]
 
 
-def split_weights(codes: list[str], policy: str, weights: Mapping[str, float]
-                  ) -> list[float] | None:
+def split_weights(
+    codes: list[str], policy: str, weights: Mapping[str, float]
+) -> list[float] | None:
     """Shares of a multi-code row per code, or None when a weight is unknown."""
     if policy == "equal":
         return [1 / len(codes)] * len(codes)

@@ -41,8 +41,14 @@ class PlaceMapping:
     description_field: str | None = None
 
 
-def import_places_file(path: str | Path, mapping: PlaceMapping, *, source: str,
-                       progress: Progress = no_progress, **read: Any) -> ImportReport:
+def import_places_file(
+    path: str | Path,
+    mapping: PlaceMapping,
+    *,
+    source: str,
+    progress: Progress = no_progress,
+    **read: Any,
+) -> ImportReport:
     features = read_features(path, **read)
     require_properties(
         features, [mapping.id_field, mapping.name_field, mapping.category_field], path
@@ -50,8 +56,13 @@ def import_places_file(path: str | Path, mapping: PlaceMapping, *, source: str,
     return import_places(features, mapping, source=source, progress=progress)
 
 
-def import_places(features: list[dict[str, Any]], mapping: PlaceMapping, *, source: str,
-                  progress: Progress = no_progress) -> ImportReport:
+def import_places(
+    features: list[dict[str, Any]],
+    mapping: PlaceMapping,
+    *,
+    source: str,
+    progress: Progress = no_progress,
+) -> ImportReport:
     report = ImportReport(f"places from {source}")
     known_kinds = set(db.session.scalars(select(PlaceKind.code)))
     wrong = sorted({k for k in mapping.kinds.values() if k not in known_kinds})
@@ -69,8 +80,7 @@ def import_places(features: list[dict[str, Any]], mapping: PlaceMapping, *, sour
         return report
 
     existing = {
-        p.source_id: p
-        for p in db.session.scalars(select(Place).where(Place.source == source))
+        p.source_id: p for p in db.session.scalars(select(Place).where(Place.source == source))
     }
     actor = Actor(f"import {source}")
     for source_id, values, ref in progress(rows, len(rows), "writing places"):
@@ -88,8 +98,9 @@ def import_places(features: list[dict[str, Any]], mapping: PlaceMapping, *, sour
     return report
 
 
-def _validated_rows(features: list[dict[str, Any]], mapping: PlaceMapping, report: ImportReport,
-                    progress: Progress) -> list[tuple[str, dict[str, Any], str]]:
+def _validated_rows(
+    features: list[dict[str, Any]], mapping: PlaceMapping, report: ImportReport, progress: Progress
+) -> list[tuple[str, dict[str, Any], str]]:
     rows: list[tuple[str, dict[str, Any], str]] = []
     seen: dict[str, str] = {}
     for index, feature in enumerate(progress(features, len(features), "checking places")):
@@ -120,9 +131,7 @@ def _validated_rows(features: list[dict[str, Any]], mapping: PlaceMapping, repor
         except GeometryError as exc:
             report.error(ref, str(exc))
             continue
-        address = " ".join(
-            filter(None, (text_value(props.get(f)) for f in mapping.address_fields))
-        )
+        address = " ".join(filter(None, (text_value(props.get(f)) for f in mapping.address_fields)))
         values = {
             "name": name,
             "kind_code": kind,

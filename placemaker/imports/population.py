@@ -39,9 +39,15 @@ SUPPRESSED_MARKERS = ("-99997",)
 PLACES = Decimal("0.01")
 
 
-def import_population_cells(table: Table, *, gemeente: str, id_field: str,
-                            population_field: str, source: str,
-                            progress: Progress = no_progress) -> ImportReport:
+def import_population_cells(
+    table: Table,
+    *,
+    gemeente: str,
+    id_field: str,
+    population_field: str,
+    source: str,
+    progress: Progress = no_progress,
+) -> ImportReport:
     report = ImportReport(f"population cells from {table.path.name}")
     table.require([id_field, population_field])
     if table.geometries is None:
@@ -95,8 +101,9 @@ def import_population_cells(table: Table, *, gemeente: str, id_field: str,
 
 def _leaves_of(town: Area) -> list[tuple[int, Any]]:
     """The smallest areas under the municipality, with their geometry."""
-    rows = db.session.execute(select(Area.id, Area.geom).where(Area.id.in_(
-        _leaf_ids(town.id)))).all()
+    rows = db.session.execute(
+        select(Area.id, Area.geom).where(Area.id.in_(_leaf_ids(town.id)))
+    ).all()
     return [(area_id, to_shape(geom)) for area_id, geom in rows]
 
 
@@ -123,8 +130,7 @@ def _estimates(known: list, suppressed: list, source: str, report: ImportReport)
     totals = {}
     for area_id, value, src in db.session.execute(
         select(AreaIndicator.area_id, AreaIndicator.value, AreaIndicator.source)
-        .where(AreaIndicator.area_id.in_(buurt_ids),
-               AreaIndicator.indicator_code == "population")
+        .where(AreaIndicator.area_id.in_(buurt_ids), AreaIndicator.indicator_code == "population")
         .order_by(AreaIndicator.year)
     ):
         if src != source:
@@ -138,8 +144,10 @@ def _estimates(known: list, suppressed: list, source: str, report: ImportReport)
             each = min(max(rest / len(squares), Decimal(0)), Decimal(4))
             reason = "suppressed (-99997): the buurt's remainder spread over it"
         else:
-            reason = (f"suppressed (-99997): estimated at {SUPPRESSED_ESTIMATE} residents "
-                      "(no buurt total from another source)")
+            reason = (
+                f"suppressed (-99997): estimated at {SUPPRESSED_ESTIMATE} residents "
+                "(no buurt total from another source)"
+            )
         for ref, cell_id, centre, _ in squares:
             report.note(ref, reason)
             out.append((cell_id, centre, each.quantize(PLACES), True))
@@ -147,18 +155,29 @@ def _estimates(known: list, suppressed: list, source: str, report: ImportReport)
 
 
 def _write(cells: list, gemeente: str, source: str, report: ImportReport) -> None:
-    existing = {c.cell_id: c for c in db.session.scalars(
-        select(PopulationCell).where(PopulationCell.source == source))}
+    existing = {
+        c.cell_id: c
+        for c in db.session.scalars(select(PopulationCell).where(PopulationCell.source == source))
+    }
     for cell_id, centre, value, estimated in cells:
         value = Decimal(value).quantize(PLACES)
         current = existing.pop(cell_id, None)
         if current is None:
-            db.session.add(PopulationCell(gemeente=gemeente, cell_id=cell_id, source=source,
-                                          geom=from_shape(centre, srid=SRID),
-                                          population=value, estimated=estimated))
+            db.session.add(
+                PopulationCell(
+                    gemeente=gemeente,
+                    cell_id=cell_id,
+                    source=source,
+                    geom=from_shape(centre, srid=SRID),
+                    population=value,
+                    estimated=estimated,
+                )
+            )
             report.created += 1
         elif (current.population, current.estimated, current.gemeente) != (
-            value, estimated, gemeente
+            value,
+            estimated,
+            gemeente,
         ):
             current.population, current.estimated = value, estimated
             current.gemeente = gemeente

@@ -58,14 +58,23 @@ class Table:
         if self.geometries is None:
             raise ImportFailed(f"{self.path.name}: has no geometry")
         return [
-            {"type": "Feature", "properties": row,
-             "geometry": geojson_mapping(geom) if geom is not None else None}
+            {
+                "type": "Feature",
+                "properties": row,
+                "geometry": geojson_mapping(geom) if geom is not None else None,
+            }
             for row, geom in zip(self.rows, self.geometries, strict=True)
         ]
 
 
-def read_table(path: str | Path, *, layer: str | None = None, sheet: str | None = None,
-               member: str | None = None, crs: str | None = None) -> Table:
+def read_table(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    sheet: str | None = None,
+    member: str | None = None,
+    crs: str | None = None,
+) -> Table:
     """Read any supported file. ``crs`` is for files that do not declare theirs.
 
     :raises ImportFailed: missing or unreadable file, unknown format, implausible coordinates.
@@ -119,8 +128,9 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
         raise ImportFailed(f"{path.name}: not a readable XLSX file ({exc})") from None
     try:
         if sheet is not None and sheet not in book.sheetnames:
-            raise ImportFailed(f"{path.name}: no sheet {sheet!r} (sheets: "
-                               f"{', '.join(book.sheetnames)})")
+            raise ImportFailed(
+                f"{path.name}: no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})"
+            )
         ws = book[sheet] if sheet else book.worksheets[0]
         values = list(ws.iter_rows(values_only=True))
     finally:
@@ -128,18 +138,23 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
     if not values:
         raise ImportFailed(f"{path.name}: the sheet is empty")
     columns = [str(c).strip() if c is not None else "" for c in values[0]]
-    rows = [dict(zip(columns, row, strict=False)) for row in values[1:]
-            if any(v not in (None, "") for v in row)]
+    rows = [
+        dict(zip(columns, row, strict=False))
+        for row in values[1:]
+        if any(v not in (None, "") for v in row)
+    ]
     return Table(path, columns, rows, ref_word="row")
 
 
 def _read_zip(path: Path, *, member: str | None, layer: str | None, crs: str | None) -> Table:
     with zipfile.ZipFile(path) as archive:
-        names = [n for n in archive.namelist()
-                 if not n.startswith("__MACOSX/") and not n.endswith("/")]
+        names = [
+            n for n in archive.namelist() if not n.startswith("__MACOSX/") and not n.endswith("/")
+        ]
         if member is None:
-            readable = [n for n in names
-                        if n.lower().endswith(TABLE_SUFFIXES + GEO_SUFFIXES + (".xlsx",))]
+            readable = [
+                n for n in names if n.lower().endswith(TABLE_SUFFIXES + GEO_SUFFIXES + (".xlsx",))
+            ]
             if len(readable) != 1:
                 raise ImportFailed(
                     f"{path.name}: name the file to read inside the zip with 'member' "
@@ -190,8 +205,9 @@ def to_wgs84(geoms: np.ndarray, declared: str | None, path: Path) -> np.ndarray:
         source = CRS.from_user_input(declared)
         if not source.equals(WGS84, ignore_axis_order=True):
             transformer = Transformer.from_crs(source, WGS84, always_xy=True)
-            geoms = shapely.transform(geoms, lambda xy: np.column_stack(
-                transformer.transform(xy[:, 0], xy[:, 1])))
+            geoms = shapely.transform(
+                geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+            )
     present = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
     if len(present):
         bounds = shapely.total_bounds(present)
@@ -234,8 +250,9 @@ def text_of(value: Any) -> str | None:
     return text or None
 
 
-def read_features(path: str | Path, *, crs: str | None = None, layer: str | None = None,
-                  member: str | None = None) -> list[dict[str, Any]]:
+def read_features(
+    path: str | Path, *, crs: str | None = None, layer: str | None = None, member: str | None = None
+) -> list[dict[str, Any]]:
     """GeoJSON features in WGS84 from any geometry file (GeoJSON, GeoPackage, zipped
     Shapefile), reprojected from the CRS it declares (or ``crs``).
 

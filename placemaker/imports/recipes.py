@@ -36,8 +36,16 @@ from placemaker.imports.places import PlaceMapping, import_places
 from placemaker.imports.population import import_population_cells
 from placemaker.imports.readers import Table, read_table, text_of
 
-STEP_KINDS = ("areas", "indicators", "cohesion", "places", "layer", "water", "population_grid",
-              "addresses")
+STEP_KINDS = (
+    "areas",
+    "indicators",
+    "cohesion",
+    "places",
+    "layer",
+    "water",
+    "population_grid",
+    "addresses",
+)
 READ_OPTIONS = ("layer", "sheet", "member", "crs")
 
 
@@ -71,8 +79,10 @@ def read_recipe(path: str | Path, data_dir: Path) -> Recipe:
             if not source.get(key):
                 problems.append(f"source {sid!r} needs {key}")
         if source.get("file") and not (data_dir / source["file"]).is_file():
-            problems.append(f"source {sid!r}: {data_dir / source['file']} is missing "
-                            "(set PLACEMAKER_DATA_DIR or --data-dir)")
+            problems.append(
+                f"source {sid!r}: {data_dir / source['file']} is missing "
+                "(set PLACEMAKER_DATA_DIR or --data-dir)"
+            )
     steps = data.get("steps", [])
     for number, step in enumerate(steps, start=1):
         if step.get("kind") not in STEP_KINDS:
@@ -89,8 +99,10 @@ def read_recipe(path: str | Path, data_dir: Path) -> Recipe:
         needed = [c for c in _columns(step, table) if c]
         missing = [c for c in needed if c not in table.columns]
         if missing:
-            problems.append(f"step {number} ({step.get('title', step['kind'])}): column "
-                            f"{', '.join(map(repr, missing))} not in {table.path.name}")
+            problems.append(
+                f"step {number} ({step.get('title', step['kind'])}): column "
+                f"{', '.join(map(repr, missing))} not in {table.path.name}"
+            )
     if problems:
         raise ImportFailed(f"{path.name}:\n  " + "\n  ".join(problems))
     return recipe
@@ -101,8 +113,9 @@ def _table(recipe: Recipe, step: dict[str, Any], data_dir: Path) -> Table:
     options = {k: step.get(k, source.get(k)) for k in READ_OPTIONS}
     key = (source["file"], *options.values())
     if key not in recipe.tables:
-        recipe.tables[key] = read_table(data_dir / source["file"],
-                                        **{k: v for k, v in options.items() if v})
+        recipe.tables[key] = read_table(
+            data_dir / source["file"], **{k: v for k, v in options.items() if v}
+        )
     return recipe.tables[key]
 
 
@@ -110,14 +123,26 @@ def _columns(step: dict[str, Any], table: Table) -> list[str]:
     kind = step["kind"]
     where = [*step.get("where", {}), *step.get("where_empty", [])]
     if kind == "areas":
-        return [step.get("code"), step.get("name"), step.get("alt_code"),
-                *step.get("parents", []), *where]
+        return [
+            step.get("code"),
+            step.get("name"),
+            step.get("alt_code"),
+            *step.get("parents", []),
+            *where,
+        ]
     if kind in ("indicators", "cohesion"):
-        exprs = step.get("values", {}) if kind == "indicators" else {
-            k: step[k] for k in ("score", "rung_assessed", "rung_wanted") if step.get(k)}
+        exprs = (
+            step.get("values", {})
+            if kind == "indicators"
+            else {k: step[k] for k in ("score", "rung_assessed", "rung_wanted") if step.get(k)}
+        )
         specs = [ValueSpec(t, v if isinstance(v, str) else v["expr"]) for t, v in exprs.items()]
-        return [step.get("key"), step.get("year_field"), *where,
-                *(c for s in specs for c in s.columns(table.columns))]
+        return [
+            step.get("key"),
+            step.get("year_field"),
+            *where,
+            *(c for s in specs for c in s.columns(table.columns)),
+        ]
     if kind == "places":
         return [step.get("id"), step.get("name"), step.get("category"), *where]
     if kind == "population_grid":
@@ -142,8 +167,9 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-def _features(table: Table, step: dict[str, Any], extra: Callable[[dict], dict] | None = None
-              ) -> tuple[list[dict[str, Any]], int]:
+def _features(
+    table: Table, step: dict[str, Any], extra: Callable[[dict], dict] | None = None
+) -> tuple[list[dict[str, Any]], int]:
     keep, left_out = _selected(table, step)
     features = table.features()
     out = []
@@ -155,15 +181,20 @@ def _features(table: Table, step: dict[str, Any], extra: Callable[[dict], dict] 
     return out, left_out
 
 
-def _run_step(recipe: Recipe, step: dict[str, Any], data_dir: Path,
-              progress: Progress) -> ImportReport:
+def _run_step(
+    recipe: Recipe, step: dict[str, Any], data_dir: Path, progress: Progress
+) -> ImportReport:
     kind = step["kind"]
     if kind == "water":
-        return derive_water_layer(step["name"], area_level=step.get("area_level", "buurt"),
-                                  land_level=step.get("land_level", "gebied"))
+        return derive_water_layer(
+            step["name"],
+            area_level=step.get("area_level", "buurt"),
+            land_level=step.get("land_level", "gebied"),
+        )
     if kind == "addresses":
-        return import_addresses_file(data_dir / recipe.sources[step["source"]]["file"],
-                                     progress=progress)
+        return import_addresses_file(
+            data_dir / recipe.sources[step["source"]]["file"], progress=progress
+        )
     table = _table(recipe, step, data_dir)
     source = recipe.sources[step["source"]]
     label = step.get("label", source.get("title") or source["id"])
@@ -173,19 +204,30 @@ def _run_step(recipe: Recipe, step: dict[str, Any], data_dir: Path,
         specs = [_spec(target, value) for target, value in step["values"].items()]
         report = import_indicators(table, _keys(step), specs, source=label, progress=progress)
     elif kind == "cohesion":
-        report = import_cohesion(table, _keys(step), _cohesion_columns(step), source=label,
-                                 progress=progress)
+        report = import_cohesion(
+            table, _keys(step), _cohesion_columns(step), source=label, progress=progress
+        )
     elif kind == "places":
         report = _places_step(table, step, label, progress)
     elif kind == "population_grid":
         report = import_population_cells(
-            table, gemeente=recipe.gemeente, id_field=step["id"],
-            population_field=step["population"], source=label, progress=progress)
+            table,
+            gemeente=recipe.gemeente,
+            id_field=step["id"],
+            population_field=step["population"],
+            source=label,
+            progress=progress,
+        )
     else:
         features, left_out = _features(table, step)
-        report = import_layer(features, step["name"], step.get("role", "exclude"),
-                              name_field=step.get("name_field"), source=label,
-                              progress=progress)
+        report = import_layer(
+            features,
+            step["name"],
+            step.get("role", "exclude"),
+            name_field=step.get("name_field"),
+            source=label,
+            progress=progress,
+        )
         _note_left_out(report, left_out)
     if step.get("title"):
         report.what = f"{step['title']}: {report.what}"
@@ -197,8 +239,9 @@ def _note_left_out(report: ImportReport, left_out: int) -> None:
         report.note(f"{left_out} rows", "not selected (where / where_empty)")
 
 
-def _areas_step(table: Table, step: dict[str, Any], label: str, data_dir: Path,
-                progress: Progress) -> ImportReport:
+def _areas_step(
+    table: Table, step: dict[str, Any], label: str, data_dir: Path, progress: Progress
+) -> ImportReport:
     prefix, parent_prefix = step.get("code_prefix", ""), step.get("parent_prefix", "")
     parent_value = step.get("parent")
 
@@ -209,19 +252,34 @@ def _areas_step(table: Table, step: dict[str, Any], label: str, data_dir: Path,
         if parent_value:
             out["_parent"] = parent_value
         else:
-            parent = next((text_of(props.get(f)) for f in step.get("parents", [])
-                           if text_of(props.get(f))), None)
+            parent = next(
+                (text_of(props.get(f)) for f in step.get("parents", []) if text_of(props.get(f))),
+                None,
+            )
             out["_parent"] = f"{parent_prefix}{parent}" if parent else None
         return out
 
     features, left_out = _features(table, step, extra)
     names = _names(step, data_dir)
-    mapping = AreaMapping(step["level"], "_code", step.get("name"), ("_parent",),
-                          step.get("alt_code"), step.get("dissolve", False), names)
+    mapping = AreaMapping(
+        step["level"],
+        "_code",
+        step.get("name"),
+        ("_parent",),
+        step.get("alt_code"),
+        step.get("dissolve", False),
+        names,
+    )
     if step.get("name_value"):
-        mapping = AreaMapping(step["level"], "_code", None, ("_parent",), step.get("alt_code"),
-                              step.get("dissolve", False),
-                              {f["properties"]["_code"]: step["name_value"] for f in features})
+        mapping = AreaMapping(
+            step["level"],
+            "_code",
+            None,
+            ("_parent",),
+            step.get("alt_code"),
+            step.get("dissolve", False),
+            {f["properties"]["_code"]: step["name_value"] for f in features},
+        )
     report = import_areas(features, mapping, source=label, progress=progress)
     _note_left_out(report, left_out)
     return report
@@ -235,8 +293,7 @@ def _names(step: dict[str, Any], data_dir: Path) -> dict[str, str] | None:
     spec = step.get("names_from")
     if not spec:
         return None
-    table = read_table(data_dir / spec["file"],
-                       **{k: spec[k] for k in READ_OPTIONS if spec.get(k)})
+    table = read_table(data_dir / spec["file"], **{k: spec[k] for k in READ_OPTIONS if spec.get(k)})
     names: dict[str, str] = {}
     for row in table.rows:
         code, name = text_of(row.get(spec["code"])), text_of(row.get(spec["name"]))
@@ -245,8 +302,9 @@ def _names(step: dict[str, Any], data_dir: Path) -> dict[str, str] | None:
     return names
 
 
-def _places_step(table: Table, step: dict[str, Any], label: str,
-                 progress: Progress) -> ImportReport:
+def _places_step(
+    table: Table, step: dict[str, Any], label: str, progress: Progress
+) -> ImportReport:
     kinds = step["kinds"]
     labels = step.get("names", {})
     name_field = step.get("name")
@@ -257,11 +315,18 @@ def _places_step(table: Table, step: dict[str, Any], label: str,
         return {"_name": own or labels.get(category or "", category)}
 
     features, left_out = _features(table, step, extra)
-    mapping = PlaceMapping(step["id"], "_name", step["category"], kinds,
-                           frozenset(step.get("skip", [])),
-                           tuple(step.get("address", [])), step.get("postcode"))
-    report = import_places(features, mapping, source=step.get("place_source", label),
-                           progress=progress)
+    mapping = PlaceMapping(
+        step["id"],
+        "_name",
+        step["category"],
+        kinds,
+        frozenset(step.get("skip", [])),
+        tuple(step.get("address", [])),
+        step.get("postcode"),
+    )
+    report = import_places(
+        features, mapping, source=step.get("place_source", label), progress=progress
+    )
     _note_left_out(report, left_out)
     return report
 
@@ -274,24 +339,42 @@ def _spec(target: str, value: str | dict[str, Any]) -> ValueSpec:
 
 
 def _keys(step: dict[str, Any]) -> RowKeys:
-    return RowKeys(step["key"], step.get("match", "code"), step.get("year"),
-                   step.get("year_field"), step.get("where", {}), step.get("key_prefix"),
-                   step.get("on_duplicate", "error"), step.get("split"),
-                   step.get("split_by", "error"), float(step.get("max_loss", 0.0)))
+    return RowKeys(
+        step["key"],
+        step.get("match", "code"),
+        step.get("year"),
+        step.get("year_field"),
+        step.get("where", {}),
+        step.get("key_prefix"),
+        step.get("on_duplicate", "error"),
+        step.get("split"),
+        step.get("split_by", "error"),
+        float(step.get("max_loss", 0.0)),
+    )
 
 
 def _cohesion_columns(step: dict[str, Any]) -> CohesionColumns:
     low, high = step.get("range", [1, 10])
     reference = step.get("reference")
     return CohesionColumns(
-        step.get("score"), step.get("rung_assessed"), step.get("rung_wanted"),
-        Decimal(str(low)), Decimal(str(high)), step.get("direction", "higher_is_better")
-        == "higher_is_better", Decimal(str(reference)) if reference is not None else None,
-        step.get("reference_label"))
+        step.get("score"),
+        step.get("rung_assessed"),
+        step.get("rung_wanted"),
+        Decimal(str(low)),
+        Decimal(str(high)),
+        step.get("direction", "higher_is_better") == "higher_is_better",
+        Decimal(str(reference)) if reference is not None else None,
+        step.get("reference_label"),
+    )
 
 
-def load_recipe(path: str | Path, data_dir: Path, *, progress: Progress = no_progress,
-                echo: Callable[[str], None] = lambda line: None) -> list[ImportReport]:
+def load_recipe(
+    path: str | Path,
+    data_dir: Path,
+    *,
+    progress: Progress = no_progress,
+    echo: Callable[[str], None] = lambda line: None,
+) -> list[ImportReport]:
     """Check the recipe, then run each step in its own transaction; stop at the first error.
 
     Committed steps stay (each is whole); the failing one is rolled back. Returns the reports.
@@ -318,12 +401,21 @@ def load_recipe(path: str | Path, data_dir: Path, *, progress: Progress = no_pro
 def record_sources(recipe: Recipe) -> ImportReport:
     """Keep what was imported (publisher, licence, year, URL) for the credit lines."""
     report = ImportReport("sources")
-    existing = {s.name: s for s in db.session.scalars(
-        select(DataSource).where(DataSource.gemeente == recipe.gemeente))}
+    existing = {
+        s.name: s
+        for s in db.session.scalars(
+            select(DataSource).where(DataSource.gemeente == recipe.gemeente)
+        )
+    }
     for sid, source in recipe.sources.items():
-        values = {"publisher": source["publisher"], "title": source.get("title"),
-                  "licence": source.get("licence"), "year": source.get("year"),
-                  "url": source.get("url"), "recipe": recipe.path.name}
+        values = {
+            "publisher": source["publisher"],
+            "title": source.get("title"),
+            "licence": source.get("licence"),
+            "year": source.get("year"),
+            "url": source.get("url"),
+            "recipe": recipe.path.name,
+        }
         current = existing.get(sid)
         if current is None:
             db.session.add(DataSource(name=sid, gemeente=recipe.gemeente, **values))

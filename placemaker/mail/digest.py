@@ -27,36 +27,51 @@ mail_group = AppGroup("mail", help="E-mail: the area managers' weekly digest.")
 
 def managers() -> list[User]:
     """Active area managers who look after at least one area now."""
-    return [u for u in db.session.scalars(
-        select(User).where(User.role == Role.area_manager, User.active.is_(True))
-        .order_by(User.id))
-        if any(a.until is None for a in u.assignments)]
+    return [
+        u
+        for u in db.session.scalars(
+            select(User)
+            .where(User.role == Role.area_manager, User.active.is_(True))
+            .order_by(User.id)
+        )
+        if any(a.until is None for a in u.assignments)
+    ]
 
 
 def waiting(user: User) -> list[Proposal]:
     """What waits for this manager, oldest first (as in the inbox)."""
-    return list(db.session.scalars(
-        select(Proposal).where(Proposal.status == ProposalStatus.submitted, visible_to(user))
-        .order_by(Proposal.created_at, Proposal.id)))
+    return list(
+        db.session.scalars(
+            select(Proposal)
+            .where(Proposal.status == ProposalStatus.submitted, visible_to(user))
+            .order_by(Proposal.created_at, Proposal.id)
+        )
+    )
 
 
 def digest_message(user: User, items: list[Proposal]) -> EmailMessage:
     replied = answered_by_resident([p.id for p in items])
     language = current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(language):
-        lines = [_("Hello %(name)s,", name=user.name), "",
-                 ngettext("%(num)d proposal waits for you:", "%(num)d proposals wait for you:",
-                          len(items)), ""]
+        lines = [
+            _("Hello %(name)s,", name=user.name),
+            "",
+            ngettext(
+                "%(num)d proposal waits for you:", "%(num)d proposals wait for you:", len(items)
+            ),
+            "",
+        ]
         for p in items:
             flag = f" — {_('the resident answered your question')}" if p.id in replied else ""
             kind = in_language(p.kind.label_nl, p.kind.label_en, language)
             lines.append(f"#{p.id} {kind} · {p.created_at:%d-%m-%Y}{flag}")
-            lines.append("  " + url_for("moderation.moderate", proposal_id=p.id,
-                                        _external=True))
-        lines += ["", _("Your inbox: %(link)s",
-                        link=url_for("moderation.queue", _external=True))]
-        subject = ngettext("placemaker: %(num)d proposal waits for you",
-                           "placemaker: %(num)d proposals wait for you", len(items))
+            lines.append("  " + url_for("moderation.moderate", proposal_id=p.id, _external=True))
+        lines += ["", _("Your inbox: %(link)s", link=url_for("moderation.queue", _external=True))]
+        subject = ngettext(
+            "placemaker: %(num)d proposal waits for you",
+            "placemaker: %(num)d proposals wait for you",
+            len(items),
+        )
     message = EmailMessage()
     message["To"] = user.email
     message["Subject"] = subject
@@ -91,5 +106,7 @@ def digest_command():
         sent, idle = send_digests()
     except OSError as exc:
         raise click.ClickException(f"could not reach the mail server: {exc}") from None
-    click.echo(f"sent {sent} digest{'s' if sent != 1 else ''}; "
-               f"{idle} manager{'s' if idle != 1 else ''} with nothing waiting")
+    click.echo(
+        f"sent {sent} digest{'s' if sent != 1 else ''}; "
+        f"{idle} manager{'s' if idle != 1 else ''} with nothing waiting"
+    )

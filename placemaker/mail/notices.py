@@ -36,8 +36,11 @@ def resident_message(proposal: Proposal, event: ProposalEvent) -> EmailMessage:
     """In the language of the proposal form; Dutch with English below when unknown."""
     token = unseal_token(proposal.tracking_sealed)
     link = url_for("proposals.track", token=token, _external=True) if token else None
-    languages = [proposal.submitter_language] if proposal.submitter_language in (
-        "nl", "en") else ["nl", "en"]
+    languages = (
+        [proposal.submitter_language]
+        if proposal.submitter_language in ("nl", "en")
+        else ["nl", "en"]
+    )
     subjects, bodies = [], []
     for language in languages:
         with force_locale(language):
@@ -54,32 +57,54 @@ def resident_message(proposal: Proposal, event: ProposalEvent) -> EmailMessage:
 def _subject(proposal: Proposal, event: ProposalEvent) -> str:
     if event.action == "ask":
         return _("Question about your proposal #%(id)s", id=proposal.id)
-    return _("Your proposal #%(id)s: %(status)s", id=proposal.id,
-             status=str(STATUS_LABELS[proposal.status]))
+    return _(
+        "Your proposal #%(id)s: %(status)s",
+        id=proposal.id,
+        status=str(STATUS_LABELS[proposal.status]),
+    )
 
 
 def _body(proposal: Proposal, event: ProposalEvent, link: str | None, language: str) -> str:
     kind = proposal.kind.label_en if language == "en" else proposal.kind.label_nl
     lines = [
-        _("Hello %(name)s,", name=proposal.submitter_name) if proposal.submitter_name
+        _("Hello %(name)s,", name=proposal.submitter_name)
+        if proposal.submitter_name
         else _("Hello,"),
         "",
     ]
     if event.action == "ask":
-        lines.append(_("The area manager has a question about your proposal #%(id)s (%(kind)s). "
-                       "Answer it on your tracking page.", id=proposal.id, kind=kind))
+        lines.append(
+            _(
+                "The area manager has a question about your proposal #%(id)s (%(kind)s). "
+                "Answer it on your tracking page.",
+                id=proposal.id,
+                kind=kind,
+            )
+        )
     else:
-        lines.append(_("The area manager has looked at your proposal #%(id)s (%(kind)s). "
-                       "Its status is now: %(status)s.", id=proposal.id, kind=kind,
-                       status=str(STATUS_LABELS[proposal.status])))
+        lines.append(
+            _(
+                "The area manager has looked at your proposal #%(id)s (%(kind)s). "
+                "Its status is now: %(status)s.",
+                id=proposal.id,
+                kind=kind,
+                status=str(STATUS_LABELS[proposal.status]),
+            )
+        )
     if event.reason:
         lines += ["", _("Message from the area manager:"), event.reason]
     lines.append("")
     if link:
         lines.append(_("Follow your proposal: %(link)s", link=link))
     else:
-        lines.append(_("Follow your proposal with the link on the receipt you got when you "
-                       "sent it."))
-    lines += ["", _("You get this e-mail because you gave your address with your proposal. "
-                    "To stop these e-mails, erase your details on the tracking page.")]
+        lines.append(
+            _("Follow your proposal with the link on the receipt you got when you sent it.")
+        )
+    lines += [
+        "",
+        _(
+            "You get this e-mail because you gave your address with your proposal. "
+            "To stop these e-mails, erase your details on the tracking page."
+        ),
+    ]
     return "\n".join(lines)

@@ -47,10 +47,14 @@ def parse_smtp_url(url: str, sender: str, timeout: float = 10.0) -> SmtpSettings
     query = parse_qs(parts.query)
     starttls = not secure and query.get("starttls", ["0"])[-1].lower() in TRUE
     return SmtpSettings(
-        host=parts.hostname, port=parts.port or (465 if secure else 587 if starttls else 25),
+        host=parts.hostname,
+        port=parts.port or (465 if secure else 587 if starttls else 25),
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
-        ssl=secure, starttls=starttls, sender=sender, timeout=timeout,
+        ssl=secure,
+        starttls=starttls,
+        sender=sender,
+        timeout=timeout,
     )
 
 
@@ -122,6 +126,7 @@ def send_now(smtp: SmtpSettings, messages: list[EmailMessage]) -> int:
 
 # --- after the commit -----------------------------------------------------------------------
 
+
 def queue(message: EmailMessage) -> bool:
     """Send ``message`` when the current transaction commits; nothing when it rolls back.
 
@@ -154,8 +159,13 @@ def _send_outbox(session) -> None:
             log.info("sent %d of %d mails", sent, len(messages))
         except (OSError, smtplib.SMTPException) as exc:
             # The step is committed; the resident still reads it on the tracking page.
-            log.error("could not send %d mails through %s:%s: %s", len(messages), smtp.host,
-                      smtp.port, exc)
+            log.error(
+                "could not send %d mails through %s:%s: %s",
+                len(messages),
+                smtp.host,
+                smtp.port,
+                exc,
+            )
 
 
 def _clear_outbox(session, previous_transaction) -> None:

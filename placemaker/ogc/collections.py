@@ -40,8 +40,13 @@ PLACE_PROPERTIES = (
     Property("kind", "string", "Kind of meeting place (code, see /api/kinds)", queryable=True),
     Property("kind_label_nl", "string", "Kind, in Dutch"),
     Property("kind_label_en", "string", "Kind, in English"),
-    Property("status", "string", "Whether it is open", queryable=True,
-             enum=tuple(s.value for s in PlaceStatus)),
+    Property(
+        "status",
+        "string",
+        "Whether it is open",
+        queryable=True,
+        enum=tuple(s.value for s in PlaceStatus),
+    ),
     Property("address", "string", "Street address", queryable=True),
     Property("postcode", "string", "Postcode", queryable=True),
     Property("description", "string", "Description"),
@@ -50,15 +55,26 @@ PLACE_PROPERTIES = (
     Property("version", "integer", "Version, raised by every change"),
     Property("owner", "string", "Owner organisation", queryable=True),
     Property("keeper", "string", "Who keeps it (a contact role)", queryable=True),
-    Property("condition", "string", "Condition as last seen", queryable=True,
-             enum=tuple(c.value for c in PlaceCondition)),
+    Property(
+        "condition",
+        "string",
+        "Condition as last seen",
+        queryable=True,
+        enum=tuple(c.value for c in PlaceCondition),
+    ),
     Property("opening_hours", "string", "Opening hours, OpenStreetMap opening_hours syntax"),
     Property("last_confirmed_at", "date-time", "Last confirmed in use (UTC)"),
 )
 
-_PLACE_COLUMNS = {"name": Place.name, "address": Place.address, "postcode": Place.postcode,
-                  "source": Place.source, "owner": Place.owner_org, "keeper": Place.keeper,
-                  "condition": Place.condition}
+_PLACE_COLUMNS = {
+    "name": Place.name,
+    "address": Place.address,
+    "postcode": Place.postcode,
+    "source": Place.source,
+    "owner": Place.owner_org,
+    "keeper": Place.keeper,
+    "condition": Place.condition,
+}
 
 
 def places_collection() -> Collection:
@@ -66,7 +82,7 @@ def places_collection() -> Collection:
         id="places",
         title="Meeting places",
         description="Everyday meeting places in the registry: benches, vegetable gardens, "
-                    "thrift-shop coffee corners, community centres and more, with their status.",
+        "thrift-shop coffee corners, community centres and more, with their status.",
         geometry_type="Point",
         properties=PLACE_PROPERTIES,
         items=place_items,
@@ -88,16 +104,20 @@ def place_items(query: ItemQuery) -> tuple[list[Feature], int]:
         statement = statement.where(_PLACE_COLUMNS[name] == value)
     if query.datetime is not None:
         statement = statement.where(interval_clause(Place.updated_at, query.datetime))
-    features, matched = place_features(statement, limit=query.limit,  # type: ignore[arg-type]
-                                       offset=query.offset)
+    features, matched = place_features(
+        statement,
+        limit=query.limit,  # type: ignore[arg-type]
+        offset=query.offset,
+    )
     return [utc_stamps(f, "updated_at", "last_confirmed_at") for f in features], matched
 
 
 def place_item(feature_id: str) -> Feature | None:
     if get_by_id(Place, feature_id) is None:
         return None
-    features, _ = place_features(places.places_query().where(Place.id == int(feature_id)),
-                                 limit=1, offset=0)
+    features, _ = place_features(
+        places.places_query().where(Place.id == int(feature_id)), limit=1, offset=0
+    )
     return utc_stamps(features[0], "updated_at", "last_confirmed_at") if features else None
 
 
@@ -107,11 +127,13 @@ def place_extent() -> Extent:
 
 # --- areas per level ----------------------------------------------------------------------
 
+
 def area_collections() -> list[Collection]:
     """One collection per level of the hierarchy (levels are data: another city has others)."""
     levels = areas.levels()
-    return [_area_collection(level, [lv for lv in levels if lv.rank < level.rank])
-            for level in levels]
+    return [
+        _area_collection(level, [lv for lv in levels if lv.rank < level.rank]) for level in levels
+    ]
 
 
 def _area_collection(level: AreaLevel, above: list[AreaLevel]) -> Collection:
@@ -122,12 +144,14 @@ def _area_collection(level: AreaLevel, above: list[AreaLevel]) -> Collection:
         Property("parent_code", "string", "Code of the enclosing area", queryable=True),
     ]
     for lv in above:
-        properties += [Property(f"{lv.code}_code", "string", f"{lv.name_en} code",
-                                queryable=True),
-                       Property(f"{lv.code}_name", "string", f"{lv.name_en} name")]
+        properties += [
+            Property(f"{lv.code}_code", "string", f"{lv.name_en} code", queryable=True),
+            Property(f"{lv.code}_name", "string", f"{lv.name_en} name"),
+        ]
     properties += [
-        Property("population", "number", "Residents (own latest figure, else the sum of "
-                                          "its parts)"),
+        Property(
+            "population", "number", "Residents (own latest figure, else the sum of its parts)"
+        ),
         Property("population_year", "integer", "Year of the population figure"),
         Property("place_count", "integer", "Active meeting places inside"),
         Property("cohesion_score", "number", "Social cohesion score on the source's scale"),
@@ -135,27 +159,33 @@ def _area_collection(level: AreaLevel, above: list[AreaLevel]) -> Collection:
         Property("cohesion_scale_max", "number", "Highest score on that scale"),
         Property("cohesion_year", "integer", "Year of the cohesion score"),
         Property("cohesion_source", "string", "Source of the cohesion score"),
-        Property("cohesion_inherited", "boolean",
-                 "True when the score is an enclosing area's", queryable=True),
+        Property(
+            "cohesion_inherited",
+            "boolean",
+            "True when the score is an enclosing area's",
+            queryable=True,
+        ),
         Property("cohesion_from_area", "string", "Code of the area the score belongs to"),
         Property("rung_assessed", "integer", "Cohesion ladder rung as assessed (1-6)"),
         Property("rung_wanted", "integer", "Cohesion ladder rung residents want (1-6)"),
     ]
     for code in KEY_INDICATORS:
-        properties += [Property(code, "number", f"Latest {code.replace('_', ' ')} (%)"),
-                       Property(f"{code}_year", "integer", f"Year of {code}")]
+        properties += [
+            Property(code, "number", f"Latest {code.replace('_', ' ')} (%)"),
+            Property(f"{code}_year", "integer", f"Year of {code}"),
+        ]
     names = tuple(p.name for p in properties)
     return Collection(
         id=f"areas_{level.code}",
         title=f"Areas: {level.name_en} ({level.name_nl})",
         description=f"Every {level.name_en.lower()} with population, meeting places, social "
-                    "cohesion (own score or the nearest enclosing area's) and key indicators.",
+        "cohesion (own score or the nearest enclosing area's) and key indicators.",
         geometry_type="MultiPolygon",
         properties=tuple(properties),
-        items=lambda q: page_in_memory(
-            _in_schema_order(area_rows(level.code, q.bbox), names), q),
+        items=lambda q: page_in_memory(_in_schema_order(area_rows(level.code, q.bbox), names), q),
         item=lambda feature_id: next(
-            iter(_in_schema_order(area_rows(level.code, codes=[feature_id[:32]]), names)), None),
+            iter(_in_schema_order(area_rows(level.code, codes=[feature_id[:32]]), names)), None
+        ),
         extent=lambda: area_extent(level.code),
         keywords=("areas", level.code),
     )
@@ -194,25 +224,31 @@ def _flatten(feature: Feature, indicators: dict[str, dict[str, Any]]) -> Feature
         flat[f"{ancestor['level']}_code"] = ancestor["code"]
         flat[f"{ancestor['level']}_name"] = ancestor["name"]
     population = props["population"]
-    flat.update({
-        "population": float(population) if population is not None else None,
-        "population_year": props["population_year"],
-        "place_count": props["place_count"],
-        "cohesion_score": cohesion.get("score"),
-        "cohesion_scale_min": scale[0],
-        "cohesion_scale_max": scale[1],
-        "cohesion_year": cohesion.get("year"),
-        "cohesion_source": cohesion.get("source"),
-        "cohesion_inherited": cohesion.get("inherited"),
-        "cohesion_from_area": (cohesion.get("from_area") or {}).get("code"),
-        "rung_assessed": cohesion.get("rung_assessed"),
-        "rung_wanted": cohesion.get("rung_wanted"),
-    })
+    flat.update(
+        {
+            "population": float(population) if population is not None else None,
+            "population_year": props["population_year"],
+            "place_count": props["place_count"],
+            "cohesion_score": cohesion.get("score"),
+            "cohesion_scale_min": scale[0],
+            "cohesion_scale_max": scale[1],
+            "cohesion_year": cohesion.get("year"),
+            "cohesion_source": cohesion.get("source"),
+            "cohesion_inherited": cohesion.get("inherited"),
+            "cohesion_from_area": (cohesion.get("from_area") or {}).get("code"),
+            "rung_assessed": cohesion.get("rung_assessed"),
+            "rung_wanted": cohesion.get("rung_wanted"),
+        }
+    )
     for code in KEY_INDICATORS:
         latest = indicators.get(code) or {}
         flat[code], flat[f"{code}_year"] = latest.get("value"), latest.get("year")
-    return {"type": "Feature", "id": feature["id"], "geometry": feature["geometry"],
-            "properties": flat}
+    return {
+        "type": "Feature",
+        "id": feature["id"],
+        "geometry": feature["geometry"],
+        "properties": flat,
+    }
 
 
 def area_extent(level: str) -> Extent:

@@ -23,17 +23,20 @@ from placemaker.ogc.registry import Collection, registry
 TAG = "OGC API – Features"
 
 HTML = {"text/html": {"schema": {"type": "string"}}}
-LANG = query_param("lang", "Language of HTML pages: nl or en (other values are ignored)",
-                   {"type": "string"})
+LANG = query_param(
+    "lang", "Language of HTML pages: nl or en (other values are ignored)", {"type": "string"}
+)
 
 
 def _f(formats: tuple[str, ...]) -> dict[str, Any]:
-    return query_param("f", "Representation (default: by the Accept header, else JSON)",
-                       {"type": "string", "enum": list(formats)})
+    return query_param(
+        "f",
+        "Representation (default: by the Accept header, else JSON)",
+        {"type": "string", "enum": list(formats)},
+    )
 
 
-def _json_or_html(schema: dict[str, Any], media_type: str = "application/json"
-                  ) -> dict[str, Any]:
+def _json_or_html(schema: dict[str, Any], media_type: str = "application/json") -> dict[str, Any]:
     return {"description": "OK", "content": {media_type: {"schema": schema}, **HTML}}
 
 
@@ -65,37 +68,89 @@ def _schema_name(collection: Collection) -> str:
 
 def ogc_schemas(collections: list[Collection]) -> dict[str, Any]:
     schemas: dict[str, Any] = {
-        "OgcLandingPage": {"type": "object", "required": ["links"], "properties": {
-            "title": {"type": "string"}, "description": {"type": "string"},
-            "attribution": {"type": "string"},
-            "links": _links()}},
-        "OgcConformance": {"type": "object", "required": ["conformsTo"], "properties": {
-            "conformsTo": {"type": "array", "items": {"type": "string"}}}},
-        "OgcExtent": {"type": "object", "properties": {
-            "spatial": {"type": "object", "properties": {
-                "bbox": {"type": "array", "items": {"type": "array", "minItems": 4,
-                                                    "maxItems": 6,
-                                                    "items": {"type": "number"}}},
-                "crs": {"type": "string"}}},
-            "temporal": {"type": "object", "properties": {
-                "interval": {"type": "array", "items": {
-                    "type": "array", "minItems": 2, "maxItems": 2,
-                    "items": {"type": "string", "format": "date-time", "nullable": True}}},
-                "trs": {"type": "string"}}}}},
-        "OgcCollection": {"type": "object", "required": ["id", "links"], "properties": {
-            "id": {"type": "string"}, "title": {"type": "string"},
-            "description": {"type": "string"}, "attribution": {"type": "string"},
-            "keywords": {"type": "array", "items": {"type": "string"}},
-            "itemType": {"type": "string"},
-            "crs": {"type": "array", "items": {"type": "string"}},
-            "storageCrs": {"type": "string"},
-            "extent": ref("OgcExtent"), "links": _links()}},
-        "OgcCollections": {"type": "object", "required": ["links", "collections"],
-                           "properties": {"links": _links(), "collections": {
-                               "type": "array", "items": ref("OgcCollection")}}},
-        "OgcQueryables": {"type": "object", "required": ["type", "properties"],
-                          "properties": {"type": {"type": "string"},
-                                         "properties": {"type": "object"}}},
+        "OgcLandingPage": {
+            "type": "object",
+            "required": ["links"],
+            "properties": {
+                "title": {"type": "string"},
+                "description": {"type": "string"},
+                "attribution": {"type": "string"},
+                "links": _links(),
+            },
+        },
+        "OgcConformance": {
+            "type": "object",
+            "required": ["conformsTo"],
+            "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
+        },
+        "OgcExtent": {
+            "type": "object",
+            "properties": {
+                "spatial": {
+                    "type": "object",
+                    "properties": {
+                        "bbox": {
+                            "type": "array",
+                            "items": {
+                                "type": "array",
+                                "minItems": 4,
+                                "maxItems": 6,
+                                "items": {"type": "number"},
+                            },
+                        },
+                        "crs": {"type": "string"},
+                    },
+                },
+                "temporal": {
+                    "type": "object",
+                    "properties": {
+                        "interval": {
+                            "type": "array",
+                            "items": {
+                                "type": "array",
+                                "minItems": 2,
+                                "maxItems": 2,
+                                "items": {
+                                    "type": "string",
+                                    "format": "date-time",
+                                    "nullable": True,
+                                },
+                            },
+                        },
+                        "trs": {"type": "string"},
+                    },
+                },
+            },
+        },
+        "OgcCollection": {
+            "type": "object",
+            "required": ["id", "links"],
+            "properties": {
+                "id": {"type": "string"},
+                "title": {"type": "string"},
+                "description": {"type": "string"},
+                "attribution": {"type": "string"},
+                "keywords": {"type": "array", "items": {"type": "string"}},
+                "itemType": {"type": "string"},
+                "crs": {"type": "array", "items": {"type": "string"}},
+                "storageCrs": {"type": "string"},
+                "extent": ref("OgcExtent"),
+                "links": _links(),
+            },
+        },
+        "OgcCollections": {
+            "type": "object",
+            "required": ["links", "collections"],
+            "properties": {
+                "links": _links(),
+                "collections": {"type": "array", "items": ref("OgcCollection")},
+            },
+        },
+        "OgcQueryables": {
+            "type": "object",
+            "required": ["type", "properties"],
+            "properties": {"type": {"type": "string"}, "properties": {"type": "object"}},
+        },
     }
     for collection in collections:
         name = _schema_name(collection)
@@ -121,8 +176,7 @@ def _file_content() -> dict[str, Any]:
         if fmt.key == "geojson":
             content[fmt.mimetype] = {"schema": {"type": "object"}}
         else:
-            content.setdefault(fmt.mimetype, {"schema": {"type": "string",
-                                                         "format": "binary"}})
+            content.setdefault(fmt.mimetype, {"schema": {"type": "string", "format": "binary"}})
     return content
 
 
@@ -140,43 +194,67 @@ def _collection_paths(collection: Collection) -> dict[str, Any]:
         FORMATS["gpkg"].mimetype: {"schema": {"type": "string", "format": "binary"}},
     }
     return {
-        base: {"get": {
-            "tags": [TAG], "summary": f"{collection.title}: description and extent",
-            "operationId": f"describe_{cid}",
-            "parameters": [_f(("json", "html")), LANG],
-            "responses": {"200": _json_or_html(ref("OgcCollection")),
-                          **errors(404, *extra_errors, html=True)},
-            **security,
-        }},
-        f"{base}/queryables": {"get": {
-            "tags": [TAG], "summary": f"{collection.title}: properties to filter on",
-            "operationId": f"queryables_{cid}",
-            "parameters": [_f(("json", "html")), LANG],
-            "responses": {"200": _json_or_html(ref("OgcQueryables"),
-                                               "application/schema+json"),
-                          **errors(404, *extra_errors, html=True)},
-            **security,
-        }},
-        f"{base}/items": {"get": {
-            "tags": [TAG], "summary": f"{collection.title}: features",
-            "description": collection.description,
-            "operationId": f"items_{cid}",
-            "parameters": [*item_params, _f(params.ITEM_FORMATS), LANG],
-            "responses": {"200": {"description": "A page of features; csv-excel is CSV with "
-                                                 "semicolons, decimal commas and a BOM",
-                                  "content": items_content},
-                          **errors(404, *extra_errors, html=True)},
-            **security,
-        }},
-        f"{base}/items/{{featureId}}": {"get": {
-            "tags": [TAG], "summary": f"{collection.title}: one feature",
-            "operationId": f"item_{cid}",
-            "parameters": [path_param("featureId", "The feature's id"),
-                           _f(("json", "geojson", "html")), LANG],
-            "responses": {"200": _json_or_html(ref(f"{name}Feature"), GEOJSON),
-                          **errors(404, *extra_errors, html=True)},
-            **security,
-        }},
+        base: {
+            "get": {
+                "tags": [TAG],
+                "summary": f"{collection.title}: description and extent",
+                "operationId": f"describe_{cid}",
+                "parameters": [_f(("json", "html")), LANG],
+                "responses": {
+                    "200": _json_or_html(ref("OgcCollection")),
+                    **errors(404, *extra_errors, html=True),
+                },
+                **security,
+            }
+        },
+        f"{base}/queryables": {
+            "get": {
+                "tags": [TAG],
+                "summary": f"{collection.title}: properties to filter on",
+                "operationId": f"queryables_{cid}",
+                "parameters": [_f(("json", "html")), LANG],
+                "responses": {
+                    "200": _json_or_html(ref("OgcQueryables"), "application/schema+json"),
+                    **errors(404, *extra_errors, html=True),
+                },
+                **security,
+            }
+        },
+        f"{base}/items": {
+            "get": {
+                "tags": [TAG],
+                "summary": f"{collection.title}: features",
+                "description": collection.description,
+                "operationId": f"items_{cid}",
+                "parameters": [*item_params, _f(params.ITEM_FORMATS), LANG],
+                "responses": {
+                    "200": {
+                        "description": "A page of features; csv-excel is CSV with "
+                        "semicolons, decimal commas and a BOM",
+                        "content": items_content,
+                    },
+                    **errors(404, *extra_errors, html=True),
+                },
+                **security,
+            }
+        },
+        f"{base}/items/{{featureId}}": {
+            "get": {
+                "tags": [TAG],
+                "summary": f"{collection.title}: one feature",
+                "operationId": f"item_{cid}",
+                "parameters": [
+                    path_param("featureId", "The feature's id"),
+                    _f(("json", "geojson", "html")),
+                    LANG,
+                ],
+                "responses": {
+                    "200": _json_or_html(ref(f"{name}Feature"), GEOJSON),
+                    **errors(404, *extra_errors, html=True),
+                },
+                **security,
+            }
+        },
     }
 
 
@@ -195,28 +273,40 @@ def ogc_paths() -> dict[str, Any]:
         ("/ogc/conformance", "Conformance classes", "conformance", "OgcConformance"),
         ("/ogc/collections", "The collections", "collections", "OgcCollections"),
     ]:
-        paths[path] = {"get": {"tags": [TAG], "summary": summary, "operationId": op,
-                               "parameters": simple,
-                               "responses": {"200": _json_or_html(ref(schema)),
-                                             **errors(html=True)}}}
+        paths[path] = {
+            "get": {
+                "tags": [TAG],
+                "summary": summary,
+                "operationId": op,
+                "parameters": simple,
+                "responses": {"200": _json_or_html(ref(schema)), **errors(html=True)},
+            }
+        }
     for collection in collections:
         paths.update(_collection_paths(collection))
     filenames = sorted(f"{c.id}.{fmt.extension}" for c in collections for fmt in FORMATS.values())
-    paths["/exports/{filename}"] = {"get": {
-        "tags": ["exports"],
-        "summary": "A whole collection as a file: GeoJSON, CSV, CSV for Dutch Excel "
-                   "(semicolons, decimal commas, BOM) or GeoPackage",
-        "description": "Takes the same filters as the collection's items (bbox, datetime, "
-                       "properties); limit and offset default to everything.",
-        "operationId": "export",
-        "parameters": [
-            path_param("filename", "<collection>.<geojson|csv|excel.csv|gpkg>",
-                       {"type": "string", "enum": filenames}),
-            *query_parameters(params.ExportArgs()),
-        ],
-        "responses": {"200": {"description": "The file", "content": _file_content()},
-                      **errors(403, 404)},
-    }}
+    paths["/exports/{filename}"] = {
+        "get": {
+            "tags": ["exports"],
+            "summary": "A whole collection as a file: GeoJSON, CSV, CSV for Dutch Excel "
+            "(semicolons, decimal commas, BOM) or GeoPackage",
+            "description": "Takes the same filters as the collection's items (bbox, datetime, "
+            "properties); limit and offset default to everything.",
+            "operationId": "export",
+            "parameters": [
+                path_param(
+                    "filename",
+                    "<collection>.<geojson|csv|excel.csv|gpkg>",
+                    {"type": "string", "enum": filenames},
+                ),
+                *query_parameters(params.ExportArgs()),
+            ],
+            "responses": {
+                "200": {"description": "The file", "content": _file_content()},
+                **errors(403, 404),
+            },
+        }
+    }
     return paths
 
 

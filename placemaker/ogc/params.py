@@ -36,8 +36,10 @@ def check_known(args: Mapping[str, Any], allowed: frozenset[str] | set[str]) -> 
     """OGC API Features /req/core/query-param-unknown: unknown parameters are a 400."""
     unknown = sorted(set(args) - set(allowed) - COMMON_PARAMS)
     if unknown:
-        raise InvalidInput(f"unknown query parameter {unknown[0]!r} "
-                           f"(allowed: {', '.join(sorted(set(allowed) | COMMON_PARAMS))})")
+        raise InvalidInput(
+            f"unknown query parameter {unknown[0]!r} "
+            f"(allowed: {', '.join(sorted(set(allowed) | COMMON_PARAMS))})"
+        )
 
 
 def parse_format(args: Mapping[str, Any], allowed: tuple[str, ...]) -> str | None:
@@ -96,11 +98,17 @@ def interval_clause(column: Any, interval: Interval) -> ColumnElement[bool]:
 
 # --- the items' arguments: one marshmallow schema per collection, as for the JSON API ----------
 
+
 class Datetime(fields.String):
     """OGC's ``datetime``: an instant, or an interval ``start/end`` with ``..`` open."""
 
-    def _deserialize(self, value: Any, attr: Any, data: Any,  # type: ignore[override]
-                     **kwargs: Any) -> Interval | None:
+    def _deserialize(
+        self,
+        value: Any,
+        attr: Any,
+        data: Any,  # type: ignore[override]
+        **kwargs: Any,
+    ) -> Interval | None:
         try:
             return parse_datetime(str(value))
         except InvalidInput as exc:
@@ -111,8 +119,12 @@ class Boolean(fields.Boolean):
     """``true`` or ``false``, in any case."""
 
     def __init__(self, **kwargs: Any):
-        super().__init__(truthy={"true"}, falsy={"false"},
-                         error_messages={"invalid": "must be a boolean"}, **kwargs)
+        super().__init__(
+            truthy={"true"},
+            falsy={"false"},
+            error_messages={"invalid": "must be a boolean"},
+            **kwargs,
+        )
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         return super()._deserialize(str(value).lower(), attr, data, **kwargs)
@@ -122,37 +134,48 @@ class ExportArgs(Args):
     bbox = Bbox(heights=True)
     limit = Int(1, MAX_LIMIT, description="At most this many features")
     offset = fields.Integer(
-        load_default=0, metadata={"description": "Skip this many features"},
-        validate=[validate.Range(min=0, error="must be a whole number of 0 or more"),
-                  validate.Range(max=MAX_OFFSET, error="must be at most {max}")],
-        error_messages={"invalid": "must be a whole number of 0 or more"})
+        load_default=0,
+        metadata={"description": "Skip this many features"},
+        validate=[
+            validate.Range(min=0, error="must be a whole number of 0 or more"),
+            validate.Range(max=MAX_OFFSET, error="must be at most {max}"),
+        ],
+        error_messages={"invalid": "must be a whole number of 0 or more"},
+    )
 
 
 class ItemArgs(ExportArgs):
     limit = fields.Integer(
         validate=validate.Range(1, MAX_LIMIT, error="must lie between {min} and {max}"),
         error_messages={"invalid": "must be a whole number"},
-        metadata={"description": f"Page size (default {DEFAULT_LIMIT})",
-                  "default": DEFAULT_LIMIT})
+        metadata={"description": f"Page size (default {DEFAULT_LIMIT})", "default": DEFAULT_LIMIT},
+    )
 
 
 def property_field(prop: Property) -> fields.Field:
     """The argument that filters a queryable property by equality."""
     description = f"Only features whose {prop.name} equals this value" + (
-        f" ({prop.description})" if prop.description else "")
+        f" ({prop.description})" if prop.description else ""
+    )
     metadata = {"description": description}
     if prop.type == "integer":
         # 18 digits: beyond them PostgreSQL's bigint overflows (a server error).
-        return fields.Integer(metadata=metadata, error_messages={"invalid": "must be an integer"},
-                              validate=validate.Range(-(10**18) + 1, 10**18 - 1,
-                                                      error="must be an integer"))
+        return fields.Integer(
+            metadata=metadata,
+            error_messages={"invalid": "must be an integer"},
+            validate=validate.Range(-(10**18) + 1, 10**18 - 1, error="must be an integer"),
+        )
     if prop.type == "number":
-        return fields.Float(metadata=metadata, error_messages={
-            "invalid": "must be a number", "special": "must be a number"})
+        return fields.Float(
+            metadata=metadata,
+            error_messages={"invalid": "must be a number", "special": "must be a number"},
+        )
     if prop.type == "boolean":
         return Boolean(metadata=metadata)
-    return fields.String(metadata=metadata, validate=validate.OneOf(
-        prop.enum, error="must be one of {choices}") if prop.enum else None)
+    return fields.String(
+        metadata=metadata,
+        validate=validate.OneOf(prop.enum, error="must be one of {choices}") if prop.enum else None,
+    )
 
 
 def item_args(collection: Collection, *, export: bool = False) -> Args:
@@ -161,15 +184,21 @@ def item_args(collection: Collection, *, export: bool = False) -> Args:
     base = ExportArgs if export else ItemArgs
     declared: dict[str, fields.Field] = {}
     if collection.temporal_property:
-        declared["datetime"] = Datetime(metadata={"description": (
-            f"Only features whose {collection.temporal_property} lies in this instant or "
-            "interval (RFC 3339; '..' for an open end), e.g. 2024-01-01T00:00:00Z/..")})
+        declared["datetime"] = Datetime(
+            metadata={
+                "description": (
+                    f"Only features whose {collection.temporal_property} lies in this instant or "
+                    "interval (RFC 3339; '..' for an open end), e.g. 2024-01-01T00:00:00Z/.."
+                )
+            }
+        )
     declared |= {p.name: property_field(p) for p in collection.queryables}
     return type(f"{base.__name__}_{collection.id}", (base,), declared)()
 
 
-def item_query(collection: Collection, args: Mapping[str, Any], *,
-               default_limit: int | None = DEFAULT_LIMIT) -> ItemQuery:
+def item_query(
+    collection: Collection, args: Mapping[str, Any], *, default_limit: int | None = DEFAULT_LIMIT
+) -> ItemQuery:
     """The ItemQuery for ``args`` (a request's query string), or InvalidInput (400)."""
     queryables = {p.name for p in collection.queryables}
     allowed = set(ITEM_PARAMS) | queryables

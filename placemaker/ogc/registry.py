@@ -10,14 +10,17 @@ A feature describes its collection in a function of its own (``proposals/ogc.py`
 
     def proposals_collection() -> Collection:
         return Collection(
-            id="proposals", title="Open proposals", description="...",
+            id="proposals",
+            title="Open proposals",
+            description="...",
             geometry_type="Point",
             properties=(Property("id", "integer"), Property("title", "string"), ...),
             items=lambda q: page_in_memory(open_proposal_features(), q),
-            item=lambda feature_id: ...,           # one feature or None
+            item=lambda feature_id: ...,  # one feature or None
         )
 
-    register_collection(app, proposals_collection())      # in create_app
+
+    register_collection(app, proposals_collection())  # in create_app
 """
 
 from __future__ import annotations
@@ -174,8 +177,10 @@ def register_collection_source(app: Flask, source: CollectionSource) -> None:
 
 # --- helpers for collections that are small enough to filter in memory ----------------------
 
-def page_in_memory(features: Sequence[Feature], query: ItemQuery,
-                   temporal_property: str | None = None) -> tuple[list[Feature], int]:
+
+def page_in_memory(
+    features: Sequence[Feature], query: ItemQuery, temporal_property: str | None = None
+) -> tuple[list[Feature], int]:
     """Filter (bbox, datetime, properties) and page a list of features in Python.
 
     Fine for a few thousand features; bigger collections filter in SQL instead.
@@ -183,16 +188,20 @@ def page_in_memory(features: Sequence[Feature], query: ItemQuery,
     selected: Iterable[Feature] = features
     if query.bbox is not None:
         envelope = box(*query.bbox)
-        selected = [f for f in selected
-                    if f.get("geometry") and shape(f["geometry"]).intersects(envelope)]
+        selected = [
+            f for f in selected if f.get("geometry") and shape(f["geometry"]).intersects(envelope)
+        ]
     if query.datetime is not None and temporal_property:
-        selected = [f for f in selected
-                    if in_interval(f["properties"].get(temporal_property), query.datetime)]
+        selected = [
+            f
+            for f in selected
+            if in_interval(f["properties"].get(temporal_property), query.datetime)
+        ]
     for name, value in query.filters.items():
         selected = [f for f in selected if f["properties"].get(name) == value]
     selected = list(selected)
     end = None if query.limit is None else query.offset + query.limit
-    return selected[query.offset:end], len(selected)
+    return selected[query.offset : end], len(selected)
 
 
 def as_utc(value: Any) -> datetime | None:
@@ -218,6 +227,7 @@ def in_interval(value: Any, interval: Interval) -> bool:
 
 # --- helpers for collections of a table -----------------------------------------------------
 
+
 def utc_stamps(feature: Feature, *names: str) -> Feature:
     """The registry's times are naive UTC; OGC clients want RFC 3339 with the offset."""
     props = feature["properties"]
@@ -230,8 +240,12 @@ def utc_stamps(feature: Feature, *names: str) -> Feature:
 def table_extent(geom, time=None, *where) -> Extent:
     """Bounding box (and time span) of a table's rows, computed in the database."""
     extent = func.ST_Extent(geom)
-    columns = [func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent),
-               func.ST_YMax(extent)]
+    columns = [
+        func.ST_XMin(extent),
+        func.ST_YMin(extent),
+        func.ST_XMax(extent),
+        func.ST_YMax(extent),
+    ]
     if time is not None:
         columns += [func.min(time), func.max(time)]
     row = db.session.execute(select(*columns).where(*where)).one()

@@ -50,6 +50,7 @@ HTML = "text/html"
 
 # --- helpers ---------------------------------------------------------------------------------
 
+
 def link(href: str, rel: str, type_: str, title: str | None = None) -> dict[str, str]:
     out = {"href": href, "rel": rel, "type": type_}
     if title:
@@ -105,8 +106,10 @@ def extent_json(extent: Extent) -> dict[str, Any] | None:
     if extent.bbox is not None:
         out["spatial"] = {"bbox": [[round(v, 7) for v in extent.bbox]], "crs": CRS84}
     if extent.interval is not None:
-        out["temporal"] = {"interval": [[_iso(extent.interval[0]), _iso(extent.interval[1])]],
-                           "trs": GREGORIAN}
+        out["temporal"] = {
+            "interval": [[_iso(extent.interval[0]), _iso(extent.interval[1])]],
+            "trs": GREGORIAN,
+        }
     return out or None
 
 
@@ -119,14 +122,22 @@ def collection_json(collection: Collection) -> dict[str, Any]:
         link(url + "?f=html", "alternate", HTML, "This document as HTML"),
         link(items, "items", GEOJSON, "Items as GeoJSON"),
         link(items + "?f=html", "items", HTML, "Items as HTML"),
-        link(url_for("ogc.queryables", collection_id=cid, _external=True),
-             "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json",
-             "Queryable properties"),
+        link(
+            url_for("ogc.queryables", collection_id=cid, _external=True),
+            "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+            "application/schema+json",
+            "Queryable properties",
+        ),
     ]
     for fmt in FORMATS.values():
-        links.append(link(url_for("exports.download", filename=f"{cid}.{fmt.extension}",
-                                  _external=True), "enclosure", fmt.mimetype,
-                          f"Whole collection: {fmt.title}"))
+        links.append(
+            link(
+                url_for("exports.download", filename=f"{cid}.{fmt.extension}", _external=True),
+                "enclosure",
+                fmt.mimetype,
+                f"Whole collection: {fmt.title}",
+            )
+        )
     body: dict[str, Any] = {
         "id": cid,
         "title": collection.title,
@@ -146,6 +157,7 @@ def collection_json(collection: Collection) -> dict[str, Any]:
 
 # --- landing page, conformance, collections ---------------------------------------------------
 
+
 @bp.get("")
 @bp.get("/")
 def landing():
@@ -155,17 +167,29 @@ def landing():
     body = {
         "title": "placemaker: everyday meeting places",
         "description": "Meeting places, areas with their cohesion scores and more, as OGC API "
-                       "Features for QGIS, GDAL and other GIS clients.",
+        "Features for QGIS, GDAL and other GIS clients.",
         "attribution": data_credit(),
         "links": [
             link(base, "self", JSON, "This document"),
             link(base + "?f=html", "alternate", HTML, "This document as HTML"),
-            link(url_for("openapi.document", _external=True), "service-desc", OPENAPI_TYPE,
-                 "The API definition (OpenAPI 3.0)"),
-            link(url_for("openapi.docs", _external=True), "service-doc", HTML,
-                 "The API documentation"),
-            link(url_for("ogc.conformance", _external=True), "conformance", JSON,
-                 "Conformance classes"),
+            link(
+                url_for("openapi.document", _external=True),
+                "service-desc",
+                OPENAPI_TYPE,
+                "The API definition (OpenAPI 3.0)",
+            ),
+            link(
+                url_for("openapi.docs", _external=True),
+                "service-doc",
+                HTML,
+                "The API documentation",
+            ),
+            link(
+                url_for("ogc.conformance", _external=True),
+                "conformance",
+                JSON,
+                "Conformance classes",
+            ),
             link(url_for("ogc.collections", _external=True), "data", JSON, "Collections"),
         ],
     }
@@ -190,8 +214,10 @@ def collections():
     params.check_known(request.args, set())
     url = url_for("ogc.collections", _external=True)
     body = {
-        "links": [link(url, "self", JSON, "This document"),
-                  link(url + "?f=html", "alternate", HTML, "This document as HTML")],
+        "links": [
+            link(url, "self", JSON, "This document"),
+            link(url + "?f=html", "alternate", HTML, "This document as HTML"),
+        ],
         "collections": [collection_json(c) for c in visible_collections()],
     }
     if wants_html(fmt):
@@ -221,8 +247,10 @@ def queryables(collection_id: str):
         "$id": url,
         "type": "object",
         "title": coll.title,
-        "properties": {p.name: {k: v for k, v in p.json_schema().items() if k != "nullable"}
-                       for p in coll.queryables},
+        "properties": {
+            p.name: {k: v for k, v in p.json_schema().items() if k != "nullable"}
+            for p in coll.queryables
+        },
         "additionalProperties": False,
     }
     if wants_html(fmt):
@@ -233,8 +261,10 @@ def queryables(collection_id: str):
 
 # --- items -------------------------------------------------------------------------------------
 
-def _page_links(coll: Collection, query: ItemQuery, returned: int, matched: int,
-                fmt: str | None) -> list[dict[str, str]]:
+
+def _page_links(
+    coll: Collection, query: ItemQuery, returned: int, matched: int, fmt: str | None
+) -> list[dict[str, str]]:
     args = request.args.to_dict(flat=True)
     args.pop("f", None)
 
@@ -248,22 +278,36 @@ def _page_links(coll: Collection, query: ItemQuery, returned: int, matched: int,
     own_type = HTML if fmt == "html" else GEOJSON
     links = [
         link(page_url(f=fmt) if fmt else page_url(), "self", own_type, "This page"),
-        link(page_url(f="json" if fmt == "html" else "html"), "alternate",
-             GEOJSON if fmt == "html" else HTML, "This page in another format"),
-        link(url_for("ogc.collection", collection_id=coll.id, _external=True), "collection",
-             JSON, coll.title),
+        link(
+            page_url(f="json" if fmt == "html" else "html"),
+            "alternate",
+            GEOJSON if fmt == "html" else HTML,
+            "This page in another format",
+        ),
+        link(
+            url_for("ogc.collection", collection_id=coll.id, _external=True),
+            "collection",
+            JSON,
+            coll.title,
+        ),
     ]
     for key in ("csv", "csv-excel", "gpkg"):
-        links.append(link(page_url(f=key), "alternate", FORMATS[key].mimetype,
-                          f"This page: {FORMATS[key].title}"))
+        links.append(
+            link(
+                page_url(f=key),
+                "alternate",
+                FORMATS[key].mimetype,
+                f"This page: {FORMATS[key].title}",
+            )
+        )
     limit = query.limit or returned
     extra = {"f": fmt} if fmt else {}
     if query.offset + returned < matched:
-        links.append(link(page_url(query.offset + limit, **extra), "next", own_type,
-                          "Next page"))
+        links.append(link(page_url(query.offset + limit, **extra), "next", own_type, "Next page"))
     if query.offset > 0:
-        links.append(link(page_url(max(query.offset - limit, 0), **extra), "prev", own_type,
-                          "Previous page"))
+        links.append(
+            link(page_url(max(query.offset - limit, 0), **extra), "prev", own_type, "Previous page")
+        )
     return links
 
 
@@ -281,8 +325,14 @@ def items(collection_id: str):
     if fmt in ("csv", "csv-excel", "gpkg"):
         return file_response(coll, features, fmt, page=True)
     if wants_html(fmt):
-        return html_response("ogc/items.html", collection=coll, features=features,
-                             matched=matched, query=query, links=links)
+        return html_response(
+            "ogc/items.html",
+            collection=coll,
+            features=features,
+            matched=matched,
+            query=query,
+            links=links,
+        )
     body = {
         "type": "FeatureCollection",
         "timeStamp": _timestamp(),
@@ -303,19 +353,27 @@ def item(collection_id: str, feature_id: str):
     if feature is None:
         raise NotFound(f"feature {feature_id!r} does not exist in collection {coll.id!r}")
     url = url_for("ogc.item", collection_id=coll.id, feature_id=feature_id, _external=True)
-    feature = {**feature, "links": [
-        link(url, "self", GEOJSON, "This feature"),
-        link(url + "?f=html", "alternate", HTML, "This feature as HTML"),
-        link(url_for("ogc.collection", collection_id=coll.id, _external=True), "collection",
-             JSON, coll.title),
-    ]}
+    feature = {
+        **feature,
+        "links": [
+            link(url, "self", GEOJSON, "This feature"),
+            link(url + "?f=html", "alternate", HTML, "This feature as HTML"),
+            link(
+                url_for("ogc.collection", collection_id=coll.id, _external=True),
+                "collection",
+                JSON,
+                coll.title,
+            ),
+        ],
+    }
     if wants_html(fmt):
         return html_response("ogc/item.html", collection=coll, feature=feature)
     return geojson_response(feature)
 
 
-def file_response(coll: Collection, features: list[Feature], fmt: str, *,
-                  page: bool = False) -> Response:
+def file_response(
+    coll: Collection, features: list[Feature], fmt: str, *, page: bool = False
+) -> Response:
     """A collection (or one page of it) as a file to download."""
     spec = FORMATS[fmt]
     if fmt == "geojson":
@@ -335,6 +393,7 @@ def file_response(coll: Collection, features: list[Feature], fmt: str, *,
 
 # --- input hygiene ---------------------------------------------------------------------------
 
+
 def reject_nul_bytes() -> Response | None:
     """PostgreSQL text cannot hold NUL: refuse it as bad input (400), not a server error.
 
@@ -343,17 +402,22 @@ def reject_nul_bytes() -> Response | None:
     texts = [request.path, *request.args.keys(), *request.args.values()]
     if any("\x00" in text for text in texts):
         raise InvalidInput("Text may not contain NUL characters.")
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and \
-            any("\x00" in text for text in (*request.form.keys(), *request.form.values())):
-        if request.method == "POST" and not request.path.startswith(("/api/", "/ogc",
-                                                                       "/exports/")):
-            return resend_page(_("Text may not contain NUL characters. They have been taken "
-                                 "out: check the form and send it again."))
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and any(
+        "\x00" in text for text in (*request.form.keys(), *request.form.values())
+    ):
+        if request.method == "POST" and not request.path.startswith(("/api/", "/ogc", "/exports/")):
+            return resend_page(
+                _(
+                    "Text may not contain NUL characters. They have been taken "
+                    "out: check the form and send it again."
+                )
+            )
         raise InvalidInput("Text may not contain NUL characters.")
     return None
 
 
 # --- CORS: anybody's web page may read what is public -----------------------------------------
+
 
 def add_cors(response: Response) -> Response:
     """GET is open to every origin. Private data stays safe: no credentials are allowed

@@ -25,20 +25,27 @@ def parse_number(raw: str | None) -> float | None:
 
 
 class PlaceForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[
-        DataRequired(message=_l("A place needs a name.")),
-        Length(max=NAME_MAX, message=_l("A name has at most %(max)d characters.", max=NAME_MAX)),
-    ])
+    name = StringField(
+        _l("Name"),
+        validators=[
+            DataRequired(message=_l("A place needs a name.")),
+            Length(
+                max=NAME_MAX, message=_l("A name has at most %(max)d characters.", max=NAME_MAX)
+            ),
+        ],
+    )
     kind_code = SelectField(_l("Kind"), validators=[DataRequired()])
-    description = TextAreaField(_l("Description"), validators=[
-        Optional(), Length(max=DESCRIPTION_MAX)])
+    description = TextAreaField(
+        _l("Description"), validators=[Optional(), Length(max=DESCRIPTION_MAX)]
+    )
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
     postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=10)])
     owner_org = StringField(_l("Owner (organisation)"), validators=[Optional(), Length(max=200)])
     keeper = StringField(_l("Keeper (contact role)"), validators=[Optional(), Length(max=200)])
     budget_line = StringField(_l("Cost or budget line"), validators=[Optional(), Length(max=200)])
-    opening_hours = StringField(_l("Opening hours (OpenStreetMap syntax)"),
-                                validators=[Optional(), Length(max=500)])
+    opening_hours = StringField(
+        _l("Opening hours (OpenStreetMap syntax)"), validators=[Optional(), Length(max=500)]
+    )
     lon = StringField(_l("Longitude"))
     lat = StringField(_l("Latitude"))
     version = HiddenField()
@@ -77,9 +84,11 @@ STATUS_LABELS = {
 
 
 class StatusForm(FlaskForm):
-    status = SelectField(_l("Status"),
-                         choices=[SelectChoice(k, v) for k, v in STATUS_LABELS.items()],
-                         validators=[DataRequired()])
+    status = SelectField(
+        _l("Status"),
+        choices=[SelectChoice(k, v) for k, v in STATUS_LABELS.items()],
+        validators=[DataRequired()],
+    )
     version = HiddenField()
 
     def expected_version(self) -> int | None:

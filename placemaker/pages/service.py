@@ -34,6 +34,7 @@ AREA_INDICATORS = ("population", "share_65plus", "share_minimum_income", "share_
 
 # --- the map's state, as it travels in the URL (the permalink) ----------------------------
 
+
 @dataclass
 class MapState:
     lat: float | None = None
@@ -48,9 +49,15 @@ class MapState:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "lat": self.lat, "lon": self.lon, "zoom": self.zoom, "kinds": self.kinds,
-            "statuses": self.statuses, "area": self.area, "level": self.level,
-            "year": self.year, "layers": self.layers,
+            "lat": self.lat,
+            "lon": self.lon,
+            "zoom": self.zoom,
+            "kinds": self.kinds,
+            "statuses": self.statuses,
+            "area": self.area,
+            "level": self.level,
+            "year": self.year,
+            "layers": self.layers,
         }
 
 
@@ -58,8 +65,9 @@ def _split(raw: str | None) -> list[str]:
     return [v for v in (raw or "").split(",") if v]
 
 
-def map_state(args: Mapping[str, str], known_kinds: Sequence[str],
-              years: Sequence[int]) -> MapState:
+def map_state(
+    args: Mapping[str, str], known_kinds: Sequence[str], years: Sequence[int]
+) -> MapState:
     """Read the permalink's query string, dropping what is unknown rather than failing."""
     state = MapState()
     try:
@@ -76,8 +84,9 @@ def map_state(args: Mapping[str, str], known_kinds: Sequence[str],
     if "kind" in args:
         state.kinds = [k for k in _split(args.get("kind")) if k in known_kinds]
     if "status" in args:
-        state.statuses = [s for s in _split(args.get("status"))
-                          if s in {p.value for p in PlaceStatus}]
+        state.statuses = [
+            s for s in _split(args.get("status")) if s in {p.value for p in PlaceStatus}
+        ]
     area = args.get("area")
     if area and db.session.scalar(select(Area.id).where(Area.code == area)) is not None:
         state.area = area
@@ -95,28 +104,33 @@ def map_state(args: Mapping[str, str], known_kinds: Sequence[str],
 
 def cohesion_years() -> list[int]:
     """The years that have a cohesion score, newest first."""
-    return list(db.session.scalars(
-        select(CohesionScore.year).where(CohesionScore.score.is_not(None))
-        .distinct().order_by(CohesionScore.year.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(CohesionScore.year)
+            .where(CohesionScore.score.is_not(None))
+            .distinct()
+            .order_by(CohesionScore.year.desc())
+        )
+    )
 
 
-def area_choices(levels: Sequence[str] = ("gemeente", "stadsdeel", "gebied", "wijk")
-                 ) -> list[tuple[AreaLevel, list[tuple[str, str]]]]:
+def area_choices(
+    levels: Sequence[str] = ("gemeente", "stadsdeel", "gebied", "wijk"),
+) -> list[tuple[AreaLevel, list[tuple[str, str]]]]:
     """Areas for the map's area filter, grouped by level (buurten are reached by search)."""
     out = []
     for level in areas.levels():
         if level.code not in levels:
             continue
         rows = db.session.execute(
-            select(Area.code, Area.name).where(Area.level_code == level.code)
-            .order_by(Area.name)
+            select(Area.code, Area.name).where(Area.level_code == level.code).order_by(Area.name)
         ).all()
         out.append((level, [(r.code, r.name) for r in rows]))
     return out
 
 
 # --- the area page --------------------------------------------------------------------------
+
 
 @dataclass
 class ChartPoint:
@@ -138,8 +152,13 @@ class Chart:
     path: str
 
 
-def score_chart(history: Sequence[Mapping[str, Any]], scale: tuple[float, float],
-                width: int = 360, height: int = 160, pad: int = 32) -> Chart | None:
+def score_chart(
+    history: Sequence[Mapping[str, Any]],
+    scale: tuple[float, float],
+    width: int = 360,
+    height: int = 160,
+    pad: int = 32,
+) -> Chart | None:
     """Cohesion over the years, on the source's full scale (no exaggerating small changes)."""
     if not history:
         return None
@@ -156,8 +175,10 @@ def score_chart(history: Sequence[Mapping[str, Any]], scale: tuple[float, float]
     def y_of(value: float) -> float:
         return round(height - pad / 2 - (value - lo) / (hi - lo) * (height - pad), 1)
 
-    points = [ChartPoint(int(h["year"]), float(h["score"]), x_of(int(h["year"])),
-                         y_of(float(h["score"]))) for h in history]
+    points = [
+        ChartPoint(int(h["year"]), float(h["score"]), x_of(int(h["year"])), y_of(float(h["score"])))
+        for h in history
+    ]
     ticks_at = [lo, (lo + hi) / 2, hi]
     path = " ".join(f"{'M' if i == 0 else 'L'}{p.x},{p.y}" for i, p in enumerate(points))
     return Chart(points, width, height, scale, [(t, y_of(t)) for t in ticks_at], path)
@@ -173,15 +194,16 @@ def area_page(code: str) -> dict[str, Any]:
     cohesion = ctx.cohesion_of(node)
     history = ctx.history_of(node)
     scale = (cohesion.scale_min, cohesion.scale_max) if cohesion else (1.0, 10.0)
-    names = {r.code: r for r in db.session.scalars(
-        select(Indicator).where(Indicator.code.in_(AREA_INDICATORS)))}
+    names = {
+        r.code: r
+        for r in db.session.scalars(select(Indicator).where(Indicator.code.in_(AREA_INDICATORS)))
+    }
     latest = areas.latest_indicators(ctx, AREA_INDICATORS, [node.id]).get(node.id, {})
     indicators = {code: latest.get(code) for code in AREA_INDICATORS}
     counts = areas.place_counts([area.id], by_kind=True).get(area.id, {})
     kinds = places.kinds()
     by_kind = [(k, counts.get(k.code, 0)) for k in kinds if counts.get(k.code)]
-    children = sorted((ctx.nodes[c] for c in ctx.children.get(node.id, [])),
-                      key=lambda n: n.name)
+    children = sorted((ctx.nodes[c] for c in ctx.children.get(node.id, [])), key=lambda n: n.name)
     return {
         "area": area,
         "node": node,
@@ -213,17 +235,28 @@ PLACE_SORTS = {
 }
 
 
-def place_page(*, kinds: Sequence[str] = (), statuses: Sequence[str] = (),
-               area: str | None = None, search: str | None = None,
-               owner: str | None = None, keeper: str | None = None, sort: str = "name",
-               descending: bool = False, page: int = 1, per_page: int = PER_PAGE) -> Page:
+def place_page(
+    *,
+    kinds: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    area: str | None = None,
+    search: str | None = None,
+    owner: str | None = None,
+    keeper: str | None = None,
+    sort: str = "name",
+    descending: bool = False,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> Page:
     """One page of the places list, sorted and filtered like the map."""
-    query: Select = places.places_query(kinds=kinds, statuses=statuses, area_code=area,
-                                        search=search, owner=owner, keeper=keeper)
+    query: Select = places.places_query(
+        kinds=kinds, statuses=statuses, area_code=area, search=search, owner=owner, keeper=keeper
+    )
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     key = PLACE_SORTS.get(sort, PLACE_SORTS["name"])()
     query = query.order_by(None).order_by(
-        key.desc().nulls_last() if descending else key.asc().nulls_last(), Place.id)
+        key.desc().nulls_last() if descending else key.asc().nulls_last(), Place.id
+    )
     page = max(1, min(page, max(1, math.ceil(total / per_page))))
     rows = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     return Page(rows, page, per_page, total)
@@ -232,9 +265,16 @@ def place_page(*, kinds: Sequence[str] = (), statuses: Sequence[str] = (),
 AREA_SORTS = ("name", "code", "population", "score", "places")
 
 
-def area_page_list(*, level: str = "gebied", sort: str = "name", descending: bool = False,
-                   search: str | None = None, year: int | None = None, page: int = 1,
-                   per_page: int = PER_PAGE) -> Page:
+def area_page_list(
+    *,
+    level: str = "gebied",
+    sort: str = "name",
+    descending: bool = False,
+    search: str | None = None,
+    year: int | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> Page:
     """One page of the areas list of a level, with population, cohesion and place count."""
     areas.check_level(level)
     ctx = areas.load_context()
@@ -260,7 +300,7 @@ def area_page_list(*, level: str = "gebied", sort: str = "name", descending: boo
     if descending:  # keep the unknowns at the end
         rows = [r for r in rows if key(r)[0] is False] + [r for r in rows if key(r)[0]]
     page = max(1, min(page, max(1, math.ceil(len(rows) / per_page))))
-    return Page(rows[(page - 1) * per_page: page * per_page], page, per_page, len(rows))
+    return Page(rows[(page - 1) * per_page : page * per_page], page, per_page, len(rows))
 
 
 def kind_labels(language: str) -> dict[str, str]:

@@ -42,12 +42,15 @@ bp = Blueprint("pages", __name__)
 
 
 def _conflict_message() -> str:
-    return _("Somebody else changed this place while you were editing it. Reload to see "
-             "their change, then make yours again.")
+    return _(
+        "Somebody else changed this place while you were editing it. Reload to see "
+        "their change, then make yours again."
+    )
 
 
 def page_helpers() -> dict[str, Any]:
     """What every template may use: numbers and dates in the page's language, URLs."""
+
     def language_url(lang: str) -> str:
         args = request.args.to_dict(flat=False)
         args["lang"] = [lang]
@@ -59,10 +62,15 @@ def page_helpers() -> dict[str, Any]:
         fmt = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, format=fmt)
 
-    return {"language_url": language_url, "number": number, "args_url": args_url,
-            "format_date": format_date, "format_datetime": format_datetime,
-            "status_labels": STATUS_LABELS,
-            "ladder_label": lambda rung: in_language(*LADDER[rung])}
+    return {
+        "language_url": language_url,
+        "number": number,
+        "args_url": args_url,
+        "format_date": format_date,
+        "format_datetime": format_datetime,
+        "status_labels": STATUS_LABELS,
+        "ladder_label": lambda rung: in_language(*LADDER[rung]),
+    }
 
 
 def _map_text() -> dict[str, str]:
@@ -76,8 +84,10 @@ def _map_text() -> dict[str, str]:
         "inherited_from": _("inherited from %(name)s"),
         "own_score": _("own score"),
         "inherited_mark": _("dashed outline: score of the larger area"),
-        "inherited_note": _("%(count)s of these areas have no score of their own and show "
-                            "the score of the larger area they lie in."),
+        "inherited_note": _(
+            "%(count)s of these areas have no score of their own and show "
+            "the score of the larger area they lie in."
+        ),
         "population": _("Population"),
         "place_count": _("Meeting places"),
         "no_score": _("no score"),
@@ -112,10 +122,12 @@ def _map_text() -> dict[str, str]:
         "stale": _("due for a visit"),
         # A cluster of markers, named by what it holds: "8 meeting places: 3 × Bench, 5 × ...".
         # (the count is filled in by map.js: one form for 1, the other for more)
-        "cluster_one": ngettext("%(count)s meeting place", "%(count)s meeting places", 1,
-                                count="%(count)s"),
-        "cluster_many": ngettext("%(count)s meeting place", "%(count)s meeting places", 2,
-                                 count="%(count)s"),
+        "cluster_one": ngettext(
+            "%(count)s meeting place", "%(count)s meeting places", 1, count="%(count)s"
+        ),
+        "cluster_many": ngettext(
+            "%(count)s meeting place", "%(count)s meeting places", 2, count="%(count)s"
+        ),
         "cluster_part": _("%(count)s × %(kind)s"),
     }
 
@@ -139,7 +151,8 @@ def _map_options(extra: dict[str, Any] | None = None) -> dict[str, Any]:
             "placePage": url_for("pages.place_detail", place_id=0),
             "areaPage": url_for("pages.area_detail", code="CODE"),
             "placeReport": url_for("reports.new", place_id=0)
-            if "reports.new" in current_app.view_functions else None,
+            if "reports.new" in current_app.view_functions
+            else None,
         },
         "text": _map_text(),
         "palette": maps.palette_for_js(),
@@ -156,26 +169,39 @@ def index():
     kinds = places.kinds()
     years = service.cohesion_years()
     state = service.map_state(request.args, [k.code for k in kinds], years)
-    options = _map_options({
-        "state": state.as_json(),
-        "defaults": {
-            "center": list(home_view()[0]), "zoom": home_view()[1],
-            "statuses": list(service.DEFAULT_STATUSES), "layers": list(service.DEFAULT_OVERLAYS),
-            "level": "gebied",
-        },
-        "years": years,
-    })
+    options = _map_options(
+        {
+            "state": state.as_json(),
+            "defaults": {
+                "center": list(home_view()[0]),
+                "zoom": home_view()[1],
+                "statuses": list(service.DEFAULT_STATUSES),
+                "layers": list(service.DEFAULT_OVERLAYS),
+                "level": "gebied",
+            },
+            "years": years,
+        }
+    )
     center = (state.lat, state.lon) if state.lat is not None else home_view()[0]
-    m = maps.place_map(current_app.config, options, center=center,
-                       zoom=state.zoom or home_view()[1],
-                       label=_("Map of meeting places"))
+    m = maps.place_map(
+        current_app.config,
+        options,
+        center=center,
+        zoom=state.zoom or home_view()[1],
+        label=_("Map of meeting places"),
+    )
     return render_template(
         "pages/index.html",
         **maps.render_parts(m),
         sprite=maps.icon_sprite([k.icon for k in kinds]),
-        kinds=kinds, kinds_js=options["kinds"], state=state, years=years,
-        area_choices=service.area_choices(), levels=options["levels"],
-        map_levels=service.MAP_LEVELS, lang=current_language(),
+        kinds=kinds,
+        kinds_js=options["kinds"],
+        state=state,
+        years=years,
+        area_choices=service.area_choices(),
+        levels=options["levels"],
+        map_levels=service.MAP_LEVELS,
+        lang=current_language(),
     )
 
 
@@ -188,37 +214,58 @@ def area_list():
     sort = request.args.get("sort", "name")
     sort = sort if sort in service.AREA_SORTS else "name"
     descending = request.args.get("dir") == "desc"
-    page = service.area_page_list(level=level, sort=sort, descending=descending,
-                                  search=request.args.get("q") or None,
-                                  page=request.args.get("page", 1, type=int))
-    return render_template("pages/area_list.html", page=page, level=level,
-                           levels=areas.levels(), sort=sort, descending=descending,
-                           q=request.args.get("q", ""))
+    page = service.area_page_list(
+        level=level,
+        sort=sort,
+        descending=descending,
+        search=request.args.get("q") or None,
+        page=request.args.get("page", 1, type=int),
+    )
+    return render_template(
+        "pages/area_list.html",
+        page=page,
+        level=level,
+        levels=areas.levels(),
+        sort=sort,
+        descending=descending,
+        q=request.args.get("q", ""),
+    )
 
 
 @bp.get("/areas/<code>")
 def area_detail(code: str):
     data = service.area_page(code)
     kinds = places.kinds()
-    options = _map_options({
-        "mode": "area",
-        "area": data["area"].code,
-        "outline": data["feature"]["geometry"],
-    })
-    m = maps.small_map(current_app.config, options, label=_("Map of %(name)s",
-                                                            name=data["area"].name))
-    return render_template("pages/area.html", **data, **maps.render_parts(m),
-                           rungs=conversations.area_rungs(data["area"]),
-                           proposal_url=proposal_url,
-                           sprite=maps.icon_sprite([k.icon for k in kinds]),
-                           lang=current_language())
+    options = _map_options(
+        {
+            "mode": "area",
+            "area": data["area"].code,
+            "outline": data["feature"]["geometry"],
+        }
+    )
+    m = maps.small_map(
+        current_app.config, options, label=_("Map of %(name)s", name=data["area"].name)
+    )
+    return render_template(
+        "pages/area.html",
+        **data,
+        **maps.render_parts(m),
+        rungs=conversations.area_rungs(data["area"]),
+        proposal_url=proposal_url,
+        sprite=maps.icon_sprite([k.icon for k in kinds]),
+        lang=current_language(),
+    )
 
 
 def _list_args() -> dict[str, Any]:
     return {
         "kinds": [v for raw in request.args.getlist("kind") for v in raw.split(",") if v],
-        "statuses": [v for raw in request.args.getlist("status") for v in raw.split(",")
-                     if v in STATUS_LABELS],
+        "statuses": [
+            v
+            for raw in request.args.getlist("status")
+            for v in raw.split(",")
+            if v in STATUS_LABELS
+        ],
         "area": request.args.get("area") or None,
         "search": request.args.get("q") or None,
         "owner": request.args.get("owner") or None,
@@ -233,33 +280,55 @@ def place_list():
     sort = sort if sort in service.PLACE_SORTS else "name"
     descending = request.args.get("dir") == "desc"
     try:
-        page = service.place_page(**filters, sort=sort, descending=descending,
-                                  page=request.args.get("page", 1, type=int))
+        page = service.place_page(
+            **filters, sort=sort, descending=descending, page=request.args.get("page", 1, type=int)
+        )
     except InvalidInput:
         abort(400)
     area = None
     if filters["area"]:
         area = db.session.scalar(db.select(areas.Area).where(areas.Area.code == filters["area"]))
-    return render_template("pages/place_list.html", page=page, filters=filters, sort=sort,
-                           descending=descending, kinds=places.kinds(),
-                           kind_labels=service.kind_labels(current_language()), area=area,
-                           may_add=editing.may_add(current_user))
+    return render_template(
+        "pages/place_list.html",
+        page=page,
+        filters=filters,
+        sort=sort,
+        descending=descending,
+        kinds=places.kinds(),
+        kind_labels=service.kind_labels(current_language()),
+        area=area,
+        may_add=editing.may_add(current_user),
+    )
 
 
-def _place_map(place_id: int | None, point: tuple[float, float] | None, *, editable: bool,
-               kind: str | None = None, status: str | None = None, label: str = ""):
-    options = _map_options({
-        "mode": "edit" if editable else "place",
-        "point": list(point) if point else None,
-        "placeKind": kind,
-        "placeStatus": status,
-        "placeId": place_id,
-        "inputs": {"lon": "lon", "lat": "lat"} if editable else None,
-    })
+def _place_map(
+    place_id: int | None,
+    point: tuple[float, float] | None,
+    *,
+    editable: bool,
+    kind: str | None = None,
+    status: str | None = None,
+    label: str = "",
+):
+    options = _map_options(
+        {
+            "mode": "edit" if editable else "place",
+            "point": list(point) if point else None,
+            "placeKind": kind,
+            "placeStatus": status,
+            "placeId": place_id,
+            "inputs": {"lon": "lon", "lat": "lat"} if editable else None,
+        }
+    )
     center = (point[1], point[0]) if point else home_view()[0]
-    return maps.small_map(current_app.config, options, center=center,
-                          zoom=17 if point else home_view()[1], label=label,
-                          height="360px" if editable else "280px")
+    return maps.small_map(
+        current_app.config,
+        options,
+        center=center,
+        zoom=17 if point else home_view()[1],
+        label=label,
+        height="360px" if editable else "280px",
+    )
 
 
 @bp.get("/places/<int:place_id>")
@@ -267,16 +336,28 @@ def place_detail(place_id: int):
     place = places.get_place(place_id)
     point = places.snapshot(place)
     kinds = places.kinds()
-    m = _place_map(place.id, (point["lon"], point["lat"]), editable=False,
-                   kind=place.kind_code, status=place.status.value, label=_("Location"))
+    m = _place_map(
+        place.id,
+        (point["lon"], point["lat"]),
+        editable=False,
+        kind=place.kind_code,
+        status=place.status.value,
+        label=_("Location"),
+    )
     area = areas.area_at(point["lon"], point["lat"])
     status_form = StatusForm(status=place.status.value, version=place.version)
     return render_template(
-        "pages/place.html", place=place, point=point, history=places.history(place),
+        "pages/place.html",
+        place=place,
+        point=point,
+        history=places.history(place),
         life=places.life(place),
-        areas_chain=areas.lineage(area), may_edit=editing.may_edit(current_user, place),
-        status_form=status_form, kind_labels=service.kind_labels(current_language()),
-        sprite=maps.icon_sprite([k.icon for k in kinds]), **maps.render_parts(m),
+        areas_chain=areas.lineage(area),
+        may_edit=editing.may_edit(current_user, place),
+        status_form=status_form,
+        kind_labels=service.kind_labels(current_language()),
+        sprite=maps.icon_sprite([k.icon for k in kinds]),
+        **maps.render_parts(m),
     )
 
 
@@ -285,18 +366,30 @@ def _kind_choices() -> list[SelectChoice]:
     return [SelectChoice(k.code, labels[k.code]) for k in places.kinds()]
 
 
-def _render_form(form: PlaceForm, place: Any, status: int = 200,
-                 nearby: list | None = None) -> tuple[str, int]:
+def _render_form(
+    form: PlaceForm, place: Any, status: int = 200, nearby: list | None = None
+) -> tuple[str, int]:
     kinds = places.kinds()
     lon, lat = parse_number(form.lon.data), parse_number(form.lat.data)
-    point = (lon, lat) if lon is not None and lat is not None and lon == lon and lat == lat \
-        else None
-    m = _place_map(place.id if place else None, point, editable=True,
-                   kind=form.kind_code.data, label=_("Location of the place"))
-    return render_template("pages/place_form.html", form=form, place=place, nearby=nearby,
-                           kind_labels=service.kind_labels(current_language()),
-                           sprite=maps.icon_sprite([k.icon for k in kinds]),
-                           **maps.render_parts(m)), status
+    point = (
+        (lon, lat) if lon is not None and lat is not None and lon == lon and lat == lat else None
+    )
+    m = _place_map(
+        place.id if place else None,
+        point,
+        editable=True,
+        kind=form.kind_code.data,
+        label=_("Location of the place"),
+    )
+    return render_template(
+        "pages/place_form.html",
+        form=form,
+        place=place,
+        nearby=nearby,
+        kind_labels=service.kind_labels(current_language()),
+        sprite=maps.icon_sprite([k.icon for k in kinds]),
+        **maps.render_parts(m),
+    ), status
 
 
 @bp.route("/places/new", methods=["GET", "POST"])
@@ -318,8 +411,11 @@ def place_new():
         return redirect(url_for("pages.place_detail", place_id=earlier.id), code=303)
     values = form.values()
     try:
-        nearby = [] if request.form.get("confirm_nearby") else \
-            editing.nearby_for_new(current_user, values)
+        nearby = (
+            []
+            if request.form.get("confirm_nearby")
+            else editing.nearby_for_new(current_user, values)
+        )
         if nearby:
             # Nothing stored yet: the manager sees what is there and confirms, or changes it.
             return _render_form(form, None, 200, nearby=nearby)
@@ -340,8 +436,9 @@ def place_edit(place_id: int):
         raise Forbidden(_("You may only change places in the areas you look after."))
     if request.method == "GET":
         point = places.snapshot(place)
-        form = PlaceForm(obj=place, lon=f"{point['lon']:.7f}", lat=f"{point['lat']:.7f}",
-                         version=place.version)
+        form = PlaceForm(
+            obj=place, lon=f"{point['lon']:.7f}", lat=f"{point['lat']:.7f}", version=place.version
+        )
         form.kind_code.choices = _kind_choices()
         return _render_form(form, place)
     form = PlaceForm()
@@ -372,15 +469,17 @@ def place_status(place_id: int):
         flash(_("Choose a status."))
         return redirect(url_for("pages.place_detail", place_id=place.id), code=303)
     try:
-        changed = editing.set_status(current_user, place, form.status.data,
-                                     form.expected_version())
+        changed = editing.set_status(current_user, place, form.status.data, form.expected_version())
     except Conflict:
         db.session.rollback()
         flash(_conflict_message())
         return redirect(url_for("pages.place_detail", place_id=place.id), code=303)
     db.session.commit()
     if changed:
-        flash(_("The status is now: %(status)s.",
-                status=STATUS_LABELS[PlaceStatus(form.status.data).value]))
+        flash(
+            _(
+                "The status is now: %(status)s.",
+                status=STATUS_LABELS[PlaceStatus(form.status.data).value],
+            )
+        )
     return redirect(url_for("pages.place_detail", place_id=place.id), code=303)
-

@@ -39,10 +39,12 @@ def check_location(lon: float | None, lat: float | None) -> None:
     if not in_netherlands(lon, lat):
         raise InvalidInput(_("This location lies outside the Netherlands."))
     if area_at(lon, lat) is None:
-        raise InvalidInput(_(
-            "This location lies outside every area we know: in the water or outside the "
-            "municipality. Move the pin onto land in one of the areas."
-        ))
+        raise InvalidInput(
+            _(
+                "This location lies outside every area we know: in the water or outside the "
+                "municipality. Move the pin onto land in one of the areas."
+            )
+        )
 
 
 def may_edit(user: Any, place: Place) -> bool:
@@ -61,8 +63,12 @@ def _require(user: User, lon: float, lat: float) -> None:
 def _require_spot(user: User, lon: float, lat: float) -> None:
     # A pin put in the wrong spot is a mistake in the form: shown there, with the text kept.
     if not may_manage_point(user, lon, lat):
-        raise InvalidInput(_("This spot lies outside the areas you look after. Choose a spot "
-                             "in one of your areas."))
+        raise InvalidInput(
+            _(
+                "This spot lies outside the areas you look after. Choose a spot "
+                "in one of your areas."
+            )
+        )
 
 
 FORM_SOURCE = "form"
@@ -72,21 +78,25 @@ def added_with_key(user: User, submission_key: str | None) -> Place | None:
     """The place this user already added with this form (its one-time key), if any."""
     if not submission_key:
         return None
-    return db.session.scalar(select(Place).where(
-        Place.source == FORM_SOURCE, Place.source_id == f"{user.id}:{submission_key}"))
+    return db.session.scalar(
+        select(Place).where(
+            Place.source == FORM_SOURCE, Place.source_id == f"{user.id}:{submission_key}"
+        )
+    )
 
 
-def add_place(user: User, values: Mapping[str, Any], submission_key: str | None = None
-              ) -> Place:
+def add_place(user: User, values: Mapping[str, Any], submission_key: str | None = None) -> Place:
     """Add a place in one of the user's areas (once per ``submission_key``)."""
     check_location(values.get("lon"), values.get("lat"))
     _require_spot(user, values["lon"], values["lat"])
     if not (values.get("name") or "").strip():
         raise InvalidInput(_("A place needs a name."))
     return create_place(
-        values, Actor(user.name, user.id),
+        values,
+        Actor(user.name, user.id),
         source=FORM_SOURCE if submission_key else None,
-        source_id=f"{user.id}:{submission_key}" if submission_key else None)
+        source_id=f"{user.id}:{submission_key}" if submission_key else None,
+    )
 
 
 def nearby_for_new(user: User, values: Mapping[str, Any]) -> list[tuple[Place, int]]:
@@ -96,8 +106,9 @@ def nearby_for_new(user: User, values: Mapping[str, Any]) -> list[tuple[Place, i
     return nearby_places(values["lon"], values["lat"])
 
 
-def edit_place(user: User, place: Place, values: Mapping[str, Any],
-               expected_version: int | None) -> bool:
+def edit_place(
+    user: User, place: Place, values: Mapping[str, Any], expected_version: int | None
+) -> bool:
     """Change (and perhaps move) a place; both the old and the new spot must be the user's."""
     before = snapshot(place)
     _require(user, before["lon"], before["lat"])
@@ -106,18 +117,19 @@ def edit_place(user: User, place: Place, values: Mapping[str, Any],
     if "lon" in values or "lat" in values:
         check_location(values.get("lon"), values.get("lat"))
         _require_spot(user, values["lon"], values["lat"])
-    return update_place(place, values, Actor(user.name, user.id),
-                               expected_version=expected_version)
+    return update_place(place, values, Actor(user.name, user.id), expected_version=expected_version)
 
 
 def set_status(user: User, place: Place, status: str, expected_version: int | None) -> bool:
     """Close, reopen or mark gone a place."""
     before = snapshot(place)
     _require(user, before["lon"], before["lat"])
-    return update_place(place, {"status": status}, Actor(user.name, user.id),
-                               expected_version=expected_version)
+    return update_place(
+        place, {"status": status}, Actor(user.name, user.id), expected_version=expected_version
+    )
 
 
 def may_add(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)
-                and user.role in (Role.area_manager, Role.admin))
+    return bool(
+        getattr(user, "is_authenticated", False) and user.role in (Role.area_manager, Role.admin)
+    )

@@ -45,6 +45,8 @@ class PlaceCondition(enum.Enum):
     needs_attention = "needs_attention"
     broken = "broken"
     gone = "gone"
+
+
 # Approved but not (yet) there: on the place page and tracking page, not on the default map.
 NOT_BUILT = (PlaceStatus.planned, PlaceStatus.under_construction)
 
@@ -94,9 +96,11 @@ class Place(Model):
     budget_line: Mapped[str | None] = mapped_column(String(200))
     opening_hours: Mapped[str | None] = mapped_column(String(500))
     condition: Mapped[PlaceCondition] = mapped_column(
-        Enum(PlaceCondition, name="place_condition",
-             values_callable=lambda e: [m.value for m in e]),
-        default=PlaceCondition.good, server_default="good",
+        Enum(
+            PlaceCondition, name="place_condition", values_callable=lambda e: [m.value for m in e]
+        ),
+        default=PlaceCondition.good,
+        server_default="good",
     )
     last_confirmed_at: Mapped[datetime | None] = mapped_column(index=True)
     # Where it came from, so a re-import updates instead of duplicating.

@@ -25,9 +25,11 @@ def parse(text: str) -> opening_hours.OpeningHours:
     except (opening_hours.ParserError, ValueError) as exc:  # type: ignore[attr-defined]  # not in its stubs
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise InvalidInput(
-            _("These opening hours are not in OpenStreetMap's opening_hours syntax "
-              "(for example “Mo-Fr 12:00-18:00; Sa 10:00-14:00”): %(problem)s",
-              problem=first),
+            _(
+                "These opening hours are not in OpenStreetMap's opening_hours syntax "
+                "(for example “Mo-Fr 12:00-18:00; Sa 10:00-14:00”): %(problem)s",
+                problem=first,
+            ),
             details={"field": "opening_hours"},
         ) from None
 
@@ -41,14 +43,15 @@ def clean(text: str | None) -> str | None:
     if not text:
         return None
     if len(text) > MAX_LENGTH:
-        raise InvalidInput(_("Opening hours have at most %(max)d characters.", max=MAX_LENGTH),
-                           details={"field": "opening_hours"})
+        raise InvalidInput(
+            _("Opening hours have at most %(max)d characters.", max=MAX_LENGTH),
+            details={"field": "opening_hours"},
+        )
     parse(text)
     return text
 
 
-def open_intervals(text: str, start: datetime, end: datetime
-                   ) -> list[tuple[datetime, datetime]]:
+def open_intervals(text: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     """The open intervals in [start, end) ("unknown" counts as closed)."""
     hours = parse(text)
     out = []
@@ -78,5 +81,7 @@ def describe(text: str | None, language: str = "nl") -> str:
     if not text:
         return ""
     closed = "gesloten" if language == "nl" else "closed"
-    return "; ".join(f"{day} {', '.join(ranges) if ranges else closed}"
-                     for day, ranges in week_table(text, language))
+    return "; ".join(
+        f"{day} {', '.join(ranges) if ranges else closed}"
+        for day, ranges in week_table(text, language)
+    )

@@ -13,9 +13,23 @@ from placemaker import cache
 from placemaker.extensions import db
 from placemaker.places.models import Place, PlaceKind
 
-COLUMNS = ("id", "name", "kind_code", "status", "address", "postcode", "description", "source",
-           "updated_at", "version", "owner_org", "keeper", "condition", "opening_hours",
-           "last_confirmed_at")
+COLUMNS = (
+    "id",
+    "name",
+    "kind_code",
+    "status",
+    "address",
+    "postcode",
+    "description",
+    "source",
+    "updated_at",
+    "version",
+    "owner_org",
+    "keeper",
+    "condition",
+    "opening_hours",
+    "last_confirmed_at",
+)
 
 
 def _properties(row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -38,12 +52,12 @@ def _properties(row: Mapping[Any, Any]) -> dict[str, Any]:
         "condition": row["condition"].value if row["condition"] is not None else None,
         "opening_hours": row["opening_hours"],
         "last_confirmed_at": row["last_confirmed_at"].isoformat(timespec="seconds")
-        if row["last_confirmed_at"] is not None else None,
+        if row["last_confirmed_at"] is not None
+        else None,
     }
 
 
-def place_features(query: Select, *, limit: int, offset: int
-                   ) -> tuple[list[dict[str, Any]], int]:
+def place_features(query: Select, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     """One page of features for a places query, and how many match in all.
 
     Selects plain columns with the coordinates in the same query: no ORM objects and no
@@ -55,8 +69,10 @@ def place_features(query: Select, *, limit: int, offset: int
     rows = db.session.execute(
         select(
             *(filtered.c[name] for name in COLUMNS),
-            func.ST_X(filtered.c.geom).label("lon"), func.ST_Y(filtered.c.geom).label("lat"),
-            PlaceKind.label_nl, PlaceKind.label_en,
+            func.ST_X(filtered.c.geom).label("lon"),
+            func.ST_Y(filtered.c.geom).label("lat"),
+            PlaceKind.label_nl,
+            PlaceKind.label_en,
         )
         .join(PlaceKind, PlaceKind.code == filtered.c.kind_code)
         .order_by(filtered.c.id)
@@ -109,8 +125,12 @@ def place_markers(query: Select, *, limit: int) -> tuple[str, int, int]:
     )
     row = db.session.execute(
         select(
-            cast(func.coalesce(func.json_agg(aggregate_order_by(item, page.c.id)),
-                               literal_column("'[]'::json")), Text),
+            cast(
+                func.coalesce(
+                    func.json_agg(aggregate_order_by(item, page.c.id)), literal_column("'[]'::json")
+                ),
+                Text,
+            ),
             func.count(),
         ).select_from(page)
     ).one()
@@ -118,8 +138,10 @@ def place_markers(query: Select, *, limit: int) -> tuple[str, int, int]:
     if returned < limit:
         matched = returned
     else:
-        matched = db.session.scalar(
-            select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        matched = (
+            db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+            or 0
+        )
     return body, returned, matched
 
 
@@ -133,8 +155,10 @@ def cached_markers_gzip(query: Select, *, limit: int, key: str) -> bytes:
     def compute() -> bytes:
         text_, returned, matched = place_markers(query, limit=limit)
         fields = ",".join(f'"{name}"' for name in MARKER_FIELDS)
-        body = (f'{{"fields":[{fields}],"number_matched":{matched},'
-                f'"number_returned":{returned},"places":{text_}}}')
+        body = (
+            f'{{"fields":[{fields}],"number_matched":{matched},'
+            f'"number_returned":{returned},"places":{text_}}}'
+        )
         return cache.gzip_bytes(body.encode())
 
     version = cache.data_version(("place", "area", "place_kind"))

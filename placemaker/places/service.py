@@ -25,8 +25,18 @@ from placemaker.validation import has_visible_text
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 5000
-EDITABLE = ("name", "description", "address", "postcode", "kind_code", "status",
-            "owner_org", "keeper", "budget_line", "opening_hours")
+EDITABLE = (
+    "name",
+    "description",
+    "address",
+    "postcode",
+    "kind_code",
+    "status",
+    "owner_org",
+    "keeper",
+    "budget_line",
+    "opening_hours",
+)
 ASSET_TEXT_MAX = 200  # owner_org, keeper and budget_line
 
 
@@ -123,8 +133,13 @@ def _point(lon: float, lat: float):
         raise InvalidInput(str(exc)) from None
 
 
-def create_place(values: Mapping[str, Any], actor: Actor, *, source: str | None = None,
-                 source_id: str | None = None) -> Place:
+def create_place(
+    values: Mapping[str, Any],
+    actor: Actor,
+    *,
+    source: str | None = None,
+    source_id: str | None = None,
+) -> Place:
     """Add a place; ``values`` holds name, kind_code, lon, lat and optional fields."""
     clean = _clean(values)
     for required in ("name", "kind_code"):
@@ -145,8 +160,9 @@ def create_place(values: Mapping[str, Any], actor: Actor, *, source: str | None 
     return place
 
 
-def update_place(place: Place, values: Mapping[str, Any], actor: Actor,
-                 expected_version: int | None = None) -> bool:
+def update_place(
+    place: Place, values: Mapping[str, Any], actor: Actor, expected_version: int | None = None
+) -> bool:
     """Change a place and record what changed. Returns False when nothing changed.
 
     :raises Conflict: when ``expected_version`` is given and somebody saved in between.
@@ -213,9 +229,12 @@ def nearby_places(lon: float, lat: float, radius_m: float = NEARBY_M) -> list[tu
     distance = func.ST_Distance(cast(Place.geom, Geography), here)
     rows = db.session.execute(
         select(Place, distance.label("m"))
-        .where(Place.status != PlaceStatus.gone,
-               func.ST_DWithin(cast(Place.geom, Geography), here, radius_m))
-        .order_by(distance).limit(10)
+        .where(
+            Place.status != PlaceStatus.gone,
+            func.ST_DWithin(cast(Place.geom, Geography), here, radius_m),
+        )
+        .order_by(distance)
+        .limit(10)
     ).all()
     return [(place, round(m)) for place, m in rows]
 
@@ -238,10 +257,16 @@ def life(place: Place) -> list[LifeStep]:
     return steps
 
 
-def places_query(*, bbox: Sequence[float] | None = None, kinds: Sequence[str] = (),
-                 statuses: Sequence[str] = (), area_code: str | None = None,
-                 search: str | None = None, owner: str | None = None,
-                 keeper: str | None = None) -> Select:
+def places_query(
+    *,
+    bbox: Sequence[float] | None = None,
+    kinds: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    area_code: str | None = None,
+    search: str | None = None,
+    owner: str | None = None,
+    keeper: str | None = None,
+) -> Select:
     """The places matching the filters, ordered by id (stable for paging)."""
     query = select(Place).order_by(Place.id)
     if owner:

@@ -9,8 +9,11 @@ from placemaker.proposals.tracking import erase_expired_personal_data
 
 
 @click.command("erase-personal-data")
-@click.option("--days", type=click.IntRange(min=0),
-              help="Erase after this many days closed (default: PROPOSAL_PERSONAL_DATA_DAYS).")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    help="Erase after this many days closed (default: PROPOSAL_PERSONAL_DATA_DAYS).",
+)
 def erase_personal_data_command(days):
     """Erase residents' names and e-mail addresses of proposals closed long enough ago."""
     count = erase_expired_personal_data(days)

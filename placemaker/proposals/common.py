@@ -61,7 +61,6 @@ def clean_text(value: Any) -> str:
     return "".join(c for c in text if c in "\n\t" or c >= " ").strip()
 
 
-
 def lonlat(proposal: Proposal) -> tuple[float, float]:
     point = to_shape(proposal.geom)
     return round(point.x, 7), round(point.y, 7)
@@ -93,12 +92,17 @@ def support_counts(ids: Sequence[int]) -> dict[int, int]:
     return {pid: count for pid, count in rows}
 
 
-
 def clean_message(text: str | None) -> str | None:
     text = clean_text(text) or None
     if text and len(text) > MESSAGE_MAX:
-        raise InvalidInput(_("Please keep it to %(max)d characters (you wrote %(n)d).",
-                             max=MESSAGE_MAX, n=len(text)), details={"field": "reason"})
+        raise InvalidInput(
+            _(
+                "Please keep it to %(max)d characters (you wrote %(n)d).",
+                max=MESSAGE_MAX,
+                n=len(text),
+            ),
+            details={"field": "reason"},
+        )
     return text
 
 
@@ -115,8 +119,9 @@ def parse_lonlat(lon: Any, lat: Any) -> tuple[float, float]:
     try:
         lon_f, lat_f = float(lon), float(lat)
     except (TypeError, ValueError):
-        raise InvalidInput(_("The spot's coordinates are not numbers."),
-                           details={"field": "location"}) from None
+        raise InvalidInput(
+            _("The spot's coordinates are not numbers."), details={"field": "location"}
+        ) from None
     if not (lon_f == lon_f and lat_f == lat_f) or not in_netherlands(lon_f, lat_f):
         raise InvalidInput(
             _("This spot lies outside the Netherlands. Please choose a spot in the Netherlands."),

@@ -22,15 +22,21 @@ def inbox_context() -> dict[str, int | None]:
 
 def may_have_inbox(user) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and user.role in (
-        Role.area_manager, Role.admin)
+        Role.area_manager,
+        Role.admin,
+    )
 
 
 def waiting_count(user: User) -> int:
     """Proposals waiting for this manager (received or answered, not waiting on a resident)."""
-    return db.session.scalar(
-        select(func.count()).select_from(Proposal)
-        .where(Proposal.status == ProposalStatus.submitted, visible_to(user))
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Proposal)
+            .where(Proposal.status == ProposalStatus.submitted, visible_to(user))
+        )
+        or 0
+    )
 
 
 def answered_by_resident(proposal_ids: list[int]) -> set[int]:
@@ -40,13 +46,16 @@ def answered_by_resident(proposal_ids: list[int]) -> set[int]:
     latest = (
         select(ProposalEvent.proposal_id, func.max(ProposalEvent.id).label("last"))
         .where(ProposalEvent.proposal_id.in_(proposal_ids))
-        .group_by(ProposalEvent.proposal_id).subquery()
+        .group_by(ProposalEvent.proposal_id)
+        .subquery()
     )
-    return set(db.session.scalars(
-        select(ProposalEvent.proposal_id)
-        .join(latest, ProposalEvent.id == latest.c.last)
-        .where(ProposalEvent.action == "reply")
-    ))
+    return set(
+        db.session.scalars(
+            select(ProposalEvent.proposal_id)
+            .join(latest, ProposalEvent.id == latest.c.last)
+            .where(ProposalEvent.action == "reply")
+        )
+    )
 
 
 def merge_targets(proposal_ids: list[int]) -> dict[int, int]:
@@ -60,11 +69,17 @@ def merge_targets(proposal_ids: list[int]) -> dict[int, int]:
     radius = float(setting("PROPOSAL_NEARBY_M"))
     rows = db.session.execute(
         select(Proposal.id, func.min(other.id))
-        .join(other, and_(
-            other.id < Proposal.id, other.kind_code == Proposal.kind_code,
-            other.status.in_(OPEN_STATUSES),
-            func.ST_DWithin(cast(other.geom, Geography), cast(Proposal.geom, Geography),
-                            radius)))
+        .join(
+            other,
+            and_(
+                other.id < Proposal.id,
+                other.kind_code == Proposal.kind_code,
+                other.status.in_(OPEN_STATUSES),
+                func.ST_DWithin(
+                    cast(other.geom, Geography), cast(Proposal.geom, Geography), radius
+                ),
+            ),
+        )
         .where(Proposal.id.in_(proposal_ids), Proposal.status.in_(OPEN_STATUSES))
         .group_by(Proposal.id)
     ).all()

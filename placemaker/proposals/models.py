@@ -53,8 +53,9 @@ class Proposal(Model):
         ForeignKey("area.id", ondelete="SET NULL"), index=True
     )
     status: Mapped[ProposalStatus] = mapped_column(
-        Enum(ProposalStatus, name="proposal_status",
-             values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            ProposalStatus, name="proposal_status", values_callable=lambda e: [m.value for m in e]
+        ),
         default=ProposalStatus.submitted,
         index=True,
     )

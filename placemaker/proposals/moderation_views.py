@@ -59,49 +59,85 @@ bp.context_processor(page_helpers)
 
 # --- moderation -----------------------------------------------------------------------------
 
+
 @bp.get("/moderatie")
 @role_required("area_manager")
 def queue():
     status = request.args.get("status", "open")
     if status not in moderation.QUEUE_FILTERS:
         status = "open"
-    filters = {"status": status, "area_code": request.args.get("area") or None,
-               "kind": request.args.get("kind") or None, "search": request.args.get("q") or None}
-    proposals = moderation.queue(current_user, **filters, page=page_number(),
-                                 per_page=current_app.config["MODERATION_PAGE_SIZE"])
+    filters = {
+        "status": status,
+        "area_code": request.args.get("area") or None,
+        "kind": request.args.get("kind") or None,
+        "search": request.args.get("q") or None,
+    }
+    proposals = moderation.queue(
+        current_user,
+        **filters,
+        page=page_number(),
+        per_page=current_app.config["MODERATION_PAGE_SIZE"],
+    )
     rows = moderation.queue_rows(proposals.items)
     ids = [row["proposal"].id for row in rows]
     return render_template(
-        "proposals/queue.html", rows=rows, page=proposals, filters=filters,
+        "proposals/queue.html",
+        rows=rows,
+        page=proposals,
+        filters=filters,
         kinds=places.kinds(),
-        replied=inbox.answered_by_resident(ids), merge=inbox.merge_targets(ids),
+        replied=inbox.answered_by_resident(ids),
+        merge=inbox.merge_targets(ids),
         areas=moderation.moderator_areas(current_user),
         statuses=[("open", _("Open")), ("all", _("All"))]
         + [(s.value, str(workflow.STATUS_LABELS[s])) for s in ProposalStatus],
-        status_labels=workflow.STATUS_LABELS, kind_label=common.kind_label,
+        status_labels=workflow.STATUS_LABELS,
+        kind_label=common.kind_label,
     )
 
 
-def _moderation_page(proposal, error: PlacemakerError | None = None, status: int = 200,
-                     form: dict[str, Any] | None = None):
+def _moderation_page(
+    proposal,
+    error: PlacemakerError | None = None,
+    status: int = 200,
+    form: dict[str, Any] | None = None,
+):
     lon, lat = common.lonlat(proposal)
     near = public.nearby(lon, lat, exclude_proposal=proposal.id)
-    parts = map_parts({"mode": "moderate", "point": [lon, lat],
-                        "proposalKind": proposal.kind_code, "nearby": near},
-                       center=(lat, lon), zoom=17, label=_("Map: the proposed spot and "
-                                                           "what is near"), height="340px")
+    parts = map_parts(
+        {
+            "mode": "moderate",
+            "point": [lon, lat],
+            "proposalKind": proposal.kind_code,
+            "nearby": near,
+        },
+        center=(lat, lon),
+        zoom=17,
+        label=_("Map: the proposed spot and what is near"),
+        height="340px",
+    )
     last = proposal.events[-1] if proposal.events else None
     return render_template(
-        "proposals/moderate.html", proposal=proposal, lon=lon, lat=lat, nearby=near,
+        "proposals/moderate.html",
+        proposal=proposal,
+        lon=lon,
+        lat=lat,
+        nearby=near,
         supports=common.support_counts([proposal.id]).get(proposal.id, 0),
         support_bursts=public.support_bursts(proposal.id),
-        gap=public.gap_value(lon, lat, proposal.kind_code), has_photo=has_photo(proposal.id),
-        allowed=workflow.allowed(proposal, "moderator"), error=error, form=form or {},
-        last_event=last, areas=lineage(proposal.area), kinds=places.kinds(),
-        status_labels=workflow.STATUS_LABELS, action_labels=workflow.ACTION_LABELS,
+        gap=public.gap_value(lon, lat, proposal.kind_code),
+        has_photo=has_photo(proposal.id),
+        allowed=workflow.allowed(proposal, "moderator"),
+        error=error,
+        form=form or {},
+        last_event=last,
+        areas=lineage(proposal.area),
+        kinds=places.kinds(),
+        status_labels=workflow.STATUS_LABELS,
+        action_labels=workflow.ACTION_LABELS,
         kind_label=common.kind_label,
         default_name=f"{common.kind_label(proposal.kind)} "
-                     f"{proposal.area.name if proposal.area else ''}".strip(),
+        f"{proposal.area.name if proposal.area else ''}".strip(),
         **parts,
     ), status
 
@@ -116,14 +152,26 @@ def moderate(proposal_id: int):
 
 ACTIONS = {
     "approve": lambda p, u, f, v: moderation.approve(
-        p, u, name=f.get("name"), kind_code=f.get("kind"), description=f.get("description"),
-        message=f.get("reason"), expected_version=v, already_open=f.get("exists") == "1"),
+        p,
+        u,
+        name=f.get("name"),
+        kind_code=f.get("kind"),
+        description=f.get("description"),
+        message=f.get("reason"),
+        expected_version=v,
+        already_open=f.get("exists") == "1",
+    ),
     "reject": lambda p, u, f, v: moderation.reject(p, u, f.get("reason"), expected_version=v),
     "ask": lambda p, u, f, v: moderation.ask(p, u, f.get("reason"), expected_version=v),
     "hide": lambda p, u, f, v: moderation.hide(p, u, f.get("reason"), expected_version=v),
     "mark_duplicate": lambda p, u, f, v: moderation.mark_duplicate(
-        p, u, place_id=f.get("duplicate_place"), proposal_id=f.get("duplicate_proposal"),
-        message=f.get("reason"), expected_version=v),
+        p,
+        u,
+        place_id=f.get("duplicate_place"),
+        proposal_id=f.get("duplicate_proposal"),
+        message=f.get("reason"),
+        expected_version=v,
+    ),
 }
 
 DONE = {
@@ -173,10 +221,16 @@ def digest():
         level = levels[0] if levels else "gebied"
     rows = moderation.weekly_digest(current_user, start, end, level)
     return render_template(
-        "proposals/digest.html", rows=rows, start=start, end=end, level=level, levels=levels,
+        "proposals/digest.html",
+        rows=rows,
+        start=start,
+        end=end,
+        level=level,
+        levels=levels,
         received=moderation.received_between(current_user, start, end),
         week=start.strftime("%G-W%V"),
         previous=(start - timedelta(days=7)).strftime("%G-W%V"),
-        next=end.strftime("%G-W%V"), status_labels=workflow.STATUS_LABELS,
+        next=end.strftime("%G-W%V"),
+        status_labels=workflow.STATUS_LABELS,
         kind_label=common.kind_label,
     )

@@ -22,8 +22,13 @@ PROPERTIES = (
     Property("kind", "string", "Kind of meeting place proposed", queryable=True),
     Property("kind_label_nl", "string", "Kind, in Dutch"),
     Property("kind_label_en", "string", "Kind, in English"),
-    Property("status", "string", "Where the proposal stands", queryable=True,
-             enum=tuple(s.value for s in ProposalStatus if s is not ProposalStatus.hidden)),
+    Property(
+        "status",
+        "string",
+        "Where the proposal stands",
+        queryable=True,
+        enum=tuple(s.value for s in ProposalStatus if s is not ProposalStatus.hidden),
+    ),
     Property("reason", "string", "Why the resident proposes it"),
     Property("answer", "string", "The area manager's answer"),
     Property("supports", "integer", "How many residents support it"),
@@ -43,7 +48,7 @@ def proposals_collection() -> Collection:
         id="proposals",
         title="Residents' proposals",
         description="Spots residents proposed for a new meeting place, with their status "
-                    "and answer. Public fields only: no names, e-mail addresses or photos.",
+        "and answer. Public fields only: no names, e-mail addresses or photos.",
         geometry_type="Point",
         properties=PROPERTIES,
         items=proposal_items,
@@ -78,5 +83,6 @@ def proposal_item(feature_id: str) -> Feature | None:
 
 
 def proposal_extent() -> Extent:
-    return table_extent(Proposal.geom, Proposal.created_at,
-                        Proposal.status != ProposalStatus.hidden)
+    return table_extent(
+        Proposal.geom, Proposal.created_at, Proposal.status != ProposalStatus.hidden
+    )

@@ -26,8 +26,12 @@ def page_helpers() -> dict[str, Any]:
             return url_for("pages.place_detail", place_id=place_id)
         return url_for("api.get_place", place_id=place_id)
 
-    return {"place_url": place_url, "format_datetime": format_datetime,
-            "format_date": format_date, "args_url": args_url}
+    return {
+        "place_url": place_url,
+        "format_datetime": format_datetime,
+        "format_date": format_date,
+        "args_url": args_url,
+    }
 
 
 def map_texts() -> dict[str, str]:
@@ -39,15 +43,18 @@ def map_texts() -> dict[str, str]:
         "inherited_from": _("from %(name)s"),
         "no_area": _("We know no area here yet; an administrator will handle the proposal."),
         "nearby_title": _("Within %(m)s m of this spot"),
-        "same_one": _("Is this the same one? Then there is no need to propose it again: "
-                      "support the open proposal, or say in your proposal what the existing "
-                      "place lacks."),
+        "same_one": _(
+            "Is this the same one? Then there is no need to propose it again: "
+            "support the open proposal, or say in your proposal what the existing "
+            "place lacks."
+        ),
         "nothing_nearby": _("No meeting places or open proposals within %(m)s m."),
         "place": _("Existing place"),
         "proposal": _("Open proposal"),
         "supports": _("supports"),
-        "gap": _("A place here would reach about %(n)s residents who have no meeting place "
-                 "nearby."),
+        "gap": _(
+            "A place here would reach about %(n)s residents who have no meeting place nearby."
+        ),
         "meters": _("%(m)s m away"),
         "view": _("View"),
         "loading": _("Looking up this spot…"),
@@ -55,10 +62,12 @@ def map_texts() -> dict[str, str]:
         "locating": _("Finding your location…"),
         "no_geolocation": _("Your browser cannot share your location. Click the map instead."),
         "geolocation_failed": _("Your location could not be found. Click the map instead."),
-        "no_results": _("Nothing found in our data. Try a street name, a place or an area, "
-                        "or click the map."),
-        "photo_too_large": _("This photo is too large (at most %(max)s MB). Choose a smaller "
-                             "one; your text stays."),
+        "no_results": _(
+            "Nothing found in our data. Try a street name, a place or an area, or click the map."
+        ),
+        "photo_too_large": _(
+            "This photo is too large (at most %(max)s MB). Choose a smaller one; your text stays."
+        ),
         "photo_type": _("This file is not a photo. Choose a JPEG, PNG or WebP image."),
         "pin": _("The spot you propose"),
         "chosen": _("Spot chosen: %(lat)s, %(lon)s"),
@@ -71,8 +80,9 @@ def map_texts() -> dict[str, str]:
     }
 
 
-def map_parts(options: dict[str, Any], *, center, zoom: int, label: str,
-               height: str = "420px") -> dict[str, str]:
+def map_parts(
+    options: dict[str, Any], *, center, zoom: int, label: str, height: str = "420px"
+) -> dict[str, str]:
     kinds = places.kinds()
     options = {
         "lang": current_language(),
@@ -88,15 +98,16 @@ def map_parts(options: dict[str, Any], *, center, zoom: int, label: str,
         },
         **options,
     }
-    m = maps.proposal_map(current_app.config, options, center=center, zoom=zoom,
-                          label=label, height=height)
+    m = maps.proposal_map(
+        current_app.config, options, center=center, zoom=zoom, label=label, height=height
+    )
     return {**maps.render_parts(m), "sprite": maps.icon_sprite([k.icon for k in kinds])}
 
 
-
 def has_photo(proposal_id: int) -> bool:
-    return db.session.scalar(
-        db.select(ProposalPhoto.id).where(ProposalPhoto.proposal_id == proposal_id)
-    ) is not None
-
-
+    return (
+        db.session.scalar(
+            db.select(ProposalPhoto.id).where(ProposalPhoto.proposal_id == proposal_id)
+        )
+        is not None
+    )

@@ -55,8 +55,11 @@ def clean_photo(data: bytes, max_bytes: int) -> CleanPhoto:
     """
     if len(data) > max_bytes:
         raise InvalidInput(
-            _("The photo is too large (%(size)s MB); at most %(max)s MB is allowed.",
-              size=f"{len(data) / 1_048_576:.1f}", max=f"{max_bytes / 1_048_576:.0f}"),
+            _(
+                "The photo is too large (%(size)s MB); at most %(max)s MB is allowed.",
+                size=f"{len(data) / 1_048_576:.1f}",
+                max=f"{max_bytes / 1_048_576:.0f}",
+            ),
             details={"field": "photo"},
         )
     fmt = sniff(data)
@@ -65,8 +68,9 @@ def clean_photo(data: bytes, max_bytes: int) -> CleanPhoto:
             _("This file is not a photo. Please choose a JPEG, PNG or WebP image."),
             details={"field": "photo"},
         )
-    unreadable = InvalidInput(_("This photo cannot be read. Please choose another one."),
-                              details={"field": "photo"})
+    unreadable = InvalidInput(
+        _("This photo cannot be read. Please choose another one."), details={"field": "photo"}
+    )
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as image:
             width, height = image.size
@@ -87,8 +91,10 @@ def clean_photo(data: bytes, max_bytes: int) -> CleanPhoto:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # The warning arrives as an exception only where warnings are errors (the tests).
-        raise InvalidInput(_("The photo has too many pixels; please choose a smaller one."),
-                           details={"field": "photo"}) from None
+        raise InvalidInput(
+            _("The photo has too many pixels; please choose a smaller one."),
+            details={"field": "photo"},
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise unreadable from None
     rgb.thumbnail((MAX_SIDE, MAX_SIDE))

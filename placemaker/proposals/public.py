@@ -44,6 +44,7 @@ from placemaker.proposals.models import (
 
 log = logging.getLogger(__name__)
 
+
 def public_proposal(proposal_id: int) -> Proposal:
     """A proposal anyone may see: not hidden."""
     proposal = get_by_id(Proposal, proposal_id)
@@ -62,53 +63,93 @@ NEARBY_LIMIT = 20
 Spot = tuple[float, float, int | None]  # lon, lat, a proposal to leave out (the spot's own)
 
 
-def nearby(lon: float, lat: float, radius_m: float | None = None, *,
-           exclude_proposal: int | None = None) -> dict[str, list[dict[str, Any]]]:
+def nearby(
+    lon: float, lat: float, radius_m: float | None = None, *, exclude_proposal: int | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """Places and open proposals within ``radius_m`` metres: "is this the same one?"."""
     return nearby_many([(lon, lat, exclude_proposal)], radius_m)[0]
 
 
-def nearby_many(spots: Sequence[Spot], radius_m: float | None = None
-                ) -> list[dict[str, list[dict[str, Any]]]]:
+def nearby_many(
+    spots: Sequence[Spot], radius_m: float | None = None
+) -> list[dict[str, list[dict[str, Any]]]]:
     """What lies near each spot, nearest first: three queries for any number of spots."""
     if not spots:
         return []
     radius = float(radius_m if radius_m is not None else setting("PROPOSAL_NEARBY_M"))
-    points = values(column("spot", Integer), column("lon", Float), column("lat", Float),
-                    column("exclude", Integer), name="spots"
-                    ).data([(i, lon, lat, exclude or 0)  # ids start at 1: 0 leaves none out
-                            for i, (lon, lat, exclude) in enumerate(spots)])
+    points = values(
+        column("spot", Integer),
+        column("lon", Float),
+        column("lat", Float),
+        column("exclude", Integer),
+        name="spots",
+    ).data(
+        [
+            (i, lon, lat, exclude or 0)  # ids start at 1: 0 leaves none out
+            for i, (lon, lat, exclude) in enumerate(spots)
+        ]
+    )
     here = cast(point_sql(points.c.lon, points.c.lat), Geography)
     place_distance = func.ST_Distance(cast(Place.geom, Geography), here)
     near_places = (
-        select(Place.id, Place.name, Place.address, PlaceKind.label_nl, PlaceKind.label_en,
-               place_distance.label("distance"), func.ST_X(Place.geom).label("lon"),
-               func.ST_Y(Place.geom).label("lat"))
+        select(
+            Place.id,
+            Place.name,
+            Place.address,
+            PlaceKind.label_nl,
+            PlaceKind.label_en,
+            place_distance.label("distance"),
+            func.ST_X(Place.geom).label("lon"),
+            func.ST_Y(Place.geom).label("lat"),
+        )
         .join(PlaceKind, PlaceKind.code == Place.kind_code)
-        .where(Place.status != PlaceStatus.gone,
-               func.ST_DWithin(cast(Place.geom, Geography), here, radius))
-        .order_by(place_distance).limit(NEARBY_LIMIT).lateral("near_places")
+        .where(
+            Place.status != PlaceStatus.gone,
+            func.ST_DWithin(cast(Place.geom, Geography), here, radius),
+        )
+        .order_by(place_distance)
+        .limit(NEARBY_LIMIT)
+        .lateral("near_places")
     )
     proposal_distance = func.ST_Distance(cast(Proposal.geom, Geography), here)
     near_proposals = (
-        select(Proposal.id, Proposal.reason, Proposal.created_at, PlaceKind.label_nl,
-               PlaceKind.label_en, proposal_distance.label("distance"),
-               func.ST_X(Proposal.geom).label("lon"), func.ST_Y(Proposal.geom).label("lat"))
+        select(
+            Proposal.id,
+            Proposal.reason,
+            Proposal.created_at,
+            PlaceKind.label_nl,
+            PlaceKind.label_en,
+            proposal_distance.label("distance"),
+            func.ST_X(Proposal.geom).label("lon"),
+            func.ST_Y(Proposal.geom).label("lat"),
+        )
         .join(PlaceKind, PlaceKind.code == Proposal.kind_code)
-        .where(Proposal.status.in_(OPEN_STATUSES),
-               func.ST_DWithin(cast(Proposal.geom, Geography), here, radius),
-               Proposal.id != points.c.exclude)
-        .order_by(proposal_distance).limit(NEARBY_LIMIT).lateral("near_proposals")
+        .where(
+            Proposal.status.in_(OPEN_STATUSES),
+            func.ST_DWithin(cast(Proposal.geom, Geography), here, radius),
+            Proposal.id != points.c.exclude,
+        )
+        .order_by(proposal_distance)
+        .limit(NEARBY_LIMIT)
+        .lateral("near_proposals")
     )
     out: list[dict[str, list[dict[str, Any]]]] = [{"places": [], "proposals": []} for _ in spots]
     for r in db.session.execute(
-        select(points.c.spot, near_places).select_from(points.join(near_places, true()))
+        select(points.c.spot, near_places)
+        .select_from(points.join(near_places, true()))
         .order_by(points.c.spot, near_places.c.distance)
     ):
         out[r.spot]["places"].append(
-            {"id": r.id, "name": r.name, "address": r.address,
-             "kind": in_language(r.label_nl, r.label_en),
-             "distance_m": round(r.distance), "lon": round(r.lon, 7), "lat": round(r.lat, 7)})
+            {
+                "id": r.id,
+                "name": r.name,
+                "address": r.address,
+                "kind": in_language(r.label_nl, r.label_en),
+                "distance_m": round(r.distance),
+                "lon": round(r.lon, 7),
+                "lat": round(r.lat, 7),
+            }
+        )
     rows = db.session.execute(
         select(points.c.spot, near_proposals)
         .select_from(points.join(near_proposals, true()))
@@ -117,9 +158,16 @@ def nearby_many(spots: Sequence[Spot], radius_m: float | None = None
     counts = support_counts(list({r.id for r in rows}))
     for r in rows:
         out[r.spot]["proposals"].append(
-            {"id": r.id, "kind": in_language(r.label_nl, r.label_en),
-             "reason": excerpt(r.reason), "distance_m": round(r.distance),
-             "supports": counts.get(r.id, 0), "lon": round(r.lon, 7), "lat": round(r.lat, 7)})
+            {
+                "id": r.id,
+                "kind": in_language(r.label_nl, r.label_en),
+                "reason": excerpt(r.reason),
+                "distance_m": round(r.distance),
+                "supports": counts.get(r.id, 0),
+                "lon": round(r.lon, 7),
+                "lat": round(r.lat, 7),
+            }
+        )
     return out
 
 
@@ -131,8 +179,7 @@ def spot_context(lon: Any, lat: Any, kind_code: str | None = None) -> dict[str, 
     if area is not None:
         ctx = load_context()
         props = area_properties(ctx, ctx.nodes[area.id], {})
-        area_info = {key: props[key] for key in ("code", "name", "level", "ancestors",
-                                                 "cohesion")}
+        area_info = {key: props[key] for key in ("code", "name", "level", "ancestors", "cohesion")}
     return {
         "lon": lon_f,
         "lat": lat_f,
@@ -148,8 +195,7 @@ def gap_value(lon: float, lat: float, kind_code: str | None) -> dict[str, Any] |
     return gap_values([(lon, lat, kind_code)])[0]
 
 
-def gap_values(spots: Sequence[tuple[float, float, str | None]]
-               ) -> list[dict[str, Any] | None]:
+def gap_values(spots: Sequence[tuple[float, float, str | None]]) -> list[dict[str, Any] | None]:
     """:func:`gap_value` of many spots (lon, lat, kind code) in one evaluation.
 
     Asks whichever feature provides :data:`placemaker.registry.SPOT_VALUES` (the gap
@@ -160,8 +206,14 @@ def gap_values(spots: Sequence[tuple[float, float, str | None]]
     if evaluate is None or not spots:
         return [None] * len(spots)
     codes = {code for _lon, _lat, code in spots if code}
-    radius = {k.code: float(k.walking_distance_m) for k in db.session.scalars(
-        select(PlaceKind).where(PlaceKind.code.in_(codes)))} if codes else {}
+    radius = (
+        {
+            k.code: float(k.walking_distance_m)
+            for k in db.session.scalars(select(PlaceKind).where(PlaceKind.code.in_(codes)))
+        }
+        if codes
+        else {}
+    )
     try:
         results = evaluate([(lon, lat, radius.get(code or "")) for lon, lat, code in spots])
     except Exception:  # the gap analysis must never stop a resident from proposing
@@ -178,6 +230,7 @@ def _gap(result: dict[str, Any] | None) -> dict[str, Any] | None:
 
 # --- supporting -----------------------------------------------------------------------------
 
+
 def network_hash(address: str | None, secret: str) -> str | None:
     """A keyed hash of the network an address belongs to (IPv4 /24, IPv6 /56)."""
     try:
@@ -189,8 +242,13 @@ def network_hash(address: str | None, secret: str) -> str | None:
     return hmac.new(secret.encode(), f"net\0{network}".encode(), hashlib.sha256).hexdigest()
 
 
-def support(proposal: Proposal, supporter_id: str, *, network: str | None = None,
-            per_network: int | None = None) -> tuple[bool, int]:
+def support(
+    proposal: Proposal,
+    supporter_id: str,
+    *,
+    network: str | None = None,
+    per_network: int | None = None,
+) -> tuple[bool, int]:
     """Add one person's support. Returns whether it was new, and the count.
 
     :param network: :func:`network_hash` of where the support comes from.
@@ -200,15 +258,27 @@ def support(proposal: Proposal, supporter_id: str, *, network: str | None = None
     if proposal.status not in OPEN_STATUSES:
         raise InvalidInput(_("This proposal is closed; it can no longer be supported."))
     supporter = digest("support\0" + supporter_id)
-    known = db.session.scalar(select(ProposalSupport.id).where(
-        ProposalSupport.proposal_id == proposal.id, ProposalSupport.supporter_hash == supporter))
+    known = db.session.scalar(
+        select(ProposalSupport.id).where(
+            ProposalSupport.proposal_id == proposal.id, ProposalSupport.supporter_hash == supporter
+        )
+    )
     if known is None and network and per_network:
         # Clearing cookies makes a new supporter; it does not make a new network.
-        from_network = db.session.scalar(select(func.count()).select_from(ProposalSupport).where(
-            ProposalSupport.proposal_id == proposal.id, ProposalSupport.network_hash == network))
+        from_network = db.session.scalar(
+            select(func.count())
+            .select_from(ProposalSupport)
+            .where(
+                ProposalSupport.proposal_id == proposal.id, ProposalSupport.network_hash == network
+            )
+        )
         if (from_network or 0) >= per_network:
-            raise InvalidInput(_("This proposal has received many supports from your network "
-                                 "already; yours was not counted again."))
+            raise InvalidInput(
+                _(
+                    "This proposal has received many supports from your network "
+                    "already; yours was not counted again."
+                )
+            )
     added = db.session.execute(
         pg_insert(ProposalSupport)
         .values(proposal_id=proposal.id, supporter_hash=supporter, network_hash=network)
@@ -218,24 +288,36 @@ def support(proposal: Proposal, supporter_id: str, *, network: str | None = None
     return added is not None, support_counts([proposal.id]).get(proposal.id, 0)
 
 
-
 def support_bursts(proposal_id: int, threshold: int = 3) -> list[int]:
     """For moderators: the sizes of groups of ``threshold`` or more supports from one network."""
-    rows = db.session.execute(
-        select(func.count()).select_from(ProposalSupport)
-        .where(ProposalSupport.proposal_id == proposal_id,
-               ProposalSupport.network_hash.is_not(None))
-        .group_by(ProposalSupport.network_hash)
-        .having(func.count() >= threshold)
-        .order_by(func.count().desc())
-    ).scalars().all()
+    rows = (
+        db.session.execute(
+            select(func.count())
+            .select_from(ProposalSupport)
+            .where(
+                ProposalSupport.proposal_id == proposal_id,
+                ProposalSupport.network_hash.is_not(None),
+            )
+            .group_by(ProposalSupport.network_hash)
+            .having(func.count() >= threshold)
+            .order_by(func.count().desc())
+        )
+        .scalars()
+        .all()
+    )
     return list(rows)
 
 
 # --- public lists and search ----------------------------------------------------------------
 
-def public_query(*, bbox: Sequence[float] | None = None, statuses: Sequence[str] = ("open",),
-                 kinds: Sequence[str] = (), area_code: str | None = None) -> Select:
+
+def public_query(
+    *,
+    bbox: Sequence[float] | None = None,
+    statuses: Sequence[str] = ("open",),
+    kinds: Sequence[str] = (),
+    area_code: str | None = None,
+) -> Select:
     """Proposals anyone may see (never hidden ones), ordered by id for paging."""
     wanted: set[ProposalStatus] = set()
     for status in statuses:
@@ -247,8 +329,10 @@ def public_query(*, bbox: Sequence[float] | None = None, statuses: Sequence[str]
             try:
                 wanted.add(ProposalStatus(status))
             except ValueError:
-                allowed = ", ".join(["open", "all"] + [s.value for s in ProposalStatus
-                                                       if s is not ProposalStatus.hidden])
+                allowed = ", ".join(
+                    ["open", "all"]
+                    + [s.value for s in ProposalStatus if s is not ProposalStatus.hidden]
+                )
                 raise InvalidInput(f"status must be one of {allowed}") from None
     wanted.discard(ProposalStatus.hidden)
     query = select(Proposal).where(Proposal.status.in_(wanted)).order_by(Proposal.id)
@@ -262,16 +346,22 @@ def public_query(*, bbox: Sequence[float] | None = None, statuses: Sequence[str]
     return query
 
 
-def public_features(query: Select, *, limit: int, offset: int
-                    ) -> tuple[list[dict[str, Any]], int]:
+def public_features(query: Select, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     """One page of public GeoJSON features (no personal data) and how many match in all."""
     matched = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     proposals = list(db.session.scalars(query.limit(limit).offset(offset)))
     counts = support_counts([p.id for p in proposals])
-    photos = set(db.session.scalars(
-        select(ProposalPhoto.proposal_id)
-        .where(ProposalPhoto.proposal_id.in_([p.id for p in proposals]))
-    )) if proposals else set()
+    photos = (
+        set(
+            db.session.scalars(
+                select(ProposalPhoto.proposal_id).where(
+                    ProposalPhoto.proposal_id.in_([p.id for p in proposals])
+                )
+            )
+        )
+        if proposals
+        else set()
+    )
     return [public_feature(p, counts.get(p.id, 0), p.id in photos) for p in proposals], matched
 
 
@@ -299,7 +389,8 @@ def public_feature(proposal: Proposal, supports: int, has_photo: bool) -> dict[s
             "has_photo": has_photo,
             "created_at": proposal.created_at.isoformat(timespec="seconds"),
             "closed_at": proposal.closed_at.isoformat(timespec="seconds")
-            if proposal.closed_at else None,
+            if proposal.closed_at
+            else None,
         },
     }
 

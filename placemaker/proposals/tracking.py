@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 # --- the tracking link ----------------------------------------------------------------------
 
+
 def new_submission_key() -> str:
     """A one-time key for one proposal form (secrets.token_urlsafe(32): 256 random bits)."""
     return secrets.token_urlsafe(32)
@@ -101,15 +102,24 @@ def find_by_token(token: str) -> Proposal:
     if token and len(token) <= 100:
         proposal = db.session.scalar(select(Proposal).where(Proposal.token_hash == digest(token)))
     if proposal is None:
-        raise NotFound(_("We do not know this tracking link. Check that you copied the whole "
-                         "link from your receipt."))
+        raise NotFound(
+            _(
+                "We do not know this tracking link. Check that you copied the whole "
+                "link from your receipt."
+            )
+        )
     if proposal.token_expires_at < db_now():
-        raise LinkExpired(_("This tracking link has expired. Your proposal is still there: "
-                            "find it in the list of proposals, or ask the area manager."))
+        raise LinkExpired(
+            _(
+                "This tracking link has expired. Your proposal is still there: "
+                "find it in the list of proposals, or ask the area manager."
+            )
+        )
     return proposal
 
 
 # --- proposing ------------------------------------------------------------------------------
+
 
 @dataclass
 class Submission:
@@ -130,36 +140,52 @@ class Submitted:
     repeated: bool  # the same form was sent before: nothing new was stored
 
 
-
-
 def _check_submission(sub: Submission) -> dict[str, Any]:
     """Every field checked before anything is written; the first problem is raised."""
     kind_code = clean_text(sub.kind_code)
     try:
         get_kind(kind_code)
     except InvalidInput:
-        raise InvalidInput(_("Choose what kind of place you propose."),
-                           details={"field": "kind"}) from None
+        raise InvalidInput(
+            _("Choose what kind of place you propose."), details={"field": "kind"}
+        ) from None
     lon, lat = parse_lonlat(sub.lon, sub.lat)
     reason = clean_text(sub.reason)
     reason_max = setting("PROPOSAL_REASON_MAX")
     if len(reason) < REASON_MIN:
-        raise InvalidInput(_("Tell in a few words why this spot (at least %(n)d characters).",
-                             n=REASON_MIN), details={"field": "reason"})
+        raise InvalidInput(
+            _("Tell in a few words why this spot (at least %(n)d characters).", n=REASON_MIN),
+            details={"field": "reason"},
+        )
     if len(reason) > reason_max:
-        raise InvalidInput(_("Please keep it to %(max)d characters (you wrote %(n)d).",
-                             max=reason_max, n=len(reason)), details={"field": "reason"})
+        raise InvalidInput(
+            _(
+                "Please keep it to %(max)d characters (you wrote %(n)d).",
+                max=reason_max,
+                n=len(reason),
+            ),
+            details={"field": "reason"},
+        )
     name = clean_text(sub.name) or None
     if name and len(name) > NAME_MAX:
-        raise InvalidInput(_("A name has at most %(max)d characters.", max=NAME_MAX),
-                           details={"field": "name"})
+        raise InvalidInput(
+            _("A name has at most %(max)d characters.", max=NAME_MAX), details={"field": "name"}
+        )
     email = clean_text(sub.email) or None
     if email and not is_email(email):
-        raise InvalidInput(_("This e-mail address does not look right."),
-                           details={"field": "email"})
+        raise InvalidInput(
+            _("This e-mail address does not look right."), details={"field": "email"}
+        )
     photo = clean_photo(sub.photo, setting("PROPOSAL_PHOTO_MAX_BYTES")) if sub.photo else None
-    return {"kind_code": kind_code, "lon": lon, "lat": lat, "reason": reason, "name": name,
-            "email": email, "photo": photo}
+    return {
+        "kind_code": kind_code,
+        "lon": lon,
+        "lat": lat,
+        "reason": reason,
+        "name": name,
+        "email": email,
+        "photo": photo,
+    }
 
 
 def submit(sub: Submission) -> Submitted:
@@ -169,8 +195,10 @@ def submit(sub: Submission) -> Submitted:
     """
     key = clean_text(sub.submission_key)
     if not KEY_RE.match(key):
-        raise InvalidInput(_("This form is out of date. Reload the page and send it again."),
-                           details={"field": "form"})
+        raise InvalidInput(
+            _("This form is out of date. Reload the page and send it again."),
+            details={"field": "form"},
+        )
     token = tracking_token(key)
     existing = _by_submission(key)
     if existing is not None:
@@ -203,9 +231,15 @@ def submit(sub: Submission) -> Submitted:
         return Submitted(existing, token, True)
     photo = values["photo"]
     if photo is not None:
-        db.session.add(ProposalPhoto(proposal_id=proposal.id, data=photo.data,
-                                     content_type=photo.content_type, width=photo.width,
-                                     height=photo.height))
+        db.session.add(
+            ProposalPhoto(
+                proposal_id=proposal.id,
+                data=photo.data,
+                content_type=photo.content_type,
+                width=photo.width,
+                height=photo.height,
+            )
+        )
     workflow.record(proposal, "submit", RESIDENT, public=True)
     # Ids only: names and e-mail addresses never go to the logs.
     log.info("proposal %s submitted (area %s)", proposal.id, area.code if area else "-")
@@ -213,17 +247,17 @@ def submit(sub: Submission) -> Submitted:
 
 
 def _by_submission(key: str) -> Proposal | None:
-    return db.session.scalar(
-        select(Proposal).where(Proposal.submission_hash == digest(key))
-    )
+    return db.session.scalar(select(Proposal).where(Proposal.submission_hash == digest(key)))
 
 
 # --- the resident's own steps ---------------------------------------------------------------
 
+
 def reply(proposal: Proposal, text: str | None, *, expected_version: int | None = None) -> None:
     """The resident answers the area manager's question; the proposal is open again."""
-    workflow.apply(proposal, "reply", RESIDENT, clean_message(text),
-                   expected_version=expected_version)
+    workflow.apply(
+        proposal, "reply", RESIDENT, clean_message(text), expected_version=expected_version
+    )
 
 
 def withdraw(proposal: Proposal, *, expected_version: int | None = None) -> None:
@@ -237,20 +271,35 @@ def erase_personal_data(proposal: Proposal, actor: Actor = RESIDENT) -> bool:
     must not turn a manager's open form stale. The event records that data was erased,
     never the data.
     """
-    had = {"name": proposal.submitter_name is not None,
-           "email": proposal.submitter_email is not None}
+    had = {
+        "name": proposal.submitter_name is not None,
+        "email": proposal.submitter_email is not None,
+    }
     if not any(had.values()):
         return False
     db.session.execute(
-        update(Proposal).where(Proposal.id == proposal.id)
-        .values(submitter_name=None, submitter_email=None, tracking_sealed=None,
-                personal_data_erased_at=func.localtimestamp())
+        update(Proposal)
+        .where(Proposal.id == proposal.id)
+        .values(
+            submitter_name=None,
+            submitter_email=None,
+            tracking_sealed=None,
+            personal_data_erased_at=func.localtimestamp(),
+        )
         .execution_options(synchronize_session=False)
     )
-    db.session.expire(proposal, ["submitter_name", "submitter_email", "tracking_sealed",
-                                 "personal_data_erased_at"])
-    workflow.record(proposal, "erase_personal_data", actor, old_status=proposal.status,
-                    public=True, old_values={"had_" + k: v for k, v in had.items()})
+    db.session.expire(
+        proposal,
+        ["submitter_name", "submitter_email", "tracking_sealed", "personal_data_erased_at"],
+    )
+    workflow.record(
+        proposal,
+        "erase_personal_data",
+        actor,
+        old_status=proposal.status,
+        public=True,
+        old_values={"had_" + k: v for k, v in had.items()},
+    )
     return True
 
 
@@ -259,12 +308,14 @@ def erase_expired_personal_data(days: int | None = None) -> int:
     days = setting("PROPOSAL_PERSONAL_DATA_DAYS") if days is None else days
     cutoff = db_now() - timedelta(days=days)
     due = db.session.scalars(
-        select(Proposal).where(
-            Proposal.closed_at.is_not(None), Proposal.closed_at <= cutoff,
+        select(Proposal)
+        .where(
+            Proposal.closed_at.is_not(None),
+            Proposal.closed_at <= cutoff,
             or_(Proposal.submitter_name.is_not(None), Proposal.submitter_email.is_not(None)),
-        ).order_by(Proposal.id)
+        )
+        .order_by(Proposal.id)
     ).all()
     for proposal in due:
         erase_personal_data(proposal, SYSTEM)
     return len(due)
-

@@ -88,8 +88,13 @@ bp.context_processor(page_helpers)
 
 # --- proposing ------------------------------------------------------------------------------
 
-def _form_page(values: dict[str, Any] | None = None, error: PlacemakerError | None = None,
-               status: int = 200, message: str | None = None):
+
+def _form_page(
+    values: dict[str, Any] | None = None,
+    error: PlacemakerError | None = None,
+    status: int = 200,
+    message: str | None = None,
+):
     values = dict(values or {})
     values.setdefault("submission_key", tracking.new_submission_key())
     point = None
@@ -100,43 +105,63 @@ def _form_page(values: dict[str, Any] | None = None, error: PlacemakerError | No
     home, home_zoom = home_view()
     center = (point[1], point[0]) if point else home
     parts = map_parts(
-        {"mode": "pick", "point": list(point) if point else None,
-         "inputs": {"lon": "lon", "lat": "lat"},
-         "photoMaxBytes": current_app.config["PROPOSAL_PHOTO_MAX_BYTES"]},
-        center=center, zoom=17 if point else home_zoom, label=_("Map: choose the spot"),
+        {
+            "mode": "pick",
+            "point": list(point) if point else None,
+            "inputs": {"lon": "lon", "lat": "lat"},
+            "photoMaxBytes": current_app.config["PROPOSAL_PHOTO_MAX_BYTES"],
+        },
+        center=center,
+        zoom=17 if point else home_zoom,
+        label=_("Map: choose the spot"),
     )
-    field = (error.details or {}).get("field") if error and isinstance(error.details, dict) \
-        else None
-    response = make_response(render_template(
-        "proposals/new.html", values=values, kinds=places.kinds(), error=error,
-        error_field=field, message=message,
-        reason_max=current_app.config["PROPOSAL_REASON_MAX"],
-        photo_max_mb=current_app.config["PROPOSAL_PHOTO_MAX_BYTES"] // 1_048_576,
-        kind_label=common.kind_label, **parts,
-    ), status)
+    field = (
+        (error.details or {}).get("field") if error and isinstance(error.details, dict) else None
+    )
+    response = make_response(
+        render_template(
+            "proposals/new.html",
+            values=values,
+            kinds=places.kinds(),
+            error=error,
+            error_field=field,
+            message=message,
+            reason_max=current_app.config["PROPOSAL_REASON_MAX"],
+            photo_max_mb=current_app.config["PROPOSAL_PHOTO_MAX_BYTES"] // 1_048_576,
+            kind_label=common.kind_label,
+            **parts,
+        ),
+        status,
+    )
     response.headers["Cache-Control"] = "no-store"  # the form holds a one-time key
     return response
 
 
 def _posted_values() -> dict[str, Any]:
     form = request.form
-    return {key: form.get(key, "") for key in
-            ("kind", "lon", "lat", "reason", "name", "email", "submission_key", "search")}
+    return {
+        key: form.get(key, "")
+        for key in ("kind", "lon", "lat", "reason", "name", "email", "submission_key", "search")
+    }
 
 
 @bp.get("/voorstellen")
 def new():
-    values = {"lon": request.args.get("lon", ""), "lat": request.args.get("lat", ""),
-              "kind": request.args.get("kind", "")}
+    values = {
+        "lon": request.args.get("lon", ""),
+        "lat": request.args.get("lat", ""),
+        "kind": request.args.get("kind", ""),
+    }
     return _form_page(values)
 
 
 @bp.post("/voorstellen")
-@limiter.limit(_limit("PROPOSAL_RATE_LIMIT"),
-               # Only proposals that were received count: a refused form costs nothing.
-               deduct_when=lambda response: response.status_code < 400,
-               error_message=lambda: _("You sent many proposals in a short time. Please try "
-                                       "again later."))
+@limiter.limit(
+    _limit("PROPOSAL_RATE_LIMIT"),
+    # Only proposals that were received count: a refused form costs nothing.
+    deduct_when=lambda response: response.status_code < 400,
+    error_message=lambda: _("You sent many proposals in a short time. Please try again later."),
+)
 def submit():
     values = _posted_values()
     if request.form.get("website"):
@@ -146,11 +171,18 @@ def submit():
     upload = request.files.get("photo")
     photo = upload.read() if upload is not None and upload.filename else None
     try:
-        result = tracking.submit(tracking.Submission(
-            kind_code=values["kind"], lon=values["lon"], lat=values["lat"],
-            reason=values["reason"], name=values["name"], email=values["email"],
-            photo=photo, submission_key=values["submission_key"],
-        ))
+        result = tracking.submit(
+            tracking.Submission(
+                kind_code=values["kind"],
+                lon=values["lon"],
+                lat=values["lat"],
+                reason=values["reason"],
+                name=values["name"],
+                email=values["email"],
+                photo=photo,
+                submission_key=values["submission_key"],
+            )
+        )
     except InvalidInput as exc:
         db.session.rollback()
         if (exc.details or {}).get("field") == "form":
@@ -170,10 +202,19 @@ def _too_large(exc):
         max_mb = current_app.config["PROPOSAL_PHOTO_MAX_BYTES"] // 1_048_576
         # The body was refused unread: the text cannot be shown again (propose.js checks
         # the photo's size before sending, so this happens only without JavaScript).
-        return _form_page({}, InvalidInput(_(
-            "The photo is too large: at most %(max)s MB. Your proposal was not sent; please "
-            "choose a smaller photo and send it again.", max=max_mb),
-            details={"field": "photo"}), 413)
+        return _form_page(
+            {},
+            InvalidInput(
+                _(
+                    "The photo is too large: at most %(max)s MB. Your proposal was not sent; "
+                    "please "
+                    "choose a smaller photo and send it again.",
+                    max=max_mb,
+                ),
+                details={"field": "photo"},
+            ),
+            413,
+        )
     return error_response(413, "request_entity_too_large", exc.description)
 
 
@@ -181,9 +222,19 @@ def _too_large(exc):
 def _rate_limited(exc):
     if request.endpoint == "proposals.submit":
         values = _posted_values()  # the same one-time key: sent again later, stored once
-        response = make_response(_form_page(values, InvalidInput(_(
-            "You sent many proposals in a short time. Your proposal was not sent yet; your "
-            "text is still here, please send it again later.")), 429))
+        response = make_response(
+            _form_page(
+                values,
+                InvalidInput(
+                    _(
+                        "You sent many proposals in a short time. Your proposal was not sent yet; "
+                        "your "
+                        "text is still here, please send it again later."
+                    )
+                ),
+                429,
+            )
+        )
     else:
         response = error_response(429, "too_many_requests", exc.description)
     for key, value in exc.get_headers():
@@ -197,9 +248,18 @@ def _csrf_failed(exc):
     if request.endpoint == "proposals.submit":
         values = _posted_values()
         values.pop("submission_key", None)
-        return _form_page(values, InvalidInput(_(
-            "The form was open too long or came from elsewhere. Check your proposal and send "
-            "it again; your text is still here."), details={"field": "form"}), 400)
+        return _form_page(
+            values,
+            InvalidInput(
+                _(
+                    "The form was open too long or came from elsewhere. Check your proposal and "
+                    "send "
+                    "it again; your text is still here."
+                ),
+                details={"field": "form"},
+            ),
+            400,
+        )
     return resend_page(csrf_message())
 
 
@@ -210,22 +270,39 @@ def track(token: str):
     return _track_page(proposal, token)
 
 
-def _track_page(proposal, token: str, error: PlacemakerError | None = None, status: int = 200,
-                reply_text: str = ""):
+def _track_page(
+    proposal,
+    token: str,
+    error: PlacemakerError | None = None,
+    status: int = 200,
+    reply_text: str = "",
+):
     lon, lat = common.lonlat(proposal)
-    parts = map_parts({"mode": "show", "point": [lon, lat], "proposalKind": proposal.kind_code},
-                       center=(lat, lon), zoom=16, label=_("Map: the spot you proposed"),
-                       height="260px")
+    parts = map_parts(
+        {"mode": "show", "point": [lon, lat], "proposalKind": proposal.kind_code},
+        center=(lat, lon),
+        zoom=16,
+        label=_("Map: the spot you proposed"),
+        height="260px",
+    )
     place = places.get_place(proposal.place_id) if proposal.place_id else None
     return render_template(
-        "proposals/track.html", proposal=proposal, token=token, new=request.args.get("new"),
-        place=place, life=places.life(place) if place else [], place_labels=STATUS_LABELS,
+        "proposals/track.html",
+        proposal=proposal,
+        token=token,
+        new=request.args.get("new"),
+        place=place,
+        life=places.life(place) if place else [],
+        place_labels=STATUS_LABELS,
         events=public.public_events(proposal),
         supports=common.support_counts([proposal.id]).get(proposal.id, 0),
-        allowed=workflow.allowed(proposal, "resident"), error=error, reply_text=reply_text,
-        status_labels=workflow.STATUS_LABELS, action_labels=workflow.ACTION_LABELS,
-        kind_label=common.kind_label, track_url=url_for("proposals.track", token=token,
-                                                         _external=True),
+        allowed=workflow.allowed(proposal, "resident"),
+        error=error,
+        reply_text=reply_text,
+        status_labels=workflow.STATUS_LABELS,
+        action_labels=workflow.ACTION_LABELS,
+        kind_label=common.kind_label,
+        track_url=url_for("proposals.track", token=token, _external=True),
         **parts,
     ), status
 
@@ -238,8 +315,9 @@ def _resident_step(token: str, step):
     except (Conflict, InvalidInput) as exc:
         db.session.rollback()
         proposal = tracking.find_by_token(token)
-        return _track_page(proposal, token, exc, exc.status,
-                           reply_text=request.form.get("text", ""))
+        return _track_page(
+            proposal, token, exc, exc.status, reply_text=request.form.get("text", "")
+        )
     db.session.commit()
     return redirect(url_for("proposals.track", token=token), code=303)
 
@@ -250,6 +328,7 @@ def track_reply(token: str):
     def step(proposal, version):
         tracking.reply(proposal, request.form.get("text"), expected_version=version)
         flash(_("Thank you, the area manager will read your answer."))
+
     return _resident_step(token, step)
 
 
@@ -259,6 +338,7 @@ def track_withdraw(token: str):
     def step(proposal, version):
         tracking.withdraw(proposal, expected_version=version)
         flash(_("Your proposal has been withdrawn."))
+
     return _resident_step(token, step)
 
 
@@ -268,41 +348,59 @@ def track_erase(token: str):
     def step(proposal, version):
         tracking.erase_personal_data(proposal)
         flash(_("Your name and e-mail address have been erased. The proposal itself stays."))
+
     return _resident_step(token, step)
 
 
 # --- the public list, one proposal, supporting ----------------------------------------------
 
+
 @bp.get("/voorstellen/open")
 def public_list():
-    query = public.public_query(statuses=("open",), kinds=[request.args["kind"]]
-                                 if request.args.get("kind") else ())
+    query = public.public_query(
+        statuses=("open",), kinds=[request.args["kind"]] if request.args.get("kind") else ()
+    )
     per_page = current_app.config["PROPOSALS_PAGE_SIZE"]
     page = page_number()
-    features, matched = public.public_features(query, limit=per_page,
-                                               offset=(page - 1) * per_page)
+    features, matched = public.public_features(query, limit=per_page, offset=(page - 1) * per_page)
     home, home_zoom = home_view()
-    parts = map_parts({"mode": "list"}, center=home, zoom=home_zoom,
-                       label=_("Map of open proposals"))
-    return render_template("proposals/list.html", features=features, matched=matched,
-                           page=Page(features, page, per_page, matched),
-                           kinds=places.kinds(), kind=request.args.get("kind", ""),
-                           lang=current_language(), **parts)
+    parts = map_parts(
+        {"mode": "list"}, center=home, zoom=home_zoom, label=_("Map of open proposals")
+    )
+    return render_template(
+        "proposals/list.html",
+        features=features,
+        matched=matched,
+        page=Page(features, page, per_page, matched),
+        kinds=places.kinds(),
+        kind=request.args.get("kind", ""),
+        lang=current_language(),
+        **parts,
+    )
 
 
 @bp.get("/voorstellen/<int:proposal_id>")
 def show(proposal_id: int):
     proposal = public.public_proposal(proposal_id)
     lon, lat = common.lonlat(proposal)
-    parts = map_parts({"mode": "show", "point": [lon, lat], "proposalKind": proposal.kind_code},
-                       center=(lat, lon), zoom=17, label=_("Map: the proposed spot"),
-                       height="300px")
+    parts = map_parts(
+        {"mode": "show", "point": [lon, lat], "proposalKind": proposal.kind_code},
+        center=(lat, lon),
+        zoom=17,
+        label=_("Map: the proposed spot"),
+        height="300px",
+    )
     return render_template(
-        "proposals/show.html", proposal=proposal, lon=lon, lat=lat,
+        "proposals/show.html",
+        proposal=proposal,
+        lon=lon,
+        lat=lat,
         supports=common.support_counts([proposal.id]).get(proposal.id, 0),
         supported=_already_supported(proposal.id),
-        has_photo=has_photo(proposal.id), status_labels=workflow.STATUS_LABELS,
-        kind_label=common.kind_label, **parts,
+        has_photo=has_photo(proposal.id),
+        status_labels=workflow.STATUS_LABELS,
+        kind_label=common.kind_label,
+        **parts,
     )
 
 
@@ -329,37 +427,54 @@ def _already_supported(proposal_id: int) -> bool:
     supporter, new = _supporter()
     if new:
         return False
-    return db.session.scalar(
-        db.select(ProposalSupport.id).where(
-            ProposalSupport.proposal_id == proposal_id,
-            ProposalSupport.supporter_hash == common.digest("support\0" + supporter))
-    ) is not None
+    return (
+        db.session.scalar(
+            db.select(ProposalSupport.id).where(
+                ProposalSupport.proposal_id == proposal_id,
+                ProposalSupport.supporter_hash == common.digest("support\0" + supporter),
+            )
+        )
+        is not None
+    )
 
 
 @bp.post("/voorstellen/<int:proposal_id>/steun")
-@limiter.limit(_limit("SUPPORT_RATE_LIMIT"),
-               error_message=lambda: _("You supported many proposals in a short time. Please "
-                                       "try again later."))
+@limiter.limit(
+    _limit("SUPPORT_RATE_LIMIT"),
+    error_message=lambda: _(
+        "You supported many proposals in a short time. Please try again later."
+    ),
+)
 def support(proposal_id: int):
     proposal = public.public_proposal(proposal_id)
     supporter, new_cookie = _supporter()
     try:
         added, count = public.support(
-            proposal, supporter,
+            proposal,
+            supporter,
             network=public.network_hash(request.remote_addr, str(current_app.secret_key or "")),
-            per_network=current_app.config["SUPPORT_PER_NETWORK"])
+            per_network=current_app.config["SUPPORT_PER_NETWORK"],
+        )
     except InvalidInput as exc:
         db.session.rollback()
         flash(exc.message)
         return redirect(url_for("proposals.show", proposal_id=proposal_id), code=303)
     db.session.commit()
-    flash(_("Thank you for your support! %(n)s people support this proposal.", n=count)
-          if added else _("You already support this proposal."))
+    flash(
+        _("Thank you for your support! %(n)s people support this proposal.", n=count)
+        if added
+        else _("You already support this proposal.")
+    )
     response = redirect(url_for("proposals.show", proposal_id=proposal_id) + "#steun", code=303)
     if new_cookie:
-        response.set_cookie(SUPPORTER_COOKIE, _serializer().dumps(supporter),
-                            max_age=SUPPORTER_MAX_AGE, httponly=True, samesite="Lax",
-                            secure=request.is_secure)
+        response.set_cookie(
+            SUPPORTER_COOKIE,
+            _serializer().dumps(supporter),
+            max_age=SUPPORTER_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
     return response
 
 
@@ -384,14 +499,17 @@ def photo(proposal_id: int):
 
 # --- JSON -----------------------------------------------------------------------------------
 
+
 def _statuses() -> list[str]:
     return ["open", "all"] + [s.value for s in ProposalStatus if s is not ProposalStatus.hidden]
 
 
 class ListArgs(Paging):
     bbox = Bbox()
-    status = CommaList(fields.String(validate=DataChoice(_statuses)),
-                       "open (default), all, or statuses (comma-separated)")
+    status = CommaList(
+        fields.String(validate=DataChoice(_statuses)),
+        "open (default), all, or statuses (comma-separated)",
+    )
     kind = CommaList(fields.String(), "Only these kinds (comma-separated or repeated)")
     area = Text("Only proposals inside the area with this code")
 
@@ -407,51 +525,81 @@ class LookupArgs(Args):
 
 
 @bp.get("/api/proposals")
-@endpoint("proposals", "Proposals anyone may see, as GeoJSON, paged", args=ListArgs,
-          media_type=GEOJSON, operation_id="listProposals",
-          response=feature_collection_schema(
-              number_matched={"type": "integer"}, number_returned={"type": "integer"},
-              links={"type": "array", "items": ref("Link")}))
+@endpoint(
+    "proposals",
+    "Proposals anyone may see, as GeoJSON, paged",
+    args=ListArgs,
+    media_type=GEOJSON,
+    operation_id="listProposals",
+    response=feature_collection_schema(
+        number_matched={"type": "integer"},
+        number_returned={"type": "integer"},
+        links={"type": "array", "items": ref("Link")},
+    ),
+)
 def api_list(args: dict):
     config = current_app.config
     limit = min(args.get("limit") or config["API_PAGE_SIZE"], config["API_MAX_PAGE_SIZE"])
-    query = public.public_query(bbox=args.get("bbox"), statuses=args.get("status") or ["open"],
-                                 kinds=args.get("kind", []), area_code=args.get("area"))
+    query = public.public_query(
+        bbox=args.get("bbox"),
+        statuses=args.get("status") or ["open"],
+        kinds=args.get("kind", []),
+        area_code=args.get("area"),
+    )
     features, matched = public.public_features(query, limit=limit, offset=args["offset"])
     return paged_collection(features, matched, offset=args["offset"], limit=limit)
 
 
 @bp.get("/api/proposals/<int:proposal_id>")
-@endpoint("proposals", "One proposal with its public history", response={"type": "object"},
-          media_type=GEOJSON, errors=(404,), path={"proposal_id": "Proposal number"},
-          operation_id="getProposal")
+@endpoint(
+    "proposals",
+    "One proposal with its public history",
+    response={"type": "object"},
+    media_type=GEOJSON,
+    errors=(404,),
+    path={"proposal_id": "Proposal number"},
+    operation_id="getProposal",
+)
 def api_get(proposal_id: int):
     proposal = public.public_proposal(proposal_id)
     feature = public.public_feature(
-        proposal, common.support_counts([proposal.id]).get(proposal.id, 0),
-        has_photo(proposal.id))
+        proposal, common.support_counts([proposal.id]).get(proposal.id, 0), has_photo(proposal.id)
+    )
     feature["properties"]["history"] = [
-        {"at": e.at.isoformat(timespec="seconds"), "action": e.action,
-         "status": e.new_status, "message": e.reason if e.action != "reply" else None}
+        {
+            "at": e.at.isoformat(timespec="seconds"),
+            "action": e.action,
+            "status": e.new_status,
+            "message": e.reason if e.action != "reply" else None,
+        }
         for e in public.public_events(proposal)
     ]
     return geojson_response(feature)
 
 
 @bp.get("/api/proposals/context")
-@endpoint("proposals", "What a resident sees while choosing a spot: area, cohesion, places "
-          "nearby, gap value", args=ContextArgs, response={"type": "object"},
-          operation_id="proposalContext")
+@endpoint(
+    "proposals",
+    "What a resident sees while choosing a spot: area, cohesion, places nearby, gap value",
+    args=ContextArgs,
+    response={"type": "object"},
+    operation_id="proposalContext",
+)
 def api_context(args: dict):
     return jsonify(public.spot_context(args["lon"], args["lat"], args.get("kind")))
 
 
 @bp.get("/api/proposals/lookup")
-@endpoint("proposals", "Find a spot by address, area name or coordinates", args=LookupArgs,
-          operation_id="proposalLookup", response={
-              "type": "object", "required": ["results"],
-              "properties": {"results": {"type": "array", "items": {"type": "object"}}}})
+@endpoint(
+    "proposals",
+    "Find a spot by address, area name or coordinates",
+    args=LookupArgs,
+    operation_id="proposalLookup",
+    response={
+        "type": "object",
+        "required": ["results"],
+        "properties": {"results": {"type": "array", "items": {"type": "object"}}},
+    },
+)
 def api_lookup(args: dict):
     return jsonify(results=public.lookup(args["q"]))
-
-

@@ -116,9 +116,15 @@ def stale_message(proposal: Proposal) -> str:
     )
 
 
-def apply(proposal: Proposal, name: str, actor: Actor, reason: str | None = None, *,
-          expected_version: int | None = None,
-          old_values: Mapping[str, Any] | None = None) -> ProposalEvent:
+def apply(
+    proposal: Proposal,
+    name: str,
+    actor: Actor,
+    reason: str | None = None,
+    *,
+    expected_version: int | None = None,
+    old_values: Mapping[str, Any] | None = None,
+) -> ProposalEvent:
     """Take one transition and record it.
 
     :param expected_version: the version the actor saw; a different one is a conflict.
@@ -130,13 +136,16 @@ def apply(proposal: Proposal, name: str, actor: Actor, reason: str | None = None
     check_version(proposal, expected_version)
     if proposal.status not in transition.sources:
         raise Conflict(
-            _("This proposal is “%(status)s”: that step is no longer possible.",
-              status=STATUS_LABELS[proposal.status])
+            _(
+                "This proposal is “%(status)s”: that step is no longer possible.",
+                status=STATUS_LABELS[proposal.status],
+            )
         )
     reason = (reason or "").strip() or None
     if transition.reason_required and not reason:
-        raise InvalidInput(_("Please write a reason or a message for the resident."),
-                           details={"field": "reason"})
+        raise InvalidInput(
+            _("Please write a reason or a message for the resident."), details={"field": "reason"}
+        )
     old_status = proposal.status
     old = {"status": old_status.value, "answer": proposal.answer, **(old_values or {})}
     now = db_now()
@@ -151,15 +160,33 @@ def apply(proposal: Proposal, name: str, actor: Actor, reason: str | None = None
         # The UPDATE carries "WHERE version = n": of two concurrent actors one matches no row.
         db.session.flush()
     except StaleDataError:
-        raise Conflict(_("Somebody else acted on this proposal at the same moment. "
-                         "Your action was not carried out; reload to see theirs.")) from None
-    return record(proposal, name, actor, reason, old_status=old_status,
-                  public=transition.public, old_values=old)
+        raise Conflict(
+            _(
+                "Somebody else acted on this proposal at the same moment. "
+                "Your action was not carried out; reload to see theirs."
+            )
+        ) from None
+    return record(
+        proposal,
+        name,
+        actor,
+        reason,
+        old_status=old_status,
+        public=transition.public,
+        old_values=old,
+    )
 
 
-def record(proposal: Proposal, action: str, actor: Actor, reason: str | None = None, *,
-           old_status: ProposalStatus | None = None, public: bool = False,
-           old_values: Mapping[str, Any] | None = None) -> ProposalEvent:
+def record(
+    proposal: Proposal,
+    action: str,
+    actor: Actor,
+    reason: str | None = None,
+    *,
+    old_status: ProposalStatus | None = None,
+    public: bool = False,
+    old_values: Mapping[str, Any] | None = None,
+) -> ProposalEvent:
     """Write one event; also for steps that do not change the status (submit, erasure)."""
     event = ProposalEvent(
         proposal_id=proposal.id,

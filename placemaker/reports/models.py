@@ -45,8 +45,7 @@ OPEN_STATUSES = (ReportStatus.submitted, ReportStatus.needs_info, ReportStatus.i
 class PlaceReport(Model):
     __tablename__ = "place_report"
     __table_args__ = (
-        CheckConstraint("kind IN ('broken', 'neglected', 'closed', 'not_used')",
-                        name="known_kind"),
+        CheckConstraint("kind IN ('broken', 'neglected', 'closed', 'not_used')", name="known_kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,9 +56,11 @@ class PlaceReport(Model):
     # In the resident's words; only the place's managers read it.
     text: Mapped[str | None] = mapped_column(Text)
     status: Mapped[ReportStatus] = mapped_column(
-        Enum(ReportStatus, name="place_report_status",
-             values_callable=lambda e: [m.value for m in e]),
-        default=ReportStatus.submitted, index=True,
+        Enum(
+            ReportStatus, name="place_report_status", values_callable=lambda e: [m.value for m in e]
+        ),
+        default=ReportStatus.submitted,
+        index=True,
     )
     # The tracking link's token, hashed: a database dump reveals no working link.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -75,9 +76,11 @@ class PlaceReport(Model):
     place = relationship("Place", lazy="joined")
     area = relationship("Area")
     photo: Mapped[PlaceReportPhoto | None] = relationship(
-        back_populates="report", cascade="all, delete-orphan", uselist=False)
+        back_populates="report", cascade="all, delete-orphan", uselist=False
+    )
     events: Mapped[list[PlaceReportEvent]] = relationship(
-        back_populates="report", order_by="PlaceReportEvent.id", cascade="all, delete-orphan")
+        back_populates="report", order_by="PlaceReportEvent.id", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -93,7 +96,8 @@ class PlaceReportPhoto(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(
-        ForeignKey("place_report.id", ondelete="CASCADE"), unique=True)
+        ForeignKey("place_report.id", ondelete="CASCADE"), unique=True
+    )
     content_type: Mapped[str] = mapped_column(String(40))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     width: Mapped[int]
@@ -110,7 +114,8 @@ class PlaceReportEvent(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(
-        ForeignKey("place_report.id", ondelete="CASCADE"), index=True)
+        ForeignKey("place_report.id", ondelete="CASCADE"), index=True
+    )
     at: Mapped[datetime] = mapped_column(server_default=func.now())
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     actor: Mapped[str] = mapped_column(String(200))  # a manager's e-mail, or "resident"

@@ -51,7 +51,6 @@ RESIDENT = Actor("resident")
 TEXT_MIN_NOT_USED = 5
 
 
-
 @dataclass
 class Submission:
     place_id: int
@@ -82,11 +81,14 @@ def _check(sub: Submission) -> dict[str, Any]:
     text = clean_text(sub.text) or None
     text_max = setting("REPORT_TEXT_MAX")
     if text and len(text) > text_max:
-        raise InvalidInput(_("Please keep it to %(max)d characters (you wrote %(n)d).",
-                             max=text_max, n=len(text)), details={"field": "text"})
+        raise InvalidInput(
+            _("Please keep it to %(max)d characters (you wrote %(n)d).", max=text_max, n=len(text)),
+            details={"field": "text"},
+        )
     if kind == ReportKind.not_used.value and len(text or "") < TEXT_MIN_NOT_USED:
-        raise InvalidInput(_("Tell in a few words why the place is not used."),
-                           details={"field": "text"})
+        raise InvalidInput(
+            _("Tell in a few words why the place is not used."), details={"field": "text"}
+        )
     photo = clean_photo(sub.photo, setting("PROPOSAL_PHOTO_MAX_BYTES")) if sub.photo else None
     return {"kind": kind, "text": text, "photo": photo}
 
@@ -98,8 +100,10 @@ def submit(sub: Submission) -> Submitted:
     """
     key = clean_text(sub.submission_key)
     if not KEY_RE.match(key):
-        raise InvalidInput(_("This form is out of date. Reload the page and send it again."),
-                           details={"field": "form"})
+        raise InvalidInput(
+            _("This form is out of date. Reload the page and send it again."),
+            details={"field": "form"},
+        )
     token = tracking_token(key, PURPOSE)
     existing = _by_submission(key)
     if existing is not None:
@@ -111,8 +115,11 @@ def submit(sub: Submission) -> Submitted:
     point = snapshot(place)
     area = area_at(point["lon"], point["lat"])
     report = PlaceReport(
-        place_id=place.id, area_id=area.id if area is not None else None,
-        kind=values["kind"], text=values["text"], status=ReportStatus.submitted,
+        place_id=place.id,
+        area_id=area.id if area is not None else None,
+        kind=values["kind"],
+        text=values["text"],
+        status=ReportStatus.submitted,
         token_hash=digest(token),
         token_expires_at=db_now() + timedelta(days=setting("REPORT_TOKEN_DAYS")),
         submission_hash=digest(key),
@@ -128,13 +135,18 @@ def submit(sub: Submission) -> Submitted:
         return Submitted(existing, token, True)
     photo = values["photo"]
     if photo is not None:
-        db.session.add(PlaceReportPhoto(report_id=report.id, data=photo.data,
-                                        content_type=photo.content_type, width=photo.width,
-                                        height=photo.height))
+        db.session.add(
+            PlaceReportPhoto(
+                report_id=report.id,
+                data=photo.data,
+                content_type=photo.content_type,
+                width=photo.width,
+                height=photo.height,
+            )
+        )
     workflow.record(report, "submit", RESIDENT, public=True)
     # The place's record shows that a report came in (its kind; the text stays private).
-    assets.record(place, "report", RESIDENT,
-                  f"#{report.id}: {workflow.KIND_LABELS[report.kind]}")
+    assets.record(place, "report", RESIDENT, f"#{report.id}: {workflow.KIND_LABELS[report.kind]}")
     log.info("report %s on place %s submitted", report.id, place.id)
     return Submitted(report, token, False)
 
@@ -147,10 +159,15 @@ def find_by_token(token: str) -> PlaceReport:
     report = None
     if token and len(token) <= 100:
         report = db.session.scalar(
-            select(PlaceReport).where(PlaceReport.token_hash == digest(token)))
+            select(PlaceReport).where(PlaceReport.token_hash == digest(token))
+        )
     if report is None:
-        raise NotFound(_("We do not know this tracking link. Check that you copied the whole "
-                         "link from your receipt."))
+        raise NotFound(
+            _(
+                "We do not know this tracking link. Check that you copied the whole "
+                "link from your receipt."
+            )
+        )
     if report.token_expires_at < db_now():
         raise LinkExpired(_("This tracking link has expired."))
     return report
@@ -161,11 +178,13 @@ def public_events(report: PlaceReport):
 
 
 def reply(report: PlaceReport, text: str | None, *, expected_version: int | None = None) -> None:
-    workflow.apply(report, "reply", RESIDENT, clean_message(text),
-                   expected_version=expected_version)
+    workflow.apply(
+        report, "reply", RESIDENT, clean_message(text), expected_version=expected_version
+    )
 
 
 # --- the area managers' side ----------------------------------------------------------------
+
 
 def get_report(report_id: Any) -> PlaceReport:
     report = get_by_id(PlaceReport, report_id)
@@ -181,8 +200,7 @@ def may_handle(user: User, report: PlaceReport) -> bool:
 
 def check_may_handle(user: User, report: PlaceReport) -> None:
     if not may_handle(user, report):
-        raise Forbidden(_("This place lies outside the areas you look after. "
-                          "Nothing was changed."))
+        raise Forbidden(_("This place lies outside the areas you look after. Nothing was changed."))
 
 
 def visible_to(user: User):
@@ -190,21 +208,30 @@ def visible_to(user: User):
     if user.role is Role.admin:
         return true()
     return exists(
-        select(literal(1)).select_from(AreaAssignment)
+        select(literal(1))
+        .select_from(AreaAssignment)
         .join(Area, Area.id == AreaAssignment.area_id)
-        .where(AreaAssignment.user_id == user.id, AreaAssignment.until.is_(None),
-               func.ST_Covers(Area.geom, Place.geom))
+        .where(
+            AreaAssignment.user_id == user.id,
+            AreaAssignment.until.is_(None),
+            func.ST_Covers(Area.geom, Place.geom),
+        )
     )
 
 
 INBOX_FILTERS = ("open", "all", *(s.value for s in ReportStatus))
 
 
-def inbox(user: User, *, status: str = "open", kind: str | None = None, limit: int = 200
-          ) -> list[PlaceReport]:
+def inbox(
+    user: User, *, status: str = "open", kind: str | None = None, limit: int = 200
+) -> list[PlaceReport]:
     """The reports a manager handles, oldest first."""
-    query = (select(PlaceReport).join(Place, Place.id == PlaceReport.place_id)
-             .where(visible_to(user)).order_by(PlaceReport.created_at, PlaceReport.id))
+    query = (
+        select(PlaceReport)
+        .join(Place, Place.id == PlaceReport.place_id)
+        .where(visible_to(user))
+        .order_by(PlaceReport.created_at, PlaceReport.id)
+    )
     if status == "open":
         query = query.where(PlaceReport.status.in_(OPEN_STATUSES))
     elif status != "all":
@@ -217,30 +244,49 @@ def inbox(user: User, *, status: str = "open", kind: str | None = None, limit: i
     return list(db.session.scalars(query.limit(limit)))
 
 
-def act(report: PlaceReport, user: User, action: str, reason: str | None, *,
-        condition: str | None = None, expected_version: int | None = None) -> None:
+def act(
+    report: PlaceReport,
+    user: User,
+    action: str,
+    reason: str | None,
+    *,
+    condition: str | None = None,
+    expected_version: int | None = None,
+) -> None:
     """A manager's step on a report, with the place's condition set on the way if given."""
     if action not in workflow.TRANSITIONS or workflow.TRANSITIONS[action].by != "moderator":
         raise NotFound(_("Unknown action."))
     check_may_handle(user, report)
     actor = Actor(user.email, user.id)
-    workflow.apply(report, action, actor, clean_message(reason),
-                   expected_version=expected_version)
+    workflow.apply(report, action, actor, clean_message(reason), expected_version=expected_version)
     if condition:
         assets.set_condition(report.place, condition, actor, f"#{report.id}")
     if report.status in workflow.CLOSED_STATUSES and report.status is not ReportStatus.hidden:
-        assets.record(report.place, "report_closed", actor,
-                      f"#{report.id}: {workflow.STATUS_LABELS[report.status]}")
+        assets.record(
+            report.place,
+            "report_closed",
+            actor,
+            f"#{report.id}: {workflow.STATUS_LABELS[report.status]}",
+        )
 
 
 def open_reports(place_id: int) -> list[dict[str, Any]]:
     """Open reports on a place, for its page (no resident's text: that is the managers')."""
     rows = db.session.scalars(
-        select(PlaceReport).where(PlaceReport.place_id == place_id,
-                                  PlaceReport.status.in_(OPEN_STATUSES))
-        .order_by(PlaceReport.id))
-    return [{"id": r.id, "kind": r.kind, "kind_label": str(workflow.KIND_LABELS[r.kind]),
-             "created_at": r.created_at, "status": r.status.value} for r in rows]
+        select(PlaceReport)
+        .where(PlaceReport.place_id == place_id, PlaceReport.status.in_(OPEN_STATUSES))
+        .order_by(PlaceReport.id)
+    )
+    return [
+        {
+            "id": r.id,
+            "kind": r.kind,
+            "kind_label": str(workflow.KIND_LABELS[r.kind]),
+            "created_at": r.created_at,
+            "status": r.status.value,
+        }
+        for r in rows
+    ]
 
 
 def open_counts(place_ids: list[int]) -> dict[int, int]:
@@ -249,5 +295,6 @@ def open_counts(place_ids: list[int]) -> dict[int, int]:
     rows = db.session.execute(
         select(PlaceReport.place_id, func.count())
         .where(PlaceReport.place_id.in_(place_ids), PlaceReport.status.in_(OPEN_STATUSES))
-        .group_by(PlaceReport.place_id))
+        .group_by(PlaceReport.place_id)
+    )
     return {pid: n for pid, n in rows}

@@ -49,24 +49,40 @@ def _privacy_headers(response: Response) -> Response:
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"report_status_labels": workflow.STATUS_LABELS,
-            "report_kind_labels": workflow.KIND_LABELS,
-            "report_action_labels": workflow.ACTION_LABELS,
-            "condition_labels": assets.CONDITION_LABELS}
+    return {
+        "report_status_labels": workflow.STATUS_LABELS,
+        "report_kind_labels": workflow.KIND_LABELS,
+        "report_action_labels": workflow.ACTION_LABELS,
+        "condition_labels": assets.CONDITION_LABELS,
+    }
 
 
 # --- reporting ------------------------------------------------------------------------------
 
-def _form_page(place, values: dict[str, Any] | None = None,
-               error: PlacemakerError | None = None, status: int = 200):
+
+def _form_page(
+    place,
+    values: dict[str, Any] | None = None,
+    error: PlacemakerError | None = None,
+    status: int = 200,
+):
     values = dict(values or {})
     values.setdefault("submission_key", new_submission_key())
-    field = (error.details or {}).get("field") if error and isinstance(error.details, dict) \
-        else None
-    response = make_response(render_template(
-        "reports/new.html", place=place, values=values, error=error, error_field=field,
-        text_max=current_app.config["REPORT_TEXT_MAX"],
-        photo_max_mb=current_app.config["PROPOSAL_PHOTO_MAX_BYTES"] // 1_048_576), status)
+    field = (
+        (error.details or {}).get("field") if error and isinstance(error.details, dict) else None
+    )
+    response = make_response(
+        render_template(
+            "reports/new.html",
+            place=place,
+            values=values,
+            error=error,
+            error_field=field,
+            text_max=current_app.config["REPORT_TEXT_MAX"],
+            photo_max_mb=current_app.config["PROPOSAL_PHOTO_MAX_BYTES"] // 1_048_576,
+        ),
+        status,
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -78,9 +94,10 @@ def new(place_id: int):
 
 
 @bp.post("/places/<int:place_id>/melden")
-@limiter.limit(_limit("REPORT_RATE_LIMIT"),
-               error_message=lambda: _("You sent many reports in a short time. Please try "
-                                       "again later."))
+@limiter.limit(
+    _limit("REPORT_RATE_LIMIT"),
+    error_message=lambda: _("You sent many reports in a short time. Please try again later."),
+)
 def submit(place_id: int):
     place = service.reportable_place(place_id)
     values = {k: request.form.get(k, "") for k in ("kind", "text", "submission_key")}
@@ -89,17 +106,26 @@ def submit(place_id: int):
     upload = request.files.get("photo")
     photo = upload.read() if upload is not None and upload.filename else None
     try:
-        result = service.submit(service.Submission(
-            place_id=place.id, kind=values["kind"], text=values["text"], photo=photo,
-            submission_key=values["submission_key"]))
+        result = service.submit(
+            service.Submission(
+                place_id=place.id,
+                kind=values["kind"],
+                text=values["text"],
+                photo=photo,
+                submission_key=values["submission_key"],
+            )
+        )
     except InvalidInput as exc:
         db.session.rollback()
         if (exc.details or {}).get("field") == "form":
             values.pop("submission_key", None)
         return _form_page(place, values, exc, 400)
     db.session.commit()
-    flash(_("We had already received this report; it was not stored twice.") if result.repeated
-          else _("Thank you! Your report has been received."))
+    flash(
+        _("We had already received this report; it was not stored twice.")
+        if result.repeated
+        else _("Thank you! Your report has been received.")
+    )
     return redirect(url_for("reports.track", token=result.token, new=1), code=303)
 
 
@@ -109,13 +135,24 @@ def track(token: str):
     return _track_page(service.find_by_token(token), token)
 
 
-def _track_page(report, token: str, error: PlacemakerError | None = None, status: int = 200,
-                reply_text: str = ""):
+def _track_page(
+    report,
+    token: str,
+    error: PlacemakerError | None = None,
+    status: int = 200,
+    reply_text: str = "",
+):
     return render_template(
-        "reports/track.html", report=report, token=token, new=request.args.get("new"),
-        events=service.public_events(report), allowed=workflow.allowed(report, "resident"),
-        error=error, reply_text=reply_text,
-        track_url=url_for("reports.track", token=token, _external=True)), status
+        "reports/track.html",
+        report=report,
+        token=token,
+        new=request.args.get("new"),
+        events=service.public_events(report),
+        allowed=workflow.allowed(report, "resident"),
+        error=error,
+        reply_text=reply_text,
+        track_url=url_for("reports.track", token=token, _external=True),
+    ), status
 
 
 @bp.post("/meldingen/volg/<token>/antwoord")
@@ -123,12 +160,14 @@ def _track_page(report, token: str, error: PlacemakerError | None = None, status
 def track_reply(token: str):
     report = service.find_by_token(token)
     try:
-        service.reply(report, request.form.get("text"),
-                      expected_version=request.form.get("version", type=int))
+        service.reply(
+            report, request.form.get("text"), expected_version=request.form.get("version", type=int)
+        )
     except (Conflict, InvalidInput) as exc:
         db.session.rollback()
-        return _track_page(service.find_by_token(token), token, exc, exc.status,
-                           request.form.get("text", ""))
+        return _track_page(
+            service.find_by_token(token), token, exc, exc.status, request.form.get("text", "")
+        )
     db.session.commit()
     flash(_("Thank you, the area manager will read your answer."))
     return redirect(url_for("reports.track", token=token), code=303)
@@ -141,8 +180,9 @@ def track_photo(token: str):
 
 
 def _photo(report):
-    photo = db.session.scalar(db.select(PlaceReportPhoto)
-                              .where(PlaceReportPhoto.report_id == report.id))
+    photo = db.session.scalar(
+        db.select(PlaceReportPhoto).where(PlaceReportPhoto.report_id == report.id)
+    )
     if photo is None:
         raise NotFound(_("This report has no photo."))
     response = make_response(photo.data)
@@ -154,6 +194,7 @@ def _photo(report):
 
 # --- handling -------------------------------------------------------------------------------
 
+
 @bp.get("/moderatie/meldingen")
 @role_required("area_manager")
 def inbox():
@@ -164,17 +205,30 @@ def inbox():
     if kind not in workflow.KIND_LABELS:
         kind = None
     rows = service.inbox(current_user, status=status, kind=kind)
-    return render_template("reports/inbox.html", rows=rows, status=status, kind=kind,
-                           statuses=[("open", _("Open")), ("all", _("All"))]
-                           + [(s.value, str(workflow.STATUS_LABELS[s])) for s in ReportStatus])
-
-
-def _handle_page(report, error: PlacemakerError | None = None, status: int = 200,
-                 form: dict[str, Any] | None = None):
     return render_template(
-        "reports/handle.html", report=report, error=error, form=form or {},
+        "reports/inbox.html",
+        rows=rows,
+        status=status,
+        kind=kind,
+        statuses=[("open", _("Open")), ("all", _("All"))]
+        + [(s.value, str(workflow.STATUS_LABELS[s])) for s in ReportStatus],
+    )
+
+
+def _handle_page(
+    report,
+    error: PlacemakerError | None = None,
+    status: int = 200,
+    form: dict[str, Any] | None = None,
+):
+    return render_template(
+        "reports/handle.html",
+        report=report,
+        error=error,
+        form=form or {},
         allowed=workflow.allowed(report, "moderator"),
-        has_photo=report.photo is not None), status
+        has_photo=report.photo is not None,
+    ), status
 
 
 @bp.get("/moderatie/meldingen/<int:report_id>")
@@ -199,9 +253,14 @@ def act(report_id: int, action: str):
     report = service.get_report(report_id)
     form = request.form.to_dict()
     try:
-        service.act(report, current_user, action, form.get("reason"),
-                    condition=form.get("condition") or None,
-                    expected_version=request.form.get("version", type=int))
+        service.act(
+            report,
+            current_user,
+            action,
+            form.get("reason"),
+            condition=form.get("condition") or None,
+            expected_version=request.form.get("version", type=int),
+        )
     except Forbidden:
         db.session.rollback()
         raise
@@ -210,6 +269,5 @@ def act(report_id: int, action: str):
         return _handle_page(service.get_report(report_id), exc, exc.status, form)
     db.session.commit()
     log.info("report %s: %s by user %s", report_id, action, current_user.id)
-    flash(_("Done: the report is now “%(status)s”.",
-            status=workflow.STATUS_LABELS[report.status]))
+    flash(_("Done: the report is now “%(status)s”.", status=workflow.STATUS_LABELS[report.status]))
     return redirect(url_for("reports.handle", report_id=report_id), code=303)

@@ -71,13 +71,21 @@ def allowed(report: PlaceReport, by: str) -> list[str]:
 
 
 def stale_message(report: PlaceReport) -> str:
-    return _("Somebody else acted on this report while you were looking at it; it is now "
-             "“%(status)s”. Your action was not carried out.",
-             status=STATUS_LABELS[report.status])
+    return _(
+        "Somebody else acted on this report while you were looking at it; it is now "
+        "“%(status)s”. Your action was not carried out.",
+        status=STATUS_LABELS[report.status],
+    )
 
 
-def apply(report: PlaceReport, name: str, actor: Actor, reason: str | None = None, *,
-          expected_version: int | None = None) -> PlaceReportEvent:
+def apply(
+    report: PlaceReport,
+    name: str,
+    actor: Actor,
+    reason: str | None = None,
+    *,
+    expected_version: int | None = None,
+) -> PlaceReportEvent:
     """Take one transition and record it.
 
     :raises Conflict: when the report changed meanwhile or the step does not fit its state.
@@ -87,12 +95,17 @@ def apply(report: PlaceReport, name: str, actor: Actor, reason: str | None = Non
     if expected_version is not None and expected_version != report.version:
         raise Conflict(stale_message(report))
     if report.status not in transition.sources:
-        raise Conflict(_("This report is “%(status)s”: that step is no longer possible.",
-                         status=STATUS_LABELS[report.status]))
+        raise Conflict(
+            _(
+                "This report is “%(status)s”: that step is no longer possible.",
+                status=STATUS_LABELS[report.status],
+            )
+        )
     reason = (reason or "").strip() or None
     if transition.reason_required and not reason:
-        raise InvalidInput(_("Please write a reason or a message for the resident."),
-                           details={"field": "reason"})
+        raise InvalidInput(
+            _("Please write a reason or a message for the resident."), details={"field": "reason"}
+        )
     old_status = report.status
     now = db_now()
     report.status = transition.target
@@ -105,16 +118,34 @@ def apply(report: PlaceReport, name: str, actor: Actor, reason: str | None = Non
     try:
         db.session.flush()
     except StaleDataError:
-        raise Conflict(_("Somebody else acted on this report at the same moment. "
-                         "Your action was not carried out; reload to see theirs.")) from None
+        raise Conflict(
+            _(
+                "Somebody else acted on this report at the same moment. "
+                "Your action was not carried out; reload to see theirs."
+            )
+        ) from None
     return record(report, name, actor, reason, old_status=old_status, public=transition.public)
 
 
-def record(report: PlaceReport, action: str, actor: Actor, reason: str | None = None, *,
-           old_status: ReportStatus | None = None, public: bool = False) -> PlaceReportEvent:
-    event = PlaceReportEvent(report_id=report.id, user_id=actor.user_id, actor=actor.label,
-                             action=action, old_status=old_status.value if old_status else None,
-                             new_status=report.status.value, reason=reason, public=public)
+def record(
+    report: PlaceReport,
+    action: str,
+    actor: Actor,
+    reason: str | None = None,
+    *,
+    old_status: ReportStatus | None = None,
+    public: bool = False,
+) -> PlaceReportEvent:
+    event = PlaceReportEvent(
+        report_id=report.id,
+        user_id=actor.user_id,
+        actor=actor.label,
+        action=action,
+        old_status=old_status.value if old_status else None,
+        new_status=report.status.value,
+        reason=reason,
+        public=public,
+    )
     db.session.add(event)
     db.session.flush()
     return event

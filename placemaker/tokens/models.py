@@ -15,8 +15,7 @@ class ApiToken(Model):
     __tablename__ = "api_token"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"),
-                                         index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
     # What the owner calls it ("QGIS on my laptop"), to know which one to revoke.
     name: Mapped[str] = mapped_column(String(100))
     # SHA-256 of the token: tokens are 256 random bits, so a fast hash is enough, and a

@@ -63,8 +63,9 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
 
 def visible_tokens(user: User) -> list[ApiToken]:
     """A user's own tokens; an admin sees everybody's, to revoke those of people who left."""
-    query = select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(),
-                                      ApiToken.id.desc())
+    query = select(ApiToken).order_by(
+        ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc()
+    )
     if user.role != Role.admin:
         query = query.where(ApiToken.user_id == user.id)
     return list(db.session.scalars(query))
@@ -105,7 +106,8 @@ def check_private_reader(user: User | None) -> None:
     :raises Forbidden: for users whose role does not read private data.
     """
     if user is None:
-        raise Unauthorized("This data is not public: send a personal API token "
-                           "(Authorization: Bearer …).")
+        raise Unauthorized(
+            "This data is not public: send a personal API token (Authorization: Bearer …)."
+        )
     if user.role not in READER_ROLES:
         raise Forbidden("Only planners and admins may read this data.")
