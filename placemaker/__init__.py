@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from placemaker.health import bp as health_bp
     from placemaker.ogc.views import bp as ogc_bp
     from placemaker.pages.views import bp as pages_bp
+    from placemaker.proposals.api_views import bp as proposals_api_bp
     from placemaker.proposals.moderation_views import bp as moderation_bp
     from placemaker.proposals.views import bp as proposals_bp
     from placemaker.reports.views import bp as reports_bp
@@ -103,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports_bp)
     openapi.init_app(app)
     app.register_blueprint(proposals_bp)
+    app.register_blueprint(proposals_api_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(assets_bp)
     app.register_blueprint(reports_bp)
@@ -142,7 +144,7 @@ def _register_features(app: Flask) -> None:
     from placemaker.gaps import jobs as gap_jobs
     from placemaker.gaps.commands import gaps_group, import_network_command
     from placemaker.gaps.ogc import coverage_collections, suggestions_collection
-    from placemaker.gaps.results import spot_values
+    from placemaker.gaps.reach import spot_values
     from placemaker.mail import transport as mail
     from placemaker.mail.digest import mail_group
     from placemaker.mail.notices import on_proposal_step

@@ -317,10 +317,10 @@ def endpoint(
             def wrapper(*a: Any, **kw: Any) -> Any:
                 return view(parser.parse(schema, request, location="query"), *a, **kw)
 
-        wrapper.openapi = Operation(
+        wrapper.openapi = Operation(  # type: ignore[attr-defined]
             [tag],
             summary,
-            args=schema,  # type: ignore[attr-defined]
+            args=schema,
             operation_id=operation.pop("operation_id", view.__name__),
             **operation,
         )

@@ -11,7 +11,7 @@ from placemaker.cache import gzip_response
 from placemaker.edge import GEOJSON, endpoint, feature_collection_schema
 from placemaker.errors import InvalidInput, NotFound
 from placemaker.extensions import db, limiter
-from placemaker.gaps import jobs, results, scenarios, uploads
+from placemaker.gaps import jobs, reach, results, scenarios, uploads
 from placemaker.gaps.model import load_model
 from placemaker.gaps.params import GapArgs, GapParams
 from placemaker.gaps.schemas import (
@@ -162,7 +162,7 @@ def job(job_id: str):
     operation_id="gapEvaluate",
 )
 def evaluate(args: dict):
-    return jsonify(results.evaluate(args["lon"], args["lat"], _params(args)))
+    return jsonify(reach.evaluate(args["lon"], args["lat"], _params(args)))
 
 
 @api.get("/layers")

@@ -102,11 +102,11 @@ def interval_clause(column: Any, interval: Interval) -> ColumnElement[bool]:
 class Datetime(fields.String):
     """OGC's ``datetime``: an instant, or an interval ``start/end`` with ``..`` open."""
 
-    def _deserialize(
+    def _deserialize(  # type: ignore[override]
         self,
         value: Any,
         attr: Any,
-        data: Any,  # type: ignore[override]
+        data: Any,
         **kwargs: Any,
     ) -> Interval | None:
         try:

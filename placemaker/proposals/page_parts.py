@@ -89,10 +89,10 @@ def map_parts(
         "kinds": maps.kinds_for_js(kinds, current_language()),
         "text": map_texts(),
         "urls": {
-            "context": url_for("proposals.api_context"),
-            "lookup": url_for("proposals.api_lookup"),
+            "context": url_for("proposals_api.api_context"),
+            "lookup": url_for("proposals_api.api_lookup"),
             "reverse": url_for("geocoding.reverse"),
-            "proposals": url_for("proposals.api_list"),
+            "proposals": url_for("proposals_api.api_list"),
             "places": url_for("api.list_places"),
             "proposalPage": url_for("proposals.show", proposal_id=0),
         },
