@@ -333,8 +333,12 @@
     function sourcesText() {
       var pops = {}, cohesion = {};
       if (data.geo) {
+        // Only the areas the analysis covered (a chosen municipality or area), so a page about
+        // one municipality credits no other's sources.
+        var covered = data.coverage ? data.coverage.byCode : null;
         data.geo.features.forEach(function (f) {
           var p = f.properties;
+          if (covered && !covered[p.code]) return;
           var src = p.population_source;
           if (src && p.population_year && src.indexOf(String(p.population_year)) < 0) src += " " + p.population_year;
           if (src) pops[src] = true;
