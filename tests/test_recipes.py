@@ -239,3 +239,12 @@ def test_the_default_coverage_level_has_data_in_the_chosen_municipality(towns):
         page = towns.test_client().get("/planners?area=GM0344").get_data(as_text=True)
         db.session.remove()
     assert 'value="gebied"' not in page and 'value="buurt"' in page
+
+
+def test_the_planners_page_warns_only_for_the_municipality_it_shows(towns):
+    client = towns.test_client()
+    utrecht = client.get("/planners?area=GM0344").get_data(as_text=True)
+    ermelo = client.get("/planners?area=GM0233").get_data(as_text=True)
+    warning = 'class="gaps-warning"'
+    assert warning in utrecht and "Utrecht:" in utrecht.split(warning, 1)[1][:200]
+    assert warning not in ermelo  # Ermelo's residents come from the grid: nothing to warn of

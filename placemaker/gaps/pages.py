@@ -20,7 +20,7 @@ from placemaker.accounts.home import home_view
 from placemaker.accounts.models import Role
 from placemaker.areas import service as areas
 from placemaker.areas.models import LADDER
-from placemaker.areas.population import demand_sources, levels_with_data
+from placemaker.areas.population import demand_sources, demand_warnings, levels_with_data
 from placemaker.errors import NotFound
 from placemaker.extensions import db
 from placemaker.gaps.analysis import DEFAULT_DETOUR, NeedWeights
@@ -340,6 +340,8 @@ def index():
         can_save=options["canSave"],
         has_network=has_network(),
         demand=demand_sources(),
+        # Only the municipalities this analysis covers (the chosen area's, or all).
+        warnings=demand_warnings(params.get("area")),
     )
 
 
