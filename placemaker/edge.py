@@ -299,6 +299,8 @@ class Operation:
     description: str | None = None
     operation_id: str | None = None
     responses: dict[str, Any] | None = None
+    # Other answers than ``status``: e.g. {202: ("Accepted: a background job", schema)}
+    also: dict[int, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 def endpoint(

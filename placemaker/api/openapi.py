@@ -104,7 +104,11 @@ def _operation(rule: Rule, op: Operation) -> dict[str, Any]:
         "tags": op.tags,
         "summary": op.summary,
         "operationId": op.operation_id,
-        "responses": {str(op.status): ok, **errors(*op.errors)},
+        "responses": {
+            str(op.status): ok,
+            **{str(code): json_ok(schema, text) for code, (text, schema) in op.also.items()},
+            **errors(*op.errors),
+        },
     }
     if op.description:
         out["description"] = op.description

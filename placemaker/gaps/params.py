@@ -131,6 +131,11 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:24]
 
 
+def _candidate_sources() -> list[str]:
+    ids = db.session.scalars(db.select(GapLayer.id).order_by(GapLayer.id))
+    return ["grid", "proposals", *(f"layer:{i}" for i in ids)]
+
+
 def _check_layer(candidates: str) -> None:
     if candidates.startswith("layer:") and db.session.get(GapLayer, int(candidates[6:])) is None:
         raise InvalidInput(f"no layer {candidates[6:]}")
@@ -165,9 +170,14 @@ class GapArgs(Args):
     )
     candidates = Text(
         "Where new places may go: grid, proposals or layer:<id>",
-        validate=validate.Regexp(
-            r"^(grid|proposals|layer:[0-9]{1,9})$", error="must be grid, proposals or layer:<id>"
-        ),
+        validate=[
+            validate.Regexp(
+                r"^(grid|proposals|layer:[0-9]{1,9})$",
+                error="must be grid, proposals or layer:<id>",
+            ),
+            # The layers that exist, so the document lists real choices.
+            DataChoice(_candidate_sources),
+        ],
     )
     area = Text("Only demand and candidates inside this area (code)")
     level = Text(

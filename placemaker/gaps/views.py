@@ -106,6 +106,7 @@ def cells(args: dict):
     response=feature_collection_schema(),
     media_type=GEOJSON,
     errors=(404,),
+    also={202: ("Accepted: a big question runs as a background job; poll its url", JOB)},
     operation_id="gapSuggestions",
 )
 def suggestions(args: dict):
