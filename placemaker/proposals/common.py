@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from placemaker.errors import InvalidInput, NotFound, PlacemakerError
 from placemaker.extensions import db, get_by_id
@@ -128,3 +129,24 @@ def parse_lonlat(lon: Any, lat: Any) -> tuple[float, float]:
             details={"field": "location"},
         )
     return lon_f, lat_f
+
+
+R = TypeVar("R")
+
+
+def insert_once(row: R, stored_by_other: Callable[[], R | None]) -> R | None:
+    """Store ``row`` (a resident's form); None when it was stored.
+
+    The same form sent twice at the same moment loses on the unique submission key: then the
+    row the other request stored is returned instead (and ``row`` is not kept).
+    """
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        existing = stored_by_other()
+        if existing is None:
+            raise
+        return existing
+    return None

@@ -37,6 +37,15 @@ class CleanPhoto:
     width: int
     height: int
 
+    def columns(self) -> dict[str, object]:
+        """What a photo table stores of it (proposals' and reports' photos alike)."""
+        return {
+            "data": self.data,
+            "content_type": self.content_type,
+            "width": self.width,
+            "height": self.height,
+        }
+
 
 def sniff(data: bytes) -> str | None:
     """The image format by content: "JPEG", "PNG", "WEBP", or None for anything else."""

@@ -14,7 +14,6 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from placemaker.areas.service import area_at
 from placemaker.errors import InvalidInput, NotFound
@@ -33,6 +32,7 @@ from placemaker.proposals.common import (
     clean_message,
     clean_text,
     digest,
+    insert_once,
     is_email,
     parse_lonlat,
     setting,
@@ -219,27 +219,11 @@ def submit(sub: Submission) -> Submitted:
         token_expires_at=db_now() + timedelta(days=setting("PROPOSAL_TOKEN_DAYS")),
         submission_hash=digest(key),
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(proposal)
-            db.session.flush()
-    except IntegrityError:
-        # The same form, sent twice at the same moment: the other request stored it.
-        existing = _by_submission(key)
-        if existing is None:
-            raise
-        return Submitted(existing, token, True)
-    photo = values["photo"]
-    if photo is not None:
-        db.session.add(
-            ProposalPhoto(
-                proposal_id=proposal.id,
-                data=photo.data,
-                content_type=photo.content_type,
-                width=photo.width,
-                height=photo.height,
-            )
-        )
+    earlier = insert_once(proposal, lambda: _by_submission(key))
+    if earlier is not None:
+        return Submitted(earlier, token, True)
+    if values["photo"] is not None:
+        db.session.add(ProposalPhoto(proposal_id=proposal.id, **values["photo"].columns()))
     workflow.record(proposal, "submit", RESIDENT, public=True)
     # Ids only: names and e-mail addresses never go to the logs.
     log.info("proposal %s submitted (area %s)", proposal.id, area.code if area else "-")

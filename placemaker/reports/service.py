@@ -13,7 +13,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, literal, select, true
-from sqlalchemy.exc import IntegrityError
 
 from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.accounts.service import may_manage_point
@@ -30,6 +29,7 @@ from placemaker.proposals.common import (
     clean_message,
     clean_text,
     digest,
+    insert_once,
     setting,
 )
 from placemaker.proposals.photos import clean_photo
@@ -124,26 +124,11 @@ def submit(sub: Submission) -> Submitted:
         token_expires_at=db_now() + timedelta(days=setting("REPORT_TOKEN_DAYS")),
         submission_hash=digest(key),
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(report)
-            db.session.flush()
-    except IntegrityError:
-        existing = _by_submission(key)
-        if existing is None:
-            raise
-        return Submitted(existing, token, True)
-    photo = values["photo"]
-    if photo is not None:
-        db.session.add(
-            PlaceReportPhoto(
-                report_id=report.id,
-                data=photo.data,
-                content_type=photo.content_type,
-                width=photo.width,
-                height=photo.height,
-            )
-        )
+    earlier = insert_once(report, lambda: _by_submission(key))
+    if earlier is not None:
+        return Submitted(earlier, token, True)
+    if values["photo"] is not None:
+        db.session.add(PlaceReportPhoto(report_id=report.id, **values["photo"].columns()))
     workflow.record(report, "submit", RESIDENT, public=True)
     # The place's record shows that a report came in (its kind; the text stays private).
     assets.record(place, "report", RESIDENT, f"#{report.id}: {workflow.KIND_LABELS[report.kind]}")
