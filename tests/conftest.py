@@ -205,8 +205,9 @@ def data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_server(app: Flask) -> Iterator[str]:
-    """The app served over HTTP from a copy of the demo database (browser tests change it)."""
+def live_app(app: Flask) -> Iterator[Flask]:
+    """The app the live server serves, on a copy of the demo database (browser tests change
+    it). Tests may add data through it, and set its config (e.g. SMTP_URL) for a while."""
     url = make_url(TEST_DATABASE_URL)
     live_url = url.set(database=f"{url.database}_live")
     with app.app_context():
@@ -221,6 +222,14 @@ def live_server(app: Flask) -> Iterator[str]:
         TESTING=False,
         LOGIN_RATE_LIMIT="1000 per minute",
     )
+    yield live_app
+    with live_app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Flask) -> Iterator[str]:
+    """The live app served over HTTP from a thread."""
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -228,8 +237,6 @@ def live_server(app: Flask) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
-        with live_app.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -52,6 +52,14 @@ def propose_by_clicking(page, live_server, lon, lat, reason) -> str:
     return page.input_value("#track-url")
 
 
+def withdraw(page, track_url: str) -> None:
+    """Withdraw a proposal a test made, so that other tests find the queue as they left it."""
+    page.goto(track_url)
+    page.click("#withdraw-button")
+    page.wait_for_load_state()
+    assert page.locator("#withdraw-button").count() == 0
+
+
 def log_in(context, live_server):
     page = context.new_page()
     page.goto(f"{live_server}/login")

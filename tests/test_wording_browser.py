@@ -8,8 +8,7 @@ import pytest
 
 from placemaker.places.service import Actor, create_place
 from tests.factories import _session_for
-from tests.test_axe_browser import withdraw
-from tests.test_proposals_browser import log_in, propose_by_clicking
+from tests.test_proposals_browser import log_in, propose_by_clicking, withdraw
 
 READY = ".folium-map[data-gaps-state=ready]"
 INTERNAL = re.compile(r"\b(ils|greedy|milp|greedy\+swap)\b")
