@@ -32,6 +32,7 @@ from tests.factories import (  # noqa: F401  (fixtures)
     make_user,
     sign_in,
 )
+from tests.mailbox import SENDER, Inbox, smtp_server
 
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@localhost:5432/placemaker_test"
@@ -237,6 +238,18 @@ def live_server(live_app: Flask) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+
+
+@pytest.fixture()
+def live_mail(live_app: Flask) -> Iterator[Inbox]:
+    """A real SMTP server the live app sends through while the test runs."""
+    saved = {key: live_app.config.get(key) for key in ("SMTP_URL", "MAIL_FROM")}
+    with smtp_server() as (inbox, url):
+        live_app.config.update(SMTP_URL=url, MAIL_FROM=SENDER)
+        try:
+            yield inbox
+        finally:
+            live_app.config.update(saved)
 
 
 @pytest.fixture(scope="session")

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 
 from placemaker.extensions import db
@@ -18,28 +14,9 @@ from placemaker.mail.digest import managers, send_digests, waiting
 from placemaker.proposals import moderation, tracking
 from placemaker.proposals.models import ProposalStatus
 from tests.factories import OVERTOOMSE_VELD as QUIET
+from tests.mailbox import SENDER, Inbox, body, free_port, smtp_server
 from tests.test_proposals import ADMIN, MANAGER, user
 from tests.test_proposals_web import propose, token_of
-
-
-class Inbox:
-    """What the server received: (recipients, message) per mail."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[list[str], Message]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.received.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
-        return "250 OK"
-
-    def to(self, address: str) -> list[Message]:
-        return [m for rcpt, m in self.received if address in rcpt]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def set_mail(monkeypatch, apps: tuple[Flask, ...], url: str, sender: str) -> None:
@@ -50,22 +27,9 @@ def set_mail(monkeypatch, apps: tuple[Flask, ...], url: str, sender: str) -> Non
 
 @pytest.fixture()
 def smtp(app, twin_app, monkeypatch) -> Iterator[Inbox]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    set_mail(
-        monkeypatch, (app, twin_app), f"smtp://127.0.0.1:{port}", "placemaker <noreply@example.org>"
-    )
-    try:
+    with smtp_server() as (inbox, url):
+        set_mail(monkeypatch, (app, twin_app), url, SENDER)
         yield inbox
-    finally:
-        controller.stop()
-
-
-def body(message: Message) -> str:
-    text = message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
-    return text.replace("\r\n", "\n")
 
 
 def test_smtp_url_forms():
