@@ -98,7 +98,25 @@ def _map_text() -> dict[str, str]:
         "details": _("Details"),
         "area_page": _("Area page"),
         "loading": _("Loading places…"),
-        "shown": _("%(count)s meeting places in view"),
+        # The list of what the map shows: its count (one form for 1, the other for more),
+        # the first of many, the places layer switched off, nothing in view.
+        "in_view_one": ngettext(
+            "%(count)s meeting place in view",
+            "%(count)s meeting places in view",
+            1,
+            count="%(count)s",
+        ),
+        "in_view_many": ngettext(
+            "%(count)s meeting place in view",
+            "%(count)s meeting places in view",
+            2,
+            count="%(count)s",
+        ),
+        "in_view_first": _(
+            "First %(shown)s of %(count)s meeting places in view — zoom in for the rest"
+        ),
+        "in_view_off": _("The meeting places layer is switched off."),
+        "in_view_none": _("Zoom out, move the map or change the filters to find places."),
         "truncated": _("Showing %(shown)s of %(matched)s meeting places here: zoom in to see all."),
         "load_failed": _("The places could not be loaded. Try again later."),
         "areas_failed": _("The areas could not be loaded. Try again later."),

@@ -339,6 +339,98 @@
     return L.latLngBounds([down(b.getSouth()), down(b.getWest())], [up(b.getNorth()), up(b.getEast())]);
   }
 
+  // --- what is in view, as a list beside the main map ---------------------------------------------
+
+  // The places the map shows, read without the map: those of the loaded markers (already
+  // filtered, fetched by bbox for the clusters: no second request) inside the map's bounds,
+  // by name, the first `data-limit` as links. Only the count is announced, once the map has
+  // settled; the list is there to be read when wanted.
+  var ANNOUNCE_DELAY = 700;
+
+  function inViewList(o, map, markers) {
+    var section = document.getElementById("in-view");
+    var nothing = { update: function () {}, loading: function () {}, failed: function () {} };
+    if (!section) return nothing;
+    var status = document.getElementById("in-view-status");
+    var list = document.getElementById("in-view-list");
+    var empty = document.getElementById("in-view-empty");
+    var details = document.getElementById("in-view-details");
+    var limit = parseInt(section.dataset.limit, 10) || 50;
+    var collator = new Intl.Collator(locale(o), { numeric: true, sensitivity: "base" });
+    var text = o.text;
+    var timer = null;
+    section.hidden = false;
+    // On a phone the list would push the filters far down: folded there, its count still said.
+    if (details && window.matchMedia && window.matchMedia("(max-width: 800px)").matches) details.open = false;
+
+    function kindLabel(kind) {
+      return (o.kinds[kind] && o.kinds[kind].label) || kind;
+    }
+
+    function item(info) {
+      var kind = o.kinds[info.kind];
+      var meta = [kindLabel(info.kind)];
+      if (info.status !== "active") meta.push(o.statuses[info.status] || info.status);
+      // The name is text (textContent), whatever somebody typed.
+      return el("li", { "data-id": String(info.id) }, [
+        swatch(kind ? kind.color : "#555555", "inview-swatch"),
+        el("a", { href: placeUrl(o, info.id), text: info.name }),
+        " ",
+        el("span", { class: "inview-meta", text: meta.join(" · ") }),
+      ]);
+    }
+
+    function announce(message) {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        if (status.textContent !== message) status.textContent = message;
+        section.dataset.state = "ready";
+      }, ANNOUNCE_DELAY);
+    }
+
+    // shown: whether the places layer is on the map at all.
+    function update(shown) {
+      var bounds = map.getBounds();
+      var found = [];
+      if (shown) {
+        markers.forEach(function (m) {
+          if (bounds.contains(m.getLatLng())) found.push(m.pm);
+        });
+      }
+      found.sort(function (a, b) {
+        return collator.compare(a.name, b.name) || collator.compare(kindLabel(a.kind), kindLabel(b.kind)) || a.id - b.id;
+      });
+      var n = found.length;
+      list.textContent = "";
+      found.slice(0, limit).forEach(function (info) { list.appendChild(item(info)); });
+      list.removeAttribute("aria-busy");
+      empty.textContent = shown && n === 0 ? text.in_view_none : "";
+      empty.hidden = !empty.textContent;
+      var message;
+      if (!shown) message = text.in_view_off;
+      else if (n > limit) message = fmt(text.in_view_first, { shown: number(o, limit), count: number(o, n) });
+      else message = fmt(n === 1 ? text.in_view_one : text.in_view_many, { count: number(o, n) });
+      section.dataset.view = bounds.toBBoxString();
+      section.dataset.count = String(n);
+      section.dataset.state = "settling";
+      announce(message);
+    }
+
+    function loading() {
+      clearTimeout(timer);
+      section.dataset.state = "loading";
+      list.setAttribute("aria-busy", "true");
+    }
+
+    function failed() {
+      clearTimeout(timer);
+      section.dataset.state = "error";
+      list.removeAttribute("aria-busy");
+    }
+
+    return { update: update, loading: loading, failed: failed };
+  }
+
   // --- the main map -----------------------------------------------------------------------------
 
   Placemaker.initMap = function (map, o) {
@@ -364,6 +456,8 @@
     var controller = null;
     var lastBody = null;
 
+    var inView = inViewList(o, map, markers);
+
     map.setMinZoom(7);
     container.dataset.placesState = "loading";
 
@@ -375,16 +469,16 @@
       return [state.kinds ? state.kinds.join(",") : "*", state.statuses.join(","), state.area || ""].join("|");
     }
 
+    // The count in view is said by the list beside the map (inViewList); this status only
+    // tells of loading, failures and a cut-off answer.
     function reportInView() {
-      var bounds = map.getBounds();
-      var count = 0;
-      markers.forEach(function (m) { if (bounds.contains(m.getLatLng())) count += 1; });
-      var message = fmt(text.shown, { count: number(o, count) });
+      var message = "";
       if (lastBody && lastBody.number_matched > lastBody.number_returned) {
-        message += " " + fmt(text.truncated, { shown: number(o, lastBody.number_returned), matched: number(o, lastBody.number_matched) });
+        message = fmt(text.truncated, { shown: number(o, lastBody.number_returned), matched: number(o, lastBody.number_matched) });
       }
       setStatus(message);
       container.dataset.placesCount = String(markers.size);
+      inView.update(map.hasLayer(cluster));
     }
 
     function markReady() {
@@ -428,6 +522,7 @@
       container.dataset.placesState = "loading";
       container.setAttribute("aria-busy", "true");
       setStatus(text.loading);
+      inView.loading();
       getJSON(o.urls.markers + "?" + params.toString(), controller.signal)
         .then(function (body) {
           if (key !== loadedKey) return;
@@ -449,6 +544,7 @@
           if (err.name === "AbortError") return;
           setStatus(text.load_failed);
           container.dataset.placesState = "error";
+          inView.failed();
         });
     }
 
@@ -527,7 +623,11 @@
       syncLayers();
       renderLegend();
     });
-    map.on("overlayremove", function () { syncLayers(); renderLegend(); });
+    map.on("overlayremove", function (e) {
+      if (e.layer === cluster) inView.update(false);
+      syncLayers();
+      renderLegend();
+    });
 
     // The area filter: outline and fit.
     var highlight = L.geoJSON(null, { interactive: false, style: { color: "#111", weight: 3, dashArray: "6 4", fill: false } }).addTo(map);
@@ -664,7 +764,7 @@
     if (state.area && (s0.lat === null || s0.lat === undefined)) showArea(state.area, true);
     else if (state.area) showArea(state.area, false);
     if (map.hasLayer(cluster)) loadPlaces();
-    else markReady();
+    else { markReady(); inView.update(false); }
     loadAreas();
     updateUrl();
 
