@@ -147,11 +147,12 @@ def _register_features(app: Flask) -> None:
     from placemaker.gaps.reach import spot_values
     from placemaker.mail import transport as mail
     from placemaker.mail.digest import mail_group
-    from placemaker.mail.notices import on_proposal_step
+    from placemaker.mail.notices import on_place_step, on_proposal_step
     from placemaker.ogc.collections import area_collections, places_collection
     from placemaker.ogc.registry import register_collection, register_collection_source
     from placemaker.proposals.cli import erase_personal_data_command
     from placemaker.proposals.ogc import proposals_collection
+    from placemaker.proposals.public import outcomes as proposal_outcomes
     from placemaker.reports.service import open_reports
 
     register_collection(app, places_collection())
@@ -165,6 +166,10 @@ def _register_features(app: Flask) -> None:
     registry.provide(app, registry.DATA_CREDIT, map_credit)
     # residents hear of their proposal by mail, sent after the step commits
     registry.provide(app, registry.PROPOSAL_STEP, on_proposal_step)
+    # and of the later steps of the place their proposal became
+    registry.provide(app, registry.PLACE_STEP, on_place_step)
+    # the area page tells what became of proposals made of residents' needs
+    registry.provide(app, registry.PROPOSAL_OUTCOMES, proposal_outcomes)
     mail.init_outbox()
     mail.log_status(app)
     app.context_processor(mail.mail_status)  # "e-mail is off" on the moderators' pages

@@ -28,6 +28,15 @@ DATA_CREDIT = "data_credit"
 #                 life, inside its transaction (the mail feature queues a notice for the
 #                 resident there and sends it once the transaction commits).
 PROPOSAL_STEP = "proposal_step"
+# "place_step": (place, change) -> None: told of every later step of a place's life (its
+#              status changed after it was created), inside its transaction (the mail feature
+#              tells the resident whose proposal became the place).
+PLACE_STEP = "place_step"
+# "proposal_outcomes": ([proposal_id, ...]) -> {proposal_id: {"status": str, "public": bool,
+#                     "url": str | None, "place_name": str | None, "place_status": str | None,
+#                     "place_url": str | None}}: what became of proposals, in the page's
+#                     language (the area page's "what we heard — what we did").
+PROPOSAL_OUTCOMES = "proposal_outcomes"
 
 
 def provide(app: Flask, capability: str, provider: Callable[..., Any]) -> None:

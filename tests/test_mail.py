@@ -11,9 +11,12 @@ from flask import Flask
 from placemaker.extensions import db
 from placemaker.mail import transport
 from placemaker.mail.digest import managers, send_digests, waiting
+from placemaker.mail.notices import PROPOSAL_HEADER
+from placemaker.places import service as places
 from placemaker.proposals import moderation, tracking
 from placemaker.proposals.models import ProposalStatus
 from tests.factories import OVERTOOMSE_VELD as QUIET
+from tests.factories import csrf_token, sign_in
 from tests.mailbox import SENDER, Inbox, body, free_port, smtp_server
 from tests.test_proposals import ADMIN, MANAGER, user
 from tests.test_proposals_web import propose, token_of
@@ -220,3 +223,101 @@ def test_digest_without_mail_says_so(app, twin_app, monkeypatch, runner):
     assert result.exit_code == 1 and transport.OFF_NOTE in result.output
     with pytest.raises(Exception, match="e-mail is off"):
         send_digests()
+
+
+# --- a place's later life steps ---------------------------------------------------------------
+
+
+def test_each_later_step_of_the_place_mails_the_resident_after_the_commit(smtp, make_proposal):
+    manager = user(MANAGER)
+    actor = places.Actor(manager.name, manager.id)
+    proposal, token = make_proposal(email="ina@example.org")
+    place = moderation.approve(proposal, manager, name="Bankje aan de vijver")
+    db.session.commit()
+    assert len(smtp.to("ina@example.org")) == 1  # the approval's own mail
+
+    places.update_place(place, {"description": "Komt in het voorjaar"}, actor)  # not a step
+    places.update_place(place, {"status": "under_construction"}, actor)
+    assert len(smtp.to("ina@example.org")) == 1  # nothing leaves before the commit
+    db.session.commit()
+    _, building = smtp.to("ina@example.org")
+    assert building["Subject"] == f"De plek van je voorstel #{proposal.id}: In aanbouw"
+    assert building[PROPOSAL_HEADER] == str(proposal.id)
+    text = body(building)
+    assert text.startswith("Hallo Anna de Vries,")
+    assert "„Bankje aan de vijver”, heeft een nieuwe status: In aanbouw." in text
+    assert f"/voorstellen/volg/{token}" in text
+    assert "wis dan je gegevens op de volgpagina" in text  # the same footer
+    assert "Your proposal" not in text
+
+    for status in ("active", "gone"):
+        places.update_place(place, {"status": status}, actor)
+        db.session.commit()
+    subjects = [m["Subject"] for m in smtp.to("ina@example.org")]
+    assert subjects[2:] == [
+        f"De plek van je voorstel #{proposal.id}: Open",
+        f"De plek van je voorstel #{proposal.id}: Verdwenen",
+    ]
+    # A step rolled back mails nobody.
+    places.update_place(place, {"status": "active"}, actor)
+    db.session.rollback()
+    assert len(smtp.to("ina@example.org")) == 4
+
+
+def test_place_steps_in_english_and_none_without_a_proposal_or_an_address(
+    smtp, make_proposal, make_place
+):
+    manager = user(MANAGER)
+    actor = places.Actor(manager.name, manager.id)
+    english, _ = make_proposal(email="jo@example.org")
+    english.submitter_language = "en"
+    anonymous, _ = make_proposal(lon=QUIET[0] + 0.001, email=None, name=None)
+    erased, _ = make_proposal(lon=QUIET[0] - 0.001, email="kees@example.org")
+    late, _ = make_proposal(lon=QUIET[0] - 0.002, email="lies@example.org")
+    made = {
+        p.id: moderation.approve(p, manager, name=f"Bankje {p.id}")
+        for p in (english, anonymous, erased, late)
+    }
+    imported = make_place(name="Bankje uit de gemeentelijke lijst", lon=4.8430, lat=52.3670)
+    tracking.erase_personal_data(erased)
+    db.session.commit()
+    before = len(smtp.received)
+
+    for place in (*made.values(), imported):
+        places.update_place(place, {"status": "under_construction"}, actor)
+    # Erased in the same transaction as the step: the queued mail goes too.
+    tracking.erase_personal_data(late)
+    db.session.commit()
+    ((rcpt, mail),) = smtp.received[before:]
+    assert rcpt == ["jo@example.org"] and mail["To"] == "jo@example.org"
+    assert mail["Subject"] == f"The place from your proposal #{english.id}: Under construction"
+    assert body(mail).startswith("Hello Anna de Vries,")
+    assert "has a new status: Under construction." in body(mail)
+    assert "erase your details on the tracking page" in body(mail)
+
+
+def test_moving_the_place_on_its_page_mails_the_resident(smtp, app):
+    resident = app.test_client()
+    token = token_of(propose(resident, email="mia@example.org"))
+    with app.app_context():
+        proposal = tracking.find_by_token(token)
+        place = moderation.approve(proposal, user(MANAGER), name="Bankje bij de school")
+        db.session.commit()
+        place_id, version, proposal_id = place.id, place.version, proposal.id
+    manager = sign_in(app.test_client(), MANAGER)
+    page = manager.get(f"/places/{place_id}")
+    moved = manager.post(
+        f"/places/{place_id}/status",
+        data={
+            "csrf_token": csrf_token(page),
+            "status": "under_construction",
+            "version": str(version),
+        },
+    )
+    assert moved.status_code == 303
+    mails = smtp.to("mia@example.org")
+    assert [m["Subject"] for m in mails] == [
+        f"Je voorstel #{proposal_id}: Goedgekeurd",
+        f"De plek van je voorstel #{proposal_id}: In aanbouw",
+    ]
+    assert f"/voorstellen/volg/{token}" in body(mails[1])

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, SmallInteger, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from placemaker.areas.models import Area
 from placemaker.extensions import Model
 
 
@@ -28,6 +29,7 @@ class Conversation(Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
+    area: Mapped[Area] = relationship()
     needs: Mapped[list[Need]] = relationship(
         back_populates="conversation", order_by="Need.id", cascade="all, delete-orphan"
     )

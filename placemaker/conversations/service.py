@@ -6,12 +6,13 @@ Service functions take plain values, flush but never commit, and raise domain ex
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import column, func, select, table
+from sqlalchemy.orm import selectinload
 
 from placemaker.accounts.models import User
 from placemaker.accounts.service import may_manage_point
@@ -19,6 +20,7 @@ from placemaker.areas.models import LADDER, Area
 from placemaker.conversations.models import Conversation, Need, RungAssessment
 from placemaker.errors import Forbidden, InvalidInput
 from placemaker.extensions import db
+from placemaker.registry import PROPOSAL_OUTCOMES, provider
 
 MAX_NEEDS = 20
 
@@ -136,6 +138,8 @@ class AreaRungs:
     wanted: int | None  # from the latest conversation that named one
     assessed: RungAssessment | None
     conversations: list[Conversation]  # newest first: what we heard and what we did
+    # What became of the proposals needs are linked to (registry.PROPOSAL_OUTCOMES), by id.
+    outcomes: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def area_rungs(area: Area) -> AreaRungs:
@@ -143,6 +147,7 @@ def area_rungs(area: Area) -> AreaRungs:
         db.session.scalars(
             select(Conversation)
             .where(Conversation.area_id == area.id)
+            .options(selectinload(Conversation.needs))
             .order_by(Conversation.held_on.desc(), Conversation.id.desc())
         )
     )
@@ -153,4 +158,6 @@ def area_rungs(area: Area) -> AreaRungs:
         .order_by(RungAssessment.set_at.desc(), RungAssessment.id.desc())
         .limit(1)
     )
-    return AreaRungs(wanted, assessed, conversations)
+    ids = [n.proposal_id for c in conversations for n in c.needs if n.proposal_id]
+    ask = provider(PROPOSAL_OUTCOMES)
+    return AreaRungs(wanted, assessed, conversations, ask(ids) if ask and ids else {})

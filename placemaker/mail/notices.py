@@ -1,15 +1,21 @@
-"""The resident's mail when a moderator acts on their proposal."""
+"""The resident's mail when a moderator acts on their proposal, and when the place it
+became moves on (planned → under construction → open → gone)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from email.message import EmailMessage
 
 from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 
+from placemaker.extensions import db
 from placemaker.mail import transport
+from placemaker.pages.forms import STATUS_LABELS as PLACE_STATUS_LABELS
+from placemaker.places.models import Place, PlaceChange
 from placemaker.proposals.models import Proposal, ProposalEvent
 from placemaker.proposals.tracking import unseal_token
 from placemaker.proposals.workflow import STATUS_LABELS
@@ -32,8 +38,63 @@ def on_proposal_step(proposal: Proposal, event: ProposalEvent) -> None:
         log.info("proposal %s: mail to the resident queued (%s)", proposal.id, event.action)
 
 
+def on_place_step(place: Place, change: PlaceChange) -> None:
+    """Queue a mail to the resident whose proposal became ``place``, now its status moved.
+
+    Nothing for a place no proposal became (imported, added by a manager), nor for a
+    resident who left no address or erased it.
+    """
+    status = str(change.new_values.get("status"))
+    if status not in PLACE_STATUS_LABELS:
+        return
+    for proposal in db.session.scalars(
+        select(Proposal)
+        .where(Proposal.place_id == place.id, Proposal.submitter_email.is_not(None))
+        .order_by(Proposal.id)
+    ):
+        if transport.queue(place_message(proposal, place, status)):
+            log.info("proposal %s: mail to the resident queued (place %s)", proposal.id, status)
+
+
 def resident_message(proposal: Proposal, event: ProposalEvent) -> EmailMessage:
     """In the language of the proposal form; Dutch with English below when unknown."""
+    return _message(
+        proposal,
+        lambda: _subject(proposal, event),
+        lambda link, language: _body(proposal, event, link, language),
+    )
+
+
+def place_message(proposal: Proposal, place: Place, status: str) -> EmailMessage:
+    """The place the proposal became is now ``status`` (a PlaceStatus value)."""
+
+    def subject() -> str:
+        return _(
+            "The place from your proposal #%(id)s: %(status)s",
+            id=proposal.id,
+            status=str(PLACE_STATUS_LABELS[status]),
+        )
+
+    def body(link: str | None, language: str) -> str:
+        lines = [_greeting(proposal), ""]
+        lines.append(
+            _(
+                "The place that your proposal #%(id)s became, “%(name)s”, has a new status: "
+                "%(status)s.",
+                id=proposal.id,
+                name=place.name,
+                status=str(PLACE_STATUS_LABELS[status]),
+            )
+        )
+        return "\n".join(lines + ["", *_footer(link)])
+
+    return _message(proposal, subject, body)
+
+
+def _message(
+    proposal: Proposal, subject: Callable[[], str], body: Callable[[str | None, str], str]
+) -> EmailMessage:
+    """One mail in the language of the proposal form; Dutch with English below when unknown."""
     token = unseal_token(proposal.tracking_sealed)
     link = url_for("proposals.track", token=token, _external=True) if token else None
     languages = (
@@ -44,8 +105,8 @@ def resident_message(proposal: Proposal, event: ProposalEvent) -> EmailMessage:
     subjects, bodies = [], []
     for language in languages:
         with force_locale(language):
-            subjects.append(_subject(proposal, event))
-            bodies.append(_body(proposal, event, link, language))
+            subjects.append(subject())
+            bodies.append(body(link, language))
     message = EmailMessage()
     message["To"] = str(proposal.submitter_email)
     message["Subject"] = subjects[0]
@@ -66,12 +127,7 @@ def _subject(proposal: Proposal, event: ProposalEvent) -> str:
 
 def _body(proposal: Proposal, event: ProposalEvent, link: str | None, language: str) -> str:
     kind = proposal.kind.label_en if language == "en" else proposal.kind.label_nl
-    lines = [
-        _("Hello %(name)s,", name=proposal.submitter_name)
-        if proposal.submitter_name
-        else _("Hello,"),
-        "",
-    ]
+    lines = [_greeting(proposal), ""]
     if event.action == "ask":
         lines.append(
             _(
@@ -93,18 +149,24 @@ def _body(proposal: Proposal, event: ProposalEvent, link: str | None, language: 
         )
     if event.reason:
         lines += ["", _("Message from the area manager:"), event.reason]
-    lines.append("")
-    if link:
-        lines.append(_("Follow your proposal: %(link)s", link=link))
-    else:
-        lines.append(
-            _("Follow your proposal with the link on the receipt you got when you sent it.")
-        )
-    lines += [
+    return "\n".join(lines + ["", *_footer(link)])
+
+
+def _greeting(proposal: Proposal) -> str:
+    if proposal.submitter_name:
+        return _("Hello %(name)s,", name=proposal.submitter_name)
+    return _("Hello,")
+
+
+def _footer(link: str | None) -> list[str]:
+    """The tracking link, and why the mail came and how to stop it."""
+    return [
+        _("Follow your proposal: %(link)s", link=link)
+        if link
+        else _("Follow your proposal with the link on the receipt you got when you sent it."),
         "",
         _(
             "You get this e-mail because you gave your address with your proposal. "
             "To stop these e-mails, erase your details on the tracking page."
         ),
     ]
-    return "\n".join(lines)

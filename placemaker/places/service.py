@@ -21,6 +21,7 @@ from placemaker.extensions import db, get_by_id
 from placemaker.geo import SRID, GeometryError, bbox_envelope, point_from_lonlat
 from placemaker.places import opening
 from placemaker.places.models import Place, PlaceChange, PlaceKind, PlaceStatus
+from placemaker.registry import PLACE_STEP, provider
 from placemaker.validation import has_visible_text
 
 NAME_MAX = 200
@@ -199,17 +200,20 @@ def update_place(
 
 
 def _record(place: Place, actor: Actor, action: str, old: dict, new: dict) -> None:
-    db.session.add(
-        PlaceChange(
-            place_id=place.id,
-            user_id=actor.user_id,
-            actor=actor.label,
-            action=action,
-            old_values=old,
-            new_values=new,
-        )
+    change = PlaceChange(
+        place_id=place.id,
+        user_id=actor.user_id,
+        actor=actor.label,
+        action=action,
+        old_values=old,
+        new_values=new,
     )
+    db.session.add(change)
     db.session.flush()
+    if action != "created" and "status" in new:
+        notify = provider(PLACE_STEP)
+        if notify is not None:
+            notify(place, change)
 
 
 def history(place: Place) -> list[PlaceChange]:

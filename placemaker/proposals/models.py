@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from placemaker.conversations.models import Conversation
 from placemaker.extensions import Model
 from placemaker.geo import SRID
 
@@ -84,6 +85,11 @@ class Proposal(Model):
     duplicate_of_proposal_id: Mapped[int | None] = mapped_column(
         ForeignKey("proposal.id", ondelete="SET NULL")
     )
+    # Made by an area manager from a need residents named in a ward conversation (moderators
+    # and the public read where it came from); None for a resident's own proposal.
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ward_conversation.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
     first_answered_at: Mapped[datetime | None]
@@ -94,6 +100,7 @@ class Proposal(Model):
     kind = relationship("PlaceKind", lazy="joined")
     area = relationship("Area")
     place = relationship("Place", foreign_keys=[place_id])
+    conversation: Mapped[Conversation | None] = relationship()
     photo: Mapped[ProposalPhoto | None] = relationship(
         back_populates="proposal", cascade="all, delete-orphan", uselist=False
     )

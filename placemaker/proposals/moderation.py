@@ -10,10 +10,12 @@ from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, exists, func, literal, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import selectinload
 
 from placemaker.accounts.models import AreaAssignment, Role, User
 from placemaker.accounts.service import may_manage_point
 from placemaker.areas.models import Area, AreaLevel
+from placemaker.conversations.models import Conversation
 from placemaker.errors import Forbidden, InvalidInput
 from placemaker.extensions import db, get_by_id
 from placemaker.places.models import Place, PlaceStatus
@@ -80,7 +82,13 @@ def queue(
     per_page: int = 50,
 ) -> Pagination:
     """One page of the proposals a moderator handles, oldest first."""
-    query = select(Proposal).where(visible_to(user)).order_by(Proposal.created_at, Proposal.id)
+    query = (
+        select(Proposal)
+        .where(visible_to(user))
+        .order_by(Proposal.created_at, Proposal.id)
+        # the rows say which came from a ward conversation, and where
+        .options(selectinload(Proposal.conversation).joinedload(Conversation.area))
+    )
     if status == "open":
         query = query.where(Proposal.status.in_(OPEN_STATUSES))
     elif status != "all":

@@ -11,6 +11,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -22,10 +23,11 @@ from flask_login import current_user
 
 from placemaker.areas.service import lineage
 from placemaker.auth import role_required
+from placemaker.conversations.models import Need
 from placemaker.errors import Conflict, Forbidden, InvalidInput, NotFound, PlacemakerError
 from placemaker.extensions import db
 from placemaker.places import service as places
-from placemaker.proposals import common, inbox, moderation, public, workflow
+from placemaker.proposals import common, from_need, inbox, moderation, public, tracking, workflow
 from placemaker.proposals.models import ProposalStatus
 from placemaker.proposals.page_parts import has_photo, map_parts, page_helpers
 from placemaker.web import page_number
@@ -234,3 +236,92 @@ def digest():
         status_labels=workflow.STATUS_LABELS,
         kind_label=common.kind_label,
     )
+
+
+# --- a need from a ward conversation becomes a proposal -------------------------------------
+
+
+def _need_page(
+    need: Need,
+    values: dict[str, Any] | None = None,
+    error: PlacemakerError | None = None,
+    status: int = 200,
+):
+    from_need.check_may_propose(current_user, need)
+    area = need.conversation.area
+    if values is None:  # a fresh form: the pin starts at a point surely inside the area
+        lon, lat = from_need.default_spot(area)
+        values = {"lon": str(lon), "lat": str(lat)}
+    values = dict(values)
+    values.setdefault("submission_key", tracking.new_submission_key())
+    try:
+        point: tuple[float, float] | None = common.parse_lonlat(values["lon"], values["lat"])
+    except InvalidInput:
+        point = None
+    center = point or from_need.default_spot(area)
+    parts = map_parts(
+        {
+            "mode": "pick",
+            "point": list(point) if point else None,
+            "inputs": {"lon": "lon", "lat": "lat"},
+        },
+        center=(center[1], center[0]),
+        zoom=17,
+        label=_("Map: choose the spot"),
+        height="320px",
+    )
+    details = error.details if error and isinstance(error.details, dict) else {}
+    response = make_response(
+        render_template(
+            "proposals/from_need.html",
+            need=need,
+            conversation=need.conversation,
+            area=area,
+            values=values,
+            error=error,
+            error_field=details.get("field"),
+            nearby=details.get("nearby"),
+            kinds=places.kinds(),
+            kind_label=common.kind_label,
+            **parts,
+        ),
+        status,
+    )
+    response.headers["Cache-Control"] = "no-store"  # the form holds a one-time key
+    return response
+
+
+@bp.get("/gesprekken/behoefte/<int:need_id>/voorstel")
+@role_required("area_manager")
+def need_proposal_form(need_id: int):
+    return _need_page(from_need.get_need(need_id))
+
+
+@bp.post("/gesprekken/behoefte/<int:need_id>/voorstel")
+@role_required("area_manager")
+def need_proposal(need_id: int):
+    need = from_need.get_need(need_id)
+    code = need.conversation.area.code
+    values = {
+        key: request.form.get(key, "")
+        for key in ("kind", "lon", "lat", "confirm_nearby", "submission_key", "search")
+    }
+    try:
+        made = from_need.propose(current_user, need, values)
+    except (Conflict, InvalidInput) as exc:
+        # Nothing of this request is kept; what the manager chose goes back into the form.
+        db.session.rollback()
+        if (exc.details or {}).get("field") == "form":
+            values.pop("submission_key", None)
+        return _need_page(from_need.get_need(need_id), values, exc, exc.status)
+    db.session.commit()
+    if made.repeated:
+        flash(_("This proposal had been made already; it was not made twice."))
+    else:
+        flash(
+            _(
+                "Proposal #%(id)s was made of the need; it waits in the moderation queue.",
+                id=made.proposal.id,
+            )
+        )
+    return redirect(url_for("conversations.manage", code=code) + "#heard", code=303)

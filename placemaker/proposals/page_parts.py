@@ -15,6 +15,7 @@ from placemaker import maps
 from placemaker.extensions import db
 from placemaker.i18n import current_language
 from placemaker.places import service as places
+from placemaker.proposals import from_need
 from placemaker.proposals.models import ProposalPhoto
 from placemaker.web import args_url
 
@@ -31,6 +32,7 @@ def page_helpers() -> dict[str, Any]:
         "format_datetime": format_datetime,
         "format_date": format_date,
         "args_url": args_url,
+        "proposal_origin": from_need.origin,
     }
 
 

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from geoalchemy2 import Geography
 from sqlalchemy import Float, Integer, Select, cast, column, func, select, true, values
@@ -23,6 +23,7 @@ from placemaker.extensions import db, get_by_id
 from placemaker.geo import bbox_envelope, point_sql
 from placemaker.geocoding import service as geocoding
 from placemaker.i18n import in_language
+from placemaker.pages.forms import STATUS_LABELS as PLACE_STATUS_LABELS
 from placemaker.places.models import Place, PlaceKind, PlaceStatus
 from placemaker.proposals.common import (
     clean_text,
@@ -41,6 +42,7 @@ from placemaker.proposals.models import (
     ProposalStatus,
     ProposalSupport,
 )
+from placemaker.proposals.workflow import STATUS_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -393,6 +395,36 @@ def public_feature(proposal: Proposal, supports: int, has_photo: bool) -> dict[s
             else None,
         },
     }
+
+
+def outcomes(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """What became of proposals, for pages that link to them (the area page's "what we heard
+    — what we did"): their status and the place they became or joined, in two queries."""
+    if not ids:
+        return {}
+    proposals = list(db.session.scalars(select(Proposal).where(Proposal.id.in_(list(ids)))))
+    place_ids = {p.place_id or p.duplicate_of_place_id for p in proposals} - {None}
+    found = (
+        {
+            place.id: place
+            for place in db.session.scalars(select(Place).where(Place.id.in_(place_ids)))
+        }
+        if place_ids
+        else {}
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for p in proposals:
+        shown = p.status is not ProposalStatus.hidden
+        place = found.get(p.place_id or p.duplicate_of_place_id or 0) if shown else None
+        out[p.id] = {
+            "status": str(STATUS_LABELS[p.status]),
+            "public": shown,
+            "url": url_for("proposals.show", proposal_id=p.id) if shown else None,
+            "place_name": place.name if place else None,
+            "place_status": str(PLACE_STATUS_LABELS[place.status.value]) if place else None,
+            "place_url": url_for("pages.place_detail", place_id=place.id) if place else None,
+        }
+    return out
 
 
 def lookup(text: str, limit: int = 8) -> list[dict[str, Any]]:

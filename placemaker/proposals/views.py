@@ -278,7 +278,8 @@ def _track_page(
         place=place,
         life=places.life(place) if place else [],
         place_labels=STATUS_LABELS,
-        events=public.public_events(proposal),
+        # Steps and dates only: the reasons are the resident's and the manager's exchange.
+        events=[e for e in public.public_events(proposal) if e.action != "erase_personal_data"],
         supports=common.support_counts([proposal.id]).get(proposal.id, 0),
         allowed=workflow.allowed(proposal, "resident"),
         error=error,
@@ -383,6 +384,8 @@ def show(proposal_id: int):
         supported=_already_supported(proposal.id),
         has_photo=has_photo(proposal.id),
         status_labels=workflow.STATUS_LABELS,
+        action_labels=workflow.ACTION_LABELS,
+        events=public.public_events(proposal),
         kind_label=common.kind_label,
         **parts,
     )

@@ -50,6 +50,7 @@ STATUS_LABELS = {
 
 ACTION_LABELS = {
     "submit": _l("Proposal received"),
+    "from_conversation": _l("Proposed by the area manager, from a ward conversation"),
     "ask": _l("Question from the area manager"),
     "reply": _l("Answer from the resident"),
     "approve": _l("Approved"),

@@ -302,13 +302,14 @@
       if (file.type && !/^image\/(jpeg|png|webp)$/.test(file.type)) return text.photo_type;
       return null;
     }
-    photo.addEventListener("change", function () {
+    // The area manager's form (a need made a proposal) has no photo.
+    if (photo) photo.addEventListener("change", function () {
       var problem = photoProblem();
       photoError.hidden = !problem;
       photoError.textContent = problem || "";
     });
     form.addEventListener("submit", function (e) {
-      var problem = photoProblem();
+      var problem = photo ? photoProblem() : null;
       if (problem) {
         e.preventDefault();
         photoError.hidden = false;
