@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 from urllib.parse import urlsplit
 
 import pytest
+import shapely
+from pyogrio.raw import read
 
 from tests import test_map_browser as map_browser
 
@@ -230,18 +235,49 @@ def test_a_planner_uploads_candidate_sites(page, live_server, foreign, tmp_path)
     assert foreign == []
 
 
-def test_the_downloads_carry_what_the_map_shows(page, live_server, foreign):
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_the_downloads_carry_what_the_map_shows(size, browser, live_server, tmp_path, artifacts):
+    viewport = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+    context = browser.new_context(locale="nl-NL", viewport=viewport[size], accept_downloads=True)
+    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda route: route.abort())
+    page = context.new_page()
     page.goto(f"{live_server}/planners?p=2&area=DX09")
     page.wait_for_selector(READY)
     page.fill("#gaps-p", "3")
     recompute(page)
+    on_screen = page.locator("#gaps-suggestions > li").all_inner_texts()
+    assert len(on_screen) == 3
     exports = page.locator("#gaps-exports")
+    exports.scroll_into_view_if_needed()
     assert exports.is_visible()
-    href = exports.locator("[data-export=csv]").get_attribute("href") or ""
-    assert href.startswith("/planners/suggestions.csv?") and "p=3" in href and "area=DX09" in href
-    csv_text = page.request.get(f"{live_server}{href}").text()
-    assert len(csv_text.strip().splitlines()) == 1 + 3
-    assert "p=3" in (exports.locator("[data-export=gpkg]").get_attribute("href") or "")
+    page.screenshot(path=str(artifacts / f"planners-exports-{size}.png"))
+
+    # The CSV the planner downloads holds the three sites on screen, in the same order.
+    with page.expect_download() as download:
+        exports.locator("[data-export=csv]").click()
+    csv_path = tmp_path / download.value.suggested_filename
+    download.value.save_as(csv_path)
+    rows = list(csv.DictReader(io.StringIO(csv_path.read_text(encoding="utf-8-sig"))))
+    assert [int(r["rank"]) for r in rows] == [1, 2, 3]
+    for row, shown in zip(rows, on_screen, strict=True):
+        assert row["area_name"] in shown
+        assert json.loads(row["parameters"])["p"] == 3
+
+    # The GeoPackage opens in GIS software with the same sites at the same spots.
+    with page.expect_download() as download:
+        exports.locator("[data-export=gpkg]").click()
+    gpkg_path = tmp_path / "suggestions.gpkg"
+    download.value.save_as(gpkg_path)
+    meta, _fids, geometry, columns = read(gpkg_path)
+    assert list(columns[list(meta["fields"]).index("rank")]) == [1, 2, 3]
+    for row, point in zip(rows, shapely.from_wkb(geometry), strict=True):
+        assert (point.x, point.y) == pytest.approx((float(row["lon"]), float(row["lat"])), abs=1e-5)
+
+    # The printable report lists them too.
     exports.locator("[data-export=report]").click()
     page.wait_for_selector("table.gaps-report-table")
-    assert page.locator("table.gaps-report-table tbody tr").count() == 3
+    report = page.locator("table.gaps-report-table tbody tr").all_inner_texts()
+    assert len(report) == 3
+    assert all(row["area_name"] in line for row, line in zip(rows, report, strict=True))
+    page.screenshot(path=str(artifacts / f"planners-report-{size}.png"), full_page=True)
+    context.close()
