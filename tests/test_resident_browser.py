@@ -71,7 +71,9 @@ def test_find_an_address_pin_by_keyboard_propose_follow_and_get_the_mail(
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
     assert float(page.input_value("#lon")) > before
-    assert page.evaluate("document.activeElement.classList.contains('leaflet-marker-icon')")
+    assert page.evaluate("document.activeElement.classList.contains('leaflet-marker-icon')"), (
+        page.evaluate("document.activeElement.outerHTML.slice(0, 300)")
+    )
 
     email = f"anna-{size}@example.org"
     page.select_option("#kind", "bench")
@@ -115,6 +117,10 @@ def test_find_an_address_pin_by_keyboard_propose_follow_and_get_the_mail(
     manager.select_option("select[name=status]", "active")
     manager.click(".status-form button")
     manager.wait_for_load_state()
+    # The opening reaches the resident by e-mail too.
+    _approved, opened = live_mail.wait_for(email, count=2)
+    assert opened["Subject"] == f"De plek van je voorstel #{number}: Open"
+    assert f"Bankje Barentszplein {size}" in body(opened) and track_url in body(opened)
     page.goto(track_url)
     life = page.inner_text(".place-life")
     assert life.index("Gepland") < life.index("Open")
