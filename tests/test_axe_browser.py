@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from placemaker.accounts.models import User
+from placemaker.areas.models import Area
+from placemaker.conversations import service as conversations
 from placemaker.extensions import db
 from placemaker.places.models import Place
 from placemaker.proposals import tracking
@@ -64,6 +68,7 @@ MANAGER_PAGES = [
     "/places/new",
     "/places/{place}/edit",
     "/areas/DX09/gesprekken",
+    "/gesprekken/behoefte/{need}/voorstel",
     "/account/tokens",
 ]
 # A spot of its own in DX09 (the demo manager's area), away from other browser tests' spots.
@@ -84,8 +89,9 @@ def serious_violations(page) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def ids(live_app: Flask) -> Iterator[dict[str, object]]:
-    """A proposal and a report with their tracking tokens, and a place in DX09; withdrawn
-    afterwards so that other browser tests find the queue as they left it."""
+    """A proposal and a report with their tracking tokens, a place and a conversation's need in
+    DX09; the proposal is withdrawn afterwards so that other browser tests find the queue as
+    they left it."""
     with live_app.test_request_context():
         proposed = tracking.submit(
             tracking.Submission(
@@ -110,8 +116,16 @@ def ids(live_app: Flask) -> Iterator[dict[str, object]]:
                 submission_key=tracking.new_submission_key(),
             )
         )
+        manager = db.session.scalar(select(User).where(User.email == MANAGER))
+        area = db.session.scalar(select(Area).where(Area.code == "DX09"))
+        heard = conversations.record_conversation(
+            manager,
+            area,
+            {"held_on": date.today().isoformat(), "residents": "4", "needs": "Een moestuin"},
+        )
         db.session.commit()
         found = {
+            "need": heard.needs[0].id,
             "place": place.id,
             "proposal": proposed.proposal.id,
             "proposal_token": proposed.token,
