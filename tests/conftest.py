@@ -24,6 +24,7 @@ from werkzeug.serving import make_server
 from placemaker import create_app
 from placemaker.dbadmin import drop_database, ensure_database
 from placemaker.extensions import db, limiter
+from tests.browser import SIZES, new_context
 from tests.factories import (  # noqa: F401  (fixtures)
     DEMO_PASSWORD,
     csrf_token,
@@ -282,6 +283,14 @@ def page(browser):
     context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     yield page
+    context.close()
+
+
+@pytest.fixture(params=list(SIZES))
+def sized(request, browser, live_server) -> Iterator[tuple[str, Any]]:
+    """(the size's name, a browser context of that size): the test runs at desktop and phone."""
+    context = new_context(browser, live_server, request.param)
+    yield request.param, context
     context.close()
 
 

@@ -10,17 +10,10 @@ import re
 import pytest
 from PIL import Image
 
+from tests.browser import logged_in_page, offline
 from tests.test_assets import _fresh_limits  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
-
-MANAGER = "gebiedsbeheerder@demo.placemaker.nl"  # DX09 Slotervaart
-PASSWORD = "placemaker-demo"
-
-
-def _offline(context, live_server):
-    # Nothing leaves the host in tests, not even base-map tiles.
-    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda route: route.abort())
 
 
 @pytest.fixture()
@@ -32,7 +25,7 @@ def phone(browser, live_server):
         is_mobile=True,
         has_touch=True,
     )
-    _offline(context, live_server)
+    offline(context, live_server)
     yield context
     context.close()
 
@@ -40,19 +33,9 @@ def phone(browser, live_server):
 @pytest.fixture()
 def desk(browser, live_server):
     context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 1000})
-    _offline(context, live_server)
+    offline(context, live_server)
     yield context
     context.close()
-
-
-def log_in(context, live_server):
-    page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", MANAGER)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
-    return page
 
 
 def photo_bytes() -> bytes:
@@ -146,7 +129,7 @@ def test_a_resident_reports_a_broken_bench_from_the_map_and_the_manager_handles_
     resident.screenshot(path=str(artifacts / "assets-3-phone-receipt.png"), full_page=True)
 
     # 3. The manager finds it in the list, sets the condition, answers, and closes it.
-    manager = log_in(desk, live_server)
+    manager = logged_in_page(desk, live_server)
     manager.goto(f"{live_server}/moderatie/meldingen")
     row = manager.locator("#report-inbox tbody tr", has_text=name).first
     assert "Kapot" in row.inner_text()
@@ -188,7 +171,7 @@ def test_a_resident_reports_a_broken_bench_from_the_map_and_the_manager_handles_
 
 
 def test_the_round_of_visits_orders_stale_places_into_a_route(desk, live_server, artifacts):
-    manager = log_in(desk, live_server)
+    manager = logged_in_page(desk, live_server)
     manager.goto(f"{live_server}/moderatie/bezoekronde")
     stops = manager.locator("#visit-round li[data-place]").evaluate_all(
         "items => items.map(li => [Number(li.dataset.place), Number(li.dataset.x),"

@@ -5,7 +5,6 @@ sideways."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -21,13 +20,11 @@ from placemaker.extensions import db
 from placemaker.places.models import Place
 from placemaker.proposals import tracking
 from placemaker.reports import service as reports
-from tests.factories import DEMO_PASSWORD
-from tests.test_proposals_browser import MANAGER
+from tests.browser import MANAGER, SIZES, log_in, new_context
 
 pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
-SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 PUBLIC = [
     "/",
     "/?lang=en",
@@ -142,9 +139,7 @@ def ids(live_app: Flask) -> Iterator[dict[str, object]]:
 def test_every_page_passes_axe_and_fits_the_screen(size, browser, live_server, ids, artifacts):
     assert AXE.exists(), "run script/setup (npm ci installs axe-core)"
     width = SIZES[size]["width"]
-    context = browser.new_context(locale="nl-NL", viewport=SIZES[size])
-    # Nothing leaves the host in tests, not even base-map tiles.
-    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda route: route.abort())
+    context = new_context(browser, live_server, size)
     page = context.new_page()
     violations: dict[str, list[dict]] = {}
     too_wide: dict[str, int] = {}
@@ -160,11 +155,7 @@ def test_every_page_passes_axe_and_fits_the_screen(size, browser, live_server, i
 
     for path in PUBLIC:
         check(path)
-    page.goto(f"{live_server}/login")
-    page.fill("#email", MANAGER)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
+    log_in(page, live_server)
     for path in MANAGER_PAGES:
         check(path)
     page.goto(f"{live_server}/moderatie")

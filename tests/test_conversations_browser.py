@@ -7,8 +7,9 @@ import re
 
 import pytest
 
+from tests.browser import logged_in_page, new_context
 from tests.test_axe_browser import serious_violations
-from tests.test_proposals_browser import MANAGER, PASSWORD, click_map_at
+from tests.test_proposals_browser import click_map_at
 
 pytestmark = pytest.mark.browser
 
@@ -17,20 +18,9 @@ NEED = "Een plek om samen te tuinieren achter de flats"
 SPOT = (4.8396, 52.3651)  # Overtoomse Veld, nothing within 75 m
 
 
-def _log_in(context, live_server):
-    page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", MANAGER)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
-    return page
-
-
 def test_manager_makes_a_proposal_of_a_need_with_keyboard_and_map(browser, live_server, artifacts):
-    context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 1000})
-    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda route: route.abort())
-    page = _log_in(context, live_server)
+    context = new_context(browser, live_server, viewport={"width": 1280, "height": 1000})
+    page = logged_in_page(context, live_server)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     found: dict[str, list[dict]] = {}
@@ -56,9 +46,8 @@ def test_manager_makes_a_proposal_of_a_need_with_keyboard_and_map(browser, live_
     form_url = page.url
 
     # On a phone the form fits.
-    phone = browser.new_context(locale="nl-NL", viewport={"width": 390, "height": 844})
-    phone.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda route: route.abort())
-    small = _log_in(phone, live_server)
+    phone = new_context(browser, live_server, "phone")
+    small = logged_in_page(phone, live_server)
     for url in (f"{live_server}/areas/{AREA}/gesprekken", form_url):
         small.goto(url)
         small.wait_for_load_state("networkidle")

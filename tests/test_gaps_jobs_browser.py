@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests import test_map_browser as map_browser
+from tests.browser import PLANNER, log_in
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 
 foreign = map_browser.foreign
@@ -36,7 +37,7 @@ def start_worker() -> subprocess.Popen:
 
 
 def test_big_question_submit_progress_result(page, live_server, foreign):
-    map_browser.log_in(page, live_server, "planner@demo.placemaker.nl")  # p=60: planners only
+    log_in(page, live_server, PLANNER)  # p=60: planners only
     page.goto(f"{live_server}/planners?p=60&level=gebied")
     job = page.locator("#gaps-job")
     job.wait_for(state="visible")

@@ -4,7 +4,6 @@ follow-up, and a proposal's way from approval to a planned and then an open plac
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import date
 
@@ -13,22 +12,13 @@ from flask import Flask
 
 from placemaker.extensions import db
 from placemaker.proposals import tracking
+from tests.browser import logged_in_page
 from tests.mailbox import body
-from tests.test_proposals_browser import log_in
 
 pytestmark = pytest.mark.browser
 
-SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 # In DX09, the demo area manager's ward; one spot per size, apart from other tests' spots.
 SPOTS = {"desktop": (4.8440, 52.3592), "phone": (4.8470, 52.3600)}
-
-
-@pytest.fixture(params=list(SIZES))
-def sized(request, browser, live_server):
-    context = browser.new_context(locale="nl-NL", viewport=SIZES[request.param])
-    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda route: route.abort())
-    yield request.param, context
-    context.close()
 
 
 def propose(live_app: Flask, lon: float, lat: float, email: str, reason: str) -> tuple[int, str]:
@@ -71,7 +61,7 @@ def test_inbox_merge_conversation_and_a_place_from_plan_to_open(
 ):
     size, context = sized
     (first, first_token), (second, second_token) = two_alike
-    manager = log_in(context, live_server)
+    manager = logged_in_page(context, live_server)
     errors: list[str] = []
     manager.on("pageerror", lambda exc: errors.append(str(exc)))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -11,7 +10,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.conftest import DEMO_PASSWORD, TEST_DATABASE_URL
+from tests.browser import MANAGER, log_in
+from tests.conftest import TEST_DATABASE_URL
 
 pytestmark = pytest.mark.browser
 
@@ -48,14 +48,6 @@ def live_db(live_server) -> Iterator:
         yield engine
     finally:
         engine.dispose()
-
-
-def log_in(page, live_server, email: str) -> None:
-    page.goto(f"{live_server}/login")
-    page.fill("#email", email)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(r".*/(\?.*)?$"))
 
 
 def places_count(page) -> int:
@@ -109,7 +101,7 @@ def test_a_filter_changes_what_is_shown(page, live_server, foreign):
 def test_a_hostile_name_is_text_in_popup_and_tooltip(page, live_server, foreign):
     alerts: list[str] = []
     page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
-    log_in(page, live_server, "gebiedsbeheerder@demo.placemaker.nl")
+    log_in(page, live_server, MANAGER)
     page.goto(f"{live_server}/places/new?lon=4.8411&lat=52.3651")
     page.fill("#name", HOSTILE)
     page.select_option("#kind_code", "buurtkamer")
@@ -131,7 +123,7 @@ def test_a_hostile_name_is_text_in_popup_and_tooltip(page, live_server, foreign)
 
 
 def test_manager_drags_the_pin_to_move_a_place(page, live_server, foreign):
-    log_in(page, live_server, "gebiedsbeheerder@demo.placemaker.nl")
+    log_in(page, live_server, MANAGER)
     page.goto(f"{live_server}/places/new?lon=4.8425&lat=52.3660")
     page.fill("#name", "Bankje om te verslepen")
     page.select_option("#kind_code", "bench")

@@ -4,7 +4,6 @@ with only the count announced."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -16,22 +15,12 @@ from tests.test_axe_browser import serious_violations
 
 pytestmark = pytest.mark.browser
 
-SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 LIMIT = 50
 DEFAULT_STATUSES = "active,temporarily_closed"
 # A name somebody typed, with markup in it, on a quiet street in Slotervaart.
 HOSTILE = '<b>Bankje</b> <img src=x onerror="window.pwned=1">'
 HOSTILE_AT = (4.84212, 52.36552)
 STREET = (52.36550, 4.84210, 16)  # lat, lon, zoom
-
-
-@pytest.fixture(params=list(SIZES))
-def sized(request, browser, live_server) -> Iterator[tuple[str, object]]:
-    context = browser.new_context(locale="nl-NL", viewport=SIZES[request.param])
-    # Nothing leaves the host in tests, not even base-map tiles.
-    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda route: route.abort())
-    yield request.param, context
-    context.close()
 
 
 @pytest.fixture()

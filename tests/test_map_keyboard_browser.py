@@ -7,14 +7,15 @@ import re
 
 import pytest
 
+from tests.browser import new_context
+
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture()
 def context(browser, live_server):
     def make(width: int, height: int):
-        ctx = browser.new_context(locale="nl-NL", viewport={"width": width, "height": height})
-        ctx.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda r: r.abort())
+        ctx = new_context(browser, live_server, viewport={"width": width, "height": height})
         made.append(ctx)
         return ctx
 

@@ -13,10 +13,10 @@ import shapely
 from pyogrio.raw import read
 
 from tests import test_map_browser as map_browser
+from tests.browser import PLANNER, log_in, new_context
 
-# Requests to any host but ours (tiles allowed, answered empty), and logging in: as on the map.
+# Requests to any host but ours (tiles allowed, answered empty): as on the map.
 foreign = map_browser.foreign
-log_in = map_browser.log_in
 
 pytestmark = pytest.mark.browser
 
@@ -162,7 +162,7 @@ def test_a_planner_saves_and_compares_two_scenarios(page, live_server, foreign):
     page.wait_for_selector(READY)
     assert page.locator("#gaps-save").count() == 0  # not logged in
 
-    log_in(page, live_server, "planner@demo.placemaker.nl")
+    log_in(page, live_server, PLANNER)
     page.goto(f"{live_server}/planners?area=DX09&p=1&level=buurt")
     page.wait_for_selector(READY)
     page.fill("#gaps-scenario-name", "Eén plek")
@@ -214,7 +214,7 @@ def test_a_planner_uploads_candidate_sites(page, live_server, foreign, tmp_path)
     bad = tmp_path / "kapot.geojson"
     bad.write_text("{niet json")
 
-    log_in(page, live_server, "planner@demo.placemaker.nl")
+    log_in(page, live_server, PLANNER)
     page.goto(f"{live_server}/planners?area=DX07&p=1")
     page.wait_for_selector(READY)
     page.set_input_files("#gaps-layer-file", str(bad))
@@ -237,9 +237,7 @@ def test_a_planner_uploads_candidate_sites(page, live_server, foreign, tmp_path)
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_the_downloads_carry_what_the_map_shows(size, browser, live_server, tmp_path, artifacts):
-    viewport = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-    context = browser.new_context(locale="nl-NL", viewport=viewport[size], accept_downloads=True)
-    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda route: route.abort())
+    context = new_context(browser, live_server, size, accept_downloads=True)
     page = context.new_page()
     page.goto(f"{live_server}/planners?p=2&area=DX09")
     page.wait_for_selector(READY)

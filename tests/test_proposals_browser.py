@@ -6,19 +6,17 @@ import re
 
 import pytest
 
+from tests.browser import logged_in_page, new_context
+
 pytestmark = pytest.mark.browser
 
-MANAGER = "gebiedsbeheerder@demo.placemaker.nl"
-PASSWORD = "placemaker-demo"
 NEAR_OBA = (4.8354, 52.3644)  # some 30 m from OBA Postjesweg
 QUIET = (4.8405, 52.3660)
 
 
 @pytest.fixture()
 def context(browser, live_server):
-    context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 1000})
-    # Nothing leaves the host in tests, not even base-map tiles.
-    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda route: route.abort())
+    context = new_context(browser, live_server, viewport={"width": 1280, "height": 1000})
     yield context
     context.close()
 
@@ -60,16 +58,6 @@ def withdraw(page, track_url: str) -> None:
     assert page.locator("#withdraw-button").count() == 0
 
 
-def log_in(context, live_server):
-    page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", MANAGER)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
-    return page
-
-
 def test_propose_track_approve_and_reject(context, live_server, artifacts):
     resident = context.new_page()
     errors: list[str] = []
@@ -103,7 +91,7 @@ def test_propose_track_approve_and_reject(context, live_server, artifacts):
     assert resident.inner_text("#proposal-status") == "Ontvangen, wacht op de gebiedsbeheerder"
 
     # 4. The area manager approves it from the queue.
-    manager = log_in(context, live_server)
+    manager = logged_in_page(context, live_server)
     manager.goto(f"{live_server}/moderatie")
     manager.click("table.queue tbody tr:first-child a")
     assert "anna@example.org" in manager.inner_text("#personal-data")

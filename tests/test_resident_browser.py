@@ -8,22 +8,10 @@ import re
 
 import pytest
 
+from tests.browser import ADMIN, log_in
 from tests.mailbox import body
-from tests.test_map_browser import log_in
-from tests.test_proposals import ADMIN
 
 pytestmark = pytest.mark.browser
-
-SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(params=list(SIZES))
-def sized(request, browser, live_server):
-    context = browser.new_context(locale="nl-NL", viewport=SIZES[request.param])
-    # Nothing leaves the host in tests, not even base-map tiles.
-    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda route: route.abort())
-    yield request.param, context
-    context.close()
 
 
 def test_find_an_address_pin_by_keyboard_propose_follow_and_get_the_mail(
@@ -89,8 +77,7 @@ def test_find_an_address_pin_by_keyboard_propose_follow_and_get_the_mail(
 
     # Barentszplein lies outside the demo area managers' wards: the admin approves it for the
     # spring, so it is planned, not yet open.
-    manager = context.new_page()
-    log_in(manager, live_server, ADMIN)
+    manager = log_in(context.new_page(), live_server, ADMIN)
     manager.goto(f"{live_server}/moderatie/{number}")
     manager.click("text=Goedkeuren: de plek in het register opnemen")
     manager.fill("#approve-name", f"Bankje Barentszplein {size}")

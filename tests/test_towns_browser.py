@@ -9,8 +9,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from placemaker.extensions import db
+from tests.browser import log_in, offline
 from tests.conftest import make_test_app
-from tests.test_map_browser import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -32,13 +32,6 @@ def towns_server(towns) -> Iterator[str]:
             db.engine.dispose()
 
 
-def _offline(page, server: str) -> None:
-    page.route(
-        "**/*",
-        lambda route: route.continue_() if route.request.url.startswith(server) else route.abort(),
-    )
-
-
 def map_centre(page) -> tuple[float, float]:
     return tuple(
         page.evaluate(
@@ -49,7 +42,7 @@ def map_centre(page) -> tuple[float, float]:
 
 
 def test_a_utrecht_area_manager_opens_on_utrecht_with_utrecht_credits(page, towns_server):
-    _offline(page, towns_server)
+    offline(page, towns_server)
     log_in(page, towns_server, "beheerder@utrecht.test")
     page.goto(f"{towns_server}/")
     page.wait_for_selector(".folium-map[data-places-state=ready]")
@@ -63,7 +56,7 @@ def test_a_utrecht_area_manager_opens_on_utrecht_with_utrecht_credits(page, town
 
 
 def test_the_planners_map_for_ermelo_shows_grid_based_need(page, towns_server):
-    _offline(page, towns_server)
+    offline(page, towns_server)
     log_in(page, towns_server, "planner@towns.test")
     page.goto(f"{towns_server}/planners?area=GM0233")
     page.wait_for_selector(".folium-map[data-gaps-state=ready]", timeout=60_000)

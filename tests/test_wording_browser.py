@@ -7,8 +7,9 @@ import re
 import pytest
 
 from placemaker.places.service import Actor, create_place
+from tests.browser import logged_in_page, new_context
 from tests.factories import _session_for
-from tests.test_proposals_browser import log_in, propose_by_clicking, withdraw
+from tests.test_proposals_browser import propose_by_clicking, withdraw
 
 READY = ".folium-map[data-gaps-state=ready]"
 INTERNAL = re.compile(r"\b(ils|greedy|milp|greedy\+swap)\b")
@@ -16,8 +17,7 @@ INTERNAL = re.compile(r"\b(ils|greedy|milp|greedy\+swap)\b")
 
 @pytest.fixture()
 def context(browser, live_server):
-    context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
-    context.route(re.compile(r"^(?!" + re.escape(live_server) + r")"), lambda route: route.abort())
+    context = new_context(browser, live_server)
     yield context
     context.close()
 
@@ -48,7 +48,7 @@ def test_planners_read_how_sites_were_found_in_words(context, live_server, artif
 def test_moderators_read_what_the_gap_value_means(context, live_server, artifacts):
     resident = context.new_page()
     track_url = propose_by_clicking(resident, live_server, 4.8488, 52.3612, "Een bank op het plein")
-    page = log_in(context, live_server)
+    page = logged_in_page(context, live_server)
     page.goto(f"{live_server}/moderatie")
     help_text = page.locator("#gap-value-help").inner_text()
     assert help_text.startswith("Witte-vlekwaarde: hoeveel bewoners die nu geen ontmoetingsplek")
