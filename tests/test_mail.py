@@ -68,7 +68,7 @@ def test_approve_reject_ask_mail_the_resident_after_the_commit(smtp, make_propos
     (mail,) = smtp.to("anna@example.org")
     assert mail["From"] == "placemaker <noreply@example.org>"
     assert mail["Message-ID"].endswith("@example.org>")
-    assert mail["Subject"] == f"Je voorstel #{approved.id}: Goedgekeurd"
+    assert mail["Subject"] == f"Uw voorstel #{approved.id}: Goedgekeurd"
     text = body(mail)
     assert text.startswith("Hallo Anna de Vries,")
     assert "In het voorjaar." in text
@@ -79,10 +79,10 @@ def test_approve_reject_ask_mail_the_resident_after_the_commit(smtp, make_propos
     moderation.ask(asked, manager, "Aan welke kant van het pad?")
     db.session.commit()
     (no,) = smtp.to("bob@example.org")
-    assert no["Subject"] == f"Je voorstel #{rejected.id}: Niet goedgekeurd"
+    assert no["Subject"] == f"Uw voorstel #{rejected.id}: Niet goedgekeurd"
     assert body(no).startswith("Hallo,") and "Hier komt een fietspad." in body(no)
     (question,) = smtp.to("carla@example.org")
-    assert question["Subject"] == f"Vraag over je voorstel #{asked.id}"
+    assert question["Subject"] == f"Vraag over uw voorstel #{asked.id}"
     assert "Aan welke kant van het pad?" in body(question)
     assert f"/voorstellen/volg/{asked_token}" in body(question)
     assert len(smtp.received) == 3
@@ -126,7 +126,7 @@ def test_english_form_gets_english_mail_and_unknown_gets_both(
     assert body(english).startswith("Hello Anna de Vries,")
     assert f"/voorstellen/volg/{token}" in body(english)
     (both,) = smtp.to("frank@example.org")
-    assert both["Subject"] == f"Je voorstel #{unknown.id}: Niet goedgekeurd"
+    assert both["Subject"] == f"Uw voorstel #{unknown.id}: Niet goedgekeurd"
     dutch, english_part = body(both).split("\n---\n")
     assert "Hallo Anna de Vries," in dutch and "Hello Anna de Vries," in english_part
 
@@ -241,13 +241,13 @@ def test_each_later_step_of_the_place_mails_the_resident_after_the_commit(smtp, 
     assert len(smtp.to("ina@example.org")) == 1  # nothing leaves before the commit
     db.session.commit()
     _, building = smtp.to("ina@example.org")
-    assert building["Subject"] == f"De plek van je voorstel #{proposal.id}: In aanbouw"
+    assert building["Subject"] == f"De plek van uw voorstel #{proposal.id}: In aanbouw"
     assert building[PROPOSAL_HEADER] == str(proposal.id)
     text = body(building)
     assert text.startswith("Hallo Anna de Vries,")
     assert "„Bankje aan de vijver”, heeft een nieuwe status: In aanbouw." in text
     assert f"/voorstellen/volg/{token}" in text
-    assert "wis dan je gegevens op de volgpagina" in text  # the same footer
+    assert "wis dan uw gegevens op de volgpagina" in text  # the same footer
     assert "Your proposal" not in text
 
     for status in ("active", "gone"):
@@ -255,8 +255,8 @@ def test_each_later_step_of_the_place_mails_the_resident_after_the_commit(smtp, 
         db.session.commit()
     subjects = [m["Subject"] for m in smtp.to("ina@example.org")]
     assert subjects[2:] == [
-        f"De plek van je voorstel #{proposal.id}: Open",
-        f"De plek van je voorstel #{proposal.id}: Verdwenen",
+        f"De plek van uw voorstel #{proposal.id}: Open",
+        f"De plek van uw voorstel #{proposal.id}: Verdwenen",
     ]
     # A step rolled back mails nobody.
     places.update_place(place, {"status": "active"}, actor)
@@ -317,7 +317,7 @@ def test_moving_the_place_on_its_page_mails_the_resident(smtp, app):
     assert moved.status_code == 303
     mails = smtp.to("mia@example.org")
     assert [m["Subject"] for m in mails] == [
-        f"Je voorstel #{proposal_id}: Goedgekeurd",
-        f"De plek van je voorstel #{proposal_id}: In aanbouw",
+        f"Uw voorstel #{proposal_id}: Goedgekeurd",
+        f"De plek van uw voorstel #{proposal_id}: In aanbouw",
     ]
     assert f"/voorstellen/volg/{token}" in body(mails[1])

@@ -88,7 +88,7 @@ def test_find_an_address_pin_by_keyboard_propose_follow_and_get_the_mail(
 
     # The e-mail arrives, and its link brings the resident back to the tracking page.
     (mail,) = live_mail.wait_for(email)
-    assert mail["Subject"] == f"Je voorstel #{number}: Goedgekeurd"
+    assert mail["Subject"] == f"Uw voorstel #{number}: Goedgekeurd"
     text = body(mail)
     assert text.startswith("Hallo Anna de Vries,")
     assert "We plaatsen het bankje in het voorjaar." in text
@@ -106,7 +106,7 @@ def test_find_an_address_pin_by_keyboard_propose_follow_and_get_the_mail(
     manager.wait_for_load_state()
     # The opening reaches the resident by e-mail too.
     _approved, opened = live_mail.wait_for(email, count=2)
-    assert opened["Subject"] == f"De plek van je voorstel #{number}: Open"
+    assert opened["Subject"] == f"De plek van uw voorstel #{number}: Open"
     assert f"Bankje Barentszplein {size}" in body(opened) and track_url in body(opened)
     page.goto(track_url)
     life = page.inner_text(".place-life")
