@@ -18,12 +18,14 @@ import redis
 from flask import Flask
 from flask.cli import FlaskGroup
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
 from werkzeug.serving import make_server
 
 from placemaker import create_app
 from placemaker.dbadmin import drop_database, ensure_database
 from placemaker.extensions import db, limiter
+from placemaker.geo import SRID
 from tests.browser import SIZES, new_context
 from tests.factories import (  # noqa: F401  (fixtures)
     DEMO_PASSWORD,
@@ -239,6 +241,37 @@ def live_server(live_app: Flask) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+
+
+@pytest.fixture()
+def live_db(live_app: Flask) -> Iterator[Engine]:
+    """The live server's database, for rows a test adds straight in (and removes)."""
+    with live_app.app_context():
+        yield db.engine
+
+
+@pytest.fixture()
+def live_place(live_db: Engine) -> Iterator[Callable[..., int]]:
+    """``live_place(name, lon, lat, kind_code=...)`` → the id of an open place written straight
+    into the live server's database, even with a name the forms refuse; removed afterwards."""
+    made: list[int] = []
+
+    def make(name: str, lon: float, lat: float, kind_code: str = "bench") -> int:
+        with live_db.begin() as connection:
+            place_id = connection.execute(
+                text(
+                    "INSERT INTO place (kind_code, name, geom, status, condition, version)"
+                    " VALUES (:kind, :name, ST_SetSRID(ST_MakePoint(:lon, :lat), :srid),"
+                    " 'active', 'good', 1) RETURNING id"
+                ),
+                {"kind": kind_code, "name": name, "lon": lon, "lat": lat, "srid": SRID},
+            ).scalar_one()
+        made.append(place_id)
+        return place_id
+
+    yield make
+    with live_db.begin() as connection:
+        connection.execute(text("DELETE FROM place WHERE id = ANY(:ids)"), {"ids": made})
 
 
 @pytest.fixture()

@@ -4,8 +4,10 @@ it; the area manager handles it; the place's record shows it all. The round of v
 from __future__ import annotations
 
 import io
+import json
 import math
 import re
+from urllib.request import urlopen
 
 import pytest
 from PIL import Image
@@ -45,36 +47,14 @@ def photo_bytes() -> bytes:
 
 
 @pytest.fixture()
-def bench(live_server):
+def bench(live_server, live_place) -> dict:
     """A bench in the live server's copy of the demo, beside a place the demo manager keeps
     (the demo's registry holds no benches); removed afterwards with all it gathered."""
-    import json
-    from urllib.request import urlopen
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from placemaker.geo import SRID
-    from tests.conftest import TEST_DATABASE_URL
-
     with urlopen(f"{live_server}/api/places?area=DX09&status=active&limit=1") as response:
         near = json.load(response)["features"][0]["geometry"]["coordinates"]
     lon, lat = near[0] + 0.0006, near[1] + 0.0003  # some 50 m away
-    url = make_url(TEST_DATABASE_URL)
-    engine = create_engine(url.set(database=f"{url.database}_live"))
-    with engine.begin() as connection:
-        place_id = connection.execute(
-            text(
-                "INSERT INTO place (kind_code, name, geom, status, condition, version) VALUES "
-                "('bench', 'Bankje bij de speeltuin', ST_SetSRID(ST_MakePoint(:lon, :lat), :srid),"
-                " 'active', 'good', 1) RETURNING id"
-            ),
-            {"lon": lon, "lat": lat, "srid": SRID},
-        ).scalar_one()
-    yield {"id": place_id, "name": "Bankje bij de speeltuin", "lon": lon, "lat": lat}
-    with engine.begin() as connection:
-        connection.execute(text("DELETE FROM place WHERE id = :id"), {"id": place_id})
-    engine.dispose()
+    name = "Bankje bij de speeltuin"
+    return {"id": live_place(name, lon, lat), "name": name, "lon": lon, "lat": lat}
 
 
 def test_a_resident_reports_a_broken_bench_from_the_map_and_the_manager_handles_it(

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from tests.browser import MANAGER, log_in
-from tests.conftest import TEST_DATABASE_URL
 
 pytestmark = pytest.mark.browser
 
@@ -37,17 +34,6 @@ def foreign(page, live_server) -> list[str]:
 
     page.route("**/*", handle)
     return seen
-
-
-@pytest.fixture()
-def live_db(live_server) -> Iterator:
-    """A connection to the live server's database, for data a test adds and removes."""
-    url = make_url(TEST_DATABASE_URL)
-    engine = create_engine(url.set(database=f"{url.database}_live"))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def places_count(page) -> int:

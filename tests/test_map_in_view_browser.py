@@ -4,13 +4,8 @@ with only the count announced."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from tests.conftest import TEST_DATABASE_URL
 from tests.test_axe_browser import serious_violations
 
 pytestmark = pytest.mark.browser
@@ -24,25 +19,9 @@ STREET = (52.36550, 4.84210, 16)  # lat, lon, zoom
 
 
 @pytest.fixture()
-def hostile_place(live_server) -> Iterator[int]:
+def hostile_place(live_place) -> int:
     """A place with markup in its name, in the live server's database, removed afterwards."""
-    url = make_url(TEST_DATABASE_URL)
-    engine = create_engine(url.set(database=f"{url.database}_live"))
-    with engine.begin() as conn:
-        place_id = conn.execute(
-            text(
-                "INSERT INTO place (kind_code, name, geom, status, condition, version)"
-                " VALUES ('buurtkamer', :name, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326),"
-                " 'active', 'good', 1) RETURNING id"
-            ),
-            {"name": HOSTILE, "lon": HOSTILE_AT[0], "lat": HOSTILE_AT[1]},
-        ).scalar_one()
-    try:
-        yield place_id
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text("DELETE FROM place WHERE id = :id"), {"id": place_id})
-        engine.dispose()
+    return live_place(HOSTILE, *HOSTILE_AT, kind_code="buurtkamer")
 
 
 def settled(page) -> None:
