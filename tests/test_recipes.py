@@ -105,6 +105,13 @@ def test_sources_are_recorded_for_the_credits(towns_ctx):
     lines = credit_lines(["GM0233"])
     assert "Vierkantstatistieken 100 m 2021: CBS (CC BY 4.0)" in lines
     assert not any("Amsterdam" in line for line in credit_lines(["GM0344"]) + lines)
+    # Places credit the source they were imported from (place.source is the recipe's key).
+    bgt = db.session.scalar(
+        select(DataSource)
+        .where(DataSource.gemeente == "GM0233")
+        .where(DataSource.place_source.is_not(None))
+    )
+    assert bgt is not None and bgt.place_source == "BGT straatmeubilair"
 
 
 def test_a_broken_recipe_is_refused_before_anything_is_written(towns_ctx, tmp_path):

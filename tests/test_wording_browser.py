@@ -71,7 +71,14 @@ def test_moderators_read_what_the_gap_value_means(context, live_server, artifact
     [
         ("proposal", "een voorstel van een bewoner", "a resident's proposal"),
         ("form", "ingevoerd door een gebiedsbeheerder", "entered by an area manager"),
-        ("BGT 2024", "BGT 2024", "BGT 2024"),
+        ("BGT 2024", "BGT 2024", "BGT 2024"),  # an import no recipe credits: its own words
+        (  # the demo's community facilities: credited to the source they came from
+            "maatschappelijke_voorzieningen",
+            '<a href="https://maps.amsterdam.nl/">Maatschappelijke voorzieningen</a>,'
+            " Gemeente Amsterdam (CC BY 4.0)",
+            '<a href="https://maps.amsterdam.nl/">Maatschappelijke voorzieningen</a>,'
+            " Gemeente Amsterdam (CC BY 4.0)",
+        ),
     ],
 )
 def test_a_place_names_its_source_in_words(app, client, source, nl, en):

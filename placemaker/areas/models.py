@@ -140,6 +140,9 @@ class DataSource(Model):
     year: Mapped[int | None] = mapped_column(SmallInteger)
     url: Mapped[str | None] = mapped_column(String(500))
     recipe: Mapped[str | None] = mapped_column(String(200))
+    # The key the places imported from this source carry in place.source (a recipe's
+    # place_source, which stays the key of re-imports), so a place page can credit it.
+    place_source: Mapped[str | None] = mapped_column(String(200), index=True)
     imported_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     def credit(self) -> str:

@@ -11,7 +11,14 @@ from typing import Any, cast
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 
-from placemaker.areas.models import LADDER, Area, AreaIndicator, AreaLevel, CohesionScore
+from placemaker.areas.models import (
+    LADDER,
+    Area,
+    AreaIndicator,
+    AreaLevel,
+    CohesionScore,
+    DataSource,
+)
 from placemaker.errors import InvalidInput, NotFound
 from placemaker.extensions import db
 from placemaker.geo import bbox_envelope, from_rd_sql, point_from_lonlat, to_rd_sql
@@ -381,3 +388,16 @@ def area_at(lon: float, lat: float, level: str | None = None) -> Area | None:
     if level:
         query = query.where(Area.level_code == level)
     return db.session.scalar(query)
+
+
+def source_of_places(key: str | None) -> DataSource | None:
+    """The imported source whose places carry ``key`` in place.source, for the credit on a
+    place's page; None for places from a form or a proposal, or from an unknown import."""
+    if not key:
+        return None
+    return db.session.scalar(
+        select(DataSource)
+        .where((DataSource.place_source == key) | (DataSource.name == key))
+        .order_by(DataSource.place_source.is_(None), DataSource.id)
+        .limit(1)
+    )

@@ -196,8 +196,7 @@ def _run_step(
             data_dir / recipe.sources[step["source"]]["file"], progress=progress
         )
     table = _table(recipe, step, data_dir)
-    source = recipe.sources[step["source"]]
-    label = step.get("label", source.get("title") or source["id"])
+    label = _label(recipe, step)
     if kind == "areas":
         report = _areas_step(table, step, label, data_dir, progress)
     elif kind == "indicators":
@@ -302,6 +301,17 @@ def _names(step: dict[str, Any], data_dir: Path) -> dict[str, str] | None:
     return names
 
 
+def _label(recipe: Recipe, step: dict[str, Any]) -> str:
+    """What a step's rows are credited to: its label, else its source's title or id."""
+    source = recipe.sources[step["source"]]
+    return step.get("label", source.get("title") or source["id"])
+
+
+def _place_key(step: dict[str, Any], label: str) -> str:
+    """The place.source of the places a step imports (the key re-imports match on)."""
+    return step.get("place_source", label)
+
+
 def _places_step(
     table: Table, step: dict[str, Any], label: str, progress: Progress
 ) -> ImportReport:
@@ -324,9 +334,7 @@ def _places_step(
         tuple(step.get("address", [])),
         step.get("postcode"),
     )
-    report = import_places(
-        features, mapping, source=step.get("place_source", label), progress=progress
-    )
+    report = import_places(features, mapping, source=_place_key(step, label), progress=progress)
     _note_left_out(report, left_out)
     return report
 
@@ -407,6 +415,11 @@ def record_sources(recipe: Recipe) -> ImportReport:
             select(DataSource).where(DataSource.gemeente == recipe.gemeente)
         )
     }
+    place_keys = {
+        step["source"]: _place_key(step, _label(recipe, step))
+        for step in recipe.steps
+        if step["kind"] == "places"
+    }
     for sid, source in recipe.sources.items():
         values = {
             "publisher": source["publisher"],
@@ -415,6 +428,7 @@ def record_sources(recipe: Recipe) -> ImportReport:
             "year": source.get("year"),
             "url": source.get("url"),
             "recipe": recipe.path.name,
+            "place_source": place_keys.get(sid),
         }
         current = existing.get(sid)
         if current is None:

@@ -370,6 +370,7 @@ def place_detail(place_id: int):
         point=point,
         history=places.history(place),
         life=places.life(place),
+        source=areas.source_of_places(place.source),
         areas_chain=areas.lineage(area),
         may_edit=editing.may_edit(current_user, place),
         status_form=status_form,
