@@ -146,7 +146,7 @@ def _register_features(app: Flask) -> None:
     from placemaker.gaps.ogc import coverage_collections, suggestions_collection
     from placemaker.gaps.reach import spot_values
     from placemaker.mail import transport as mail
-    from placemaker.mail.digest import mail_group
+    from placemaker.mail.commands import mail_group
     from placemaker.mail.notices import on_place_step, on_proposal_step
     from placemaker.ogc.collections import area_collections, places_collection
     from placemaker.ogc.registry import register_collection, register_collection_source
@@ -171,6 +171,8 @@ def _register_features(app: Flask) -> None:
     # the area page tells what became of proposals made of residents' needs
     registry.provide(app, registry.PROPOSAL_OUTCOMES, proposal_outcomes)
     mail.init_outbox()
+    # /healthz tells how many mails wait in the outbox
+    registry.provide(app, registry.MAIL_BACKLOG, mail.backlog)
     mail.log_status(app)
     app.context_processor(mail.mail_status)  # "e-mail is off" on the moderators' pages
 

@@ -79,6 +79,15 @@ GEOCODER_TIMEOUT = float(os.environ.get("GEOCODER_TIMEOUT", "3"))
 SMTP_URL = os.environ.get("SMTP_URL", "")
 MAIL_FROM = os.environ.get("MAIL_FROM", "")
 SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "10"))
+# Mails wait in the outbox (a table) until the server takes them. Right after the step that
+# wrote them the request tries once, waiting at most this long, so a slow server never holds
+# a moderator up; `flask mail send` tries the rest after 1, 5, 15, 60, then every 240 minutes,
+# and gives up (failed: logged, counted, kept) after MAIL_MAX_ATTEMPTS. Sent mails lose their
+# address and text at once; rows sent or failed go after MAIL_OUTBOX_KEEP_DAYS.
+SMTP_TIMEOUT_IN_REQUEST = float(os.environ.get("SMTP_TIMEOUT_IN_REQUEST", "3"))
+MAIL_RETRY_MINUTES = (1, 5, 15, 60, 240)
+MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "10"))
+MAIL_OUTBOX_KEEP_DAYS = 30
 # Where the site lives, for links in mails sent outside a request (the weekly digest).
 PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://localhost:8000")
 

@@ -2,7 +2,8 @@
 
 Which ones are required is HEALTH_REQUIRED (default: the database). Without Redis the app
 still serves: rate limits count per worker and caches are skipped, so /healthz then says
-"degraded" with 200 and a load balancer keeps the server in.
+"degraded" with 200 and a load balancer keeps the server in. It also tells how many mails
+wait in the outbox and how old the oldest is: for monitoring, never a reason to fail.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from placemaker import cache
+from placemaker import cache, registry
 from placemaker.extensions import db
 
 bp = Blueprint("health", __name__)
@@ -52,6 +53,13 @@ def healthz():
         status, code = "degraded", 200
     else:
         status, code = "ok", 200
-    response = jsonify(status=status, **states)
+    extra = {}
+    backlog = registry.provider(registry.MAIL_BACKLOG)
+    if backlog is not None and states["database"]["ok"]:
+        try:
+            extra["mail_outbox"] = backlog()
+        except SQLAlchemyError:  # informative only: never a reason to take the server out
+            db.session.rollback()
+    response = jsonify(status=status, **states, **extra)
     response.headers["Cache-Control"] = "no-store"
     return response, code

@@ -7,6 +7,7 @@ from placemaker.cache import DataVersion
 from placemaker.conversations.models import Conversation, Need, RungAssessment
 from placemaker.gaps.models import GapLayer, GapLayerFeature, GapScenario, WalkEdge, WalkNode
 from placemaker.geocoding.models import Address
+from placemaker.mail.models import OutboxMail
 from placemaker.places.models import Place, PlaceChange, PlaceKind, PlaceStatus
 from placemaker.proposals.models import (
     Proposal,
@@ -35,6 +36,7 @@ __all__ = [
     "WalkNode",
     "Indicator",
     "Need",
+    "OutboxMail",
     "Place",
     "PlaceChange",
     "PlaceCheck",

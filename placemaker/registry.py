@@ -37,6 +37,9 @@ PLACE_STEP = "place_step"
 #                     "place_url": str | None}}: what became of proposals, in the page's
 #                     language (the area page's "what we heard — what we did").
 PROPOSAL_OUTCOMES = "proposal_outcomes"
+# "mail_backlog": () -> {"pending": int, "oldest_pending_seconds": int | None, "failed": int}:
+#                the mails waiting in the outbox (/healthz shows it; it never fails health).
+MAIL_BACKLOG = "mail_backlog"
 
 
 def provide(app: Flask, capability: str, provider: Callable[..., Any]) -> None:

@@ -43,10 +43,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[Inbox, str]]:
-    """(the inbox, the server's SMTP_URL) while the server runs."""
+def smtp_server(port: int | None = None) -> Iterator[tuple[Inbox, str]]:
+    """(the inbox, the server's SMTP_URL) while the server runs, on ``port`` or a free one."""
     inbox = Inbox()
-    port = free_port()
+    port = port or free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:

@@ -15,8 +15,13 @@ alone thus reveals no working link; erasing the personal data removes the sealed
 the address, so no mail goes out after erasure. When the sealed link cannot be opened (the
 secret key changed) the mail points to the receipt instead of guessing.
 
-Mails are composed inside the moderation's transaction and sent only after it commits (a
-rolled-back step mails nobody); a failing SMTP server is logged and never undoes or breaks the
-moderation. ``flask mail digest`` (weekly, from cron) mails every area manager the proposals
-waiting for them.
+Mails are written to an outbox table (``mail_outbox``) inside the step's transaction, so a
+rolled-back step mails nobody and a committed one always gets its mail; right after the commit
+the request tries to send them (a short timeout, never an error). What the SMTP server did not
+take waits, tried again after 1, 5, 15, 60, then every 240 minutes by ``flask mail send``
+(cron, or ``script/server``'s loop; any number of machines at once), and is marked failed,
+logged and counted after ``MAIL_MAX_ATTEMPTS``. A sent mail's address and text are cleared at
+once; erasing a resident's personal data deletes their unsent mails. ``flask mail digest``
+(weekly, from cron) mails every area manager the proposals waiting for them, through the same
+outbox.
 """

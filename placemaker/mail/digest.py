@@ -1,4 +1,4 @@
-"""``flask mail digest``: each area manager's inbox by e-mail, weekly from cron."""
+"""The area managers' weekly digest: each one's inbox by e-mail (``flask mail digest``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from email.message import EmailMessage
 
 import click
 from flask import current_app, url_for
-from flask.cli import AppGroup
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -21,8 +20,6 @@ from placemaker.proposals.models import Proposal, ProposalStatus
 from placemaker.proposals.moderation import visible_to
 
 log = logging.getLogger(__name__)
-
-mail_group = AppGroup("mail", help="E-mail: the area managers' weekly digest.")
 
 
 def managers() -> list[User]:
@@ -79,34 +76,22 @@ def digest_message(user: User, items: list[Proposal]) -> EmailMessage:
     return message
 
 
-def send_digests() -> tuple[int, int]:
-    """One mail per manager with waiting proposals, sent together after reading.
+def send_digests() -> tuple[transport.Tally, int]:
+    """One mail per manager with waiting proposals: written to the outbox, committed, then
+    sent together; what the server does not take waits there for ``flask mail send``.
 
-    :returns: (mails sent, managers with nothing waiting).
+    :returns: (what was sent now, managers with nothing waiting).
+    :raises click.ClickException: when e-mail is off.
     """
-    smtp = transport.settings()
-    if smtp is None:
+    if transport.settings() is None:
         raise click.ClickException(transport.OFF_NOTE)
-    messages, idle = [], 0
+    ids, idle = [], 0
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
         for user in managers():
             items = waiting(user)
             if items:
-                messages.append(digest_message(user, items))
+                ids.append(transport.enqueue(digest_message(user, items)))
             else:
                 idle += 1
-    sent = transport.send_now(smtp, messages) if messages else 0
-    return sent, idle
-
-
-@mail_group.command("digest")
-def digest_command():
-    """Mail every area manager the proposals waiting in their inbox (run weekly)."""
-    try:
-        sent, idle = send_digests()
-    except OSError as exc:
-        raise click.ClickException(f"could not reach the mail server: {exc}") from None
-    click.echo(
-        f"sent {sent} digest{'s' if sent != 1 else ''}; "
-        f"{idle} manager{'s' if idle != 1 else ''} with nothing waiting"
-    )
+    db.session.commit()
+    return transport.deliver([i for i in ids if i is not None]), idle

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from placemaker.extensions import db
 from placemaker.mail import transport
+from placemaker.mail.transport import PROPOSAL_HEADER
 from placemaker.pages.forms import STATUS_LABELS as PLACE_STATUS_LABELS
 from placemaker.places.models import Place, PlaceChange
 from placemaker.proposals.models import Proposal, ProposalEvent
@@ -24,13 +25,13 @@ log = logging.getLogger(__name__)
 
 # The moderators' steps a resident hears of (hiding abuse is no news to its author).
 NOTIFIED = ("approve", "reject", "ask", "mark_duplicate")
-PROPOSAL_HEADER = "X-Placemaker-Proposal"
 
 
 def on_proposal_step(proposal: Proposal, event: ProposalEvent) -> None:
-    """Queue the resident's mail for ``event``; erasing their data drops what is queued."""
+    """Queue the resident's mail for ``event``; erasing their data deletes their unsent mails
+    (queued in this transaction or waiting in the outbox from an earlier one)."""
     if event.action == "erase_personal_data":
-        transport.drop(lambda m: m[PROPOSAL_HEADER] == str(proposal.id))
+        transport.drop_proposal(proposal.id)
         return
     if event.action not in NOTIFIED or not proposal.submitter_email:
         return
