@@ -1,14 +1,14 @@
 """E-mail outbox: mails written in the step's transaction, sent after it commits.
 
-Revision ID: 0013_outbox
-Revises: 0012_needs
+Revision ID: 0014_outbox
+Revises: 0013_place_source
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_outbox"
-down_revision = "0012_needs"
+revision = "0014_outbox"
+down_revision = "0013_place_source"
 branch_labels = None
 depends_on = None
 
