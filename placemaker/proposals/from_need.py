@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from placemaker.accounts.models import User
 from placemaker.areas.models import Area
 from placemaker.areas.service import area_at
+from placemaker.cases.workflow import db_now
 from placemaker.conversations import service as conversations
 from placemaker.conversations.models import Need
 from placemaker.errors import Conflict, InvalidInput, NotFound
@@ -41,7 +42,6 @@ from placemaker.proposals.common import (
 )
 from placemaker.proposals.models import Proposal, ProposalStatus
 from placemaker.proposals.tracking import tracking_token
-from placemaker.proposals.workflow import db_now
 
 log = logging.getLogger(__name__)
 

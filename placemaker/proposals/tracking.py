@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
 from placemaker.areas.service import area_at
+from placemaker.cases.workflow import db_now
 from placemaker.errors import InvalidInput, NotFound
 from placemaker.extensions import db
 from placemaker.geo import point_from_lonlat
@@ -43,7 +44,6 @@ from placemaker.proposals.models import (
     ProposalStatus,
 )
 from placemaker.proposals.photos import clean_photo
-from placemaker.proposals.workflow import db_now
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,6 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
-    Boolean,
     CheckConstraint,
     Enum,
     ForeignKey,
@@ -18,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from placemaker.cases.models import CaseEventColumns
 from placemaker.extensions import Model
 
 
@@ -107,22 +107,13 @@ class PlaceReportPhoto(Model):
     report: Mapped[PlaceReport] = relationship(back_populates="photo")
 
 
-class PlaceReportEvent(Model):
+class PlaceReportEvent(CaseEventColumns, Model):
     """One step in a report's life: who, when, from what to what, and why."""
 
     __tablename__ = "place_report_event"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(
         ForeignKey("place_report.id", ondelete="CASCADE"), index=True
     )
-    at: Mapped[datetime] = mapped_column(server_default=func.now())
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
-    actor: Mapped[str] = mapped_column(String(200))  # a manager's e-mail, or "resident"
-    action: Mapped[str] = mapped_column(String(30))
-    old_status: Mapped[str | None] = mapped_column(String(20))
-    new_status: Mapped[str | None] = mapped_column(String(20))
-    reason: Mapped[str | None] = mapped_column(Text)
-    public: Mapped[bool] = mapped_column(Boolean, default=False)
 
     report: Mapped[PlaceReport] = relationship(back_populates="events")

@@ -12,13 +12,14 @@ from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, literal, select, true
+from sqlalchemy import func, select
 
-from placemaker.accounts.models import AreaAssignment, Role, User
+from placemaker.accounts.models import User
 from placemaker.accounts.service import may_manage_point
-from placemaker.areas.models import Area
 from placemaker.areas.service import area_at
 from placemaker.assets import service as assets
+from placemaker.cases.access import in_managed_areas
+from placemaker.cases.workflow import db_now
 from placemaker.errors import Forbidden, InvalidInput, NotFound
 from placemaker.extensions import db, get_by_id
 from placemaker.places.models import Place, PlaceStatus
@@ -34,7 +35,6 @@ from placemaker.proposals.common import (
 )
 from placemaker.proposals.photos import clean_photo
 from placemaker.proposals.tracking import tracking_token
-from placemaker.proposals.workflow import db_now
 from placemaker.reports import workflow
 from placemaker.reports.models import (
     OPEN_STATUSES,
@@ -190,18 +190,7 @@ def check_may_handle(user: User, report: PlaceReport) -> None:
 
 def visible_to(user: User):
     """SQL condition: reports on places in the user's areas."""
-    if user.role is Role.admin:
-        return true()
-    return exists(
-        select(literal(1))
-        .select_from(AreaAssignment)
-        .join(Area, Area.id == AreaAssignment.area_id)
-        .where(
-            AreaAssignment.user_id == user.id,
-            AreaAssignment.until.is_(None),
-            func.ST_Covers(Area.geom, Place.geom),
-        )
-    )
+    return in_managed_areas(user, Place.geom)
 
 
 INBOX_FILTERS = ("open", "all", *(s.value for s in ReportStatus))
