@@ -24,7 +24,6 @@ from placemaker.i18n import current_language
 from placemaker.places.service import Actor, get_kind
 from placemaker.proposals import workflow
 from placemaker.proposals.common import (
-    KEY_RE,
     NAME_MAX,
     REASON_MIN,
     RESIDENT,
@@ -33,6 +32,7 @@ from placemaker.proposals.common import (
     clean_message,
     clean_text,
     digest,
+    form_key,
     insert_once,
     is_email,
     parse_lonlat,
@@ -193,12 +193,7 @@ def submit(sub: Submission) -> Submitted:
 
     :raises InvalidInput: naming the field at fault; nothing is stored then.
     """
-    key = clean_text(sub.submission_key)
-    if not KEY_RE.match(key):
-        raise InvalidInput(
-            _("This form is out of date. Reload the page and send it again."),
-            details={"field": "form"},
-        )
+    key = form_key(sub.submission_key)
     token = tracking_token(key)
     existing = _by_submission(key)
     if existing is not None:

@@ -25,11 +25,11 @@ from placemaker.extensions import db, get_by_id
 from placemaker.places.models import Place, PlaceStatus
 from placemaker.places.service import Actor, snapshot
 from placemaker.proposals.common import (
-    KEY_RE,
     LinkExpired,
     clean_message,
     clean_text,
     digest,
+    form_key,
     insert_once,
     setting,
 )
@@ -98,12 +98,7 @@ def submit(sub: Submission) -> Submitted:
 
     :raises InvalidInput: naming the field at fault; nothing is stored then.
     """
-    key = clean_text(sub.submission_key)
-    if not KEY_RE.match(key):
-        raise InvalidInput(
-            _("This form is out of date. Reload the page and send it again."),
-            details={"field": "form"},
-        )
+    key = form_key(sub.submission_key)
     token = tracking_token(key, PURPOSE)
     existing = _by_submission(key)
     if existing is not None:
