@@ -1,10 +1,11 @@
-"""The columns every case's event table has (each feature adds the link to its case)."""
+"""The columns every case's event and photo table has (each feature adds the link to its
+case)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, func
+from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -28,3 +29,17 @@ class CaseEventColumns:
     reason: Mapped[str | None] = mapped_column(Text)
     # Whether the resident reads this step on the tracking page.
     public: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CasePhotoColumns:
+    """The re-encoded photo (JPEG, no metadata), in the database so every server sees it.
+
+    A declarative mixin as :class:`CaseEventColumns`: ``id``, the link to the case, these.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
+    content_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int]
+    height: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -11,7 +11,6 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from placemaker.cases.models import CaseEventColumns
+from placemaker.cases.models import CaseEventColumns, CasePhotoColumns
 from placemaker.conversations.models import Conversation
 from placemaker.extensions import Model
 from placemaker.geo import SRID
@@ -115,20 +114,14 @@ class Proposal(Model):
         return self.status in OPEN_STATUSES
 
 
-class ProposalPhoto(Model):
+class ProposalPhoto(CasePhotoColumns, Model):
     """The re-encoded photo (JPEG, no metadata), in the database so every server sees it."""
 
     __tablename__ = "proposal_photo"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(
         ForeignKey("proposal.id", ondelete="CASCADE"), unique=True
     )
-    content_type: Mapped[str] = mapped_column(String(40))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
-    width: Mapped[int]
-    height: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     proposal: Mapped[Proposal] = relationship(back_populates="photo")
 

@@ -10,14 +10,13 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Integer,
-    LargeBinary,
     String,
     Text,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from placemaker.cases.models import CaseEventColumns
+from placemaker.cases.models import CaseEventColumns, CasePhotoColumns
 from placemaker.extensions import Model
 
 
@@ -89,20 +88,14 @@ class PlaceReport(Model):
         return self.status in OPEN_STATUSES
 
 
-class PlaceReportPhoto(Model):
+class PlaceReportPhoto(CasePhotoColumns, Model):
     """The re-encoded photo (JPEG, no metadata), as for proposals."""
 
     __tablename__ = "place_report_photo"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(
         ForeignKey("place_report.id", ondelete="CASCADE"), unique=True
     )
-    content_type: Mapped[str] = mapped_column(String(40))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
-    width: Mapped[int]
-    height: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     report: Mapped[PlaceReport] = relationship(back_populates="photo")
 
