@@ -34,6 +34,20 @@ RESIDENT = Actor("resident")
 SYSTEM = Actor("system: automatic erasure")
 
 
+def form_key(raw: str | None) -> str:
+    """The one-time key of a resident's form (the tracking link derives from it), cleaned.
+
+    :raises InvalidInput: on the form as a whole when it carries no valid key.
+    """
+    key = clean_text(raw)
+    if not KEY_RE.match(key):
+        raise InvalidInput(
+            _("This form is out of date. Reload the page and send it again."),
+            details={"field": "form"},
+        )
+    return key
+
+
 def is_email(text: str) -> bool:
     """An address we can write to (syntax only: no DNS look-up while a resident waits)."""
     try:

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from placemaker.accounts.models import User
 from placemaker.areas.models import Area
 from placemaker.areas.service import area_at
+from placemaker.cases.workflow import db_now
 from placemaker.conversations import service as conversations
 from placemaker.conversations.models import Need
 from placemaker.errors import Conflict, InvalidInput, NotFound
@@ -32,16 +33,15 @@ from placemaker.i18n import current_language
 from placemaker.places.service import Actor, get_kind
 from placemaker.proposals import public, workflow
 from placemaker.proposals.common import (
-    KEY_RE,
     clean_text,
     digest,
+    form_key,
     insert_once,
     parse_lonlat,
     setting,
 )
 from placemaker.proposals.models import Proposal, ProposalStatus
 from placemaker.proposals.tracking import tracking_token
-from placemaker.proposals.workflow import db_now
 
 log = logging.getLogger(__name__)
 
@@ -128,12 +128,7 @@ def propose(user: User, need: Need, values: Mapping[str, Any]) -> FromNeed:
     :raises Conflict: when the need became another proposal meanwhile.
     """
     check_may_propose(user, need)
-    key = clean_text(values.get("submission_key"))
-    if not KEY_RE.match(key):
-        raise InvalidInput(
-            _("This form is out of date. Reload the page and send it again."),
-            details={"field": "form"},
-        )
+    key = form_key(values.get("submission_key"))
     # One at a time per need: a second form (another tab) waits here, then sees the first.
     db.session.refresh(need, ["proposal_id"], with_for_update=True)
     existing = _by_submission(key)

@@ -8,11 +8,9 @@ from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
-    Boolean,
     Enum,
     ForeignKey,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -21,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from placemaker.cases.models import CaseEventColumns, CasePhotoColumns
 from placemaker.conversations.models import Conversation
 from placemaker.extensions import Model
 from placemaker.geo import SRID
@@ -115,20 +114,14 @@ class Proposal(Model):
         return self.status in OPEN_STATUSES
 
 
-class ProposalPhoto(Model):
+class ProposalPhoto(CasePhotoColumns, Model):
     """The re-encoded photo (JPEG, no metadata), in the database so every server sees it."""
 
     __tablename__ = "proposal_photo"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(
         ForeignKey("proposal.id", ondelete="CASCADE"), unique=True
     )
-    content_type: Mapped[str] = mapped_column(String(40))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
-    width: Mapped[int]
-    height: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     proposal: Mapped[Proposal] = relationship(back_populates="photo")
 
@@ -150,25 +143,14 @@ class ProposalSupport(Model):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
-class ProposalEvent(Model):
+class ProposalEvent(CaseEventColumns, Model):
     """One step in a proposal's life: who, when, what it was, what it became and why."""
 
     __tablename__ = "proposal_event"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(
         ForeignKey("proposal.id", ondelete="CASCADE"), index=True
     )
-    at: Mapped[datetime] = mapped_column(server_default=func.now())
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
-    # Who in words: a manager's e-mail address, "resident" or "system" (never a resident's name).
-    actor: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(30))
-    old_status: Mapped[str | None] = mapped_column(String(20))
-    new_status: Mapped[str | None] = mapped_column(String(20))
-    reason: Mapped[str | None] = mapped_column(Text)
-    # Whether the resident reads this step on the tracking page.
-    public: Mapped[bool] = mapped_column(Boolean, default=False)
-    old_values: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    old_values: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, sort_order=1)
 
     proposal: Mapped[Proposal] = relationship(back_populates="events")

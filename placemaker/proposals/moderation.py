@@ -8,13 +8,15 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, exists, func, literal, select, true
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import selectinload
 
-from placemaker.accounts.models import AreaAssignment, Role, User
+from placemaker.accounts.models import Role, User
 from placemaker.accounts.service import may_manage_point
 from placemaker.areas.models import Area, AreaLevel
+from placemaker.cases.access import in_managed_areas
+from placemaker.cases.workflow import db_now
 from placemaker.conversations.models import Conversation
 from placemaker.errors import Forbidden, InvalidInput
 from placemaker.extensions import db, get_by_id
@@ -33,7 +35,6 @@ from placemaker.proposals.models import (
     ProposalStatus,
     ProposalSupport,
 )
-from placemaker.proposals.workflow import db_now
 
 # --- moderating -----------------------------------------------------------------------------
 
@@ -54,18 +55,7 @@ def check_may_moderate(user: User, proposal: Proposal) -> None:
 
 def visible_to(user: User):
     """SQL condition: proposals this user moderates."""
-    if user.role is Role.admin:
-        return true()
-    return exists(
-        select(literal(1))
-        .select_from(AreaAssignment)
-        .join(Area, Area.id == AreaAssignment.area_id)
-        .where(
-            AreaAssignment.user_id == user.id,
-            AreaAssignment.until.is_(None),
-            func.ST_Covers(Area.geom, Proposal.geom),
-        )
-    )
+    return in_managed_areas(user, Proposal.geom)
 
 
 QUEUE_FILTERS = ("open", "all", *(s.value for s in ProposalStatus))

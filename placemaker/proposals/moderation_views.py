@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     make_response,
@@ -23,6 +22,7 @@ from flask_login import current_user
 
 from placemaker.areas.service import lineage
 from placemaker.auth import role_required
+from placemaker.cases.web import keep_tracking_links_private
 from placemaker.conversations.models import Need
 from placemaker.errors import Conflict, Forbidden, InvalidInput, NotFound, PlacemakerError
 from placemaker.extensions import db
@@ -36,24 +36,8 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("moderation", __name__)
 
-SUPPORTER_COOKIE = "steun"
-SUPPORTER_MAX_AGE = 2 * 365 * 24 * 3600
-
-
-def _limit(name: str):
-    # Read per request, so a deployment (or a test) can change it without a restart.
-    return lambda: current_app.config[name]
-
-
-@bp.after_request
-def _privacy_headers(response: Response) -> Response:
-    # Tracking links carry a secret: never send it on as a Referer (tiles, outside links).
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.endpoint and request.endpoint.startswith("proposals.track"):
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Robots-Tag"] = "noindex"
-    return response
+# Its pages carry no tracking link; they still send no Referer to other sites.
+keep_tracking_links_private(bp)
 
 
 bp.context_processor(page_helpers)

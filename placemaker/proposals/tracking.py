@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
 from placemaker.areas.service import area_at
+from placemaker.cases.workflow import db_now
 from placemaker.errors import InvalidInput, NotFound
 from placemaker.extensions import db
 from placemaker.geo import point_from_lonlat
@@ -23,7 +24,6 @@ from placemaker.i18n import current_language
 from placemaker.places.service import Actor, get_kind
 from placemaker.proposals import workflow
 from placemaker.proposals.common import (
-    KEY_RE,
     NAME_MAX,
     REASON_MIN,
     RESIDENT,
@@ -32,6 +32,7 @@ from placemaker.proposals.common import (
     clean_message,
     clean_text,
     digest,
+    form_key,
     insert_once,
     is_email,
     parse_lonlat,
@@ -43,7 +44,6 @@ from placemaker.proposals.models import (
     ProposalStatus,
 )
 from placemaker.proposals.photos import clean_photo
-from placemaker.proposals.workflow import db_now
 
 log = logging.getLogger(__name__)
 
@@ -193,12 +193,7 @@ def submit(sub: Submission) -> Submitted:
 
     :raises InvalidInput: naming the field at fault; nothing is stored then.
     """
-    key = clean_text(sub.submission_key)
-    if not KEY_RE.match(key):
-        raise InvalidInput(
-            _("This form is out of date. Reload the page and send it again."),
-            details={"field": "form"},
-        )
+    key = form_key(sub.submission_key)
     token = tracking_token(key)
     existing = _by_submission(key)
     if existing is not None:

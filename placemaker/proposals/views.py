@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     make_response,
@@ -25,6 +24,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from placemaker.accounts.home import home_view
+from placemaker.cases.web import keep_tracking_links_private
 from placemaker.errors import (
     Conflict,
     InvalidInput,
@@ -56,15 +56,7 @@ def _limit(name: str):
     return lambda: current_app.config[name]
 
 
-@bp.after_request
-def _privacy_headers(response: Response) -> Response:
-    # Tracking links carry a secret: never send it on as a Referer (tiles, outside links).
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.endpoint and request.endpoint.startswith("proposals.track"):
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Robots-Tag"] = "noindex"
-    return response
+keep_tracking_links_private(bp, "proposals.track")
 
 
 bp.context_processor(page_helpers)

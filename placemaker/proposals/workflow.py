@@ -18,19 +18,15 @@ the old values.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 
-from placemaker.errors import Conflict, InvalidInput
-from placemaker.extensions import db
+from placemaker.cases import workflow as cases
+from placemaker.cases.workflow import Transition
+from placemaker.cases.workflow import db_now as db_now  # kept importable from here
 from placemaker.places.service import Actor
 from placemaker.proposals.models import OPEN_STATUSES, Proposal, ProposalEvent, ProposalStatus
 from placemaker.registry import PROPOSAL_STEP, provider
@@ -62,22 +58,6 @@ ACTION_LABELS = {
 }
 
 
-StatusT = TypeVar("StatusT", bound=enum.Enum)
-
-
-@dataclass(frozen=True)
-class Transition(Generic[StatusT]):
-    """One step of a state machine (proposals here; residents' reports reuse it)."""
-
-    name: str
-    sources: frozenset[StatusT]
-    target: StatusT
-    by: str  # "moderator" or "resident"
-    reason_required: bool
-    # Whether the resident reads the step (and its reason) on the tracking page.
-    public: bool
-
-
 _OPEN = frozenset(OPEN_STATUSES)
 TRANSITIONS: dict[str, Transition[ProposalStatus]] = {
     t.name: t
@@ -93,20 +73,14 @@ TRANSITIONS: dict[str, Transition[ProposalStatus]] = {
 }
 
 
-def db_now() -> datetime:
-    """The database's clock, as our timestamp columns store it (one clock for all servers)."""
-    return db.session.execute(select(func.localtimestamp())).scalar_one()
-
-
 def allowed(proposal: Proposal, by: str) -> list[str]:
     """The transitions ``by`` ("moderator" or "resident") may take from the current state."""
-    return [t.name for t in TRANSITIONS.values() if t.by == by and proposal.status in t.sources]
+    return cases.allowed(TRANSITIONS, proposal, by)
 
 
 def check_version(proposal: Proposal, expected_version: int | None) -> None:
     """Refuse to act on a proposal that changed since the actor looked at it."""
-    if expected_version is not None and expected_version != proposal.version:
-        raise Conflict(stale_message(proposal))
+    cases.check_version(proposal, expected_version, _REFUSALS)
 
 
 def stale_message(proposal: Proposal) -> str:
@@ -115,6 +89,23 @@ def stale_message(proposal: Proposal) -> str:
         "“%(status)s”. Your action was not carried out.",
         status=STATUS_LABELS[proposal.status],
     )
+
+
+def _not_possible(proposal: Proposal) -> str:
+    return _(
+        "This proposal is “%(status)s”: that step is no longer possible.",
+        status=STATUS_LABELS[proposal.status],
+    )
+
+
+def _concurrent() -> str:
+    return _(
+        "Somebody else acted on this proposal at the same moment. "
+        "Your action was not carried out; reload to see theirs."
+    )
+
+
+_REFUSALS = cases.Refusals(stale=stale_message, not_possible=_not_possible, concurrent=_concurrent)
 
 
 def apply(
@@ -134,39 +125,16 @@ def apply(
     :raises InvalidInput: when the step needs a reason and none was given.
     """
     transition = TRANSITIONS[name]
-    check_version(proposal, expected_version)
-    if proposal.status not in transition.sources:
-        raise Conflict(
-            _(
-                "This proposal is “%(status)s”: that step is no longer possible.",
-                status=STATUS_LABELS[proposal.status],
-            )
-        )
-    reason = (reason or "").strip() or None
-    if transition.reason_required and not reason:
-        raise InvalidInput(
-            _("Please write a reason or a message for the resident."), details={"field": "reason"}
-        )
     old_status = proposal.status
     old = {"status": old_status.value, "answer": proposal.answer, **(old_values or {})}
-    now = db_now()
-    proposal.status = transition.target
-    if transition.by == "moderator":
-        if transition.public and reason:
-            proposal.answer = reason
-        if proposal.first_answered_at is None:
-            proposal.first_answered_at = now
-    proposal.closed_at = now if transition.target in CLOSED_STATUSES else None
-    try:
-        # The UPDATE carries "WHERE version = n": of two concurrent actors one matches no row.
-        db.session.flush()
-    except StaleDataError:
-        raise Conflict(
-            _(
-                "Somebody else acted on this proposal at the same moment. "
-                "Your action was not carried out; reload to see theirs."
-            )
-        ) from None
+    reason = cases.take(
+        proposal,
+        transition,
+        reason,
+        closed=CLOSED_STATUSES,
+        refusals=_REFUSALS,
+        expected_version=expected_version,
+    )
     return record(
         proposal,
         name,
@@ -189,19 +157,17 @@ def record(
     old_values: Mapping[str, Any] | None = None,
 ) -> ProposalEvent:
     """Write one event; also for steps that do not change the status (submit, erasure)."""
-    event = ProposalEvent(
-        proposal_id=proposal.id,
-        user_id=actor.user_id,
-        actor=actor.label,
-        action=action,
-        old_status=old_status.value if old_status else None,
-        new_status=proposal.status.value,
-        reason=reason,
+    event = cases.new_event(
+        ProposalEvent,
+        proposal,
+        action,
+        actor,
+        reason,
+        old_status=old_status,
         public=public,
+        proposal_id=proposal.id,
         old_values=dict(old_values or {}),
     )
-    db.session.add(event)
-    db.session.flush()
     notify = provider(PROPOSAL_STEP)
     if notify is not None:
         notify(proposal, event)

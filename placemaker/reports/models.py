@@ -6,18 +6,17 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
-    Boolean,
     CheckConstraint,
     Enum,
     ForeignKey,
     Integer,
-    LargeBinary,
     String,
     Text,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from placemaker.cases.models import CaseEventColumns, CasePhotoColumns
 from placemaker.extensions import Model
 
 
@@ -89,40 +88,25 @@ class PlaceReport(Model):
         return self.status in OPEN_STATUSES
 
 
-class PlaceReportPhoto(Model):
+class PlaceReportPhoto(CasePhotoColumns, Model):
     """The re-encoded photo (JPEG, no metadata), as for proposals."""
 
     __tablename__ = "place_report_photo"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(
         ForeignKey("place_report.id", ondelete="CASCADE"), unique=True
     )
-    content_type: Mapped[str] = mapped_column(String(40))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
-    width: Mapped[int]
-    height: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     report: Mapped[PlaceReport] = relationship(back_populates="photo")
 
 
-class PlaceReportEvent(Model):
+class PlaceReportEvent(CaseEventColumns, Model):
     """One step in a report's life: who, when, from what to what, and why."""
 
     __tablename__ = "place_report_event"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(
         ForeignKey("place_report.id", ondelete="CASCADE"), index=True
     )
-    at: Mapped[datetime] = mapped_column(server_default=func.now())
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
-    actor: Mapped[str] = mapped_column(String(200))  # a manager's e-mail, or "resident"
-    action: Mapped[str] = mapped_column(String(30))
-    old_status: Mapped[str | None] = mapped_column(String(20))
-    new_status: Mapped[str | None] = mapped_column(String(20))
-    reason: Mapped[str | None] = mapped_column(Text)
-    public: Mapped[bool] = mapped_column(Boolean, default=False)
 
     report: Mapped[PlaceReport] = relationship(back_populates="events")

@@ -12,29 +12,29 @@ from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, literal, select, true
+from sqlalchemy import func, select
 
-from placemaker.accounts.models import AreaAssignment, Role, User
+from placemaker.accounts.models import User
 from placemaker.accounts.service import may_manage_point
-from placemaker.areas.models import Area
 from placemaker.areas.service import area_at
 from placemaker.assets import service as assets
+from placemaker.cases.access import in_managed_areas
+from placemaker.cases.workflow import db_now
 from placemaker.errors import Forbidden, InvalidInput, NotFound
 from placemaker.extensions import db, get_by_id
 from placemaker.places.models import Place, PlaceStatus
 from placemaker.places.service import Actor, snapshot
 from placemaker.proposals.common import (
-    KEY_RE,
     LinkExpired,
     clean_message,
     clean_text,
     digest,
+    form_key,
     insert_once,
     setting,
 )
 from placemaker.proposals.photos import clean_photo
 from placemaker.proposals.tracking import tracking_token
-from placemaker.proposals.workflow import db_now
 from placemaker.reports import workflow
 from placemaker.reports.models import (
     OPEN_STATUSES,
@@ -98,12 +98,7 @@ def submit(sub: Submission) -> Submitted:
 
     :raises InvalidInput: naming the field at fault; nothing is stored then.
     """
-    key = clean_text(sub.submission_key)
-    if not KEY_RE.match(key):
-        raise InvalidInput(
-            _("This form is out of date. Reload the page and send it again."),
-            details={"field": "form"},
-        )
+    key = form_key(sub.submission_key)
     token = tracking_token(key, PURPOSE)
     existing = _by_submission(key)
     if existing is not None:
@@ -190,18 +185,7 @@ def check_may_handle(user: User, report: PlaceReport) -> None:
 
 def visible_to(user: User):
     """SQL condition: reports on places in the user's areas."""
-    if user.role is Role.admin:
-        return true()
-    return exists(
-        select(literal(1))
-        .select_from(AreaAssignment)
-        .join(Area, Area.id == AreaAssignment.area_id)
-        .where(
-            AreaAssignment.user_id == user.id,
-            AreaAssignment.until.is_(None),
-            func.ST_Covers(Area.geom, Place.geom),
-        )
-    )
+    return in_managed_areas(user, Place.geom)
 
 
 INBOX_FILTERS = ("open", "all", *(s.value for s in ReportStatus))

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     make_response,
@@ -22,6 +21,7 @@ from flask_login import current_user
 
 from placemaker.assets import service as assets
 from placemaker.auth import role_required
+from placemaker.cases.web import keep_tracking_links_private
 from placemaker.errors import Conflict, Forbidden, InvalidInput, NotFound, PlacemakerError
 from placemaker.extensions import db, limiter
 from placemaker.proposals.tracking import new_submission_key
@@ -37,14 +37,7 @@ def _limit(name: str):
     return lambda: current_app.config[name]
 
 
-@bp.after_request
-def _privacy_headers(response: Response) -> Response:
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.endpoint and request.endpoint.startswith("reports.track"):
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Robots-Tag"] = "noindex"
-    return response
+keep_tracking_links_private(bp, "reports.track")
 
 
 @bp.context_processor

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.exc import StaleDataError
 
-from placemaker.errors import Conflict, InvalidInput
-from placemaker.extensions import db
+from placemaker.cases import workflow as cases
+from placemaker.cases.workflow import Transition
 from placemaker.places.service import Actor
-from placemaker.proposals.workflow import Transition, db_now
 from placemaker.reports.models import OPEN_STATUSES, PlaceReport, PlaceReportEvent, ReportStatus
 
 S = ReportStatus
@@ -67,7 +65,7 @@ TRANSITIONS: dict[str, Transition[ReportStatus]] = {
 
 
 def allowed(report: PlaceReport, by: str) -> list[str]:
-    return [t.name for t in TRANSITIONS.values() if t.by == by and report.status in t.sources]
+    return cases.allowed(TRANSITIONS, report, by)
 
 
 def stale_message(report: PlaceReport) -> str:
@@ -76,6 +74,23 @@ def stale_message(report: PlaceReport) -> str:
         "“%(status)s”. Your action was not carried out.",
         status=STATUS_LABELS[report.status],
     )
+
+
+def _not_possible(report: PlaceReport) -> str:
+    return _(
+        "This report is “%(status)s”: that step is no longer possible.",
+        status=STATUS_LABELS[report.status],
+    )
+
+
+def _concurrent() -> str:
+    return _(
+        "Somebody else acted on this report at the same moment. "
+        "Your action was not carried out; reload to see theirs."
+    )
+
+
+_REFUSALS = cases.Refusals(stale=stale_message, not_possible=_not_possible, concurrent=_concurrent)
 
 
 def apply(
@@ -92,38 +107,15 @@ def apply(
     :raises InvalidInput: when the step needs a reason and none was given.
     """
     transition = TRANSITIONS[name]
-    if expected_version is not None and expected_version != report.version:
-        raise Conflict(stale_message(report))
-    if report.status not in transition.sources:
-        raise Conflict(
-            _(
-                "This report is “%(status)s”: that step is no longer possible.",
-                status=STATUS_LABELS[report.status],
-            )
-        )
-    reason = (reason or "").strip() or None
-    if transition.reason_required and not reason:
-        raise InvalidInput(
-            _("Please write a reason or a message for the resident."), details={"field": "reason"}
-        )
     old_status = report.status
-    now = db_now()
-    report.status = transition.target
-    if transition.by == "moderator":
-        if transition.public and reason:
-            report.answer = reason
-        if report.first_answered_at is None:
-            report.first_answered_at = now
-    report.closed_at = now if transition.target in CLOSED_STATUSES else None
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise Conflict(
-            _(
-                "Somebody else acted on this report at the same moment. "
-                "Your action was not carried out; reload to see theirs."
-            )
-        ) from None
+    reason = cases.take(
+        report,
+        transition,
+        reason,
+        closed=CLOSED_STATUSES,
+        refusals=_REFUSALS,
+        expected_version=expected_version,
+    )
     return record(report, name, actor, reason, old_status=old_status, public=transition.public)
 
 
@@ -136,16 +128,13 @@ def record(
     old_status: ReportStatus | None = None,
     public: bool = False,
 ) -> PlaceReportEvent:
-    event = PlaceReportEvent(
-        report_id=report.id,
-        user_id=actor.user_id,
-        actor=actor.label,
-        action=action,
-        old_status=old_status.value if old_status else None,
-        new_status=report.status.value,
-        reason=reason,
+    return cases.new_event(
+        PlaceReportEvent,
+        report,
+        action,
+        actor,
+        reason,
+        old_status=old_status,
         public=public,
+        report_id=report.id,
     )
-    db.session.add(event)
-    db.session.flush()
-    return event
