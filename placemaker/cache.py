@@ -36,12 +36,13 @@ class DataVersion(Model):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
-    # The tables whose statement-level trigger stamps them (migrations 0004, 0005, 0007 and
-    # 0010). Autogenerate does not see triggers; tests/test_migrations.py holds the database
+    # The tables whose statement-level trigger stamps them (migrations 0004, 0005, 0007, 0010
+    # and 0015). Autogenerate does not see triggers; tests/test_migrations.py holds the database
     # to this.
     STAMPED_TABLES = (
         "area",
         "area_indicator",
+        "area_rung_assessment",
         "cohesion_score",
         "gap_layer",
         "gap_layer_feature",
@@ -51,6 +52,7 @@ class DataVersion(Model):
         "proposal",
         "walk_edge",
         "walk_node",
+        "ward_conversation",
     )
 
 

@@ -9,7 +9,8 @@ import pytest
 from flask_babel import format_date
 from sqlalchemy import func, select
 
-from placemaker.areas.service import get_area
+from placemaker.areas.service import AreaContext, Node, VoicedRungs, get_area, load_context
+from placemaker.cache import data_version
 from placemaker.conversations import service
 from placemaker.conversations.models import Need
 from placemaker.errors import Conflict, Forbidden, InvalidInput
@@ -62,6 +63,61 @@ def test_conversations_give_the_wanted_rung_and_its_history(make_proposal):  # n
     assert older.needs[0].proposal_id == proposal.id
     assessed = service.assess_rung(manager, area, "5", "Weinig contact tussen buren")
     assert service.area_rungs(area).assessed.id == assessed.id
+
+
+def test_the_rungs_managers_record_are_the_areas_rungs_everywhere(client):
+    """The area page, the API, the map's ladder layers and the gap analysis read an area's
+    rungs from one place: what managers recorded here comes before imported rungs."""
+    area, manager = get_area(AREA), user(MANAGER)
+    ctx = load_context()
+    node = ctx.by_code[AREA]
+    buurt = next(ctx.nodes[c] for c in ctx.children[node.id])
+    before = ctx.cohesion_of(node)
+    assert (before.rung_assessed, before.rung_wanted) == (None, None)  # the demo has none
+    stamp = data_version()
+
+    service.record_conversation(
+        manager, area, {"held_on": date.today().isoformat(), "residents": "9", "rung_wanted": "3"}
+    )
+    service.assess_rung(manager, area, "5", "Buren kennen elkaar nauwelijks")
+    db.session.flush()
+    ctx = load_context()
+    now = ctx.cohesion_of(ctx.by_code[AREA])
+    assert (now.rung_assessed, now.rung_wanted) == (5, 3)
+    assert now.score == before.score and now.year == before.year  # the score stays imported
+    inner = ctx.cohesion_of(buurt)
+    assert (inner.rung_assessed, inner.rung_wanted) == (5, 3) and inner.inherited
+    past = ctx.cohesion_of(ctx.by_code[AREA], before.year)  # a past year: imported rungs only
+    assert (past.rung_assessed, past.rung_wanted) == (None, None)
+    assert data_version() != stamp  # cached analyses go stale
+
+    api = client.get(f"/api/areas/{AREA}").get_json()["properties"]["cohesion"]
+    assert (api["rung_assessed"], api["rung_wanted"]) == (5, 3)
+    page = client.get(f"/areas/{AREA}").get_data(as_text=True)
+    ladder = page[page.index('id="ladder-title"') :]
+    ladder = ladder[: ladder.index("</section>")]
+    assert "Nog niet beoordeeld" not in ladder
+    assert re.search(r'class="is-assessed\s*"[^>]*>\s*<span>5\.', ladder)
+    assert re.search(r'class="\s*is-wanted"[^>]*>\s*<span>3\.', ladder)
+
+
+def test_an_area_without_imported_cohesion_gets_its_rungs_from_conversations():
+    """A municipality that publishes no cohesion figures still has the rungs it recorded."""
+    town = Node(1, "GM9999", "Ergens", "gemeente", None)
+    wijk = Node(2, "WK999901", "Centrum", "wijk", 1)
+    buurt = Node(3, "BU99990101", "Dorpskern", "buurt", 2)
+    ctx = AreaContext(
+        nodes={n.id: n for n in (town, wijk, buurt)},
+        by_code={n.code: n for n in (town, wijk, buurt)},
+        children={1: [2], 2: [3]},
+        population={},
+        voiced={2: VoicedRungs(assessed=None, wanted=3, year=2026)},
+    )
+    assert ctx.cohesion_of(town) is None
+    own, inner = ctx.cohesion_of(wijk), ctx.cohesion_of(buurt)
+    assert (own.score, own.rung_wanted, own.inherited) == (None, 3, False)
+    assert (inner.rung_wanted, inner.inherited, inner.from_area) == (3, True, wijk)
+    assert ctx.cohesion_of(buurt, 2026) is None  # a given year reads imported figures only
 
 
 @pytest.mark.parametrize(

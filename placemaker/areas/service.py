@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import column, func, select, table
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from placemaker.areas.models import (
@@ -72,6 +72,13 @@ class Cohesion:
         }
 
 
+@dataclass(frozen=True)
+class VoicedRungs:
+    assessed: int | None
+    wanted: int | None
+    year: int  # of the latest of the two
+
+
 @dataclass
 class AreaContext:
     """The whole hierarchy with populations and cohesion, loaded in three queries.
@@ -85,6 +92,9 @@ class AreaContext:
     children: dict[int, list[int]]
     population: dict[int, tuple[float, int, str]]
     cohesion: dict[int, list[CohesionScore]] = field(default_factory=dict)
+    # Rungs area managers recorded here (the latest assessment, the rung residents asked
+    # for in the latest conversation that named one): they come before imported rungs.
+    voiced: dict[int, VoicedRungs] = field(default_factory=dict)
 
     def ancestors(self, node: Node) -> list[Node]:
         chain = []
@@ -115,7 +125,42 @@ class AreaContext:
         }
 
     def cohesion_of(self, node: Node, year: int | None = None) -> Cohesion | None:
-        """The area's own score for ``year`` (latest when None), else its nearest ancestor's."""
+        """The area's own score for ``year`` (latest when None), else its nearest ancestor's.
+
+        Today's rungs (``year`` None) are those area managers recorded, when they recorded
+        any for the area or an ancestor at least as near as the imported ones.
+        """
+        imported = self._imported_cohesion(node, year)
+        if year is not None or not self.voiced:
+            return imported
+        chain = [node, *self.ancestors(node)]
+        # Voiced rungs count from holders at least as near as the imported data's.
+        reach = chain.index(imported.from_area) if imported else len(chain) - 1
+        near = [(h, self.voiced[h.id]) for h in chain[: reach + 1] if h.id in self.voiced]
+        if not near:
+            return imported
+        assessed = next((v.assessed for _, v in near if v.assessed), None)
+        wanted = next((v.wanted for _, v in near if v.wanted), None)
+        if imported is None:
+            holder, voiced = near[0]
+            return Cohesion(
+                score=None,
+                year=voiced.year,
+                source=VOICED_SOURCE,
+                scale_min=1.0,
+                scale_max=10.0,
+                rung_assessed=assessed,
+                rung_wanted=wanted,
+                inherited=holder.id != node.id,
+                from_area=holder,
+            )
+        return replace(
+            imported,
+            rung_assessed=assessed or imported.rung_assessed,
+            rung_wanted=wanted or imported.rung_wanted,
+        )
+
+    def _imported_cohesion(self, node: Node, year: int | None) -> Cohesion | None:
         for holder in [node, *self.ancestors(node)]:
             scores = [
                 s
@@ -187,7 +232,57 @@ def load_context() -> AreaContext:
     cohesion: dict[int, list[CohesionScore]] = defaultdict(list)
     for score in db.session.scalars(select(CohesionScore)):
         cohesion[score.area_id].append(score)
-    return AreaContext(nodes, {n.code: n for n in nodes.values()}, children, population, cohesion)
+    return AreaContext(
+        nodes,
+        {n.code: n for n in nodes.values()},
+        children,
+        population,
+        cohesion,
+        voiced_rungs(),
+    )
+
+
+# Ward conversations and rung assessments are recorded by the conversations feature, which
+# sits above this module: read by table name, as the feature's models define them.
+_CONVERSATION = table(
+    "ward_conversation", column("area_id"), column("held_on"), column("rung_wanted"), column("id")
+)
+_ASSESSMENT = table(
+    "area_rung_assessment", column("area_id"), column("rung"), column("set_at"), column("id")
+)
+VOICED_SOURCE = "placemaker"  # rungs recorded here, without an imported score
+
+
+def voiced_rungs() -> dict[int, VoicedRungs]:
+    """Per area: the latest assessed rung, and the wanted rung of the latest conversation
+    that named one."""
+    wanted = {
+        r.area_id: (r.rung_wanted, r.held_on.year)
+        for r in db.session.execute(
+            select(_CONVERSATION.c.area_id, _CONVERSATION.c.rung_wanted, _CONVERSATION.c.held_on)
+            .where(_CONVERSATION.c.rung_wanted.is_not(None))
+            .ext(distinct_on(_CONVERSATION.c.area_id))
+            .order_by(
+                _CONVERSATION.c.area_id, _CONVERSATION.c.held_on.desc(), _CONVERSATION.c.id.desc()
+            )
+        )
+    }
+    assessed = {
+        r.area_id: (r.rung, r.set_at.year)
+        for r in db.session.execute(
+            select(_ASSESSMENT.c.area_id, _ASSESSMENT.c.rung, _ASSESSMENT.c.set_at)
+            .ext(distinct_on(_ASSESSMENT.c.area_id))
+            .order_by(_ASSESSMENT.c.area_id, _ASSESSMENT.c.set_at.desc(), _ASSESSMENT.c.id.desc())
+        )
+    }
+    return {
+        area_id: VoicedRungs(
+            assessed=assessed.get(area_id, (None, 0))[0],
+            wanted=wanted.get(area_id, (None, 0))[0],
+            year=max(assessed.get(area_id, (None, 0))[1], wanted.get(area_id, (None, 0))[1]),
+        )
+        for area_id in wanted.keys() | assessed.keys()
+    }
 
 
 def levels() -> list[AreaLevel]:
