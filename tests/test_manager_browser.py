@@ -99,6 +99,8 @@ def test_inbox_merge_conversation_and_a_place_from_plan_to_open(
     todo.locator("button[type=submit]").click()
     manager.wait_for_load_state()
     manager.goto(f"{live_server}/areas/DX09")
+    # The rung residents asked for is the area's wanted rung on its ladder.
+    assert manager.inner_text(".ladder .is-wanted").startswith("3. alledaagse attentheid")
     heard = manager.inner_text("#heard")
     assert "7 bewoners" in heard and need in heard
     assert "Twee bomen planten bij het bankje" in heard
