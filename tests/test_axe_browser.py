@@ -4,6 +4,7 @@ sideways."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -72,10 +73,16 @@ MANAGER_PAGES = [
 SPOT = (4.8452, 52.3641)
 
 
+@functools.cache
+def axe_source() -> str:
+    return AXE.read_text(encoding="utf-8")
+
+
 def serious_violations(page) -> list[dict]:
     """Run axe on the loaded page; the violations that are serious or critical."""
     page.wait_for_load_state("networkidle")
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    if not page.evaluate("() => typeof axe !== 'undefined'"):
+        page.add_script_tag(content=axe_source())
     result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     return [
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
