@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from flask import current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -57,3 +59,9 @@ babel = Babel()
 # Counters live in Redis (RATELIMIT_STORAGE_URI), so every gunicorn worker and every
 # machine behind the load balancer shares them.
 limiter = Limiter(key_func=get_remote_address)
+
+
+def config_limit(name: str) -> Callable[[], str]:
+    """A rate limit read from the config per request, so a deployment (or a test) can change
+    it without a restart."""
+    return lambda: current_app.config[name]

@@ -12,7 +12,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from placemaker.accounts.service import authenticate
-from placemaker.extensions import db, limiter
+from placemaker.extensions import config_limit, db, limiter
 
 bp = Blueprint("accounts", __name__)
 
@@ -38,16 +38,15 @@ def _safe_next(target: str | None) -> str:
 
 
 def _endpoints() -> set[str]:
-    from flask import current_app
 
     return set(current_app.view_functions)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(config_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
 # Per account too, over all addresses: only failed attempts count (a login redirects, 303).
 @limiter.limit(
-    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"],
+    config_limit("LOGIN_ACCOUNT_RATE_LIMIT"),
     methods=["POST"],
     key_func=lambda: "account:" + (request.form.get("email") or "").strip().lower(),
     deduct_when=lambda response: response.status_code != 303,

@@ -275,14 +275,12 @@ def voiced_rungs() -> dict[int, VoicedRungs]:
             .order_by(_ASSESSMENT.c.area_id, _ASSESSMENT.c.set_at.desc(), _ASSESSMENT.c.id.desc())
         )
     }
-    return {
-        area_id: VoicedRungs(
-            assessed=assessed.get(area_id, (None, 0))[0],
-            wanted=wanted.get(area_id, (None, 0))[0],
-            year=max(assessed.get(area_id, (None, 0))[1], wanted.get(area_id, (None, 0))[1]),
-        )
-        for area_id in wanted.keys() | assessed.keys()
-    }
+    voiced = {}
+    for area_id in wanted.keys() | assessed.keys():
+        rung_assessed, year_assessed = assessed.get(area_id, (None, 0))
+        rung_wanted, year_wanted = wanted.get(area_id, (None, 0))
+        voiced[area_id] = VoicedRungs(rung_assessed, rung_wanted, max(year_assessed, year_wanted))
+    return voiced
 
 
 def levels() -> list[AreaLevel]:
@@ -468,6 +466,15 @@ def lineage(area: Area | None) -> list[Area]:
         chain.append(area)
         area = area.parent
     return list(reversed(chain))
+
+
+def point_inside(area: Area) -> tuple[float, float]:
+    """(lon, lat) of a point surely inside ``area`` (its centroid may lie outside)."""
+    surface = func.ST_PointOnSurface(Area.geom)
+    lon, lat = db.session.execute(
+        select(func.ST_X(surface), func.ST_Y(surface)).where(Area.id == area.id)
+    ).one()
+    return round(lon, 7), round(lat, 7)
 
 
 def area_at(lon: float, lat: float, level: str | None = None) -> Area | None:

@@ -24,7 +24,7 @@ from placemaker.accounts.service import current_assignments, may_manage_point
 from placemaker.assets import feed, service
 from placemaker.auth import role_required
 from placemaker.errors import InvalidInput
-from placemaker.extensions import db, limiter
+from placemaker.extensions import config_limit, db, limiter
 from placemaker.places import opening
 from placemaker.places import service as places
 from placemaker.places.models import Place
@@ -92,7 +92,7 @@ def _back(place_id: int):
 
 @bp.post("/places/<int:place_id>/in-gebruik")
 @limiter.limit(
-    lambda: current_app.config["PLACE_CONFIRM_RATE_LIMIT"],
+    config_limit("PLACE_CONFIRM_RATE_LIMIT"),
     error_message=lambda: _("You confirmed many places in a short time. Please try again later."),
 )
 def confirm(place_id: int):

@@ -11,12 +11,13 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import column, func, select, table
+from sqlalchemy import column, select, table
 from sqlalchemy.orm import selectinload
 
 from placemaker.accounts.models import User
 from placemaker.accounts.service import may_manage_point
 from placemaker.areas.models import LADDER, Area
+from placemaker.areas.service import point_inside
 from placemaker.conversations.models import Conversation, Need, RungAssessment
 from placemaker.errors import Forbidden, InvalidInput
 from placemaker.extensions import db
@@ -27,13 +28,7 @@ MAX_NEEDS = 20
 
 def check_may_record(user: User, area: Area) -> None:
     """Admins anywhere; area managers for areas that lie in theirs."""
-    point = db.session.execute(
-        select(
-            func.ST_X(func.ST_PointOnSurface(Area.geom)),
-            func.ST_Y(func.ST_PointOnSurface(Area.geom)),
-        ).where(Area.id == area.id)
-    ).one()
-    if not may_manage_point(user, point[0], point[1]):
+    if not may_manage_point(user, *point_inside(area)):
         raise Forbidden(_("You may only record conversations in the areas you look after."))
 
 

@@ -10,7 +10,7 @@ from placemaker.auth import role_required
 from placemaker.cache import gzip_response
 from placemaker.edge import GEOJSON, endpoint, feature_collection_schema
 from placemaker.errors import InvalidInput, NotFound
-from placemaker.extensions import db, limiter
+from placemaker.extensions import config_limit, db, limiter
 from placemaker.gaps import jobs, reach, results, scenarios, uploads
 from placemaker.gaps.model import load_model
 from placemaker.gaps.params import GapArgs, GapParams
@@ -37,7 +37,7 @@ MAX_DESCRIPTION = 5000
 # (The limit is checked before the token is: a request with a bearer token is exempt here
 # and refused with 401 later when the token is no good.)
 limiter.limit(
-    lambda: current_app.config["GAPS_ANON_RATE_LIMIT"],
+    config_limit("GAPS_ANON_RATE_LIMIT"),
     exempt_when=lambda: (
         current_reader() is not None
         or request.headers.get("Authorization", "").lower().startswith("bearer ")

@@ -141,15 +141,20 @@ def _hang_up(client: smtplib.SMTP) -> None:
         client.close()
 
 
+def _identify(smtp: SmtpSettings, message: EmailMessage) -> None:
+    """A Message-ID in the sender's domain where the message has none yet."""
+    if message["Message-ID"] is None:
+        domain = parseaddr(smtp.sender)[1].rpartition("@")[2]
+        message["Message-ID"] = make_msgid(domain=domain or None)
+
+
 def _stamp(smtp: SmtpSettings, message: EmailMessage) -> None:
     """From, Date and Message-ID where the message has none yet."""
     if message["From"] is None:
         message["From"] = smtp.sender
     del message["Date"]
     message["Date"] = formatdate(localtime=True)
-    if message["Message-ID"] is None:
-        domain = parseaddr(smtp.sender)[1].rpartition("@")[2]
-        message["Message-ID"] = make_msgid(domain=domain or None)
+    _identify(smtp, message)
 
 
 def _error(exc: BaseException) -> str:
@@ -175,9 +180,7 @@ def enqueue(message: EmailMessage) -> int | None:
     smtp = settings()
     if smtp is None:
         return None
-    if message["Message-ID"] is None:  # one id for all attempts: receivers drop repeats
-        domain = parseaddr(smtp.sender)[1].rpartition("@")[2]
-        message["Message-ID"] = make_msgid(domain=domain or None)
+    _identify(smtp, message)  # one id for all attempts: receivers drop repeats
     about = str(message[PROPOSAL_HEADER] or "")
     to = [address for _, address in getaddresses(message.get_all("To", []))]
     return db.session.scalar(
@@ -258,8 +261,13 @@ class Tally:
         self.unreachable = self.unreachable or other.unreachable
 
 
+def _pending():
+    """Neither sent nor given up on."""
+    return and_(OutboxMail.sent_at.is_(None), OutboxMail.failed_at.is_(None))
+
+
 def _due(all_unsent: bool):
-    pending = and_(OutboxMail.sent_at.is_(None), OutboxMail.failed_at.is_(None))
+    pending = _pending()
     if not all_unsent:
         return and_(pending, OutboxMail.next_attempt_at <= func.now())
     # Everything unsent, failed ones too while they still hold their text.
@@ -432,7 +440,7 @@ def purge(days: int | None = None) -> int:
 
 def backlog() -> dict[str, Any]:
     """The unsent mails: how many wait, how old the oldest is, how many failed."""
-    pending = and_(OutboxMail.sent_at.is_(None), OutboxMail.failed_at.is_(None))
+    pending = _pending()
     # Stored times are the server's local time without a zone (as now() puts them).
     row = db.session.execute(
         select(

@@ -31,7 +31,7 @@ from placemaker.extensions import db
 from placemaker.geo import point_from_lonlat, point_sql
 from placemaker.i18n import current_language
 from placemaker.places.service import Actor, get_kind
-from placemaker.proposals import public, workflow
+from placemaker.proposals import public, tracking, workflow
 from placemaker.proposals.common import (
     clean_text,
     digest,
@@ -41,7 +41,6 @@ from placemaker.proposals.common import (
     setting,
 )
 from placemaker.proposals.models import Proposal, ProposalStatus
-from placemaker.proposals.tracking import tracking_token
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +66,6 @@ def check_may_propose(user: User, need: Need) -> None:
     :raises Forbidden: for anyone else.
     """
     conversations.check_may_record(user, need.conversation.area)
-
-
-def default_spot(area: Area) -> tuple[float, float]:
-    """A point surely inside the area (not its centroid, which may lie outside)."""
-    surface = func.ST_PointOnSurface(Area.geom)
-    lon, lat = db.session.execute(
-        select(func.ST_X(surface), func.ST_Y(surface)).where(Area.id == area.id)
-    ).one()
-    return round(lon, 7), round(lat, 7)
 
 
 def _check(need: Need, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,7 +121,7 @@ def propose(user: User, need: Need, values: Mapping[str, Any]) -> FromNeed:
     key = form_key(values.get("submission_key"))
     # One at a time per need: a second form (another tab) waits here, then sees the first.
     db.session.refresh(need, ["proposal_id"], with_for_update=True)
-    existing = _by_submission(key)
+    existing = tracking.by_submission(key)
     if existing is not None:
         return FromNeed(existing, True)
     if need.proposal_id is not None:
@@ -141,7 +131,7 @@ def propose(user: User, need: Need, values: Mapping[str, Any]) -> FromNeed:
     checked = _check(need, values)
     conversation = need.conversation
     area = area_at(checked["lon"], checked["lat"])
-    token = tracking_token(key)  # nobody holds it: no resident follows this proposal
+    token = tracking.tracking_token(key)  # nobody holds it: no resident follows this proposal
     proposal = Proposal(
         kind_code=checked["kind_code"],
         geom=point_from_lonlat(checked["lon"], checked["lat"]),
@@ -154,7 +144,7 @@ def propose(user: User, need: Need, values: Mapping[str, Any]) -> FromNeed:
         submission_hash=digest(key),
         conversation_id=conversation.id,
     )
-    earlier = insert_once(proposal, lambda: _by_submission(key))
+    earlier = insert_once(proposal, lambda: tracking.by_submission(key))
     if earlier is not None:
         return FromNeed(earlier, True)
     workflow.record(proposal, ACTION, Actor(user.name, user.id), public=True)
@@ -163,10 +153,6 @@ def propose(user: User, need: Need, values: Mapping[str, Any]) -> FromNeed:
         "proposal %s made from need %s (conversation %s)", proposal.id, need.id, conversation.id
     )
     return FromNeed(proposal, False)
-
-
-def _by_submission(key: str) -> Proposal | None:
-    return db.session.scalar(select(Proposal).where(Proposal.submission_hash == digest(key)))
 
 
 def origin(proposal: Proposal) -> str | None:

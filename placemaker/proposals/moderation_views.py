@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from placemaker.areas.service import lineage
+from placemaker.areas.service import lineage, point_inside
 from placemaker.auth import role_required
 from placemaker.cases.web import keep_tracking_links_private
 from placemaker.conversations.models import Need
@@ -234,7 +234,7 @@ def _need_page(
     from_need.check_may_propose(current_user, need)
     area = need.conversation.area
     if values is None:  # a fresh form: the pin starts at a point surely inside the area
-        lon, lat = from_need.default_spot(area)
+        lon, lat = point_inside(area)
         values = {"lon": str(lon), "lat": str(lat)}
     values = dict(values)
     values.setdefault("submission_key", tracking.new_submission_key())
@@ -242,7 +242,7 @@ def _need_page(
         point: tuple[float, float] | None = common.parse_lonlat(values["lon"], values["lat"])
     except InvalidInput:
         point = None
-    center = point or from_need.default_spot(area)
+    center = point or point_inside(area)
     parts = map_parts(
         {
             "mode": "pick",

@@ -195,7 +195,7 @@ def submit(sub: Submission) -> Submitted:
     """
     key = form_key(sub.submission_key)
     token = tracking_token(key)
-    existing = _by_submission(key)
+    existing = by_submission(key)
     if existing is not None:
         return Submitted(existing, token, True)
     values = _check_submission(sub)
@@ -214,7 +214,7 @@ def submit(sub: Submission) -> Submitted:
         token_expires_at=db_now() + timedelta(days=setting("PROPOSAL_TOKEN_DAYS")),
         submission_hash=digest(key),
     )
-    earlier = insert_once(proposal, lambda: _by_submission(key))
+    earlier = insert_once(proposal, lambda: by_submission(key))
     if earlier is not None:
         return Submitted(earlier, token, True)
     if values["photo"] is not None:
@@ -225,7 +225,7 @@ def submit(sub: Submission) -> Submitted:
     return Submitted(proposal, token, False)
 
 
-def _by_submission(key: str) -> Proposal | None:
+def by_submission(key: str) -> Proposal | None:
     return db.session.scalar(select(Proposal).where(Proposal.submission_hash == digest(key)))
 
 

@@ -34,7 +34,7 @@ from placemaker.errors import (
     error_response,
     resend_page,
 )
-from placemaker.extensions import db, limiter
+from placemaker.extensions import config_limit, db, limiter
 from placemaker.i18n import current_language
 from placemaker.pages.forms import STATUS_LABELS
 from placemaker.places import service as places
@@ -49,11 +49,6 @@ bp = Blueprint("proposals", __name__)
 
 SUPPORTER_COOKIE = "steun"
 SUPPORTER_MAX_AGE = 2 * 365 * 24 * 3600
-
-
-def _limit(name: str):
-    # Read per request, so a deployment (or a test) can change it without a restart.
-    return lambda: current_app.config[name]
 
 
 keep_tracking_links_private(bp, "proposals.track")
@@ -133,7 +128,7 @@ def new():
 
 @bp.post("/voorstellen")
 @limiter.limit(
-    _limit("PROPOSAL_RATE_LIMIT"),
+    config_limit("PROPOSAL_RATE_LIMIT"),
     # Only proposals that were received count: a refused form costs nothing.
     deduct_when=lambda response: response.status_code < 400,
     error_message=lambda: _("You sent many proposals in a short time. Please try again later."),
@@ -240,7 +235,7 @@ def _csrf_failed(exc):
 
 
 @bp.get("/voorstellen/volg/<token>")
-@limiter.limit(_limit("PROPOSAL_TRACKING_RATE_LIMIT"))
+@limiter.limit(config_limit("PROPOSAL_TRACKING_RATE_LIMIT"))
 def track(token: str):
     proposal = tracking.find_by_token(token)
     return _track_page(proposal, token)
@@ -300,7 +295,7 @@ def _resident_step(token: str, step):
 
 
 @bp.post("/voorstellen/volg/<token>/antwoord")
-@limiter.limit(_limit("PROPOSAL_TRACKING_RATE_LIMIT"))
+@limiter.limit(config_limit("PROPOSAL_TRACKING_RATE_LIMIT"))
 def track_reply(token: str):
     def step(proposal, version):
         tracking.reply(proposal, request.form.get("text"), expected_version=version)
@@ -310,7 +305,7 @@ def track_reply(token: str):
 
 
 @bp.post("/voorstellen/volg/<token>/intrekken")
-@limiter.limit(_limit("PROPOSAL_TRACKING_RATE_LIMIT"))
+@limiter.limit(config_limit("PROPOSAL_TRACKING_RATE_LIMIT"))
 def track_withdraw(token: str):
     def step(proposal, version):
         tracking.withdraw(proposal, expected_version=version)
@@ -320,7 +315,7 @@ def track_withdraw(token: str):
 
 
 @bp.post("/voorstellen/volg/<token>/gegevens-wissen")
-@limiter.limit(_limit("PROPOSAL_TRACKING_RATE_LIMIT"))
+@limiter.limit(config_limit("PROPOSAL_TRACKING_RATE_LIMIT"))
 def track_erase(token: str):
     def step(proposal, version):
         tracking.erase_personal_data(proposal)
@@ -419,7 +414,7 @@ def _already_supported(proposal_id: int) -> bool:
 
 @bp.post("/voorstellen/<int:proposal_id>/steun")
 @limiter.limit(
-    _limit("SUPPORT_RATE_LIMIT"),
+    config_limit("SUPPORT_RATE_LIMIT"),
     error_message=lambda: _(
         "You supported many proposals in a short time. Please try again later."
     ),

@@ -23,7 +23,7 @@ from placemaker.assets import service as assets
 from placemaker.auth import role_required
 from placemaker.cases.web import keep_tracking_links_private
 from placemaker.errors import Conflict, Forbidden, InvalidInput, NotFound, PlacemakerError
-from placemaker.extensions import db, limiter
+from placemaker.extensions import config_limit, db, limiter
 from placemaker.proposals.tracking import new_submission_key
 from placemaker.reports import service, workflow
 from placemaker.reports.models import PlaceReportPhoto, ReportStatus
@@ -31,10 +31,6 @@ from placemaker.reports.models import PlaceReportPhoto, ReportStatus
 log = logging.getLogger(__name__)
 
 bp = Blueprint("reports", __name__)
-
-
-def _limit(name: str):
-    return lambda: current_app.config[name]
 
 
 keep_tracking_links_private(bp, "reports.track")
@@ -88,7 +84,7 @@ def new(place_id: int):
 
 @bp.post("/places/<int:place_id>/melden")
 @limiter.limit(
-    _limit("REPORT_RATE_LIMIT"),
+    config_limit("REPORT_RATE_LIMIT"),
     error_message=lambda: _("You sent many reports in a short time. Please try again later."),
 )
 def submit(place_id: int):
@@ -123,7 +119,7 @@ def submit(place_id: int):
 
 
 @bp.get("/meldingen/volg/<token>")
-@limiter.limit(_limit("REPORT_TRACKING_RATE_LIMIT"))
+@limiter.limit(config_limit("REPORT_TRACKING_RATE_LIMIT"))
 def track(token: str):
     return _track_page(service.find_by_token(token), token)
 
@@ -149,7 +145,7 @@ def _track_page(
 
 
 @bp.post("/meldingen/volg/<token>/antwoord")
-@limiter.limit(_limit("REPORT_TRACKING_RATE_LIMIT"))
+@limiter.limit(config_limit("REPORT_TRACKING_RATE_LIMIT"))
 def track_reply(token: str):
     report = service.find_by_token(token)
     try:
@@ -167,7 +163,7 @@ def track_reply(token: str):
 
 
 @bp.get("/meldingen/volg/<token>/foto")
-@limiter.limit(_limit("REPORT_TRACKING_RATE_LIMIT"))
+@limiter.limit(config_limit("REPORT_TRACKING_RATE_LIMIT"))
 def track_photo(token: str):
     return _photo(service.find_by_token(token))
 
