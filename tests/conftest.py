@@ -187,6 +187,19 @@ def login(app: Flask, client: FlaskClient) -> Callable[..., FlaskClient]:
     return do_login
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The tests read the real open data: without it, one clear line instead of hundreds of
+    errors."""
+    from placemaker.demo import data_dir
+
+    if not (data_dir() / "amsterdam").is_dir():
+        pytest.exit(
+            f"the open data is not at {data_dir()}: clone placemaker next to shared/ "
+            "(so that ../shared/data exists), or set PLACEMAKER_DATA_DIR to that folder",
+            returncode=2,
+        )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that holds an app context would share it, and its ``g``, with every request."""
     for item in items:
