@@ -99,5 +99,14 @@
   // Pages that fill tables later (the planners' results) are watched for new nodes only, so
   // the attributes set here never wake the observer again.
   var main = document.getElementById("main");
-  if (main && window.MutationObserver) new MutationObserver(later).observe(main, { childList: true, subtree: true });
+  // Maps redraw their markers on every move: their nodes are none of this file's business.
+  function outsideMaps(records) {
+    return records.some(function (r) {
+      return !(r.target.closest && r.target.closest(".leaflet-container"));
+    });
+  }
+  if (main && window.MutationObserver) {
+    new MutationObserver(function (records) { if (outsideMaps(records)) later(); })
+      .observe(main, { childList: true, subtree: true });
+  }
 })();
