@@ -7,16 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from placemaker.demo import data_dir
 from placemaker.gaps.coverage import StraightLineDistance, coverage_matrix
 from placemaker.gaps.network import NetworkDistance, is_walkable, read_walk_network
 
-SAMPLE = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "amsterdam"
-    / "osm_oost_sample.osm.pbf"
-)
+# Read where the rest of the shared data is read ($PLACEMAKER_DATA_DIR or ../shared/data).
+SAMPLE = data_dir() / "amsterdam" / "osm_oost_sample.osm.pbf"
 
 
 @pytest.fixture(scope="module")
